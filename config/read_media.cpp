@@ -44,8 +44,8 @@ void read_media_profile(table_reader& r, media_profile& out) {
     r.integer("rtcp_generation_timeout_s", out.rtcp_generation_timeout_s, 1, 3600);
     bool allow = r.boolean("allow_unconfigured_codecs", out.allow_unconfigured_codecs) ||
                  !r.node("allow_unconfigured_codecs");
-    bool codecs = r.string_list("codecs", out.codecs, need::optional, &rules::codec) ||
-                  !r.node("codecs");
+    bool codecs =
+        r.string_list("codecs", out.codecs, need::optional, &rules::codec) || !r.node("codecs");
     for (std::size_t i = 1; codecs && i < out.codecs.size(); ++i) {
         for (std::size_t j = 0; j < i; ++j) {
             if (iequal(out.codecs[i], out.codecs[j])) {
@@ -55,8 +55,9 @@ void read_media_profile(table_reader& r, media_profile& out) {
         }
     }
     if (allow && codecs && !out.allow_unconfigured_codecs && out.codecs.empty()) {
-        r.fail_missing("codecs", "must list at least one codec when allow_unconfigured_codecs "
-                                 "is false");
+        r.fail_missing("codecs",
+                       "must list at least one codec when allow_unconfigured_codecs "
+                       "is false");
     }
 }
 

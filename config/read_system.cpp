@@ -19,7 +19,9 @@ bool is_socket_path(std::string_view text) {
 }
 const string_rule socket_path{is_socket_path, "must be an absolute path of at most 107 bytes"};
 
-bool power_of_two(uint32_t value) { return value != 0 && (value & (value - 1)) == 0; }
+bool power_of_two(uint32_t value) {
+    return value != 0 && (value & (value - 1)) == 0;
+}
 
 void read_ring_size(table_reader& r, std::string_view key, uint32_t& out) {
     if (r.integer(key, out, 64, 1 << 20) && !power_of_two(out)) {

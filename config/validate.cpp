@@ -142,7 +142,8 @@ void check_ports(context& ctx, const appliance& c) {
     auto add = [&](const std::string& address, bool udp, bool tcp, bool media, uint16_t first,
                    uint16_t last, std::string key) {
         if (first != 0 && !ctx.has_error_at(key)) {
-            uses.push_back({parse_ip(address), address, udp, tcp, media, first, last, std::move(key)});
+            uses.push_back(
+                {parse_ip(address), address, udp, tcp, media, first, last, std::move(key)});
         }
     };
     for (const realm* r : {&c.realm.access, &c.realm.core}) {
@@ -169,8 +170,8 @@ void check_ports(context& ctx, const appliance& c) {
         }
         for (std::size_t j = 0; j < i; ++j) {
             if (uses[j].address && collide(uses[j], uses[i])) {
-                ctx.fail_at(uses[i].key, "collides on " + uses[i].address_text + " with " +
-                                             describe(uses[j]));
+                ctx.fail_at(uses[i].key,
+                            "collides on " + uses[i].address_text + " with " + describe(uses[j]));
                 break;
             }
         }
