@@ -34,9 +34,10 @@ name_set unique_names(context& ctx, const std::string& kind, const std::vector<T
         }
         for (std::size_t j = 0; j < i; ++j) {
             if (items[j].name == name) {
-                ctx.fail_at(name_path(kind, i),
-                            "duplicate " + kind + " name '" + name + "' (first defined at line " +
-                                std::to_string(ctx.where(name_path(kind, j)).line) + ")");
+                std::string rule = "duplicate " + kind;
+                rule += " name '" + name + "' (first defined at line ";
+                rule += std::to_string(ctx.where(name_path(kind, j)).line) + ")";
+                ctx.fail_at(name_path(kind, i), std::move(rule));
                 break;
             }
         }
