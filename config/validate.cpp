@@ -102,8 +102,8 @@ void check_realm_uses(context& ctx, const appliance& c) {
     for (std::size_t i = 0; i < c.dataplane.neighbours.size(); ++i) {
         uint16_t port = c.dataplane.neighbours[i].dpdk_port;
         std::string key = index_path("dataplane.neighbour", i) + ".dpdk_port";
-        if (!ctx.has_error_at(key) && port != c.realm.access.dpdk_port &&
-            port != c.realm.core.dpdk_port) {
+        if (!ctx.has_error_at(key) && !ctx.has_error_at(index_path("dataplane.neighbour", i)) &&
+            port != c.realm.access.dpdk_port && port != c.realm.core.dpdk_port) {
             ctx.fail_at(key, "is not the dpdk_port of any realm");
         }
     }

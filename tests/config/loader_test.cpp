@@ -203,6 +203,19 @@ TEST(Loader, WrongTypePointsAtTheValue) {
     expect_one_error(load(text), "sip", {1, 7}, "expected a table, got an integer");
 }
 
+TEST(Loader, ElementsOfAnArrayOfTablesKeepTheirIndex) {
+    std::string text =
+        "user_agent = [7, {name = \"ua\", match = \"prefix\", pattern = \"x\", "
+        "media_profile = \"NONE\"}]\n" +
+        minimal_toml;
+    load_result r = load(text);
+    ASSERT_EQ(r.errors.size(), 2u) << describe(r);
+    EXPECT_EQ(r.errors[0].to_string(),
+              "test.toml:1:15: user_agent[0]: expected a table, got an integer");
+    EXPECT_EQ(r.errors[1].to_string(),
+              "test.toml:1:81: user_agent[1].media_profile: media_profile 'NONE' is not defined");
+}
+
 TEST(Loader, MissingRequiredKeyPointsAtItsTable) {
     std::string text = replace(minimal_toml, "media_address = \"198.51.100.2\"\n", "");
     expect_one_error(load(text), "realm.core.media_address", locate(text, "[realm.core]"),
