@@ -14,7 +14,7 @@ namespace sbc::sip {
 std::string_view default_reason(uint16_t code);
 
 class outgoing_message {
-public:
+  public:
     static outgoing_message request(std::string_view method, std::string_view request_uri);
     static outgoing_message response(uint16_t code, std::string_view reason = {});
 
@@ -29,7 +29,7 @@ public:
     std::string_view start_line() const { return start_line_; }
     const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
 
-private:
+  private:
     std::string start_line_;
     std::vector<std::pair<std::string, std::string>> headers_;
     std::string content_type_;

@@ -13,7 +13,7 @@
 namespace sbc::sip {
 
 class message_editor {
-public:
+  public:
     // `m` must outlive the editor.
     explicit message_editor(const message& m);
 
@@ -47,7 +47,7 @@ public:
     // The edited message; Content-Length always present and equal to the body size.
     std::string serialize() const;
 
-private:
+  private:
     struct slot {
         bool removed = false;
         bool replaced = false;

@@ -19,8 +19,14 @@ constexpr std::array<error_entry, error_code_count> error_table{{
 
 }  // namespace
 
-std::string_view error_name(error_code code) { return error_table[std::size_t(code)].name; }
-std::string_view error_reason(error_code code) { return error_table[std::size_t(code)].reason; }
-uint16_t error_status(error_code code) { return error_table[std::size_t(code)].status; }
+std::string_view error_name(error_code code) {
+    return error_table[std::size_t(code)].name;
+}
+std::string_view error_reason(error_code code) {
+    return error_table[std::size_t(code)].reason;
+}
+uint16_t error_status(error_code code) {
+    return error_table[std::size_t(code)].status;
+}
 
 }  // namespace sbc::sip

@@ -10,43 +10,43 @@
 namespace sbc::sip {
 
 // X(name, status, reason phrase)
-#define SBC_SIP_ERRORS(X)                                                              \
-    X(none, 200, "OK")                                                                 \
-    X(empty_message, 400, "Bad Request (empty message)")                               \
-    X(message_too_large, 513, "Message Too Large")                                     \
-    X(too_many_headers, 400, "Bad Request (too many headers)")                         \
-    X(line_too_long, 400, "Bad Request (line too long)")                               \
-    X(malformed_start_line, 400, "Bad Request (malformed start line)")                 \
-    X(malformed_method, 400, "Bad Request (malformed method)")                         \
-    X(malformed_request_uri, 400, "Bad Request (malformed Request-URI)")               \
-    X(unsupported_uri_scheme, 416, "Unsupported URI Scheme")                           \
-    X(unsupported_version, 505, "Version Not Supported")                               \
-    X(malformed_status_line, 400, "Bad Request (malformed status line)")               \
-    X(malformed_header_line, 400, "Bad Request (malformed header line)")               \
-    X(missing_header_end, 400, "Bad Request (no empty line after headers)")            \
-    X(missing_via, 400, "Bad Request (missing Via)")                                   \
-    X(malformed_via, 400, "Bad Request (malformed Via)")                               \
-    X(missing_from, 400, "Bad Request (missing From)")                                 \
-    X(malformed_from, 400, "Bad Request (malformed From)")                             \
-    X(missing_to, 400, "Bad Request (missing To)")                                     \
-    X(malformed_to, 400, "Bad Request (malformed To)")                                 \
-    X(missing_call_id, 400, "Bad Request (missing Call-ID)")                           \
-    X(malformed_call_id, 400, "Bad Request (malformed Call-ID)")                       \
-    X(duplicate_header, 400, "Bad Request (duplicate single-value header)")            \
-    X(missing_cseq, 400, "Bad Request (missing CSeq)")                                 \
-    X(malformed_cseq, 400, "Bad Request (malformed CSeq)")                             \
-    X(cseq_method_mismatch, 400, "Bad Request (CSeq method does not match)")           \
-    X(malformed_max_forwards, 400, "Bad Request (malformed Max-Forwards)")             \
-    X(missing_content_length, 400, "Bad Request (missing Content-Length)")             \
-    X(malformed_content_length, 400, "Bad Request (malformed Content-Length)")         \
+#define SBC_SIP_ERRORS(X)                                                                      \
+    X(none, 200, "OK")                                                                         \
+    X(empty_message, 400, "Bad Request (empty message)")                                       \
+    X(message_too_large, 513, "Message Too Large")                                             \
+    X(too_many_headers, 400, "Bad Request (too many headers)")                                 \
+    X(line_too_long, 400, "Bad Request (line too long)")                                       \
+    X(malformed_start_line, 400, "Bad Request (malformed start line)")                         \
+    X(malformed_method, 400, "Bad Request (malformed method)")                                 \
+    X(malformed_request_uri, 400, "Bad Request (malformed Request-URI)")                       \
+    X(unsupported_uri_scheme, 416, "Unsupported URI Scheme")                                   \
+    X(unsupported_version, 505, "Version Not Supported")                                       \
+    X(malformed_status_line, 400, "Bad Request (malformed status line)")                       \
+    X(malformed_header_line, 400, "Bad Request (malformed header line)")                       \
+    X(missing_header_end, 400, "Bad Request (no empty line after headers)")                    \
+    X(missing_via, 400, "Bad Request (missing Via)")                                           \
+    X(malformed_via, 400, "Bad Request (malformed Via)")                                       \
+    X(missing_from, 400, "Bad Request (missing From)")                                         \
+    X(malformed_from, 400, "Bad Request (malformed From)")                                     \
+    X(missing_to, 400, "Bad Request (missing To)")                                             \
+    X(malformed_to, 400, "Bad Request (malformed To)")                                         \
+    X(missing_call_id, 400, "Bad Request (missing Call-ID)")                                   \
+    X(malformed_call_id, 400, "Bad Request (malformed Call-ID)")                               \
+    X(duplicate_header, 400, "Bad Request (duplicate single-value header)")                    \
+    X(missing_cseq, 400, "Bad Request (missing CSeq)")                                         \
+    X(malformed_cseq, 400, "Bad Request (malformed CSeq)")                                     \
+    X(cseq_method_mismatch, 400, "Bad Request (CSeq method does not match)")                   \
+    X(malformed_max_forwards, 400, "Bad Request (malformed Max-Forwards)")                     \
+    X(missing_content_length, 400, "Bad Request (missing Content-Length)")                     \
+    X(malformed_content_length, 400, "Bad Request (malformed Content-Length)")                 \
     X(body_shorter_than_content_length, 400, "Bad Request (body shorter than Content-Length)") \
-    X(malformed_content_type, 400, "Bad Request (malformed Content-Type)")             \
-    X(malformed_contact, 400, "Bad Request (malformed Contact)")                       \
-    X(malformed_route, 400, "Bad Request (malformed Route)")                           \
-    X(malformed_expires, 400, "Bad Request (malformed Expires)")                       \
-    X(malformed_authorization, 400, "Bad Request (malformed Authorization)")           \
-    X(malformed_header, 400, "Bad Request (malformed header)")                         \
-    X(malformed_uri, 400, "Bad Request (malformed URI)")                               \
+    X(malformed_content_type, 400, "Bad Request (malformed Content-Type)")                     \
+    X(malformed_contact, 400, "Bad Request (malformed Contact)")                               \
+    X(malformed_route, 400, "Bad Request (malformed Route)")                                   \
+    X(malformed_expires, 400, "Bad Request (malformed Expires)")                               \
+    X(malformed_authorization, 400, "Bad Request (malformed Authorization)")                   \
+    X(malformed_header, 400, "Bad Request (malformed header)")                                 \
+    X(malformed_uri, 400, "Bad Request (malformed URI)")                                       \
     X(malformed_multipart, 400, "Bad Request (malformed multipart body)")
 
 enum class error_code : uint8_t {
@@ -78,10 +78,11 @@ struct parse_error {
     std::string_view reason() const { return error_reason(code); }
 };
 
-// A value or an error, for results that are not worth an exception. T must be default-constructible.
+// A value or an error, for results that are not worth an exception. T must be
+// default-constructible.
 template <class T, class E = error_code>
 class result {
-public:
+  public:
     result(T value) : value_(std::move(value)), ok_(true) {}  // NOLINT(implicit)
     result(E error) : error_(error), ok_(false) {}            // NOLINT(implicit)
 
@@ -96,7 +97,7 @@ public:
     T* operator->() { return &value_; }
     const E& error() const { return error_; }
 
-private:
+  private:
     T value_{};
     E error_{};
     bool ok_;

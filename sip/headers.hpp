@@ -15,8 +15,21 @@
 namespace sbc::sip {
 
 enum class sip_method : uint8_t {
-    invite, ack, bye, cancel, register_, options, prack, subscribe, notify, publish, info, refer,
-    message, update, other
+    invite,
+    ack,
+    bye,
+    cancel,
+    register_,
+    options,
+    prack,
+    subscribe,
+    notify,
+    publish,
+    info,
+    refer,
+    message,
+    update,
+    other
 };
 // Methods are case-sensitive (RFC 3261 §7.1): "invite" is an extension method, not INVITE.
 sip_method classify_method(std::string_view token);
@@ -25,16 +38,22 @@ std::string_view method_name(sip_method m);  // "" for other
 // Splits a header value at top-level commas: commas inside quoted strings and <...> don't count.
 // Empty elements (",,") are skipped. Used for Via, Contact, Route, token lists...
 class comma_list {
-public:
+  public:
     explicit comma_list(std::string_view value) : value_(value) {}
     class iterator {
-    public:
+      public:
         iterator() = default;
         explicit iterator(std::string_view rest) : rest_(rest), done_(false) { load(); }
         std::string_view operator*() const { return current_; }
-        iterator& operator++() { load(); return *this; }
-        bool operator==(const iterator& o) const { return done_ == o.done_ && (done_ || rest_.data() == o.rest_.data()); }
-    private:
+        iterator& operator++() {
+            load();
+            return *this;
+        }
+        bool operator==(const iterator& o) const {
+            return done_ == o.done_ && (done_ || rest_.data() == o.rest_.data());
+        }
+
+      private:
         void load();
         std::string_view rest_;
         std::string_view current_;
@@ -42,7 +61,8 @@ public:
     };
     iterator begin() const { return iterator(value_); }
     iterator end() const { return iterator(); }
-private:
+
+  private:
     std::string_view value_;
 };
 // Number of top-level elements and whether the quoting/brackets balance.
@@ -79,8 +99,8 @@ struct name_addr {
     bool angle_brackets = false;
     param_list params;  // header params after the URI (";tag=x;expires=3")
 
-    std::string_view tag() const;          // "" when absent
-    std::string display_name_text() const; // unquoted, escapes resolved
+    std::string_view tag() const;           // "" when absent
+    std::string display_name_text() const;  // unquoted, escapes resolved
 };
 // RFC 3261 §20.10: without <> the URI's own ";params" belong to the header, so they go to params.
 result<name_addr> parse_name_addr(std::string_view element);
@@ -91,7 +111,7 @@ struct contact {
     name_addr addr;
 
     std::optional<uint32_t> expires() const;
-    std::optional<float> q() const;  // 0..1
+    std::optional<float> q() const;     // 0..1
     std::string_view instance() const;  // +sip.instance value without quotes: "<urn:uuid:...>"
     std::optional<uint32_t> reg_id() const;
     // RFC 8599 push notification parameters (in the URI of a REGISTER Contact).

@@ -60,7 +60,7 @@ struct parsed {
 };
 
 class message {
-public:
+  public:
     message();
     ~message();
     message(message&&) noexcept;
@@ -89,7 +89,7 @@ public:
     std::size_t count(header_id id) const;
 
     // ---- the whole message ----
-    std::string_view data() const { return {buf_.get(), size_}; }  // start line .. end of body
+    std::string_view data() const { return {buf_.get(), size_}; }       // start line .. end of body
     std::string_view head() const { return {buf_.get(), head_size_}; }  // up to and incl. CRLFCRLF
     std::string_view body() const { return body_; }
     // Bytes after Content-Length in a datagram, dropped per RFC 3261 §18.3.
@@ -147,7 +147,7 @@ public:
     // Parses every typed header; returns the first malformed one's error (none if all parse).
     error_code parse_all() const;
 
-private:
+  private:
     friend result<message, parse_error> parse(std::unique_ptr<char[]>, std::size_t,
                                               const parse_options&);
     struct lazy_cache;

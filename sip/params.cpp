@@ -4,7 +4,9 @@
 
 namespace sbc::sip {
 
-std::string param::unquoted() const { return unquote(value); }
+std::string param::unquoted() const {
+    return unquote(value);
+}
 
 param_list::iterator::iterator(std::string_view rest, char sep)
     : rest_(rest), sep_(sep), done_(false) {

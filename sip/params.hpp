@@ -17,22 +17,24 @@ struct param {
 };
 
 class param_list {
-public:
+  public:
     param_list() = default;
     // `text` starts at the first separator (";a=b;c") or directly at a name ("a=b;c").
     explicit param_list(std::string_view text, char separator = ';')
         : text_(text), sep_(separator) {}
 
     class iterator {
-    public:
+      public:
         iterator() = default;
         iterator(std::string_view rest, char sep);
         const param& operator*() const { return current_; }
         const param* operator->() const { return &current_; }
         iterator& operator++();
-        bool operator==(const iterator& o) const { return done_ == o.done_ && (done_ || rest_.data() == o.rest_.data()); }
+        bool operator==(const iterator& o) const {
+            return done_ == o.done_ && (done_ || rest_.data() == o.rest_.data());
+        }
 
-    private:
+      private:
         void load();
         std::string_view rest_;
         param current_{};
@@ -57,7 +59,7 @@ public:
     // Every parameter is `token [= (token / host / quoted-string)]` (used to validate a list).
     bool well_formed() const;
 
-private:
+  private:
     std::string_view text_;
     char sep_ = ';';
 };

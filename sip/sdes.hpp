@@ -44,9 +44,9 @@ shm::srtp_suite to_shm_suite(crypto_suite s);
 crypto_suite from_shm_suite(shm::srtp_suite s);
 
 struct key_param {
-    std::vector<uint8_t> key;   // master key
-    std::vector<uint8_t> salt;  // master salt
-    std::optional<uint64_t> lifetime;  // packets; "2^31" and "2147483648" both give 2^31
+    std::vector<uint8_t> key;            // master key
+    std::vector<uint8_t> salt;           // master salt
+    std::optional<uint64_t> lifetime;    // packets; "2^31" and "2147483648" both give 2^31
     bool lifetime_power_of_two = false;  // written as 2^n (kept for serialization)
     std::optional<uint32_t> mki;
     uint8_t mki_length = 0;  // bytes on the wire, 1..128 per RFC 4568 (we accept 1..4)
@@ -62,7 +62,7 @@ struct crypto_attribute {
     bool unencrypted_srtp = false;
     bool unencrypted_srtcp = false;
     bool unauthenticated_srtp = false;
-    std::optional<uint8_t> kdr;  // 0..24: key derivation rate is 2^kdr
+    std::optional<uint8_t> kdr;   // 0..24: key derivation rate is 2^kdr
     std::optional<uint32_t> wsh;  // replay window size, >= 64
     std::vector<std::string> session_params;
 

@@ -11,36 +11,36 @@
 namespace sbc::sip::sdp {
 
 // X(name, reason)
-#define SBC_SDP_ERRORS(X)                                             \
-    X(none, "OK")                                                     \
-    X(too_large, "SDP too large")                                     \
-    X(too_many_lines, "SDP has too many lines")                       \
-    X(malformed_line, "malformed SDP line")                           \
-    X(missing_version, "SDP does not start with v=0")                 \
-    X(bad_version, "unsupported SDP version")                         \
-    X(missing_origin, "missing o= line")                              \
-    X(malformed_origin, "malformed o= line")                          \
-    X(missing_session_name, "missing s= line")                        \
-    X(missing_timing, "missing t= line")                              \
-    X(malformed_timing, "malformed t= line")                          \
-    X(malformed_connection, "malformed c= line")                      \
-    X(missing_connection, "missing c= line for a media stream")       \
-    X(malformed_bandwidth, "malformed b= line")                       \
-    X(malformed_media, "malformed m= line")                           \
-    X(port_out_of_range, "media port out of range")                   \
-    X(too_many_media, "too many m= lines")                            \
-    X(too_many_attributes, "too many a= lines")                       \
-    X(malformed_attribute, "malformed a= line")                       \
-    X(malformed_rtpmap, "malformed a=rtpmap")                         \
-    X(malformed_rtcp, "malformed a=rtcp")                             \
-    X(too_many_crypto, "too many a=crypto lines")                     \
-    X(malformed_crypto, "malformed a=crypto")                         \
-    X(crypto_bad_base64, "a=crypto key is not valid base64")          \
+#define SBC_SDP_ERRORS(X)                                                \
+    X(none, "OK")                                                        \
+    X(too_large, "SDP too large")                                        \
+    X(too_many_lines, "SDP has too many lines")                          \
+    X(malformed_line, "malformed SDP line")                              \
+    X(missing_version, "SDP does not start with v=0")                    \
+    X(bad_version, "unsupported SDP version")                            \
+    X(missing_origin, "missing o= line")                                 \
+    X(malformed_origin, "malformed o= line")                             \
+    X(missing_session_name, "missing s= line")                           \
+    X(missing_timing, "missing t= line")                                 \
+    X(malformed_timing, "malformed t= line")                             \
+    X(malformed_connection, "malformed c= line")                         \
+    X(missing_connection, "missing c= line for a media stream")          \
+    X(malformed_bandwidth, "malformed b= line")                          \
+    X(malformed_media, "malformed m= line")                              \
+    X(port_out_of_range, "media port out of range")                      \
+    X(too_many_media, "too many m= lines")                               \
+    X(too_many_attributes, "too many a= lines")                          \
+    X(malformed_attribute, "malformed a= line")                          \
+    X(malformed_rtpmap, "malformed a=rtpmap")                            \
+    X(malformed_rtcp, "malformed a=rtcp")                                \
+    X(too_many_crypto, "too many a=crypto lines")                        \
+    X(malformed_crypto, "malformed a=crypto")                            \
+    X(crypto_bad_base64, "a=crypto key is not valid base64")             \
     X(crypto_bad_key_length, "a=crypto key length does not match suite") \
-    X(crypto_bad_lifetime, "malformed a=crypto lifetime")             \
-    X(crypto_bad_mki, "malformed a=crypto MKI")                       \
-    X(crypto_bad_session_param, "malformed a=crypto session parameter") \
-    X(crypto_duplicate_tag, "duplicate a=crypto tag")                 \
+    X(crypto_bad_lifetime, "malformed a=crypto lifetime")                \
+    X(crypto_bad_mki, "malformed a=crypto MKI")                          \
+    X(crypto_bad_session_param, "malformed a=crypto session parameter")  \
+    X(crypto_duplicate_tag, "duplicate a=crypto tag")                    \
     X(crypto_no_known_suite, "no a=crypto line with a known suite")
 
 enum class error : uint8_t {

@@ -110,7 +110,9 @@ int hex_value(char c) {
 }
 }  // namespace
 
-bool has_escapes(std::string_view s) { return s.find('%') != std::string_view::npos; }
+bool has_escapes(std::string_view s) {
+    return s.find('%') != std::string_view::npos;
+}
 
 std::string unescape(std::string_view s) {
     std::string out;

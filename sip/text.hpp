@@ -9,16 +9,26 @@
 
 namespace sbc::sip {
 
-constexpr char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c + 32) : c; }
+constexpr char ascii_lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
+}
 
-constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
-constexpr bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-constexpr bool is_alnum(char c) { return is_digit(c) || is_alpha(c); }
+constexpr bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+constexpr bool is_alpha(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+constexpr bool is_alnum(char c) {
+    return is_digit(c) || is_alpha(c);
+}
 constexpr bool is_hex(char c) {
     return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 // WSP plus the CR/LF left inside a folded header value (RFC 3261 §7.3.1: a fold is LWS).
-constexpr bool is_lws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+constexpr bool is_lws(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 // token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
 constexpr bool is_token_char(char c) {
@@ -26,8 +36,16 @@ constexpr bool is_token_char(char c) {
         return true;
     }
     switch (c) {
-        case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`':
-        case '\'': case '~':
+        case '-':
+        case '.':
+        case '!':
+        case '%':
+        case '*':
+        case '_':
+        case '+':
+        case '`':
+        case '\'':
+        case '~':
             return true;
         default:
             return false;
