@@ -241,7 +241,12 @@ bool is_hostname(std::string_view s) {
         }
         prev = c;
     }
-    return label > 0 && prev != '-';
+    if (label == 0 || prev == '-') {
+        return false;
+    }
+    // toplabel = ALPHA / ALPHA *( alphanum / "-" ) alphanum: "999.1.1.1" is not a name.
+    std::size_t dot = s.rfind('.');
+    return is_alpha(s[dot == std::string_view::npos ? 0 : dot + 1]);
 }
 
 }  // namespace sbc::sip

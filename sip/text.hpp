@@ -78,7 +78,7 @@ bool has_escapes(std::string_view s);
 bool is_ipv4(std::string_view s);
 // An IPv6 address without brackets (RFC 4291 text forms, including embedded IPv4).
 bool is_ipv6(std::string_view s);
-// hostname = *( domainlabel "." ) toplabel [ "." ] — lenient about the toplabel starting digit.
+// hostname = *( domainlabel "." ) toplabel [ "." ]; '_' tolerated inside labels.
 bool is_hostname(std::string_view s);
 
 }  // namespace sbc::sip
