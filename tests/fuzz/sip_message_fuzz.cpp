@@ -23,7 +23,8 @@ void touch(const sbc::sip::message& m) {
         for (const contact& c : *m.contacts()) {
             n += c.expires().value_or(0) + c.reg_id().value_or(0) + c.instance().size() +
                  c.pn_provider().size() + c.pn_prid().size() + c.pn_param().size() +
-                 (c.q() ? 1 : 0) + c.addr.display_name_text().size() + unescape(c.addr.uri.user).size();
+                 (c.q() ? 1 : 0) + c.addr.display_name_text().size() +
+                 unescape(c.addr.uri.user).size();
         }
     }
     if (m.authorizations().ok()) {
