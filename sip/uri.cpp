@@ -1,0 +1,313 @@
+#include "sip/uri.hpp"
+
+#include "sip/text.hpp"
+
+namespace sbc::sip {
+namespace {
+
+// Checks that every '%' starts a %HH escape and every other character is in `classes`.
+bool valid_escaped(std::string_view s, uint16_t classes) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%') {
+            if (i + 2 >= s.size() || !is_hex(s[i + 1]) || !is_hex(s[i + 2])) {
+                return false;
+            }
+            i += 2;
+        } else if (!char_is(s[i], classes)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// RFC 3261 §25.1: user, password, paramchar and hnv character sets (text.hpp table).
+constexpr uint16_t user_chars = detail::cc_user;
+constexpr uint16_t password_chars = detail::cc_password;
+constexpr uint16_t param_chars = detail::cc_param;
+constexpr uint16_t header_chars = detail::cc_header;
+
+bool valid_tel(std::string_view s) {
+    for (char c : s) {
+        bool ok = is_hex(c) || c == '*' || c == '#' || c == '+' || c == '-' || c == '.' ||
+                  c == '(' || c == ')' || c == 'p' || c == 'w' || c == '%';
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Scans ";name[=value]" parameters (paramchar strings, %HH escapes) from the start of `text` up
+// to '?' or the end in one pass. Returns the length scanned, or npos on a syntax error.
+std::size_t scan_uri_params(std::string_view text) {
+    std::size_t i = 0;
+    const std::size_t n = text.size();
+    auto scan_chars = [&]() -> bool {
+        std::size_t start = i;
+        while (i < n) {
+            char c = text[i];
+            if (char_is(c, param_chars)) {
+                ++i;
+            } else if (c == '%' && i + 2 < n && is_hex(text[i + 1]) && is_hex(text[i + 2])) {
+                i += 3;
+            } else {
+                break;
+            }
+        }
+        return i > start;
+    };
+    while (i < n && text[i] != '?') {
+        if (text[i] != ';') {
+            return std::string_view::npos;
+        }
+        ++i;
+        if (!scan_chars()) {
+            return std::string_view::npos;
+        }
+        if (i < n && text[i] == '=') {
+            ++i;
+            if (!scan_chars()) {
+                return std::string_view::npos;
+            }
+        }
+    }
+    return i;
+}
+
+bool valid_uri_params(std::string_view text) {
+    return scan_uri_params(text) == text.size();
+}
+
+// Host kind of a non-bracketed host: dotted quad, or a hostname.
+host_kind classify_host(std::string_view h) {
+    if (!h.empty() && is_digit(h[0]) && is_ipv4(h)) {
+        return host_kind::ipv4;
+    }
+    return is_hostname(h) ? host_kind::name : host_kind::none;
+}
+
+uri_scheme classify_scheme(std::string_view s) {
+    if (iequals(s, "sip")) {
+        return uri_scheme::sip;
+    }
+    if (iequals(s, "sips")) {
+        return uri_scheme::sips;
+    }
+    if (iequals(s, "tel")) {
+        return uri_scheme::tel;
+    }
+    return uri_scheme::other;
+}
+
+}  // namespace
+
+std::string_view host_port::address() const {
+    if (kind == host_kind::ipv6 && host.size() >= 2) {
+        return host.substr(1, host.size() - 2);
+    }
+    return host;
+}
+
+result<host_port> parse_host_port(std::string_view text) {
+    host_port hp;
+    std::size_t host_end;
+    if (!text.empty() && text[0] == '[') {
+        host_end = text.find(']');
+        if (host_end == std::string_view::npos || !is_ipv6(text.substr(1, host_end - 1))) {
+            return error_code::malformed_uri;
+        }
+        ++host_end;
+        hp.kind = host_kind::ipv6;
+    } else {
+        host_end = text.find(':');
+        if (host_end == std::string_view::npos) {
+            host_end = text.size();
+        }
+        hp.kind = classify_host(text.substr(0, host_end));
+        if (hp.kind == host_kind::none) {
+            return error_code::malformed_uri;
+        }
+    }
+    hp.host = text.substr(0, host_end);
+    if (host_end < text.size()) {
+        if (text[host_end] != ':') {
+            return error_code::malformed_uri;
+        }
+        auto port = parse_uint(text.substr(host_end + 1), 65535);
+        if (!port) {
+            return error_code::malformed_uri;
+        }
+        hp.port = uint16_t(*port);
+        hp.has_port = true;
+    }
+    return hp;
+}
+
+result<uri> parse_uri(std::string_view text) {
+    uri u;
+    u.text = text;
+    std::size_t colon = text.find(':');
+    if (colon == std::string_view::npos || colon == 0) {
+        return error_code::malformed_uri;
+    }
+    u.scheme_name = text.substr(0, colon);
+    if (!is_alpha(u.scheme_name[0])) {
+        return error_code::malformed_uri;
+    }
+    for (char c : u.scheme_name) {
+        if (!is_alnum(c) && c != '+' && c != '-' && c != '.') {
+            return error_code::malformed_uri;
+        }
+    }
+    u.scheme = classify_scheme(u.scheme_name);
+    std::string_view rest = text.substr(colon + 1);
+
+    if (u.scheme == uri_scheme::other) {
+        // SIP, SIPS and TEL components are checked against their character sets below; an
+        // opaque URI only needs to be free of whitespace, controls and the delimiters around it.
+        for (char c : text) {
+            if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"') {
+                return error_code::malformed_uri;
+            }
+        }
+        if (rest.empty()) {
+            return error_code::malformed_uri;
+        }
+        u.opaque = rest;
+        return u;
+    }
+
+    if (u.scheme == uri_scheme::tel) {
+        std::size_t semi = rest.find(';');
+        u.user = rest.substr(0, semi);
+        u.has_user = true;
+        if (u.user.empty() || !valid_tel(u.user)) {
+            return error_code::malformed_uri;
+        }
+        if (semi != std::string_view::npos) {
+            std::string_view p = rest.substr(semi);
+            if (!valid_uri_params(p)) {
+                return error_code::malformed_uri;
+            }
+            u.params = param_list(p);
+        }
+        return u;
+    }
+
+    std::size_t at = rest.find('@');
+    if (at != std::string_view::npos) {
+        std::string_view userinfo = rest.substr(0, at);
+        std::size_t pc = userinfo.find(':');
+        u.user = userinfo.substr(0, pc);
+        if (pc != std::string_view::npos) {
+            u.password = userinfo.substr(pc + 1);
+            u.has_password = true;
+            if (!valid_escaped(u.password, password_chars)) {
+                return error_code::malformed_uri;
+            }
+        }
+        if (u.user.empty() || !valid_escaped(u.user, user_chars)) {
+            return error_code::malformed_uri;
+        }
+        u.has_user = true;
+        rest = rest.substr(at + 1);
+    }
+    // hostport, then params up to '?', then headers: one pass each.
+    std::size_t i = 0;
+    const std::size_t n = rest.size();
+    if (i < n && rest[0] == '[') {
+        std::size_t close = rest.find(']');
+        if (close == std::string_view::npos || !is_ipv6(rest.substr(1, close - 1))) {
+            return error_code::malformed_uri;
+        }
+        i = close + 1;
+        u.hp.kind = host_kind::ipv6;
+    } else {
+        while (i < n && char_is(rest[i], detail::cc_host)) {
+            ++i;
+        }
+        u.hp.kind = classify_host(rest.substr(0, i));
+        if (u.hp.kind == host_kind::none) {
+            return error_code::malformed_uri;
+        }
+    }
+    u.hp.host = rest.substr(0, i);
+    if (i < n && rest[i] == ':') {
+        std::size_t ps = ++i;
+        while (i < n && is_digit(rest[i])) {
+            ++i;
+        }
+        auto port = parse_uint(rest.substr(ps, i - ps), 65535);
+        if (!port) {
+            return error_code::malformed_uri;
+        }
+        u.hp.port = uint16_t(*port);
+        u.hp.has_port = true;
+    }
+    if (i < n && rest[i] == ';') {
+        std::size_t len = scan_uri_params(rest.substr(i));
+        if (len == std::string_view::npos) {
+            return error_code::malformed_uri;
+        }
+        u.params = param_list(rest.substr(i, len));
+        i += len;
+    }
+    if (i < n) {
+        if (rest[i] != '?') {
+            return error_code::malformed_uri;
+        }
+        u.headers = rest.substr(i + 1);
+        if (u.headers.empty() || !valid_escaped(u.headers, header_chars)) {
+            return error_code::malformed_uri;
+        }
+    }
+    return u;
+}
+
+std::string_view uri::transport() const {
+    return params.value("transport").value_or("");
+}
+std::string_view uri::maddr() const {
+    return params.value("maddr").value_or("");
+}
+std::string_view uri::user_param() const {
+    return params.value("user").value_or("");
+}
+bool uri::user_is_phone() const {
+    return iequals(user_param(), "phone");
+}
+
+bool uri_equal(const uri& a, const uri& b) {
+    if (a.scheme != b.scheme) {
+        return false;
+    }
+    if (!a.is_sip()) {
+        return iequals(a.text, b.text);
+    }
+    if (a.has_user != b.has_user || unescape(a.user) != unescape(b.user) ||
+        unescape(a.password) != unescape(b.password)) {
+        return false;
+    }
+    if (!iequals(a.hp.host, b.hp.host) || a.hp.has_port != b.hp.has_port ||
+        a.hp.port != b.hp.port) {
+        return false;
+    }
+    // §19.1.4: these parameters must match when present in either URI.
+    for (std::string_view name : {"transport", "user", "ttl", "method", "maddr"}) {
+        auto va = a.params.value(name);
+        auto vb = b.params.value(name);
+        if (va.has_value() != vb.has_value() || (va && !iequals(unescape(*va), unescape(*vb)))) {
+            return false;
+        }
+    }
+    // Any other parameter appearing in both must match.
+    for (const param& p : a.params) {
+        auto other = b.params.value(p.name);
+        if (other && !iequals(unescape(p.value), unescape(*other))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace sbc::sip
