@@ -454,7 +454,7 @@ void stream_connection::close_after_flush(close_reason why, std::string detail) 
     }
     arm_recv();
     for (auto& fn : failed) {
-        fn(send_status::closed);
+        fn(status_for(why));
     }
 }
 
@@ -476,6 +476,13 @@ void stream_connection::finish_close(close_reason why, std::string detail) {
     auto keep = shared_from_this();  // the owner drops its reference below
     state_ = state::closed;
     cancel_timers();
+    if (tls_ && tls_->established() && !write_shut_ && !sending_ && fd_ >= 0) {
+        // Best-effort close_notify: besides being polite, a session closed without one is
+        // marked not resumable by OpenSSL.
+        tls_->shutdown();
+        const std::string notify = tls_->take_output();
+        ::send(fd_, notify.data(), notify.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
     if (fd_ >= 0) {
         ::shutdown(fd_, SHUT_RDWR);  // completes a pending recv; the fd closes with us
     }
