@@ -11,7 +11,10 @@ namespace sbc::sip {
 
 namespace {
 
-constexpr std::size_t recv_chunk = 16 * 1024;
+// Receive sizes adapt: an idle registered client costs a few KB, a busy trunk gets large reads.
+// A read that fills its buffer doubles the next one, up to max_recv_chunk.
+constexpr std::size_t min_recv_chunk = 4 * 1024;
+constexpr std::size_t max_recv_chunk = 64 * 1024;
 
 send_status status_for(close_reason why) {
     switch (why) {
@@ -52,9 +55,7 @@ stream_connection::stream_connection(io_loop& loop, stream_owner* owner, connect
       tls_(std::move(tls)),
       framer_(limits.stream()) {
     opened_ = last_activity_ = loop_.now();
-    if (tls_) {
-        cipher_in_ = std::make_unique<char[]>(recv_chunk);
-    }
+    recv_chunk_ = min_recv_chunk;
 }
 
 stream_connection::~stream_connection() {
@@ -158,14 +159,16 @@ void stream_connection::arm_recv() {
     char* buf;
     std::size_t len;
     if (tls_ && state_ != state::draining) {
-        buf = cipher_in_.get();
-        len = recv_chunk;
+        cipher_in_.resize(recv_chunk_);
+        buf = cipher_in_.data();
+        len = cipher_in_.size();
     } else {
         // Draining: bytes land here and are never committed (discarded).
-        auto space = framer_.prepare(recv_chunk);
+        auto space = framer_.prepare(recv_chunk_);
         buf = space.data();
         len = space.size();
     }
+    last_recv_size_ = len;
     reading_ = true;
     recv_op_ =
         loop_.recv(fd_, buf, len, 0, [self = shared_from_this()](int r) { self->on_recv(r); });
@@ -192,6 +195,9 @@ void stream_connection::on_recv(int r) {
         arm_recv();
         return;
     }
+    if (static_cast<std::size_t>(r) == last_recv_size_ && recv_chunk_ < max_recv_chunk) {
+        recv_chunk_ *= 2;
+    }
     if (tls_) {
         on_tls_bytes(static_cast<std::size_t>(r));
     } else {
@@ -203,7 +209,7 @@ void stream_connection::on_recv(int r) {
 }
 
 void stream_connection::on_tls_bytes(std::size_t n) {
-    tls_->feed(cipher_in_.get(), n);
+    tls_->feed(cipher_in_.data(), n);
     if (state_ == state::handshaking) {
         const auto st = tls_->handshake();
         flush_tls_output();
@@ -218,7 +224,7 @@ void stream_connection::on_tls_bytes(std::size_t n) {
         established();
     }
     while (state_ == state::open) {
-        auto space = framer_.prepare(recv_chunk);
+        auto space = framer_.prepare(recv_chunk_);
         std::size_t got = 0;
         const auto st = tls_->read(space, got);
         if (st == tls_session::status::ok) {

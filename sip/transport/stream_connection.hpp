@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sip/transport/io_loop.hpp"
 #include "sip/transport/stream_framer.hpp"
@@ -123,7 +124,9 @@ class stream_connection : public std::enable_shared_from_this<stream_connection>
     close_reason drain_reason_ = close_reason::local;
     std::string drain_detail_;
 
-    std::unique_ptr<char[]> cipher_in_;  // TLS: ciphertext receive buffer
+    std::vector<char> cipher_in_;  // TLS: ciphertext receive buffer
+    std::size_t recv_chunk_ = 0;
+    std::size_t last_recv_size_ = 0;
     std::deque<outgoing> backlog_;       // plaintext waiting for connect/handshake
     std::deque<outgoing> queue_;         // wire bytes
     std::size_t queued_bytes_ = 0;
