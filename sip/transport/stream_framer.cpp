@@ -15,7 +15,7 @@ constexpr std::string_view frame_error_names[] = {
 
 // Buffers larger than this are given back once they drain, so one large message does not pin
 // memory on an idle connection.
-constexpr std::size_t keep_capacity = 64 * 1024;
+constexpr std::size_t keep_capacity = std::size_t{64} * 1024;
 
 bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
