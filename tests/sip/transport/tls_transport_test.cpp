@@ -49,7 +49,7 @@ class TlsTransport : public ::testing::Test {
         return p;
     }
 
-    std::shared_ptr<tls_server_context> server_ctx(std::vector<tls_profile> profiles) {
+    std::shared_ptr<tls_server_context> server_ctx(const std::vector<tls_profile>& profiles) {
         auto r = tls_server_context::create(profiles);
         EXPECT_TRUE(r.ok()) << r.error();
         return r.ok() ? *r : nullptr;
@@ -128,14 +128,16 @@ TEST_F(TlsTransport, BurstOfMessagesIsFramedInOrder) {
     cli.layer.set_tls_client(client_ctx());
     const destination to{transport_type::tls, bound, "sbc.test"};
     for (int i = 1; i <= 40; ++i) {
-        ASSERT_EQ(cli.layer.send(to, options_request(i, "TLS", std::string(i * 50, 'b'))),
-                  send_status::ok);
+        ASSERT_EQ(
+            cli.layer.send(
+                to, options_request(i, "TLS", std::string(static_cast<std::size_t>(i) * 50, 'b'))),
+            send_status::ok);
     }
     ASSERT_TRUE(run_until(loop, [&] { return cli.messages.size() == 40; }));
     ASSERT_EQ(srv.messages.size(), 40u);
     for (int i = 1; i <= 40; ++i) {
         EXPECT_EQ(srv.messages[static_cast<std::size_t>(i - 1)].bytes,
-                  options_request(i, "TLS", std::string(i * 50, 'b')));
+                  options_request(i, "TLS", std::string(static_cast<std::size_t>(i) * 50, 'b')));
     }
     EXPECT_EQ(cli.layer.counters().connections_opened, 1u);
 }
