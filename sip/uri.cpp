@@ -5,134 +5,85 @@
 namespace sbc::sip {
 namespace {
 
-constexpr bool is_mark(char c) {
-    switch (c) {
-        case '-':
-        case '_':
-        case '.':
-        case '!':
-        case '~':
-        case '*':
-        case '\'':
-        case '(':
-        case ')':
-            return true;
-        default:
-            return false;
-    }
-}
-constexpr bool is_unreserved(char c) {
-    return is_alnum(c) || is_mark(c);
-}
-
-// Checks that every '%' starts a %HH escape and every other character satisfies `allowed`.
-template <class F>
-bool valid_escaped(std::string_view s, F allowed) {
+// Checks that every '%' starts a %HH escape and every other character is in `classes`.
+bool valid_escaped(std::string_view s, uint16_t classes) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i] == '%') {
             if (i + 2 >= s.size() || !is_hex(s[i + 1]) || !is_hex(s[i + 2])) {
                 return false;
             }
             i += 2;
-        } else if (!allowed(s[i])) {
+        } else if (!char_is(s[i], classes)) {
             return false;
         }
     }
     return true;
 }
 
-// RFC 3261 §25.1: user = 1*( unreserved / escaped / user-unreserved )
-bool user_char(char c) {
-    switch (c) {
-        case '&':
-        case '=':
-        case '+':
-        case '$':
-        case ',':
-        case ';':
-        case '?':
-        case '/':
-            return true;
-        default:
-            return is_unreserved(c);
+// RFC 3261 §25.1: user, password, paramchar and hnv character sets (text.hpp table).
+constexpr uint16_t user_chars = detail::cc_user;
+constexpr uint16_t password_chars = detail::cc_password;
+constexpr uint16_t param_chars = detail::cc_param;
+constexpr uint16_t header_chars = detail::cc_header;
+
+bool valid_tel(std::string_view s) {
+    for (char c : s) {
+        bool ok = is_hex(c) || c == '*' || c == '#' || c == '+' || c == '-' || c == '.' ||
+                  c == '(' || c == ')' || c == 'p' || c == 'w' || c == '%';
+        if (!ok) {
+            return false;
+        }
     }
+    return true;
 }
-bool password_char(char c) {
-    switch (c) {
-        case '&':
-        case '=':
-        case '+':
-        case '$':
-        case ',':
-            return true;
-        default:
-            return is_unreserved(c);
+
+// Scans ";name[=value]" parameters (paramchar strings, %HH escapes) from the start of `text` up
+// to '?' or the end in one pass. Returns the length scanned, or npos on a syntax error.
+std::size_t scan_uri_params(std::string_view text) {
+    std::size_t i = 0;
+    const std::size_t n = text.size();
+    auto scan_chars = [&]() -> bool {
+        std::size_t start = i;
+        while (i < n) {
+            char c = text[i];
+            if (char_is(c, param_chars)) {
+                ++i;
+            } else if (c == '%' && i + 2 < n && is_hex(text[i + 1]) && is_hex(text[i + 2])) {
+                i += 3;
+            } else {
+                break;
+            }
+        }
+        return i > start;
+    };
+    while (i < n && text[i] != '?') {
+        if (text[i] != ';') {
+            return std::string_view::npos;
+        }
+        ++i;
+        if (!scan_chars()) {
+            return std::string_view::npos;
+        }
+        if (i < n && text[i] == '=') {
+            ++i;
+            if (!scan_chars()) {
+                return std::string_view::npos;
+            }
+        }
     }
-}
-// paramchar = param-unreserved / unreserved / escaped
-bool param_char(char c) {
-    switch (c) {
-        case '[':
-        case ']':
-        case '/':
-        case ':':
-        case '&':
-        case '+':
-        case '$':
-            return true;
-        default:
-            return is_unreserved(c);
-    }
-}
-// hnv-unreserved / unreserved / escaped
-bool header_char(char c) {
-    switch (c) {
-        case '[':
-        case ']':
-        case '/':
-        case '?':
-        case ':':
-        case '+':
-        case '$':
-        case '=':
-        case '&':
-            return true;
-        default:
-            return is_unreserved(c);
-    }
-}
-bool tel_char(char c) {
-    return is_hex(c) || c == '*' || c == '#' || c == '+' || c == '-' || c == '.' || c == '(' ||
-           c == ')' || c == 'p' || c == 'w' || c == '%';
+    return i;
 }
 
 bool valid_uri_params(std::string_view text) {
-    // ";name[=value]" repeated; names and values are paramchar strings.
-    std::size_t i = 0;
-    while (i < text.size()) {
-        if (text[i] != ';') {
-            return false;
-        }
-        ++i;
-        std::size_t end = text.find(';', i);
-        if (end == std::string_view::npos) {
-            end = text.size();
-        }
-        std::string_view p = text.substr(i, end - i);
-        std::size_t eq = p.find('=');
-        std::string_view name = p.substr(0, eq);
-        if (name.empty() || !valid_escaped(name, param_char)) {
-            return false;
-        }
-        if (eq != std::string_view::npos) {
-            std::string_view value = p.substr(eq + 1);
-            if (value.empty() || !valid_escaped(value, param_char)) {
-                return false;
-            }
-        }
-        i = end;
+    return scan_uri_params(text) == text.size();
+}
+
+// Host kind of a non-bracketed host: dotted quad, or a hostname.
+host_kind classify_host(std::string_view h) {
+    if (!h.empty() && is_digit(h[0]) && is_ipv4(h)) {
+        return host_kind::ipv4;
     }
-    return true;
+    return is_hostname(h) ? host_kind::name : host_kind::none;
 }
 
 uri_scheme classify_scheme(std::string_view s) {
@@ -172,12 +123,8 @@ result<host_port> parse_host_port(std::string_view text) {
         if (host_end == std::string_view::npos) {
             host_end = text.size();
         }
-        std::string_view h = text.substr(0, host_end);
-        if (is_ipv4(h)) {
-            hp.kind = host_kind::ipv4;
-        } else if (is_hostname(h)) {
-            hp.kind = host_kind::name;
-        } else {
+        hp.kind = classify_host(text.substr(0, host_end));
+        if (hp.kind == host_kind::none) {
             return error_code::malformed_uri;
         }
     }
@@ -212,15 +159,17 @@ result<uri> parse_uri(std::string_view text) {
             return error_code::malformed_uri;
         }
     }
-    for (char c : text) {
-        if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"') {
-            return error_code::malformed_uri;
-        }
-    }
     u.scheme = classify_scheme(u.scheme_name);
     std::string_view rest = text.substr(colon + 1);
 
     if (u.scheme == uri_scheme::other) {
+        // SIP, SIPS and TEL components are checked against their character sets below; an
+        // opaque URI only needs to be free of whitespace, controls and the delimiters around it.
+        for (char c : text) {
+            if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"') {
+                return error_code::malformed_uri;
+            }
+        }
         if (rest.empty()) {
             return error_code::malformed_uri;
         }
@@ -232,7 +181,7 @@ result<uri> parse_uri(std::string_view text) {
         std::size_t semi = rest.find(';');
         u.user = rest.substr(0, semi);
         u.has_user = true;
-        if (u.user.empty() || !valid_escaped(u.user, tel_char)) {
+        if (u.user.empty() || !valid_tel(u.user)) {
             return error_code::malformed_uri;
         }
         if (semi != std::string_view::npos) {
@@ -253,44 +202,62 @@ result<uri> parse_uri(std::string_view text) {
         if (pc != std::string_view::npos) {
             u.password = userinfo.substr(pc + 1);
             u.has_password = true;
-            if (!valid_escaped(u.password, password_char)) {
+            if (!valid_escaped(u.password, password_chars)) {
                 return error_code::malformed_uri;
             }
         }
-        if (u.user.empty() || !valid_escaped(u.user, user_char)) {
+        if (u.user.empty() || !valid_escaped(u.user, user_chars)) {
             return error_code::malformed_uri;
         }
         u.has_user = true;
         rest = rest.substr(at + 1);
     }
-    std::size_t hp_end = 0;
-    if (!rest.empty() && rest[0] == '[') {
-        hp_end = rest.find(']');
-        if (hp_end == std::string_view::npos) {
+    // hostport, then params up to '?', then headers: one pass each.
+    std::size_t i = 0;
+    const std::size_t n = rest.size();
+    if (i < n && rest[0] == '[') {
+        std::size_t close = rest.find(']');
+        if (close == std::string_view::npos || !is_ipv6(rest.substr(1, close - 1))) {
+            return error_code::malformed_uri;
+        }
+        i = close + 1;
+        u.hp.kind = host_kind::ipv6;
+    } else {
+        while (i < n && char_is(rest[i], detail::cc_host)) {
+            ++i;
+        }
+        u.hp.kind = classify_host(rest.substr(0, i));
+        if (u.hp.kind == host_kind::none) {
             return error_code::malformed_uri;
         }
     }
-    hp_end = rest.find_first_of(";?", hp_end);
-    if (hp_end == std::string_view::npos) {
-        hp_end = rest.size();
-    }
-    auto hp = parse_host_port(rest.substr(0, hp_end));
-    if (!hp) {
-        return hp.error();
-    }
-    u.hp = *hp;
-    rest = rest.substr(hp_end);
-    std::size_t q = rest.find('?');
-    std::string_view params = rest.substr(0, q);
-    if (!params.empty()) {
-        if (!valid_uri_params(params)) {
+    u.hp.host = rest.substr(0, i);
+    if (i < n && rest[i] == ':') {
+        std::size_t ps = ++i;
+        while (i < n && is_digit(rest[i])) {
+            ++i;
+        }
+        auto port = parse_uint(rest.substr(ps, i - ps), 65535);
+        if (!port) {
             return error_code::malformed_uri;
         }
-        u.params = param_list(params);
+        u.hp.port = uint16_t(*port);
+        u.hp.has_port = true;
     }
-    if (q != std::string_view::npos) {
-        u.headers = rest.substr(q + 1);
-        if (u.headers.empty() || !valid_escaped(u.headers, header_char)) {
+    if (i < n && rest[i] == ';') {
+        std::size_t len = scan_uri_params(rest.substr(i));
+        if (len == std::string_view::npos) {
+            return error_code::malformed_uri;
+        }
+        u.params = param_list(rest.substr(i, len));
+        i += len;
+    }
+    if (i < n) {
+        if (rest[i] != '?') {
+            return error_code::malformed_uri;
+        }
+        u.headers = rest.substr(i + 1);
+        if (u.headers.empty() || !valid_escaped(u.headers, header_chars)) {
             return error_code::malformed_uri;
         }
     }
