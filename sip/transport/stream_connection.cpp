@@ -249,7 +249,7 @@ void stream_connection::on_tls_bytes(std::size_t n) {
 
 void stream_connection::process_frames() {
     while (state_ == state::open) {
-        const frame f = framer_.next();
+        const stream_frame f = framer_.next();
         switch (f.kind) {
             case frame_kind::need_more:
                 return;

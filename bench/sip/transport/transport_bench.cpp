@@ -160,7 +160,7 @@ class client {
     // Blocks until `n` whole responses arrived.
     void read_responses(int n) {
         while (n > 0) {
-            frame f = framer_.next();
+            stream_frame f = framer_.next();
             if (f.kind == frame_kind::message) {
                 --n;
                 continue;
