@@ -81,8 +81,10 @@ inline void fill_unprotect(IMB_JOB* job, attempt& a, const packet& p, uint8_t* s
 }  // namespace
 
 uint16_t ipsecmb_unprotect_rtcp(engine_state& e, packet* pk, uint16_t n) noexcept {
+    prefetch_start(pk, n, true);
     bool any_trial = false;
     for (uint16_t i = 0; i < n; ++i) {
+        prefetch_step(pk, n, i, true);
         packet& p = pk[i];
         attempt& a = e.att[i];
         a.state = st_skip;
@@ -184,7 +186,9 @@ uint16_t ipsecmb_unprotect_rtcp(engine_state& e, packet* pk, uint16_t n) noexcep
 }
 
 uint16_t ipsecmb_protect_rtcp(engine_state& e, packet* pk, uint16_t n) noexcept {
+    prefetch_start(pk, n, true);
     for (uint16_t i = 0; i < n; ++i) {
+        prefetch_step(pk, n, i, true);
         packet& p = pk[i];
         attempt& a = e.att[i];
         a.state = st_skip;

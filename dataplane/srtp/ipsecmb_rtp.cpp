@@ -50,33 +50,13 @@ inline void fill_unprotect(IMB_JOB* job, attempt& a, const packet& p, uint8_t* o
     }
 }
 
-inline void prefetch_keys(const stream* s) noexcept {
-    if (s == nullptr) {
-        return;
-    }
-    const key_set* k = stream_access::key(*const_cast<stream*>(s));
-    if (k == nullptr) {
-        return;
-    }
-    const auto* m = reinterpret_cast<const char*>(k);
-    __builtin_prefetch(m);
-    for (int line = 2; line < 7; ++line) {
-        __builtin_prefetch(m + 64 * line);
-    }
-}
-
 }  // namespace
 
 uint16_t ipsecmb_unprotect_rtp(engine_state& e, packet* pk, uint16_t n) noexcept {
-    constexpr uint16_t ahead = 4;
-    for (uint16_t i = 0; i < n && i < ahead; ++i) {
-        prefetch_keys(pk[i].strm);
-    }
+    prefetch_start(pk, n, false);
     bool any_trial = false;
     for (uint16_t i = 0; i < n; ++i) {
-        if (i + ahead < n) {
-            prefetch_keys(pk[i + ahead].strm);
-        }
+        prefetch_step(pk, n, i, false);
         packet& p = pk[i];
         attempt& a = e.att[i];
         a.state = st_skip;
@@ -189,14 +169,9 @@ uint16_t ipsecmb_unprotect_rtp(engine_state& e, packet* pk, uint16_t n) noexcept
 }
 
 uint16_t ipsecmb_protect_rtp(engine_state& e, packet* pk, uint16_t n) noexcept {
-    constexpr uint16_t ahead = 4;
-    for (uint16_t i = 0; i < n && i < ahead; ++i) {
-        prefetch_keys(pk[i].strm);
-    }
+    prefetch_start(pk, n, false);
     for (uint16_t i = 0; i < n; ++i) {
-        if (i + ahead < n) {
-            prefetch_keys(pk[i + ahead].strm);
-        }
+        prefetch_step(pk, n, i, false);
         packet& p = pk[i];
         attempt& a = e.att[i];
         a.state = st_skip;
