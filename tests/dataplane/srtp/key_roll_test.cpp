@@ -27,6 +27,8 @@ class KeyRoll : public testing::TestWithParam<engine_kind> {
         }
     };
 
+    void roll_after_wrap(uint16_t roll_at);
+
     status recv(const std::vector<uint8_t>& w, uint8_t* ev = nullptr) {
         buf in(w);
         return run1(unprotect_rtp, e, rx, in, ev);
@@ -128,19 +130,17 @@ TEST_P(KeyRoll, NoPacketLostInABurstThatCrossesTheRoll) {
     EXPECT_EQ(rx.highest_seq(), 105);
 }
 
-TEST_P(KeyRoll, RocCarriesAcrossTheRoll) {
-    if (GetParam() == engine_kind::libsrtp) {
-        GTEST_SKIP() << "libsrtp 2.5 cannot start a session's stream at a given ROC and "
-                        "sequence (srtp_set_stream_roc keeps s_l = 0): see RESULTS/report";
-    }
+// Sends from 65530 (ROC 0) up to `roll_at` (ROC 1), holds the last two back, rolls both sides
+// and checks the new key continues at ROC 1 while the two late old-key packets still pass.
+void KeyRoll::roll_after_wrap(uint16_t roll_at) {
     sender s;
     ASSERT_EQ(s.tx.set_key(a, GetParam()), key_error::none);
     ASSERT_EQ(rx.set_key(a, GetParam()), key_error::none);
     std::vector<std::vector<uint8_t>> sent;
-    for (uint32_t q = 65530; q < 65536 + 40000; ++q) {
+    for (uint32_t q = 65530; q < 65536u + roll_at; ++q) {
         sent.push_back(s.send(e, static_cast<uint16_t>(q)));
     }
-    for (size_t i = 0; i + 2 < sent.size(); ++i) {  // hold the last two back (in flight)
+    for (size_t i = 0; i + 2 < sent.size(); ++i) {  // the last two are still in flight
         ASSERT_EQ(recv(sent[i]), status::ok) << i;
     }
     EXPECT_EQ(rx.roc(), 1u);
@@ -149,12 +149,24 @@ TEST_P(KeyRoll, RocCarriesAcrossTheRoll) {
     ASSERT_EQ(rx.set_key(b, GetParam()), key_error::none);
     EXPECT_EQ(s.tx.roc(), 1u);
     uint8_t ev = 0;
-    ASSERT_EQ(recv(s.send(e, 40000), &ev), status::ok);  // first under the new key, ROC 1
+    ASSERT_EQ(recv(s.send(e, roll_at), &ev), status::ok);  // first under the new key, ROC 1
     EXPECT_EQ(ev, key_switched);
-    ASSERT_EQ(recv(sent[sent.size() - 2]), status::ok);  // 39998, late, old key
-    ASSERT_EQ(recv(sent[sent.size() - 1]), status::ok);  // 39999
+    ASSERT_EQ(recv(sent[sent.size() - 2]), status::ok);  // late, old key
+    ASSERT_EQ(recv(sent[sent.size() - 1]), status::ok);
     EXPECT_EQ(rx.roc(), 1u);
-    EXPECT_EQ(recv(s.send(e, 40001)), status::ok);
+    EXPECT_EQ(recv(s.send(e, static_cast<uint16_t>(roll_at + 1))), status::ok);
+    // The sender did not restart at ROC 0 under the new key: a receiver that starts from
+    // scratch (ROC 0) cannot authenticate its packets.
+    ref_session fresh_b(b, true);
+    auto w = s.send(e, static_cast<uint16_t>(roll_at + 2));
+    EXPECT_EQ(fresh_b.unprotect(w), srtp_err_status_auth_fail);
+}
+
+TEST_P(KeyRoll, RocCarriesAcrossTheRollLowSequence) {
+    roll_after_wrap(1000);
+}
+TEST_P(KeyRoll, RocCarriesAcrossTheRollHighSequence) {
+    roll_after_wrap(40000);
 }
 
 TEST_P(KeyRoll, NewerOfferReplacesThePendingKey) {

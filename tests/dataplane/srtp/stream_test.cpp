@@ -205,6 +205,37 @@ TEST_P(StreamTest, ManyStreamsInOneBurst) {
     }
 }
 
+TEST_P(StreamTest, RestoredIndexContinuesTheStream) {
+    // A dataplane restart: sbcd replays the flow with the ROC it recorded.
+    stream sender(direction::outbound);
+    ASSERT_EQ(sender.set_key(key, GetParam()), key_error::none);
+    sender.restore_index(0x77, 5, 1000);
+    rx.restore_index(0x77, 5, 999);
+    buf b(make_rtp(1001, 0x77, 160));
+    ASSERT_EQ(run1(protect_rtp, e, sender, b), status::ok);
+    if (GetParam() == engine_kind::ipsecmb) {  // libsrtp keeps its own ROC per session
+        uint8_t ev = 0;
+        buf in(b.view());
+        ASSERT_EQ(run1(unprotect_rtp, e, rx, in, &ev), status::ok);
+        EXPECT_EQ(ev, 0);
+        EXPECT_EQ(rx.roc(), 5u);
+        buf again(b.view());
+        EXPECT_EQ(run1(unprotect_rtp, e, rx, again), status::replay);
+    }
+    EXPECT_EQ(sender.roc(), 5u);
+}
+
+TEST_P(StreamTest, IndexSpaceExhaustionRefusesToProtect) {
+    if (GetParam() == engine_kind::libsrtp) {
+        GTEST_SKIP() << "libsrtp keeps its own index";
+    }
+    tx.restore_index(0x55, 0xffffffffu, 65534);
+    buf last(make_rtp(65535, 0x55, 160));
+    EXPECT_EQ(run1(protect_rtp, e, tx, last), status::ok);  // index 2^48 - 1
+    buf over(make_rtp(0, 0x55, 160));
+    EXPECT_EQ(run1(protect_rtp, e, tx, over), status::index_exhausted);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, StreamTest,
                          testing::Values(engine_kind::ipsecmb, engine_kind::libsrtp),
                          [](const auto& i) { return std::string(engine_kind_name(i.param)); });
