@@ -45,7 +45,7 @@ inline void prepare_unprotect(attempt& a, const packet& p, uint8_t* slot) noexce
     auto index = static_cast<uint32_t>(a.index);
     if (k.aead) {
         a.payload_end = static_cast<uint16_t>(io - 16);
-        std::memcpy(a.tag_rx, p.data + a.payload_end, 16);
+        copy_short(a.tag_rx, p.data + a.payload_end, 16);
         gcm_rtcp_iv(a.iv, k.rtcp_salt, a.ssrc, index);
         if (a.e_flag) {
             std::memcpy(a.aad, p.data, 8);
@@ -57,7 +57,7 @@ inline void prepare_unprotect(attempt& a, const packet& p, uint8_t* slot) noexce
         }
     } else {
         a.payload_end = io;
-        std::memcpy(a.tag_rx, p.data + p.len - k.rtcp_tag_len, k.rtcp_tag_len);
+        copy_short(a.tag_rx, p.data + p.len - k.rtcp_tag_len, k.rtcp_tag_len);
         cm_rtcp_iv(a.iv, k.rtcp_salt, a.ssrc, index);
     }
 }
@@ -281,10 +281,10 @@ uint16_t ipsecmb_protect_rtcp(engine_state& e, packet* pk, uint16_t n) noexcept 
         const key_set& k = *a.cand[0];
         uint8_t* end = p.data + a.payload_end;
         if (k.aead) {
-            std::memcpy(end + 16 + 4, k.mki, k.mki_len);
+            copy_short(end + 16 + 4, k.mki, k.mki_len);
         } else {
-            std::memcpy(end + 4, k.mki, k.mki_len);
-            std::memcpy(end + 4 + k.mki_len, a.tag_calc, k.rtcp_tag_len);
+            copy_short(end + 4, k.mki, k.mki_len);
+            copy_short(end + 4 + k.mki_len, a.tag_calc, k.rtcp_tag_len);
         }
         p.len = static_cast<uint16_t>(a.payload_end + rtcp_trailer(k));
         p.result = status::ok;

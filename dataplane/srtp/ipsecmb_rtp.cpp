@@ -29,11 +29,11 @@ inline void prepare_unprotect(attempt& a, const packet& p) noexcept {
     a.payload_end = static_cast<uint16_t>(p.len - rtp_trailer(k));
     if (k.aead) {
         // RFC 7714 §8: header || ciphertext || tag || MKI.
-        std::memcpy(a.tag_rx, p.data + a.payload_end, 16);
+        copy_short(a.tag_rx, p.data + a.payload_end, 16);
         gcm_rtp_iv(a.iv, k.rtp_salt, a.ssrc, a.index);
     } else {
         // RFC 3711 §3.1: header || payload || MKI || tag.
-        std::memcpy(a.tag_rx, p.data + a.payload_end + k.mki_len, k.rtp_tag_len);
+        copy_short(a.tag_rx, p.data + a.payload_end + k.mki_len, k.rtp_tag_len);
         store_be32(p.data + a.payload_end, static_cast<uint32_t>(a.index >> 16));
         cm_iv(a.iv, k.rtp_salt, a.ssrc, a.index);
     }
@@ -262,10 +262,10 @@ uint16_t ipsecmb_protect_rtp(engine_state& e, packet* pk, uint16_t n) noexcept {
         const key_set& k = a.key();
         uint8_t* end = p.data + a.payload_end;
         if (k.aead) {
-            std::memcpy(end + 16, k.mki, k.mki_len);  // the tag is already in place
+            copy_short(end + 16, k.mki, k.mki_len);  // the tag is already in place
         } else {
-            std::memcpy(end, k.mki, k.mki_len);
-            std::memcpy(end + k.mki_len, a.tag_calc, k.rtp_tag_len);
+            copy_short(end, k.mki, k.mki_len);
+            copy_short(end + k.mki_len, a.tag_calc, k.rtp_tag_len);
         }
         p.len = static_cast<uint16_t>(a.payload_end + rtp_trailer(k));
         p.result = status::ok;
