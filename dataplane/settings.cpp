@@ -6,7 +6,9 @@ namespace sbc::dp {
 
 namespace {
 
-bool is_power_of_two(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
+bool is_power_of_two(uint32_t v) {
+    return v != 0 && (v & (v - 1)) == 0;
+}
 
 bool has_arg(const std::vector<std::string>& args, std::initializer_list<const char*> names) {
     for (const auto& a : args) {
@@ -26,7 +28,9 @@ const char* engine_name(srtp_engine_kind k) {
     return k == srtp_engine_kind::libsrtp ? "libsrtp" : "ipsec-mb";
 }
 
-std::string file_prefix(const settings& s) { return "sbc-" + s.instance; }
+std::string file_prefix(const settings& s) {
+    return "sbc-" + s.instance;
+}
 
 std::string validate(const settings& s) {
     if (s.instance.empty() || s.instance.size() > 31 ||
@@ -53,8 +57,7 @@ std::string validate(const settings& s) {
                std::to_string(s.evt_ring_size);
     }
     if (s.mbuf_pool_size < 1024) {
-        return "dataplane.mbuf_pool_size: must be >= 1024, got " +
-               std::to_string(s.mbuf_pool_size);
+        return "dataplane.mbuf_pool_size: must be >= 1024, got " + std::to_string(s.mbuf_pool_size);
     }
     if (s.max_flows < 2 || s.max_flows > (1u << 24)) {
         return "dataplane.max_flows: must be 2..16777216, got " + std::to_string(s.max_flows);

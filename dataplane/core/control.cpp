@@ -27,12 +27,13 @@ uint64_t rtcp_key(const shm::flow_key& k) {
                     static_cast<uint16_t>(k.local_port + 1));
 }
 
-bool same_endpoint(const shm::endpoint& a, const shm::endpoint& b) { return a == b; }
+bool same_endpoint(const shm::endpoint& a, const shm::endpoint& b) {
+    return a == b;
+}
 
 }  // namespace
 
-control::control(tables& t, event_sink emit)
-    : t_(t), emit_(std::move(emit)), legs_(t.max_flows) {
+control::control(tables& t, event_sink emit) : t_(t), emit_(std::move(emit)), legs_(t.max_flows) {
     free_.reserve(t.max_flows);
     for (uint32_t i = t.max_flows; i-- > 0;) {
         free_.push_back(i);
@@ -209,8 +210,8 @@ void control::publish(uint32_t slot) {
     leg_control& lc = legs_[slot];
     const shm::flow_spec& s = lc.spec;
     auto* ctl = new leg_ctl{};
-    ctl->partner = s.partner.local_addr.family == shm::addr_family::ipv4 ? slot_of(s.partner)
-                                                                           : no_slot;
+    ctl->partner =
+        s.partner.local_addr.family == shm::addr_family::ipv4 ? slot_of(s.partner) : no_slot;
     ctl->generation = ++lc.generation;
     ctl->peer_epoch = lc.peer_epoch;
     ctl->peer_ip = shm::ipv4_value(s.peer.addr);
@@ -418,10 +419,9 @@ void control::roll(const shm::command& c, shm::event& ev) {
     }
     const bool rx = c.roll.direction == shm::key_direction::rx;
     srtp::key_error err = srtp::key_error::none;
-    srtp::key_set_ptr ks =
-        srtp::make_key_set(c.roll.key_material,
-                           rx ? srtp::direction::inbound : srtp::direction::outbound, t_.engine,
-                           err);
+    srtp::key_set_ptr ks = srtp::make_key_set(
+        c.roll.key_material, rx ? srtp::direction::inbound : srtp::direction::outbound, t_.engine,
+        err);
     if (!ks) {
         ev.type = shm::event_type::nack;
         ev.reason = srtp::to_nack_reason(err);
@@ -464,7 +464,8 @@ void control::snapshot(const shm::command& c, shm::event& ev) {
         f.slot = slot;
         const uint64_t l = t_.legs[slot].latch.load(std::memory_order_relaxed);
         f.addr = l != 0 ? shm::make_endpoint(shm::ipv4(latch_ip(l)), latch_port(l)) : lc.spec.peer;
-        f.ssrc = t_.rx_streams[slot].has_ssrc() ? t_.rx_streams[slot].ssrc() : t_.legs[slot].rtp_ssrc;
+        f.ssrc =
+            t_.rx_streams[slot].has_ssrc() ? t_.rx_streams[slot].ssrc() : t_.legs[slot].rtp_ssrc;
         emit_(f);
         ++n;
     }

@@ -19,7 +19,7 @@ namespace sbc::dp {
 using event_sink = std::function<void(const shm::event&)>;
 
 class control {
-public:
+  public:
     control(tables& t, event_sink emit);
     ~control();
     control(const control&) = delete;
@@ -39,7 +39,7 @@ public:
     uint32_t slot_of(const shm::flow_key& k) const;
     const shm::flow_spec* spec_of(uint32_t slot) const;
 
-private:
+  private:
     struct leg_control {
         shm::flow_spec spec{};
         const leg_ctl* ctl = nullptr;

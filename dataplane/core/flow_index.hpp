@@ -23,7 +23,7 @@ constexpr uint64_t pack_key(uint16_t dpdk_port, uint32_t ipv4_host, uint16_t udp
 }
 
 class flow_index {
-public:
+  public:
     explicit flow_index(uint32_t max_entries);
 
     // Readers.
@@ -36,7 +36,7 @@ public:
     bool erase(uint64_t key);
     uint32_t size() const { return size_; }
 
-private:
+  private:
     struct entry {
         std::atomic<uint64_t> key;
         std::atomic<uint32_t> value;

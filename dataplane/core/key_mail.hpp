@@ -49,7 +49,7 @@ struct key_mailbox {
 // Streams of one direction kind for every slot, constructed in place (stream has no default
 // outbound constructor and is not movable).
 class stream_array {
-public:
+  public:
     stream_array(size_t n, srtp::direction d) : n_(n) {
         mem_ = static_cast<srtp::stream*>(
             ::operator new[](n * sizeof(srtp::stream), std::align_val_t{64}));
@@ -68,7 +68,7 @@ public:
     srtp::stream& operator[](size_t i) { return mem_[i]; }
     const srtp::stream& operator[](size_t i) const { return mem_[i]; }
 
-private:
+  private:
     srtp::stream* mem_;
     size_t n_;
 };

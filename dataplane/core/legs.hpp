@@ -43,13 +43,17 @@ static_assert(sizeof(leg_ctl) == 80);
 constexpr uint64_t pack_latch(uint32_t ip, uint16_t port) {
     return static_cast<uint64_t>(ip) << 32 | static_cast<uint64_t>(port) << 16 | 1u;
 }
-constexpr uint32_t latch_ip(uint64_t l) { return static_cast<uint32_t>(l >> 32); }
-constexpr uint16_t latch_port(uint64_t l) { return static_cast<uint16_t>(l >> 16); }
+constexpr uint32_t latch_ip(uint64_t l) {
+    return static_cast<uint32_t>(l >> 32);
+}
+constexpr uint16_t latch_port(uint64_t l) {
+    return static_cast<uint16_t>(l >> 16);
+}
 
 // leg_rt.flags
 enum leg_flag : uint8_t {
-    rtp_ssrc_valid = 1u << 0,  // rtp_ssrc holds the SSRC of the stream followed (RTP legs)
-    latch_confirmed = 1u << 1, // a packet was accepted from the current latch
+    rtp_ssrc_valid = 1u << 0,   // rtp_ssrc holds the SSRC of the stream followed (RTP legs)
+    latch_confirmed = 1u << 1,  // a packet was accepted from the current latch
 };
 
 // Per-packet runtime of one leg (the direction "from this leg's peer"). One cache line.
@@ -64,7 +68,7 @@ struct alignas(64) leg_rt {
     std::atomic<uint16_t> owner;        // lcore that receives this leg (first come), no_owner
     uint8_t flags;                      // leg_flag, rx lcore
     uint8_t pad0;
-    uint32_t auth_fail_count;  // rx lcore: failures since the last auth_fail_burst event
+    uint32_t auth_fail_count;      // rx lcore: failures since the last auth_fail_burst event
     uint64_t auth_fail_event_tsc;  // rx lcore: when the last auth_fail_burst event went out
 };
 static_assert(sizeof(leg_rt) == 64);
@@ -73,16 +77,16 @@ static_assert(sizeof(leg_rt) == 64);
 // written by the leg's rx lcore, read by the partner's lcore when it generates a report.
 struct alignas(64) leg_rtcp_rt {
     std::atomic<uint32_t> ssrc;
-    std::atomic<uint32_t> base_seq;     // first extended sequence number
-    std::atomic<uint32_t> max_ext_seq;  // highest extended sequence number (cycles << 16 | seq)
-    std::atomic<uint32_t> received;     // packets received
-    std::atomic<uint32_t> jitter;       // RFC 3550 A.8, in timestamp units, scaled by 16
-    std::atomic<uint32_t> last_sr_mid;  // middle 32 bits of the NTP time of the last SR received
-    std::atomic<uint64_t> last_sr_tsc;  // when it arrived (0 = none)
+    std::atomic<uint32_t> base_seq;       // first extended sequence number
+    std::atomic<uint32_t> max_ext_seq;    // highest extended sequence number (cycles << 16 | seq)
+    std::atomic<uint32_t> received;       // packets received
+    std::atomic<uint32_t> jitter;         // RFC 3550 A.8, in timestamp units, scaled by 16
+    std::atomic<uint32_t> last_sr_mid;    // middle 32 bits of the NTP time of the last SR received
+    std::atomic<uint64_t> last_sr_tsc;    // when it arrived (0 = none)
     std::atomic<uint64_t> last_rtcp_tsc;  // last RTCP received from this leg's peer
-    uint32_t last_transit;              // rx lcore only
-    uint32_t last_rtp_ts;               // rx lcore: of the newest packet (SR extrapolation)
-    uint64_t last_rtp_tsc;              // rx lcore
+    uint32_t last_transit;                // rx lcore only
+    uint32_t last_rtp_ts;                 // rx lcore: of the newest packet (SR extrapolation)
+    uint64_t last_rtp_tsc;                // rx lcore
     // Kept by the lcore that generates reports towards this leg's peer (the partner's lcore).
     uint32_t expected_prior, received_prior;
 };

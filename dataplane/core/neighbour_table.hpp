@@ -13,7 +13,7 @@
 namespace sbc::dp {
 
 class neighbour_table {
-public:
+  public:
     static constexpr uint32_t capacity = 4096;
 
     neighbour_table() : slots_(std::make_unique<slot[]>(capacity)) {}
@@ -72,7 +72,7 @@ public:
 
     uint32_t size() const { return size_; }
 
-private:
+  private:
     static constexpr uint64_t static_bit = 1ULL << 48;
     static constexpr uint32_t max_probe = 64;
     struct slot {

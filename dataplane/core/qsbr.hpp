@@ -12,7 +12,7 @@
 namespace sbc::dp {
 
 class qsbr {
-public:
+  public:
     static constexpr uint64_t offline = UINT64_MAX;
 
     explicit qsbr(uint32_t readers) : readers_(std::make_unique<reader[]>(readers)), n_(readers) {
@@ -45,7 +45,7 @@ public:
         return true;
     }
 
-private:
+  private:
     struct alignas(64) reader {
         std::atomic<uint64_t> seen{offline};
     };

@@ -7,13 +7,15 @@
 
 namespace sbc::dp {
 
-port_set::~port_set() { close(); }
+port_set::~port_set() {
+    close();
+}
 
 std::string port_set::open(uint32_t lcores, uint32_t mbufs, uint32_t burst) {
     const uint16_t n = rte_eth_dev_count_avail();
     if (n > shm::max_ports) {
-        return std::to_string(n) + " DPDK ports probed, at most " +
-               std::to_string(shm::max_ports) + " are supported";
+        return std::to_string(n) + " DPDK ports probed, at most " + std::to_string(shm::max_ports) +
+               " are supported";
     }
     const uint32_t cache = mbufs >= 4096 ? 256 : 32;
     pool_ = rte_pktmbuf_pool_create("sbc_mbufs", mbufs, cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
@@ -40,8 +42,7 @@ std::string port_set::open(uint32_t lcores, uint32_t mbufs, uint32_t burst) {
         }
         ps.queues = static_cast<uint16_t>(want);
         rte_eth_conf conf{};
-        const uint64_t rss = info.flow_type_rss_offloads &
-                             (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
+        const uint64_t rss = info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
         if (ps.queues > 1 && rss != 0) {
             conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
             conf.rx_adv_conf.rss_conf.rss_hf = rss;
@@ -54,7 +55,8 @@ std::string port_set::open(uint32_t lcores, uint32_t mbufs, uint32_t burst) {
             conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
             ps.tx_udp_cksum = true;
         }
-        if ((info.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM)) ==
+        if ((info.rx_offload_capa &
+             (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM)) ==
             (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM)) {
             conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
             ps.rx_cksum = true;
@@ -83,8 +85,8 @@ std::string port_set::open(uint32_t lcores, uint32_t mbufs, uint32_t burst) {
         }
         rc = rte_eth_dev_start(pid);
         if (rc != 0) {
-            return "port " + std::to_string(pid) + " (" + ps.driver + "): start failed: " +
-                   rte_strerror(-rc);
+            return "port " + std::to_string(pid) + " (" + ps.driver +
+                   "): start failed: " + rte_strerror(-rc);
         }
         ps.started = true;
         rte_eth_macaddr_get(pid, &ps.mac);

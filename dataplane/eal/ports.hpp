@@ -26,7 +26,7 @@ struct port_state {
 };
 
 class port_set {
-public:
+  public:
     ~port_set();
     // Configures and starts every available port for `lcores` packet lcores. Returns an empty
     // string or one line naming the port and what failed.
@@ -37,7 +37,7 @@ public:
     // Copies the ethdev counters into the shared region.
     void report(shm::port_counters* out) const;
 
-private:
+  private:
     std::vector<port_state> ports_;
     rte_mempool* pool_ = nullptr;
 };

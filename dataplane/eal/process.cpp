@@ -29,7 +29,9 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
+void on_signal(int) {
+    g_stop.store(true, std::memory_order_relaxed);
+}
 
 uint64_t monotonic_ns() {
     timespec ts{};
@@ -45,7 +47,7 @@ int fail(const std::string& msg) {
 // The events going to sbcd: straight into the ring, or into a bounded backlog while it is full
 // (a snapshot of many flows is longer than the ring).
 class event_out {
-public:
+  public:
     event_out(shm::spsc_ring<shm::event> ring, shm::counters_block& ctr) : ring_(ring), ctr_(ctr) {}
     void emit(const shm::event& ev) {
         if (backlog_.empty() && ring_.push(ev)) {
@@ -63,7 +65,7 @@ public:
         }
     }
 
-private:
+  private:
     static constexpr size_t max_backlog = 1u << 20;
     shm::spsc_ring<shm::event> ring_;
     shm::counters_block& ctr_;
@@ -80,7 +82,7 @@ int worker_main(void* arg) {
 }
 
 class dataplane {
-public:
+  public:
     dataplane(const settings& s, shm::region& r, port_set& ports)
         : s_(s), region_(r), ports_(ports), out_(r.event_ring(), r.counters()) {}
 
@@ -101,9 +103,8 @@ public:
                        std::to_string(ports_.ports().size()) + " ports probed)";
             }
         }
-        control_ = std::make_unique<control>(*tables_, [this](const shm::event& ev) {
-            out_.emit(ev);
-        });
+        control_ =
+            std::make_unique<control>(*tables_, [this](const shm::event& ev) { out_.emit(ev); });
         auto& ctr = region_.counters();
         for (uint32_t i = 0; i < workers; ++i) {
             workers_.push_back(std::make_unique<worker>(i, *tables_, ports_, s_.burst,
@@ -205,7 +206,7 @@ public:
         out_.flush();
     }
 
-private:
+  private:
     uint32_t drain_notices(worker& w) {
         shm::event evs[64];
         const uint32_t n = w.notices().pop_burst(evs, 64);
@@ -297,8 +298,10 @@ int run_dataplane(const settings& s, const std::string& program) {
             error = dp.launch();
         }
         if (error.empty()) {
-            std::fprintf(stderr, "sbc-dataplane: instance %s running: %zu ports, %u workers, srtp engine %s\n",
-                         s.instance.c_str(), ports.ports().size(), s.workers, engine_name(s.srtp_engine));
+            std::fprintf(
+                stderr,
+                "sbc-dataplane: instance %s running: %zu ports, %u workers, srtp engine %s\n",
+                s.instance.c_str(), ports.ports().size(), s.workers, engine_name(s.srtp_engine));
             dp.run_main();
         } else {
             rc = fail(error);

@@ -12,7 +12,7 @@ constexpr uint32_t idle_loops_before_sleep = 1024;
 }  // namespace
 
 class mbuf_path {
-public:
+  public:
     explicit mbuf_path(tables& t) : t_(t) {}
     void process(rte_mbuf** pkts, uint16_t n, shm::lcore_counters* ctr) {
         for (uint16_t i = 0; i < n; ++i) {
@@ -21,7 +21,7 @@ public:
         rte_pktmbuf_free_bulk(pkts, n);
     }
 
-private:
+  private:
     tables& t_;
 };
 
@@ -34,8 +34,8 @@ worker::worker(uint32_t index, tables& t, const port_set& ports, uint32_t burst,
       idle_sleep_us_(idle_sleep_us),
       notice_mem_(new char[shm::spsc_ring<shm::event>::bytes_for(notice_capacity) + 64]),
       path_(std::make_unique<mbuf_path>(t)) {
-    void* base = reinterpret_cast<void*>(
-        (reinterpret_cast<uintptr_t>(notice_mem_.get()) + 63) & ~uintptr_t{63});
+    void* base = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(notice_mem_.get()) + 63) &
+                                         ~uintptr_t{63});
     notices_ = shm::spsc_ring<shm::event>::format(base, notice_capacity);
     for (const auto& p : ports.ports()) {
         if (index < p.queues) {
@@ -53,7 +53,8 @@ uint32_t worker::poll_once() {
     if (t_.rx_enabled.load(std::memory_order_relaxed)) {
         rte_mbuf* pkts[64];
         for (const auto& q : rxq_) {
-            const uint16_t n = rte_eth_rx_burst(q.port, q.queue, pkts, static_cast<uint16_t>(burst_));
+            const uint16_t n =
+                rte_eth_rx_burst(q.port, q.queue, pkts, static_cast<uint16_t>(burst_));
             if (n == 0) {
                 continue;
             }

@@ -23,7 +23,7 @@ struct worker_queue {
 };
 
 class worker {
-public:
+  public:
     worker(uint32_t index, tables& t, const port_set& ports, uint32_t burst,
            shm::lcore_counters* counters, uint32_t idle_sleep_us);
     ~worker();
@@ -40,7 +40,7 @@ public:
     shm::spsc_ring<shm::event>& notices() { return notices_; }
     void set_queues(std::vector<worker_queue> q) { rxq_ = std::move(q); }
 
-private:
+  private:
     uint32_t index_;
     tables& t_;
     uint32_t burst_;

@@ -3,9 +3,9 @@
 // /dev/shm/sbc-<instance>, and the fixed-size POD commands and events that cross it.
 // Any layout change here bumps `contract_version`; both sides refuse to attach on a mismatch.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <atomic>
 
 namespace sbc::shm {
 
@@ -73,8 +73,8 @@ static_assert(sizeof(srtp_key) == 56);
 // How a leg learns its peer's address (NAT latching). See dataplane/README for the rules.
 enum class latch_policy : uint8_t {
     srtp_authenticated = 0,  // first packet that passes SRTP authentication; re-latch likewise
-    sdp_address = 1,         // RTP-only leg: the SDP address; re-latch only under the documented rules
-    fixed = 2,               // never move from the SDP address
+    sdp_address = 1,  // RTP-only leg: the SDP address; re-latch only under the documented rules
+    fixed = 2,        // never move from the SDP address
 };
 
 struct pt_rewrite {
@@ -151,10 +151,10 @@ struct command {
     uint32_t pad;
     uint64_t seq;  // strictly increasing per producer; echoed in ack/nack
     union {
-        flow_spec flow;        // flow_add, flow_update
-        flow_key key;          // flow_del
-        key_roll_spec roll;    // key_roll
-        neigh_spec neigh;      // neigh_set
+        flow_spec flow;      // flow_add, flow_update
+        flow_key key;        // flow_del
+        key_roll_spec roll;  // key_roll
+        neigh_spec neigh;    // neigh_set
         uint8_t raw[240];
     };
 };
@@ -217,28 +217,28 @@ static_assert(sizeof(event) == 80);
 
 // Every dropped packet has exactly one reason from this table; the enum, the counters in the
 // region and the labels sbcctl prints are all generated from it so they cannot drift.
-#define SBC_DROP_REASONS(X)                                         \
-    X(no_flow, "no flow for destination")                           \
-    X(not_ipv4, "not ipv4 (ipv6 not implemented)")                   \
-    X(not_udp, "not udp")                                           \
-    X(bad_header, "malformed l2/l3/l4 header")                      \
-    X(ip_fragment, "ip fragment")                                   \
-    X(not_for_us, "destination mac is not ours")                    \
-    X(bad_rtp, "malformed rtp header")                              \
-    X(bad_rtcp, "malformed rtcp packet")                            \
-    X(auth_fail, "srtp authentication failed")                      \
-    X(replay, "srtp replay")                                        \
-    X(unlatched_source, "source is not the latched peer")           \
-    X(no_partner, "partner leg not installed")                      \
-    X(no_peer, "partner's peer address unknown")                    \
-    X(held, "partner leg on hold")                                  \
-    X(no_neighbour, "next hop mac unknown")                         \
-    X(tx_full, "tx queue full")                                     \
-    X(no_room, "no tailroom for the srtp tag")                      \
-    X(arp_ignored, "arp not for a media address")                   \
-    X(other_ethertype, "ethertype not handled")                     \
-    X(crypto_error, "crypto engine error")                          \
-    X(wrong_lcore, "flow direction owned by another lcore")         \
+#define SBC_DROP_REASONS(X)                                 \
+    X(no_flow, "no flow for destination")                   \
+    X(not_ipv4, "not ipv4 (ipv6 not implemented)")          \
+    X(not_udp, "not udp")                                   \
+    X(bad_header, "malformed l2/l3/l4 header")              \
+    X(ip_fragment, "ip fragment")                           \
+    X(not_for_us, "destination mac is not ours")            \
+    X(bad_rtp, "malformed rtp header")                      \
+    X(bad_rtcp, "malformed rtcp packet")                    \
+    X(auth_fail, "srtp authentication failed")              \
+    X(replay, "srtp replay")                                \
+    X(unlatched_source, "source is not the latched peer")   \
+    X(no_partner, "partner leg not installed")              \
+    X(no_peer, "partner's peer address unknown")            \
+    X(held, "partner leg on hold")                          \
+    X(no_neighbour, "next hop mac unknown")                 \
+    X(tx_full, "tx queue full")                             \
+    X(no_room, "no tailroom for the srtp tag")              \
+    X(arp_ignored, "arp not for a media address")           \
+    X(other_ethertype, "ethertype not handled")             \
+    X(crypto_error, "crypto engine error")                  \
+    X(wrong_lcore, "flow direction owned by another lcore") \
     X(no_mbuf, "mbuf pool empty")
 enum class drop_reason : uint16_t {
 #define SBC_X(name, text) name,
@@ -307,8 +307,8 @@ struct alignas(64) region_header {
     uint32_t command_size;  // sizeof(command) as built by the creator
     uint32_t event_size;
     int32_t dataplane_pid;
-    std::atomic<uint32_t> state;  // dataplane_state
-    std::atomic<uint64_t> heartbeat_ns;  // CLOCK_MONOTONIC, refreshed by the dataplane main loop
+    std::atomic<uint32_t> state;          // dataplane_state
+    std::atomic<uint64_t> heartbeat_ns;   // CLOCK_MONOTONIC, refreshed by the dataplane main loop
     std::atomic<int32_t> controller_pid;  // sbcd that attached last (0 = none)
     uint32_t port_count;
     uint32_t lcore_count;

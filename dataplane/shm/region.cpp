@@ -14,15 +14,23 @@ namespace sbc::shm {
 
 namespace {
 
-constexpr size_t align_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
+constexpr size_t align_up(size_t v, size_t a) {
+    return (v + a - 1) / a * a;
+}
 
-bool is_power_of_two(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
+bool is_power_of_two(uint32_t v) {
+    return v != 0 && (v & (v - 1)) == 0;
+}
 
-std::string shm_name(std::string_view instance) { return "/sbc-" + std::string(instance); }
+std::string shm_name(std::string_view instance) {
+    return "/sbc-" + std::string(instance);
+}
 
 }  // namespace
 
-std::string region::path_for(std::string_view instance) { return "/dev/shm" + shm_name(instance); }
+std::string region::path_for(std::string_view instance) {
+    return "/dev/shm" + shm_name(instance);
+}
 
 region::~region() {
     if (base_ != nullptr) {
@@ -76,8 +84,10 @@ region region::create(std::string_view instance, const region_sizes& sizes, std:
         return {};
     }
     const size_t cmd_off = align_up(sizeof(region_header), 4096);
-    const size_t evt_off = align_up(cmd_off + spsc_ring<command>::bytes_for(sizes.cmd_ring_capacity), 4096);
-    const size_t ctr_off = align_up(evt_off + spsc_ring<event>::bytes_for(sizes.evt_ring_capacity), 4096);
+    const size_t evt_off =
+        align_up(cmd_off + spsc_ring<command>::bytes_for(sizes.cmd_ring_capacity), 4096);
+    const size_t ctr_off =
+        align_up(evt_off + spsc_ring<event>::bytes_for(sizes.evt_ring_capacity), 4096);
     const size_t flows_off = align_up(ctr_off + sizeof(counters_block), 4096);
     const size_t total =
         align_up(flows_off + static_cast<size_t>(sizes.max_flows) * sizeof(flow_counters), 4096);
@@ -185,7 +195,8 @@ region region::attach(std::string_view instance, bool require_running, attach_er
         err = attach_error::version_mismatch;
         message = "dataplane contract version mismatch: region " + path + " has version " +
                   std::to_string(h.version) + ", this program speaks version " +
-                  std::to_string(contract_version) + "; run sbcd and sbc-dataplane from the same build";
+                  std::to_string(contract_version) +
+                  "; run sbcd and sbc-dataplane from the same build";
         return {};
     }
     if (h.region_size > size || h.counters_offset + sizeof(counters_block) > size ||
@@ -194,8 +205,8 @@ region region::attach(std::string_view instance, bool require_running, attach_er
         message = "dataplane region " + path + " is truncated";
         return {};
     }
-    if (require_running &&
-        h.state.load(std::memory_order_acquire) != static_cast<uint32_t>(dataplane_state::running)) {
+    if (require_running && h.state.load(std::memory_order_acquire) !=
+                               static_cast<uint32_t>(dataplane_state::running)) {
         err = attach_error::not_running;
         message = "dataplane region " + path + " exists but the dataplane is not running yet";
         return {};

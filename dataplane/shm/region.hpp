@@ -29,7 +29,7 @@ enum class attach_error {
 
 // One mapping of the region. Movable, unmaps on destruction; the creator also unlinks.
 class region {
-public:
+  public:
     region() = default;
     ~region();
     region(region&& other) noexcept;
@@ -61,7 +61,7 @@ public:
     // Unlinks the name now (the creator does this on clean shutdown).
     void unlink();
 
-private:
+  private:
     void* base_ = nullptr;
     size_t size_ = 0;
     std::string name_;
