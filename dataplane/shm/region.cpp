@@ -33,12 +33,7 @@ std::string region::path_for(std::string_view instance) {
 }
 
 region::~region() {
-    if (base_ != nullptr) {
-        munmap(base_, size_);
-    }
-    if (owner_) {
-        unlink();
-    }
+    release();
 }
 
 region::region(region&& other) noexcept
@@ -51,7 +46,7 @@ region::region(region&& other) noexcept
 
 region& region::operator=(region&& other) noexcept {
     if (this != &other) {
-        this->~region();
+        release();
         base_ = std::exchange(other.base_, nullptr);
         size_ = std::exchange(other.size_, 0);
         name_ = std::move(other.name_);
@@ -60,6 +55,20 @@ region& region::operator=(region&& other) noexcept {
         owner_ = std::exchange(other.owner_, false);
     }
     return *this;
+}
+
+void region::release() noexcept {
+    if (base_ != nullptr) {
+        munmap(base_, size_);
+        base_ = nullptr;
+        size_ = 0;
+    }
+    if (owner_) {
+        unlink();
+    }
+    name_.clear();
+    shm_name_.clear();
+    ino_ = 0;
 }
 
 void region::unlink() {

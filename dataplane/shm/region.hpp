@@ -62,6 +62,8 @@ class region {
     void unlink();
 
   private:
+    void release() noexcept;
+
     void* base_ = nullptr;
     size_t size_ = 0;
     std::string name_;
