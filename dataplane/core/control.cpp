@@ -290,7 +290,7 @@ void control::add(const shm::command& c, uint64_t now_tsc, shm::event& ev) {
     rt.latch.store(0, std::memory_order_relaxed);
     rt.rtcp_latch.store(0, std::memory_order_relaxed);
     rt.last_rx_tsc.store(now_tsc, std::memory_order_relaxed);
-    rt.peer_epoch_seen = 0;
+    rt.peer_epoch_seen.store(0, std::memory_order_relaxed);
     rt.rtp_ssrc = 0;
     rt.flags = 0;
     rt.auth_fail_count = 0;

@@ -29,8 +29,8 @@ enum class latch_check : uint8_t {
 inline latch_check check_source(const leg_ctl& ctl, leg_rt& rt, uint32_t src_ip, uint16_t src_port,
                                 bool has_ssrc, uint32_t ssrc, uint64_t now_tsc,
                                 uint64_t relatch_idle_tsc) {
-    if (rt.peer_epoch_seen != ctl.peer_epoch) {
-        rt.peer_epoch_seen = ctl.peer_epoch;
+    if (rt.peer_epoch_seen.load(std::memory_order_relaxed) != ctl.peer_epoch) {
+        rt.peer_epoch_seen.store(ctl.peer_epoch, std::memory_order_relaxed);
         if (ctl.protocol == shm::media_protocol::rtp) {
             rt.latch.store(0, std::memory_order_relaxed);  // R3
             rt.rtcp_latch.store(0, std::memory_order_relaxed);

@@ -59,15 +59,15 @@ enum leg_flag : uint8_t {
 
 // Per-packet runtime of one leg (the direction "from this leg's peer"). One cache line.
 struct alignas(64) leg_rt {
-    uint64_t key64;                     // main lcore at install; readers verify index hits
-    std::atomic<const leg_ctl*> ctl;    // main lcore publishes; nullptr = being removed
-    std::atomic<uint64_t> latch;        // rx lcore; the partner's lcore reads it as destination
-    std::atomic<uint64_t> rtcp_latch;   // rx lcore; RTCP source of the peer
-    std::atomic<uint64_t> last_rx_tsc;  // rx lcore; the main lcore reads it for flow_idle
-    uint32_t peer_epoch_seen;           // rx lcore
-    uint32_t rtp_ssrc;                  // rx lcore, RTP legs
-    std::atomic<uint16_t> owner;        // lcore that receives this leg (first come), no_owner
-    uint8_t flags;                      // leg_flag, rx lcore
+    uint64_t key64;                         // main lcore at install; readers verify index hits
+    std::atomic<const leg_ctl*> ctl;        // main lcore publishes; nullptr = being removed
+    std::atomic<uint64_t> latch;            // rx lcore; the partner's lcore reads it as destination
+    std::atomic<uint64_t> rtcp_latch;       // rx lcore; RTCP source of the peer
+    std::atomic<uint64_t> last_rx_tsc;      // rx lcore; the main lcore reads it for flow_idle
+    std::atomic<uint32_t> peer_epoch_seen;  // rx lcore; the partner's lcore reads it
+    uint32_t rtp_ssrc;                      // rx lcore, RTP legs
+    std::atomic<uint16_t> owner;            // lcore that receives this leg (first come), no_owner
+    uint8_t flags;                          // leg_flag, rx lcore
     uint8_t pad0;
     uint32_t auth_fail_count;      // rx lcore: failures since the last auth_fail_burst event
     uint64_t auth_fail_event_tsc;  // rx lcore: when the last auth_fail_burst event went out

@@ -315,7 +315,10 @@ bool path::choose_destination(pkt_desc& p, meta& m, uint64_t now_tsc) {
         return false;
     }
     const leg_rt& prt = t_.legs[partner];
-    const uint64_t l = prt.latch.load(std::memory_order_relaxed);
+    // R3: an RTP leg whose SDP address changed since it last latched goes to the new one.
+    const bool stale = pctl->protocol == shm::media_protocol::rtp &&
+                       prt.peer_epoch_seen.load(std::memory_order_relaxed) != pctl->peer_epoch;
+    const uint64_t l = stale ? 0 : prt.latch.load(std::memory_order_relaxed);
     uint32_t ip = l ? latch_ip(l) : pctl->peer_ip;
     uint16_t port = l ? latch_port(l) : pctl->peer_port;
     if (ip == 0 || port == 0) {
@@ -323,7 +326,7 @@ bool path::choose_destination(pkt_desc& p, meta& m, uint64_t now_tsc) {
         return false;
     }
     if (m.rtcp) {
-        const uint64_t rl = prt.rtcp_latch.load(std::memory_order_relaxed);
+        const uint64_t rl = stale ? 0 : prt.rtcp_latch.load(std::memory_order_relaxed);
         if (rl != 0) {
             ip = latch_ip(rl);
             port = latch_port(rl);
@@ -423,7 +426,11 @@ void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
             meta& m = meta_[crypto_idx_[c]];
             const srtp::packet& r = crypto_[c];
             if (r.result != srtp::status::ok) {
-                drop(p, m, srtp::to_drop_reason(r.result));
+                drop_reason why = srtp::to_drop_reason(r.result);
+                if (rtcp && why == drop_reason::bad_rtp) {
+                    why = drop_reason::bad_rtcp;
+                }
+                drop(p, m, why);
                 if (r.result == srtp::status::auth_fail) {
                     note_auth_failure(m, now_tsc);
                 }
