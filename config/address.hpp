@@ -11,7 +11,7 @@
 namespace sbc::config {
 
 struct ip_address {
-    int family = 0;                     // AF_INET or AF_INET6
+    int family = 0;                   // AF_INET or AF_INET6
     std::array<uint8_t, 16> bytes{};  // network order; IPv4 uses the first 4
 
     bool is_unspecified() const;  // 0.0.0.0 or ::

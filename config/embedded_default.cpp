@@ -9,7 +9,9 @@ namespace detail {
 std::string_view default_toml_text();  // generated from config/default.toml
 }
 
-std::string_view embedded_default_toml() { return detail::default_toml_text(); }
+std::string_view embedded_default_toml() {
+    return detail::default_toml_text();
+}
 
 appliance embedded_default() {
     load_result result =

@@ -1,8 +1,8 @@
 #pragma once
 
-#include <iterator>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string_view>
 
@@ -33,33 +33,33 @@ enum class log_level : uint8_t { trace, debug, info, warn, error, critical, off 
 template <class E>
 struct enum_names;
 
-#define SBC_CONFIG_ENUM_NAMES(E, ...)                                    \
-    template <>                                                          \
-    struct enum_names<E> {                                               \
-        static constexpr std::string_view names[] = {__VA_ARGS__};               \
+#define SBC_CONFIG_ENUM_NAMES(E, ...)                              \
+    template <>                                                    \
+    struct enum_names<E> {                                         \
+        static constexpr std::string_view names[] = {__VA_ARGS__}; \
     }
 
 SBC_CONFIG_ENUM_NAMES(sip_transport, "udp", "tcp", "tls");
-SBC_CONFIG_ENUM_NAMES(comm_system, "simplex", "active-standby", "collocated",
-                      "clustered");
+SBC_CONFIG_ENUM_NAMES(comm_system, "simplex", "active-standby", "collocated", "clustered");
 SBC_CONFIG_ENUM_NAMES(media_protocol, "rtp", "srtp", "best-effort");
 // RFC 4568 §6.2 and RFC 7714 §14.2 crypto-suite names, spelled as they appear in a=crypto.
 SBC_CONFIG_ENUM_NAMES(srtp_suite, "AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32",
-                      "AES_256_CM_HMAC_SHA1_80", "AES_256_CM_HMAC_SHA1_32",
-                      "AEAD_AES_128_GCM", "AEAD_AES_256_GCM");
+                      "AES_256_CM_HMAC_SHA1_80", "AES_256_CM_HMAC_SHA1_32", "AEAD_AES_128_GCM",
+                      "AEAD_AES_256_GCM");
 SBC_CONFIG_ENUM_NAMES(rtcp_mode_kind, "bypass", "generate");
 SBC_CONFIG_ENUM_NAMES(ua_match, "prefix", "regex");
 SBC_CONFIG_ENUM_NAMES(certificate_service, "sip-tls");
 SBC_CONFIG_ENUM_NAMES(privacy_mode, "none", "id", "header", "user");
 SBC_CONFIG_ENUM_NAMES(remote_endpoint_type, "ssp");
 SBC_CONFIG_ENUM_NAMES(srtp_engine_kind, "ipsec-mb", "libsrtp");
-SBC_CONFIG_ENUM_NAMES(log_level, "trace", "debug", "info", "warn", "error",
-                      "critical", "off");
+SBC_CONFIG_ENUM_NAMES(log_level, "trace", "debug", "info", "warn", "error", "critical", "off");
 
 #undef SBC_CONFIG_ENUM_NAMES
 
 template <class E>
-concept named_enum = requires { enum_names<E>::names; };
+concept named_enum = requires {
+    enum_names<E>::names;
+};
 
 // The TOML spelling of `e`.
 template <named_enum E>

@@ -166,8 +166,8 @@ void check_certificate_profile(context& ctx, const certificate_profile& profile,
         }
     }
     if (!chain.empty() && key && X509_check_private_key(chain.front().get(), key.get()) != 1) {
-        ctx.fail_at(path + ".private_key", "does not match the certificate in " +
-                                               profile.certificate);
+        ctx.fail_at(path + ".private_key",
+                    "does not match the certificate in " + profile.certificate);
     }
     ERR_clear_error();
     if (profile.ca && readable(ctx, path + ".ca", *profile.ca)) {
@@ -203,8 +203,8 @@ void check_host(context& ctx, const appliance& config) {
         std::vector<char> buffer(16384);
         group entry{};
         group* found = nullptr;
-        int rc = getgrnam_r(config.mgmt.group.c_str(), &entry, buffer.data(), buffer.size(),
-                            &found);
+        int rc =
+            getgrnam_r(config.mgmt.group.c_str(), &entry, buffer.data(), buffer.size(), &found);
         if (found == nullptr) {
             ctx.fail_at("mgmt.group", "no group '" + config.mgmt.group + "' on this host" +
                                           (rc != 0 ? std::string(": ") + std::strerror(rc) : ""));

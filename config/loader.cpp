@@ -58,12 +58,14 @@ load_result load_string(std::string_view toml_text, std::string_view source_name
 load_result load_file(const std::string& path, const load_options& options) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        return {std::nullopt, {{path, 0, 0, "", std::string("cannot open: ") + std::strerror(errno)}}};
+        return {std::nullopt,
+                {{path, 0, 0, "", std::string("cannot open: ") + std::strerror(errno)}}};
     }
     std::string text(max_config_bytes + 1, '\0');
     in.read(text.data(), static_cast<std::streamsize>(text.size()));
     if (in.bad()) {
-        return {std::nullopt, {{path, 0, 0, "", std::string("cannot read: ") + std::strerror(errno)}}};
+        return {std::nullopt,
+                {{path, 0, 0, "", std::string("cannot read: ") + std::strerror(errno)}}};
     }
     text.resize(static_cast<std::size_t>(in.gcount()));
     if (text.size() > max_config_bytes) {

@@ -44,8 +44,8 @@ void read_media_profile(table_reader& r, media_profile& out) {
     r.integer("rtcp_generation_timeout_s", out.rtcp_generation_timeout_s, 1, 3600);
     bool allow = r.boolean("allow_unconfigured_codecs", out.allow_unconfigured_codecs) ||
                  !r.node("allow_unconfigured_codecs");
-    bool codecs = r.string_list("codecs", out.codecs, need::optional, &rules::codec) ||
-                  !r.node("codecs");
+    bool codecs =
+        r.string_list("codecs", out.codecs, need::optional, &rules::codec) || !r.node("codecs");
     for (std::size_t i = 1; codecs && i < out.codecs.size(); ++i) {
         for (std::size_t j = 0; j < i; ++j) {
             if (iequal(out.codecs[i], out.codecs[j])) {
@@ -55,8 +55,9 @@ void read_media_profile(table_reader& r, media_profile& out) {
         }
     }
     if (allow && codecs && !out.allow_unconfigured_codecs && out.codecs.empty()) {
-        r.fail_missing("codecs", "must list at least one codec when allow_unconfigured_codecs "
-                                 "is false");
+        r.fail_missing("codecs",
+                       "must list at least one codec when allow_unconfigured_codecs "
+                       "is false");
     }
 }
 
@@ -86,20 +87,15 @@ void read_certificate_profile(table_reader& r, certificate_profile& out) {
 }  // namespace
 
 void read_media(table_reader& root, appliance& out) {
-    each_table(root, "media_profile", need::required, [&](table_reader& r, std::size_t) {
-        read_media_profile(r, out.media_profiles.emplace_back());
-    });
-    each_table(root, "user_agent", need::optional, [&](table_reader& r, std::size_t) {
-        read_user_agent(r, out.user_agents.emplace_back());
-    });
+    each_table(root, "media_profile", need::required, out.media_profiles, read_media_profile);
+    each_table(root, "user_agent", need::optional, out.user_agents, read_user_agent);
     with_table(root, "media", need::optional, [&](table_reader& r) {
         r.boolean("single_port_audio", out.media.single_port_audio);
         r.boolean("resend_srtp_context_on_key_change", out.media.resend_srtp_context_on_key_change);
         r.integer("media_timeout_s", out.media.media_timeout_s, 1, 86400);
     });
-    each_table(root, "certificate_profile", need::optional, [&](table_reader& r, std::size_t) {
-        read_certificate_profile(r, out.certificate_profiles.emplace_back());
-    });
+    each_table(root, "certificate_profile", need::optional, out.certificate_profiles,
+               read_certificate_profile);
 }
 
 }  // namespace sbc::config::detail

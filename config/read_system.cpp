@@ -19,7 +19,9 @@ bool is_socket_path(std::string_view text) {
 }
 const string_rule socket_path{is_socket_path, "must be an absolute path of at most 107 bytes"};
 
-bool power_of_two(uint32_t value) { return value != 0 && (value & (value - 1)) == 0; }
+bool power_of_two(uint32_t value) {
+    return value != 0 && (value & (value - 1)) == 0;
+}
 
 void read_ring_size(table_reader& r, std::string_view key, uint32_t& out) {
     if (r.integer(key, out, 64, 1 << 20) && !power_of_two(out)) {
@@ -151,8 +153,7 @@ void read_dataplane(table_reader& r, dataplane_section& out) {
             }
         }
     }
-    each_table(r, "neighbour", need::optional, [&](table_reader& n, std::size_t) {
-        neighbour& entry = out.neighbours.emplace_back();
+    each_table(r, "neighbour", need::optional, out.neighbours, [](table_reader& n, auto& entry) {
         n.integer("dpdk_port", entry.dpdk_port, 0, 7, need::required);
         n.string("address", entry.address, need::required, &rules::ip_literal);
         n.string("mac", entry.mac, need::required, &rules::mac);

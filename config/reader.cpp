@@ -106,8 +106,8 @@ void table_reader::fail_missing(std::string_view key, std::string rule) {
 
 void table_reader::wrong_type(std::string_view key, const toml::node& node,
                               std::string_view expected) {
-    fail_value(key, "expected " + std::string(expected) + ", got " +
-                        std::string(type_name(node.type())));
+    fail_value(
+        key, "expected " + std::string(expected) + ", got " + std::string(type_name(node.type())));
 }
 
 const toml::node* table_reader::present(std::string_view key, need n) {
@@ -123,10 +123,11 @@ const toml::node* table_reader::present(std::string_view key, need n) {
     return node;
 }
 
-const toml::node* table_reader::node(std::string_view key) { return present(key, need::optional); }
+const toml::node* table_reader::node(std::string_view key) {
+    return present(key, need::optional);
+}
 
-bool table_reader::string(std::string_view key, std::string& out, need n,
-                          const string_rule* rule) {
+bool table_reader::string(std::string_view key, std::string& out, need n, const string_rule* rule) {
     const toml::node* node = present(key, n);
     if (node == nullptr) {
         return false;
@@ -251,16 +252,14 @@ const toml::array* table_reader::table_array(std::string_view key, need n) {
         wrong_type(key, *node, "an array of tables ([[" + key_path(key) + "]])");
         return nullptr;
     }
-    bool ok = true;
     for (std::size_t i = 0; i < array->size(); ++i) {
         const toml::node& element = (*array)[i];
         if (!element.is_table()) {
             ctx_.fail(position_of(element.source()), element_path(key, i),
                       "expected a table, got " + std::string(type_name(element.type())));
-            ok = false;
         }
     }
-    return ok ? array : nullptr;
+    return array;
 }
 
 }  // namespace sbc::config::detail

@@ -27,7 +27,7 @@ position position_of(const toml::source_region& region);
 // The errors of one load and the position of every key path read so far, so that rules checked
 // after reading (names, ports, files) can still point into the file.
 class context {
-public:
+  public:
     explicit context(std::string file) : file_(std::move(file)) {}
 
     void fail(position where, std::string key, std::string rule);
@@ -41,7 +41,7 @@ public:
     const std::string& file() const { return file_; }
     std::vector<error> take_errors();
 
-private:
+  private:
     std::string file_;
     std::vector<error> errors_;
     std::unordered_map<std::string, position> positions_;
@@ -59,7 +59,7 @@ enum class need : uint8_t { optional, required };
 // Reads the keys of one table. Each read marks its key as known; when the reader goes out of
 // scope every key nobody asked for is reported as unknown, so the schema is closed everywhere.
 class table_reader {
-public:
+  public:
     table_reader(context& ctx, const toml::table& table, std::string path);
     ~table_reader();
     table_reader(const table_reader&) = delete;
@@ -121,7 +121,8 @@ public:
     }
 
     const toml::table* table(std::string_view key, need n = need::optional);
-    // An array of tables: `[[key]]`, or `key = []` for none.
+    // An array of tables: `[[key]]`, or `key = []` for none. Elements that are not tables are
+    // reported here; callers skip them.
     const toml::array* table_array(std::string_view key, need n = need::optional);
     // The raw node (for values with more than one accepted type); marks the key as known.
     const toml::node* node(std::string_view key);
@@ -133,12 +134,11 @@ public:
 
     std::string element_path(std::string_view key, std::size_t index) const;
 
-private:
+  private:
     const toml::node* present(std::string_view key, need n);
     bool integer_value(std::string_view key, int64_t& out, int64_t min, int64_t max, need n);
     bool string_list_with_positions(std::string_view key, std::vector<std::string>& out,
-                                    std::vector<position>& where, need n,
-                                    const string_rule* rule);
+                                    std::vector<position>& where, need n, const string_rule* rule);
     void wrong_type(std::string_view key, const toml::node& node, std::string_view expected);
 
     template <std::size_t N>

@@ -1,6 +1,5 @@
 #include "config/rules.hpp"
 
-
 #include <regex>
 
 #include "config/address.hpp"
@@ -22,29 +21,42 @@ bool all_of_chars(std::string_view text, std::size_t max, std::string_view extra
     return true;
 }
 
-bool is_instance(std::string_view t) { return all_of_chars(t, 31, "-", false); }
-bool is_ip(std::string_view t) { return parse_ip(t).has_value(); }
-bool is_cidr(std::string_view t) { return parse_cidr(t).has_value(); }
+bool is_instance(std::string_view t) {
+    return all_of_chars(t, 31, "-", false);
+}
+bool is_ip(std::string_view t) {
+    return parse_ip(t).has_value();
+}
+bool is_cidr(std::string_view t) {
+    return parse_cidr(t).has_value();
+}
 bool is_mac(std::string_view t) {
     auto mac = parse_mac(t);
     // A neighbour is one station: not a group address, not all zero.
-    return mac && ((*mac)[0] & 1) == 0 &&
-           (*mac != std::array<uint8_t, 6>{0, 0, 0, 0, 0, 0});
+    return mac && ((*mac)[0] & 1) == 0 && (*mac != std::array<uint8_t, 6>{0, 0, 0, 0, 0, 0});
 }
 bool is_absolute(std::string_view t) {
     return t.size() > 1 && t.front() == '/' && t.find('\0') == std::string_view::npos;
 }
 // RFC 3261 token characters, as used in a=rtpmap encoding names.
-bool is_codec(std::string_view t) { return all_of_chars(t, 32, "-.!%*_+`'~", true); }
-bool is_token(std::string_view t) { return all_of_chars(t, 63, "_-", false); }
+bool is_codec(std::string_view t) {
+    return all_of_chars(t, 32, "-.!%*_+`'~", true);
+}
+bool is_token(std::string_view t) {
+    return all_of_chars(t, 63, "_-", false);
+}
 bool is_group(std::string_view t) {
     return all_of_chars(t, 32, "_.-", true) && t.front() != '-';
 }
-bool is_non_empty(std::string_view t) { return !t.empty(); }
+bool is_non_empty(std::string_view t) {
+    return !t.empty();
+}
 
 }  // namespace
 
-bool is_name(std::string_view text) { return all_of_chars(text, 63, "_.-", true); }
+bool is_name(std::string_view text) {
+    return all_of_chars(text, 63, "_.-", true);
+}
 
 const string_rule instance_name{is_instance, "must be 1-31 characters of [a-z0-9-]"};
 const string_rule name{is_name, "must be 1-63 characters of [A-Za-z0-9_.-]"};

@@ -4,279 +4,247 @@
 
 #include "config/config.hpp"
 
-// The loaded config back to TOML for `sbcctl config show`: every key, defaults included, so the
-// operator sees what the appliance runs with.
+// The loaded config back to TOML for `sbcctl config show`: every key, defaults included, in the
+// order of config/README.md, so the operator sees what the appliance runs with.
 
 namespace sbc::config {
 namespace {
 
-template <class T>
-void put(toml::table& t, std::string_view key, T value) {
-    if constexpr (std::is_same_v<T, bool>) {
-        t.insert(key, value);
-    } else if constexpr (std::is_integral_v<T>) {
-        t.insert(key, static_cast<int64_t>(value));
-    } else if constexpr (named_enum<T>) {
-        t.insert(key, std::string(to_string(value)));
-    } else {
-        t.insert(key, std::string(value));
-    }
-}
+class emitter {
+  public:
+    void table(std::string_view name) { out_ += "\n[" + std::string(name) + "]\n"; }
+    void array_table(std::string_view name) { out_ += "\n[[" + std::string(name) + "]]\n"; }
 
-void put_if(toml::table& t, std::string_view key, const std::string& value) {
-    if (!value.empty()) {
-        put(t, key, value);
+    template <class T>
+    void put(std::string_view key, const T& value) {
+        out_ += key;
+        out_ += " = ";
+        out_ += format(value);
+        out_ += '\n';
     }
-}
-
-void put_if(toml::table& t, std::string_view key, const std::optional<std::string>& value) {
-    if (value) {
-        put(t, key, *value);
-    }
-}
-
-template <class T>
-void put_list(toml::table& t, std::string_view key, const std::vector<T>& values) {
-    toml::array array;
-    for (const T& v : values) {
-        if constexpr (std::is_integral_v<T>) {
-            array.push_back(static_cast<int64_t>(v));
-        } else if constexpr (named_enum<T>) {
-            array.push_back(std::string(to_string(v)));
-        } else {
-            array.push_back(v);
+    void put_if(std::string_view key, const std::string& value) {
+        if (!value.empty()) {
+            put(key, value);
         }
     }
-    t.insert(key, std::move(array));
-}
-
-template <class T, class F>
-void put_tables(toml::table& t, std::string_view key, const std::vector<T>& items, F&& to_table) {
-    if (items.empty()) {
-        return;
+    void put_if(std::string_view key, const std::optional<std::string>& value) {
+        if (value) {
+            put(key, *value);
+        }
     }
-    toml::array array;
-    for (const T& item : items) {
-        array.push_back(to_table(item));
+
+    std::string take() { return std::move(out_); }
+
+  private:
+    static std::string format(const std::string& text) {
+        // toml++ knows TOML's escaping rules; let it quote.
+        std::ostringstream out;
+        out << toml::toml_formatter(toml::value<std::string>(text),
+                                    toml::format_flags::allow_unicode_strings);
+        return out.str();
     }
-    t.insert(key, std::move(array));
-}
-
-toml::table realm_table(const realm& r) {
-    toml::table t;
-    put(t, "signalling_address", r.signalling_address);
-    put(t, "sip_udp_port", r.sip_udp_port);
-    put(t, "sip_tcp_port", r.sip_tcp_port);
-    put(t, "sip_tls_port", r.sip_tls_port);
-    put(t, "media_address", r.media_address);
-    put(t, "media_port_min", r.media_port_min);
-    put(t, "media_port_max", r.media_port_max);
-    put(t, "dpdk_port", r.dpdk_port);
-    put_if(t, "certificate_profile", r.certificate_profile);
-    put(t, "media_profile", r.media_profile);
-    return t;
-}
-
-toml::table sip_server_table(const sip_server_section& s) {
-    toml::table t;
-    put(t, "comm_system_type", s.comm_system_type);
-    put(t, "realm", s.realm);
-    put(t, "options_interval_s", s.options_interval_s);
-    put(t, "failure_threshold", s.failure_threshold);
-    put(t, "recovery_threshold", s.recovery_threshold);
-    put_tables(t, "node", s.nodes, [](const sip_server_node& n) {
-        toml::table node;
-        put(node, "name", n.name);
-        put(node, "address", n.address);
-        put(node, "transport", n.transport);
-        put(node, "port", n.port);
-        return node;
-    });
-    return t;
-}
-
-toml::table media_profile_table(const media_profile& m) {
-    toml::table t;
-    put(t, "name", m.name);
-    put(t, "protocol", m.protocol);
-    put_list(t, "sdes_suites", m.sdes_suites);
-    put(t, "keep_sendonly_on_nat", m.keep_sendonly_on_nat);
-    put(t, "rtcp_mode", m.rtcp_mode);
-    put(t, "rtcp_generation_timeout_s", m.rtcp_generation_timeout_s);
-    put(t, "allow_unconfigured_codecs", m.allow_unconfigured_codecs);
-    put_list(t, "codecs", m.codecs);
-    return t;
-}
-
-toml::table certificate_profile_table(const certificate_profile& c) {
-    toml::table t;
-    put(t, "name", c.name);
-    put(t, "service", c.service);
-    put(t, "certificate", c.certificate);
-    put(t, "private_key", c.private_key);
-    put_if(t, "ca", c.ca);
-    put(t, "verify_client", c.verify_client);
-    return t;
-}
-
-toml::table remote_subscribers_table(const remote_subscribers_section& r) {
-    toml::table t;
-    put(t, "enable", r.enable);
-    put(t, "register_throttling", r.register_throttling);
-    put(t, "register_throttling_tls", r.register_throttling_tls);
-    put(t, "throttling_bypass_ua_regex", r.throttling_bypass_ua_regex);
-    put(t, "max_registration_expiry_s", r.max_registration_expiry_s);
-    put(t, "throttle_refresh_s", r.throttle_refresh_s);
-    put_tables(t, "subnet", r.subnets, [](const subscriber_subnet& s) {
-        toml::table subnet;
-        put(subnet, "cidr", s.cidr);
-        put_if(subnet, "certificate_profile", s.certificate_profile);
-        put_if(subnet, "media_profile", s.media_profile);
-        return subnet;
-    });
-    return t;
-}
-
-toml::table remote_endpoint_table(const remote_endpoint& e) {
-    toml::table t;
-    put(t, "name", e.name);
-    put(t, "type", e.type);
-    put(t, "ssp_profile", e.ssp_profile);
-    put(t, "realm", e.realm);
-    put(t, "core_realm_port", e.core_realm_port);
-    put(t, "media_profile", e.media_profile);
-    put_tables(t, "location_domain", e.location_domains, [](const location_domain& d) {
-        toml::table domain;
-        put(domain, "url", d.url);
-        put(domain, "port", d.port);
-        put(domain, "transport", d.transport);
-        return domain;
-    });
-    return t;
-}
-
-toml::table security_table(const security_section& s) {
-    toml::table dos;
-    put(dos, "dynamic_blacklist", s.dos.dynamic_blacklist);
-    put(dos, "process_initial_registration", s.dos.process_initial_registration);
-    put(dos, "max_requests_per_source_per_s", s.dos.max_requests_per_source_per_s);
-    put(dos, "blacklist_duration_s", s.dos.blacklist_duration_s);
-    put(dos, "max_connections_per_source", s.dos.max_connections_per_source);
-    toml::table t;
-    t.insert("dos", std::move(dos));
-    return t;
-}
-
-toml::table cloudlink_table(const cloudlink_section& c) {
-    toml::table t;
-    put(t, "enable", c.enable);
-    put_if(t, "base_url", c.base_url);
-    put_if(t, "ca", c.ca);
-    toml::table proxy;
-    put(proxy, "enable", c.proxy.enable);
-    put_if(proxy, "address", c.proxy.address);
-    if (c.proxy.port != 0) {
-        put(proxy, "port", c.proxy.port);
+    static std::string format(bool value) { return value ? "true" : "false"; }
+    template <class T>
+    static std::string format(const T& value) {
+        if constexpr (named_enum<T>) {
+            return format(std::string(to_string(value)));
+        } else {
+            return std::to_string(value);
+        }
     }
-    t.insert("proxy", std::move(proxy));
-    return t;
+    template <class T>
+    static std::string format(const std::vector<T>& values) {
+        std::string out = "[";
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            out += i ? ", " : "";
+            out += format(values[i]);
+        }
+        return out + "]";
+    }
+
+    std::string out_;
+};
+
+void put_realm(emitter& e, const realm& r) {
+    e.table("realm." + r.name);
+    e.put("signalling_address", r.signalling_address);
+    e.put("sip_udp_port", r.sip_udp_port);
+    e.put("sip_tcp_port", r.sip_tcp_port);
+    e.put("sip_tls_port", r.sip_tls_port);
+    e.put("media_address", r.media_address);
+    e.put("media_port_min", r.media_port_min);
+    e.put("media_port_max", r.media_port_max);
+    e.put("dpdk_port", r.dpdk_port);
+    e.put_if("certificate_profile", r.certificate_profile);
+    e.put("media_profile", r.media_profile);
 }
 
-toml::table sip_table(const sip_section& s) {
-    toml::table t;
-    put(t, "t1_ms", s.t1_ms);
-    put(t, "t2_ms", s.t2_ms);
-    put(t, "t4_ms", s.t4_ms);
-    put(t, "max_message_bytes", s.max_message_bytes);
-    put(t, "max_headers", s.max_headers);
-    put(t, "max_line_bytes", s.max_line_bytes);
-    put(t, "max_pending_bytes_per_connection", s.max_pending_bytes_per_connection);
-    put(t, "max_connections_per_source", s.max_connections_per_source);
-    put(t, "tls_handshake_timeout_ms", s.tls_handshake_timeout_ms);
-    put(t, "connection_idle_timeout_s", s.connection_idle_timeout_s);
-    return t;
+void put_sip_server(emitter& e, const sip_server_section& s) {
+    e.table("sip_server");
+    e.put("comm_system_type", s.comm_system_type);
+    e.put("realm", s.realm);
+    e.put("options_interval_s", s.options_interval_s);
+    e.put("failure_threshold", s.failure_threshold);
+    e.put("recovery_threshold", s.recovery_threshold);
+    for (const sip_server_node& n : s.nodes) {
+        e.array_table("sip_server.node");
+        e.put("name", n.name);
+        e.put("address", n.address);
+        e.put("transport", n.transport);
+        e.put("port", n.port);
+    }
 }
 
-toml::table dataplane_table(const dataplane_section& d) {
-    toml::table t;
-    put_list(t, "lcores", d.lcores);
-    put(t, "workers", d.workers);
-    put(t, "burst", d.burst);
-    put(t, "cmd_ring_size", d.cmd_ring_size);
-    put(t, "evt_ring_size", d.evt_ring_size);
-    put(t, "mbuf_pool_size", d.mbuf_pool_size);
-    put(t, "max_flows", d.max_flows);
-    put(t, "srtp_engine", d.srtp_engine);
-    put_list(t, "eal_args", d.eal_args);
-    put_tables(t, "neighbour", d.neighbours, [](const neighbour& n) {
-        toml::table entry;
-        put(entry, "dpdk_port", n.dpdk_port);
-        put(entry, "address", n.address);
-        put(entry, "mac", n.mac);
-        return entry;
-    });
-    return t;
+void put_media(emitter& e, const appliance& c) {
+    for (const media_profile& m : c.media_profiles) {
+        e.array_table("media_profile");
+        e.put("name", m.name);
+        e.put("protocol", m.protocol);
+        e.put("sdes_suites", m.sdes_suites);
+        e.put("keep_sendonly_on_nat", m.keep_sendonly_on_nat);
+        e.put("rtcp_mode", m.rtcp_mode);
+        e.put("rtcp_generation_timeout_s", m.rtcp_generation_timeout_s);
+        e.put("allow_unconfigured_codecs", m.allow_unconfigured_codecs);
+        e.put("codecs", m.codecs);
+    }
+    for (const user_agent& u : c.user_agents) {
+        e.array_table("user_agent");
+        e.put("name", u.name);
+        e.put("match", u.match);
+        e.put("pattern", u.pattern);
+        e.put("media_profile", u.media_profile);
+    }
+    e.table("media");
+    e.put("single_port_audio", c.media.single_port_audio);
+    e.put("resend_srtp_context_on_key_change", c.media.resend_srtp_context_on_key_change);
+    e.put("media_timeout_s", c.media.media_timeout_s);
+    for (const certificate_profile& p : c.certificate_profiles) {
+        e.array_table("certificate_profile");
+        e.put("name", p.name);
+        e.put("service", p.service);
+        e.put("certificate", p.certificate);
+        e.put("private_key", p.private_key);
+        e.put_if("ca", p.ca);
+        e.put("verify_client", p.verify_client);
+    }
+}
+
+void put_subscribers(emitter& e, const appliance& c) {
+    const remote_subscribers_section& r = c.remote_subscribers;
+    e.table("remote_subscribers");
+    e.put("enable", r.enable);
+    e.put("register_throttling", r.register_throttling);
+    e.put("register_throttling_tls", r.register_throttling_tls);
+    e.put("throttling_bypass_ua_regex", r.throttling_bypass_ua_regex);
+    e.put("max_registration_expiry_s", r.max_registration_expiry_s);
+    e.put("throttle_refresh_s", r.throttle_refresh_s);
+    for (const subscriber_subnet& s : r.subnets) {
+        e.array_table("remote_subscribers.subnet");
+        e.put("cidr", s.cidr);
+        e.put_if("certificate_profile", s.certificate_profile);
+        e.put_if("media_profile", s.media_profile);
+    }
+    const dos_section& d = c.security.dos;
+    e.table("security.dos");
+    e.put("dynamic_blacklist", d.dynamic_blacklist);
+    e.put("process_initial_registration", d.process_initial_registration);
+    e.put("max_requests_per_source_per_s", d.max_requests_per_source_per_s);
+    e.put("blacklist_duration_s", d.blacklist_duration_s);
+    e.put("max_connections_per_source", d.max_connections_per_source);
+    e.table("push");
+    e.put("enable", c.push.enable);
+    e.put("providers", c.push.providers);
+    e.put("invite_wait_s", c.push.invite_wait_s);
+}
+
+void put_trunks(emitter& e, const appliance& c) {
+    for (const ssp_profile& s : c.ssp_profiles) {
+        e.array_table("ssp_profile");
+        e.put("name", s.name);
+        e.put("privacy", s.privacy);
+        e.put("add_p_asserted_identity", s.add_p_asserted_identity);
+        e.put("geolocation_passthrough", s.geolocation_passthrough);
+    }
+    for (const remote_endpoint& r : c.remote_endpoints) {
+        e.array_table("remote_endpoint");
+        e.put("name", r.name);
+        e.put("type", r.type);
+        e.put("ssp_profile", r.ssp_profile);
+        e.put("realm", r.realm);
+        e.put("core_realm_port", r.core_realm_port);
+        e.put("media_profile", r.media_profile);
+        for (const location_domain& d : r.location_domains) {
+            e.array_table("remote_endpoint.location_domain");
+            e.put("url", d.url);
+            e.put("port", d.port);
+            e.put("transport", d.transport);
+        }
+    }
+    e.table("cloudlink");
+    e.put("enable", c.cloudlink.enable);
+    e.put_if("base_url", c.cloudlink.base_url);
+    e.put_if("ca", c.cloudlink.ca);
+    e.table("cloudlink.proxy");
+    e.put("enable", c.cloudlink.proxy.enable);
+    e.put_if("address", c.cloudlink.proxy.address);
+    if (c.cloudlink.proxy.port != 0) {
+        e.put("port", c.cloudlink.proxy.port);
+    }
+}
+
+void put_system(emitter& e, const appliance& c) {
+    const sip_section& s = c.sip;
+    e.table("sip");
+    e.put("t1_ms", s.t1_ms);
+    e.put("t2_ms", s.t2_ms);
+    e.put("t4_ms", s.t4_ms);
+    e.put("max_message_bytes", s.max_message_bytes);
+    e.put("max_headers", s.max_headers);
+    e.put("max_line_bytes", s.max_line_bytes);
+    e.put("max_pending_bytes_per_connection", s.max_pending_bytes_per_connection);
+    e.put("max_connections_per_source", s.max_connections_per_source);
+    e.put("tls_handshake_timeout_ms", s.tls_handshake_timeout_ms);
+    e.put("connection_idle_timeout_s", s.connection_idle_timeout_s);
+    e.table("calls");
+    e.put("max_sessions", c.calls.max_sessions);
+    e.put_if("cdr_path", c.calls.cdr_path);
+    const dataplane_section& d = c.dataplane;
+    e.table("dataplane");
+    e.put("lcores", d.lcores);
+    e.put("workers", d.workers);
+    e.put("burst", d.burst);
+    e.put("cmd_ring_size", d.cmd_ring_size);
+    e.put("evt_ring_size", d.evt_ring_size);
+    e.put("mbuf_pool_size", d.mbuf_pool_size);
+    e.put("max_flows", d.max_flows);
+    e.put("srtp_engine", d.srtp_engine);
+    e.put("eal_args", d.eal_args);
+    for (const neighbour& n : d.neighbours) {
+        e.array_table("dataplane.neighbour");
+        e.put("dpdk_port", n.dpdk_port);
+        e.put("address", n.address);
+        e.put("mac", n.mac);
+    }
+    e.table("mgmt");
+    e.put("socket", c.mgmt.socket);
+    e.put("group", c.mgmt.group);
+    e.table("log");
+    e.put("level", c.log.level);
 }
 
 }  // namespace
 
-std::string to_toml(const appliance& c) {
-    toml::table root;
-    put(root, "instance", c.instance);
-    toml::table realms;
-    realms.insert("access", realm_table(c.realm.access));
-    realms.insert("core", realm_table(c.realm.core));
-    root.insert("realm", std::move(realms));
-    root.insert("sip_server", sip_server_table(c.sip_server));
-    put_tables(root, "media_profile", c.media_profiles, media_profile_table);
-    put_tables(root, "user_agent", c.user_agents, [](const user_agent& u) {
-        toml::table t;
-        put(t, "name", u.name);
-        put(t, "match", u.match);
-        put(t, "pattern", u.pattern);
-        put(t, "media_profile", u.media_profile);
-        return t;
-    });
-    toml::table media;
-    put(media, "single_port_audio", c.media.single_port_audio);
-    put(media, "resend_srtp_context_on_key_change", c.media.resend_srtp_context_on_key_change);
-    put(media, "media_timeout_s", c.media.media_timeout_s);
-    root.insert("media", std::move(media));
-    put_tables(root, "certificate_profile", c.certificate_profiles, certificate_profile_table);
-    root.insert("remote_subscribers", remote_subscribers_table(c.remote_subscribers));
-    root.insert("security", security_table(c.security));
-    toml::table push;
-    put(push, "enable", c.push.enable);
-    put_list(push, "providers", c.push.providers);
-    put(push, "invite_wait_s", c.push.invite_wait_s);
-    root.insert("push", std::move(push));
-    put_tables(root, "ssp_profile", c.ssp_profiles, [](const ssp_profile& s) {
-        toml::table t;
-        put(t, "name", s.name);
-        put(t, "privacy", s.privacy);
-        put(t, "add_p_asserted_identity", s.add_p_asserted_identity);
-        put(t, "geolocation_passthrough", s.geolocation_passthrough);
-        return t;
-    });
-    put_tables(root, "remote_endpoint", c.remote_endpoints, remote_endpoint_table);
-    root.insert("cloudlink", cloudlink_table(c.cloudlink));
-    root.insert("sip", sip_table(c.sip));
-    toml::table calls;
-    put(calls, "max_sessions", c.calls.max_sessions);
-    put_if(calls, "cdr_path", c.calls.cdr_path);
-    root.insert("calls", std::move(calls));
-    root.insert("dataplane", dataplane_table(c.dataplane));
-    toml::table mgmt;
-    put(mgmt, "socket", c.mgmt.socket);
-    put(mgmt, "group", c.mgmt.group);
-    root.insert("mgmt", std::move(mgmt));
-    toml::table log;
-    put(log, "level", c.log.level);
-    root.insert("log", std::move(log));
-
-    std::ostringstream out;
-    out << toml::toml_formatter(root, toml::format_flags::none) << '\n';
-    return out.str();
+std::string to_toml(const appliance& config) {
+    emitter e;
+    e.put("instance", config.instance);
+    put_realm(e, config.realm.access);
+    put_realm(e, config.realm.core);
+    put_sip_server(e, config.sip_server);
+    put_media(e, config);
+    put_subscribers(e, config);
+    put_trunks(e, config);
+    put_system(e, config);
+    return e.take();
 }
 
 }  // namespace sbc::config
