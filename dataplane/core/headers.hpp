@@ -55,43 +55,49 @@ inline constexpr uint16_t rtcp_min = 8;
 inline constexpr uint8_t rtcp_sr = 200, rtcp_rr = 201, rtcp_sdes = 202, rtcp_bye = 203,
                          rtcp_app = 204;
 
-// One's-complement sum of `len` bytes, not folded (RFC 1071).
+// One's-complement sum of `len` bytes, not folded (RFC 1071). Native-order 64-bit words
+// summed with end-around carry (the 128-bit accumulator's high half); byte order is fixed once
+// when the result is stored (RFC 1071 §2(B): the sum is byte-order independent).
 inline uint64_t sum_bytes(const uint8_t* p, uint32_t len, uint64_t acc = 0) {
+    unsigned __int128 a = acc;
+    while (len >= 32) {
+        uint64_t w[4];
+        std::memcpy(w, p, 32);
+        a += w[0];
+        a += w[1];
+        a += w[2];
+        a += w[3];
+        p += 32;
+        len -= 32;
+    }
     while (len >= 8) {
         uint64_t w;
         std::memcpy(&w, p, 8);
-        // Sum of 32-bit halves in network order: byte-swap once at the end instead.
-        acc += (w & 0xffffffffULL) + (w >> 32);
+        a += w;
         p += 8;
         len -= 8;
     }
-    if (len >= 4) {
-        uint32_t w;
-        std::memcpy(&w, p, 4);
-        acc += w;
-        p += 4;
-        len -= 4;
-    }
-    if (len >= 2) {
-        uint16_t w;
-        std::memcpy(&w, p, 2);
-        acc += w;
-        p += 2;
-        len -= 2;
-    }
+    uint64_t tail = 0;
     if (len != 0) {
-        // The odd byte is the high byte of a 16-bit word in network order; in the
-        // little-endian accumulation it is the low byte of a native word.
-        acc += *p;
+        // The odd bytes start a word in network order: in a little-endian load they are the
+        // low bytes, zero-padded above, as RFC 1071 pads the last odd byte.
+        std::memcpy(&tail, p, len);
+        a += tail;
     }
-    return acc;
+    uint64_t lo = static_cast<uint64_t>(a);
+    const uint64_t hi = static_cast<uint64_t>(a >> 64);
+    lo += hi;
+    if (lo < hi) {
+        ++lo;
+    }
+    return lo;
 }
 
 // Folds a sum_bytes() accumulator into the 16-bit checksum in network byte order (as stored
 // by memcpy into the header), not complemented.
 inline uint16_t fold(uint64_t acc) {
     acc = (acc & 0xffffffffULL) + (acc >> 32);
-    acc = (acc & 0xffffffffULL) + (acc >> 32);
+    acc = (acc & 0xffffffffULL) + (acc >> 32);  // at most 33 bits after the first step
     acc = (acc & 0xffff) + (acc >> 16);
     acc = (acc & 0xffff) + (acc >> 16);
     acc = (acc & 0xffff) + (acc >> 16);
