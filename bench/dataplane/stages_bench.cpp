@@ -176,7 +176,7 @@ void BM_commands(benchmark::State& state) {
         t.rcu.quiescent(0);
         ctl.reclaim();
     }
-    if (acks != state.iterations() * 64) {
+    if (acks != static_cast<uint64_t>(state.iterations()) * 64) {
         state.SkipWithError("not every command was acked");
     }
     state.SetItemsProcessed(state.iterations() * 64);

@@ -330,6 +330,13 @@ TEST_P(call, every_drop_reason_is_named_and_counted) {
     ASSERT_EQ(peer_tx.protect(p6), srtp_err_status_ok);
     expect_drop(from_access(p6), drop_reason::no_partner, true);
 
+    // A stream without a key (cannot happen through commands): the engine's error is counted.
+    ASSERT_EQ(h.add(b).type, shm::event_type::ack);
+    h.tables().rx_streams[slot_a].clear();
+    auto p7 = srtp::test::make_rtp(7, ssrc_a, 160);
+    ASSERT_EQ(peer_tx.protect(p7), srtp_err_status_ok);
+    expect_drop(from_access(p7), drop_reason::crypto_error, true);
+
     // Another lcore owns the leg.
     h.tables().legs[slot_a].owner.store(5);
     expect_drop(from_access(p6), drop_reason::wrong_lcore, false);
