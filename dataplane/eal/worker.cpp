@@ -20,7 +20,7 @@ class mbuf_path {
   public:
     mbuf_path(tables& t, srtp::engine& e, uint16_t lcore, shm::lcore_counters* ctr,
               shm::spsc_ring<shm::event>* notices)
-        : t_(t), ctr_(ctr), path_(t, e, lcore, ctr, notices), txq_(lcore) {}
+        : ctr_(ctr), path_(t, e, lcore, ctr, notices), txq_(lcore) {}
 
     void process(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
         pkt_desc d[max_burst];
@@ -134,7 +134,6 @@ class mbuf_path {
         }
     }
 
-    tables& t_;
     shm::lcore_counters* ctr_;
     path path_;
     uint16_t txq_;
