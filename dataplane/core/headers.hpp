@@ -55,42 +55,55 @@ inline constexpr uint16_t rtcp_min = 8;
 inline constexpr uint8_t rtcp_sr = 200, rtcp_rr = 201, rtcp_sdes = 202, rtcp_bye = 203,
                          rtcp_app = 204;
 
-// One's-complement sum of `len` bytes, not folded (RFC 1071). Native-order 64-bit words
-// summed with end-around carry (the 128-bit accumulator's high half); byte order is fixed once
-// when the result is stored (RFC 1071 §2(B): the sum is byte-order independent).
+// One's-complement sum of `len` bytes, not folded (RFC 1071): native-order 64-bit words in two
+// accumulators with their carries counted (end-around carry added at the end), byte order
+// fixed once when the folded result is stored (RFC 1071 §2(B): the sum is byte-order
+// independent; every word starts at an even offset).
 inline uint64_t sum_bytes(const uint8_t* p, uint32_t len, uint64_t acc = 0) {
-    unsigned __int128 a = acc;
-    while (len >= 32) {
-        uint64_t w[4];
-        std::memcpy(w, p, 32);
-        a += w[0];
-        a += w[1];
-        a += w[2];
-        a += w[3];
-        p += 32;
-        len -= 32;
+    uint64_t a = acc, b = 0, carry = 0;
+    while (len >= 16) {
+        uint64_t w0, w1;
+        std::memcpy(&w0, p, 8);
+        std::memcpy(&w1, p + 8, 8);
+        a += w0;
+        carry += a < w0;
+        b += w1;
+        carry += b < w1;
+        p += 16;
+        len -= 16;
     }
-    while (len >= 8) {
+    if (len >= 8) {
         uint64_t w;
         std::memcpy(&w, p, 8);
         a += w;
+        carry += a < w;
         p += 8;
         len -= 8;
     }
-    uint64_t tail = 0;
-    if (len != 0) {
-        // The odd bytes start a word in network order: in a little-endian load they are the
-        // low bytes, zero-padded above, as RFC 1071 pads the last odd byte.
-        std::memcpy(&tail, p, len);
-        a += tail;
+    uint64_t t = 0;
+    if (len & 4) {
+        uint32_t w;
+        std::memcpy(&w, p, 4);
+        t += w;
+        p += 4;
     }
-    uint64_t lo = static_cast<uint64_t>(a);
-    const uint64_t hi = static_cast<uint64_t>(a >> 64);
-    lo += hi;
-    if (lo < hi) {
-        ++lo;
+    if (len & 2) {
+        uint16_t w;
+        std::memcpy(&w, p, 2);
+        t += w;
+        p += 2;
     }
-    return lo;
+    if (len & 1) {
+        // The odd byte is the high byte of a zero-padded word in network order: the low byte
+        // of a native (little-endian) word.
+        t += *p;
+    }
+    a += b;
+    carry += a < b;
+    a += t;
+    carry += a < t;
+    a += carry;
+    return a + (a < carry);
 }
 
 // Folds a sum_bytes() accumulator into the 16-bit checksum in network byte order (as stored
