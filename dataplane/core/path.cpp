@@ -224,9 +224,15 @@ bool path::classify_l3(pkt_desc& p, meta& m) {
         return false;
     }
     m.index_value = v;
+    m.slot = slot;
     __builtin_prefetch(&t_.legs[slot]);
-    __builtin_prefetch(&t_.rx_streams[slot]);
-    __builtin_prefetch(&t_.counters[slot]);
+    const char* st = reinterpret_cast<const char*>(&t_.rx_streams[slot]);
+    __builtin_prefetch(st);
+    __builtin_prefetch(st + 64);
+    const char* fc = reinterpret_cast<const char*>(&t_.counters[slot]);
+    __builtin_prefetch(fc, 1);
+    __builtin_prefetch(fc + 128, 1);
+    __builtin_prefetch(&t_.rtcp[slot], 1);
     return true;
 }
 
@@ -234,6 +240,7 @@ bool path::classify_l3(pkt_desc& p, meta& m) {
 bool path::classify_flow(pkt_desc& p, meta& m, uint64_t now_tsc) {
     const uint32_t v = m.index_value;
     const uint32_t slot = v & ~rtcp_bit;
+    m.slot = no_slot;  // not the flow's until verified
     bool rtcp = (v & rtcp_bit) != 0;
     leg_rt& rt = t_.legs[slot];
     const uint64_t expect =
@@ -252,7 +259,6 @@ bool path::classify_flow(pkt_desc& p, meta& m, uint64_t now_tsc) {
     m.slot = slot;
     m.ctl = ctl;
     key_mailbox::take(t_.mail[slot].rx, t_.rx_streams[slot]);
-    prefetch_key(t_.rx_streams[slot].current_key());
     if (ctl->partner != no_slot) {
         __builtin_prefetch(&t_.legs[ctl->partner]);
         __builtin_prefetch(&t_.tx_streams[ctl->partner]);
@@ -418,6 +424,17 @@ void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
             live[nlive++] = i;
         }
     }
+    // The next level of the chain: control records and key schedules (their addresses are in
+    // the lines prefetched above).
+    for (uint16_t j = 0; j < nlive; ++j) {
+        const uint32_t slot = meta_[live[j]].slot;
+        const auto* c = reinterpret_cast<const char*>(t_.legs[slot].ctl.load(std::memory_order_relaxed));
+        if (c != nullptr) {
+            __builtin_prefetch(c);
+            __builtin_prefetch(c + 64);
+        }
+        prefetch_key(t_.rx_streams[slot].current_key());
+    }
     uint16_t flows = 0;
     for (uint16_t j = 0; j < nlive; ++j) {
         const uint16_t i = live[j];
@@ -428,6 +445,19 @@ void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
     }
     nlive = flows;
 
+    // Partners' control records and outbound keys, needed after the unprotect batch.
+    for (uint16_t j = 0; j < nlive; ++j) {
+        const uint32_t partner = meta_[live[j]].ctl->partner;
+        if (partner != no_slot) {
+            const auto* c =
+                reinterpret_cast<const char*>(t_.legs[partner].ctl.load(std::memory_order_relaxed));
+            if (c != nullptr) {
+                __builtin_prefetch(c);
+                __builtin_prefetch(c + 64);
+            }
+            prefetch_key(t_.tx_streams[partner].current_key());
+        }
+    }
     // Unprotect what came from SRTP peers: RTP in one batch, RTCP in another.
     for (int rtcp = 0; rtcp < 2; ++rtcp) {
         uint16_t k = 0;
@@ -536,12 +566,6 @@ void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
     }
 
     // Protect for SRTP partners, again one batch per kind.
-    for (uint16_t j = 0; j < fwd; ++j) {
-        const meta& m = meta_[live[j]];
-        if (m.pctl->protocol == shm::media_protocol::srtp) {
-            prefetch_key(t_.tx_streams[m.partner].current_key());
-        }
-    }
     for (int rtcp = 0; rtcp < 2; ++rtcp) {
         uint16_t k = 0;
         for (uint16_t j = 0; j < fwd; ++j) {
