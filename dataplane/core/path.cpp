@@ -428,7 +428,8 @@ void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
     // the lines prefetched above).
     for (uint16_t j = 0; j < nlive; ++j) {
         const uint32_t slot = meta_[live[j]].slot;
-        const auto* c = reinterpret_cast<const char*>(t_.legs[slot].ctl.load(std::memory_order_relaxed));
+        const auto* c =
+            reinterpret_cast<const char*>(t_.legs[slot].ctl.load(std::memory_order_relaxed));
         if (c != nullptr) {
             __builtin_prefetch(c);
             __builtin_prefetch(c + 64);
