@@ -195,12 +195,17 @@ int main(int argc, char** argv) {
                                    ? measure_libsrtp2(calls, cm, std::min<uint64_t>(packets, 64000))
                                    : result{0, 0};
             const double ceil_c = m == mode::srtp_to_srtp ? ceil.cycles * 2 : ceil.cycles;
-            const double lib_c = m == mode::srtp_to_srtp ? lib.cycles * 2 : lib.cycles;
-            std::printf("%-8u %-11s %9.2f %9.0f | %9.2f %9.0f | %9.2f %9.0f | %8.2f %8.2f\n", calls,
-                        mode_name(m), path.mpps, path.cycles,
-                        static_cast<double>(tsc_hz()) / ceil_c / 1e6, ceil_c,
-                        static_cast<double>(tsc_hz()) / lib_c / 1e6, lib_c, ceil_c / path.cycles,
-                        lib_c / path.cycles);
+            const double hz = static_cast<double>(tsc_hz());
+            if (lib.cycles == 0) {
+                std::printf("%-8u %-11s %9.2f %9.0f | %9.2f %9.0f | %9s %9s | %8.2f %8s\n", calls,
+                            mode_name(m), path.mpps, path.cycles, hz / ceil_c / 1e6, ceil_c, "-",
+                            "-", ceil_c / path.cycles, "-");
+            } else {
+                const double lib_c = m == mode::srtp_to_srtp ? lib.cycles * 2 : lib.cycles;
+                std::printf("%-8u %-11s %9.2f %9.0f | %9.2f %9.0f | %9.2f %9.0f | %8.2f %8.2f\n",
+                            calls, mode_name(m), path.mpps, path.cycles, hz / ceil_c / 1e6, ceil_c,
+                            hz / lib_c / 1e6, lib_c, ceil_c / path.cycles, lib_c / path.cycles);
+            }
             std::fflush(stdout);
         }
         std::fflush(stdout);
