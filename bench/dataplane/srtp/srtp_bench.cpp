@@ -324,7 +324,7 @@ void BM_ceiling_ipsecmb(benchmark::State& st) {
                     sbc::srtp::detail::stream_access::key(*w.tx[streams[i + 4]]));
                 __builtin_prefetch(next);
                 for (int line = 2; line < 7; ++line) {
-                    __builtin_prefetch(next + 64 * line);
+                    __builtin_prefetch(next + ptrdiff_t{64} * line);
                 }
             }
             const key_set& k = *sbc::srtp::detail::stream_access::key(*w.tx[streams[i]]);
@@ -382,7 +382,7 @@ void BM_ceiling_burst(benchmark::State& st) {
                     sbc::srtp::detail::stream_access::key(*w.tx[streams[i + 4]]));
                 __builtin_prefetch(next);
                 for (int line = 2; line < 7; ++line) {
-                    __builtin_prefetch(next + 64 * line);
+                    __builtin_prefetch(next + ptrdiff_t{64} * line);
                 }
             }
             const auto& m = sbc::srtp::detail::stream_access::key(*w.tx[streams[i]])->rtp_cm();

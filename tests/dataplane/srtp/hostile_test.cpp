@@ -150,6 +150,7 @@ TEST_P(Hostile, ForgeriesMixedIntoABurst) {
         }
     }
     std::vector<packet> pk;
+    pk.reserve(bufs.size());
     for (auto& b : bufs) {
         pk.push_back(b.pkt(rx));
     }

@@ -119,6 +119,7 @@ TEST_P(KeyRoll, NoPacketLostInABurstThatCrossesTheRoll) {
         bufs.emplace_back(*x);
     }
     std::vector<packet> pk;
+    pk.reserve(bufs.size());
     for (auto& bb : bufs) {
         pk.push_back(bb.pkt(rx));
     }

@@ -29,15 +29,18 @@ class StreamTest : public testing::TestWithParam<engine_kind> {
     // A burst through unprotect_rtp; returns the results.
     std::vector<status> recv_burst(const std::vector<std::vector<uint8_t>>& ws) {
         std::vector<buf> bufs;
+        bufs.reserve(ws.size());
         for (const auto& w : ws) {
             bufs.emplace_back(w);
         }
         std::vector<packet> pk;
+        pk.reserve(bufs.size());
         for (auto& b : bufs) {
             pk.push_back(b.pkt(rx));
         }
         unprotect_rtp(e, pk.data(), static_cast<uint16_t>(pk.size()));
         std::vector<status> out;
+        out.reserve(pk.size());
         for (auto& p : pk) {
             out.push_back(p.result);
         }
