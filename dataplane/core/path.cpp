@@ -22,7 +22,7 @@ inline void prefetch_key(const srtp::key_set* k) {
     if (k != nullptr) {
         const auto* p = reinterpret_cast<const char*>(k);
         for (int i = 0; i < 8; ++i) {
-            __builtin_prefetch(p + 64 * i);
+            __builtin_prefetch(p + 64L * i);
         }
     }
 }

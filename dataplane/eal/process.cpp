@@ -282,6 +282,7 @@ int run_dataplane(const settings& s, const std::string& program) {
 
     std::vector<std::string> args = eal_argv(s, program);
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) {
         argv.push_back(a.data());
     }

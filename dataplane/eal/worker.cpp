@@ -7,6 +7,9 @@
 #include <rte_ethdev.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <new>
+
 namespace sbc::dp {
 
 namespace {
@@ -148,14 +151,16 @@ worker::worker(uint32_t index, tables& t, const port_set& ports, uint32_t burst,
       burst_(burst),
       ctr_(counters),
       idle_sleep_us_(idle_sleep_us),
-      notice_mem_(new char[shm::spsc_ring<shm::event>::bytes_for(notice_capacity) + 64]),
+      notice_mem_(static_cast<char*>(std::aligned_alloc(
+          64, (shm::spsc_ring<shm::event>::bytes_for(notice_capacity) + 63) & ~size_t{63}))),
       engine_(std::make_unique<srtp::engine>(t.engine)),
       pool_(ports.pool()) {
     path_ =
         std::make_unique<mbuf_path>(t, *engine_, static_cast<uint16_t>(index), counters, &notices_);
-    void* base = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(notice_mem_.get()) + 63) &
-                                         ~uintptr_t{63});
-    notices_ = shm::spsc_ring<shm::event>::format(base, notice_capacity);
+    if (notice_mem_ == nullptr) {
+        throw std::bad_alloc();
+    }
+    notices_ = shm::spsc_ring<shm::event>::format(notice_mem_.get(), notice_capacity);
     (void)t_;
     for (const auto& p : ports.ports()) {
         if (index < p.queues) {

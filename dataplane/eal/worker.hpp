@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <vector>
 
@@ -53,7 +54,10 @@ class worker {
     uint32_t idle_sleep_us_;
     uint32_t idle_loops_ = 0;
     std::vector<worker_queue> rxq_;
-    std::unique_ptr<char[]> notice_mem_;
+    struct free_deleter {
+        void operator()(char* p) const { std::free(p); }
+    };
+    std::unique_ptr<char, free_deleter> notice_mem_;
     shm::spsc_ring<shm::event> notices_;
     std::unique_ptr<srtp::engine> engine_;
     rte_mempool* pool_;

@@ -178,6 +178,7 @@ TEST(flow_control, legs_churn_while_a_worker_relays) {
                                             srtp::test::make_rtp(seq++, 0x1000u + c, 160)));
             }
             std::vector<dp::pkt_desc> d;
+            d.reserve(frames.size());
             for (auto& f : frames) {
                 d.push_back(f.desc());
             }

@@ -94,7 +94,9 @@ shm::srtp_key key(uint8_t seed) {
 
 int field(const std::string& json, const std::string& name) {
     const auto at = json.find("\"" + name + "\": ");
-    return at == std::string::npos ? -1 : std::atoi(json.c_str() + at + name.size() + 4);
+    return at == std::string::npos
+               ? -1
+               : static_cast<int>(std::strtol(json.c_str() + at + name.size() + 4, nullptr, 10));
 }
 
 }  // namespace
