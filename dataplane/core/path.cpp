@@ -253,7 +253,10 @@ bool path::classify_flow(pkt_desc& p, meta& m, uint64_t now_tsc) {
     uint16_t owner = rt.owner.load(std::memory_order_relaxed);
     if (owner != lcore_ &&
         !(owner == no_owner && rt.owner.compare_exchange_strong(owner, lcore_))) {
-        drop(p, m, drop_reason::wrong_lcore);  // not counted on the flow: not ours to write
+        // RSS delivered the leg here, but its state belongs to the lcore that received it
+        // first: that lcore gets the packet (the adapter counts wrong_lcore if it cannot).
+        p.v = verdict::handoff;
+        p.drop = static_cast<uint8_t>(owner);
         return false;
     }
     m.slot = slot;

@@ -68,6 +68,8 @@ class mbuf_path {
         finish(bufs, d, k);
     }
 
+    void set_handoff(std::vector<rte_ring*> rings) { handoff_ = std::move(rings); }
+
     void flush() {
         for (uint16_t p = 0; p < shm::max_ports; ++p) {
             const uint16_t k = txn_[p];
@@ -107,6 +109,15 @@ class mbuf_path {
         uint16_t ndead = 0;
         for (uint16_t i = 0; i < n; ++i) {
             rte_mbuf* m = pkts[i];
+            if (d[i].v == verdict::handoff) {
+                if (d[i].drop < handoff_.size() && handoff_[d[i].drop] != nullptr &&
+                    rte_ring_mp_enqueue(handoff_[d[i].drop], m) == 0) {
+                    continue;
+                }
+                ctr_->drops[static_cast<size_t>(shm::drop_reason::wrong_lcore)]++;
+                dead[ndead++] = m;
+                continue;
+            }
             if (d[i].v != verdict::transmit || d[i].port >= shm::max_ports) {
                 dead[ndead++] = m;
                 continue;
@@ -140,6 +151,7 @@ class mbuf_path {
     shm::lcore_counters* ctr_;
     path path_;
     uint16_t txq_;
+    std::vector<rte_ring*> handoff_;
     rte_mbuf* tx_[shm::max_ports][max_burst];
     uint16_t txn_[shm::max_ports] = {};
 };
@@ -171,12 +183,25 @@ worker::worker(uint32_t index, tables& t, const port_set& ports, uint32_t burst,
 
 worker::~worker() = default;
 
+void worker::set_handoff(rte_ring* own, std::vector<rte_ring*> all) {
+    handoff_own_ = own;
+    path_->set_handoff(std::move(all));
+}
+
 uint32_t worker::poll_once() {
     uint32_t total = 0;
     const uint64_t start = rte_rdtsc();
     ctr_->loops++;
     if (t_.rx_enabled.load(std::memory_order_relaxed)) {
         rte_mbuf* pkts[64];
+        if (handoff_own_ != nullptr) {
+            const unsigned n = rte_ring_sc_dequeue_burst(
+                handoff_own_, reinterpret_cast<void**>(pkts), burst_, nullptr);
+            if (n != 0) {
+                total += n;
+                path_->process(pkts, static_cast<uint16_t>(n), rte_rdtsc());
+            }
+        }
         for (const auto& q : rxq_) {
             const uint16_t n =
                 rte_eth_rx_burst(q.port, q.queue, pkts, static_cast<uint16_t>(burst_));
