@@ -3,13 +3,13 @@
 // /dev/shm/sbc-<instance>, and the fixed-size POD commands and events that cross it.
 // Any layout change here bumps `contract_version`; both sides refuse to attach on a mismatch.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <atomic>
 
 namespace sbc::shm {
 
-inline constexpr uint32_t contract_version = 1;
+inline constexpr uint32_t contract_version = 2;
 inline constexpr uint64_t region_magic = 0x314D485343425300ULL;  // "\0SBCSHM1"
 
 // ---- addresses -------------------------------------------------------------------------------
@@ -73,8 +73,8 @@ static_assert(sizeof(srtp_key) == 56);
 // How a leg learns its peer's address (NAT latching). See dataplane/README for the rules.
 enum class latch_policy : uint8_t {
     srtp_authenticated = 0,  // first packet that passes SRTP authentication; re-latch likewise
-    sdp_address = 1,         // RTP-only leg: the SDP address; re-latch only under the documented rules
-    fixed = 2,               // never move from the SDP address
+    sdp_address = 1,  // RTP-only leg: the SDP address; re-latch only under the documented rules
+    fixed = 2,        // never move from the SDP address
 };
 
 struct pt_rewrite {
@@ -96,9 +96,20 @@ struct flow_spec {
     srtp_key rx;         // unprotects what the peer sends us (the peer's a=crypto)
     srtp_key tx;         // protects what we send to the peer (our a=crypto)
     uint8_t pt_rewrite_count;
-    uint8_t pad[3];
-    pt_rewrite pt_rewrites[8];
+    uint8_t media_flags;  // media_flag bits
+    uint8_t pad[2];
+    pt_rewrite pt_rewrites[8];  // applied to RTP sent to this leg's peer
+    uint32_t clock_rate;        // RTP clock of the main payload in Hz (0 = 8000), for RTCP jitter
+    uint32_t pad2;
     uint64_t cookie;  // sbcd's leg id, echoed in every event about this flow
+};
+static_assert(sizeof(flow_spec) == 240, "flow_spec fills the command union");
+
+// flow_spec.media_flags
+enum media_flag : uint8_t {
+    // Hold (a=recvonly/inactive from this leg's peer, or c=0.0.0.0): nothing is sent to this
+    // leg's peer; packets for it are dropped as `held`. Latch, ROC and replay state are kept.
+    hold = 1u << 0,
 };
 
 // ---- commands (sbcd -> dataplane) ------------------------------------------------------------
@@ -111,6 +122,7 @@ enum class command_type : uint16_t {
     key_roll = 4,
     neigh_set = 5,
     snapshot = 6,
+    rx_start = 7,  // starts polling the ports when sbc-dataplane was started with hold_rx
 };
 
 enum command_flags : uint16_t {
@@ -139,10 +151,10 @@ struct command {
     uint32_t pad;
     uint64_t seq;  // strictly increasing per producer; echoed in ack/nack
     union {
-        flow_spec flow;        // flow_add, flow_update
-        flow_key key;          // flow_del
-        key_roll_spec roll;    // key_roll
-        neigh_spec neigh;      // neigh_set
+        flow_spec flow;      // flow_add, flow_update
+        flow_key key;        // flow_del
+        key_roll_spec roll;  // key_roll
+        neigh_spec neigh;    // neigh_set
         uint8_t raw[240];
     };
 };
@@ -159,6 +171,7 @@ enum class event_type : uint16_t {
     auth_fail_burst = 6,  // key, addr = offending source, count = failures in the burst
     snapshot_flow = 7,    // key, addr = latched peer, cookie; one per installed flow
     snapshot_end = 8,     // seq of the snapshot command, count = flows reported
+    key_switched = 9,     // key, rx: the first packet authenticated under a rolled key
 };
 
 #define SBC_NACK_REASONS(X)                                        \
@@ -172,7 +185,8 @@ enum class event_type : uint16_t {
     X(unsupported_family, "address family not supported")          \
     X(bad_key, "key or salt length does not match the suite")      \
     X(unsupported_suite, "srtp suite not supported by the engine") \
-    X(partner_missing, "partner flow not installed")
+    X(partner_missing, "partner flow not installed")               \
+    X(bad_spec, "invalid flow parameters")
 
 enum class nack_reason : uint16_t {
 #define SBC_X(name, text) name,
@@ -194,7 +208,7 @@ struct event {
     flow_key key;
     endpoint addr;
     uint32_t ssrc;
-    uint32_t pad;
+    uint32_t slot;  // ack of flow_add/flow_update, snapshot_flow: index into the flow counters
     uint64_t cookie;
 };
 static_assert(sizeof(event) == 80);
@@ -203,23 +217,29 @@ static_assert(sizeof(event) == 80);
 
 // Every dropped packet has exactly one reason from this table; the enum, the counters in the
 // region and the labels sbcctl prints are all generated from it so they cannot drift.
-#define SBC_DROP_REASONS(X)                                              \
-    X(no_flow, "no flow for destination")                                \
-    X(not_ipv4, "not ipv4 (ipv6 not implemented)")                        \
-    X(not_udp, "not udp")                                                \
-    X(bad_header, "malformed l2/l3/l4 header")                           \
-    X(bad_rtp, "malformed rtp/rtcp header")                              \
-    X(auth_fail, "srtp authentication failed")                           \
-    X(replay, "srtp replay")                                             \
-    X(unlatched_source, "source is not the latched peer")                \
-    X(no_partner, "partner leg not installed")                           \
-    X(no_neighbour, "next hop mac unknown")                              \
-    X(tx_full, "tx queue full")                                          \
-    X(ring_full, "event ring full")                                      \
-    X(arp_ignored, "arp not for a media address")                        \
-    X(other_ethertype, "ethertype not handled")                          \
-    X(crypto_error, "crypto engine error")
-
+#define SBC_DROP_REASONS(X)                                 \
+    X(no_flow, "no flow for destination")                   \
+    X(not_ipv4, "not ipv4 (ipv6 not implemented)")          \
+    X(not_udp, "not udp")                                   \
+    X(bad_header, "malformed l2/l3/l4 header")              \
+    X(ip_fragment, "ip fragment")                           \
+    X(not_for_us, "destination mac is not ours")            \
+    X(bad_rtp, "malformed rtp header")                      \
+    X(bad_rtcp, "malformed rtcp packet")                    \
+    X(auth_fail, "srtp authentication failed")              \
+    X(replay, "srtp replay")                                \
+    X(unlatched_source, "source is not the latched peer")   \
+    X(no_partner, "partner leg not installed")              \
+    X(no_peer, "partner's peer address unknown")            \
+    X(held, "partner leg on hold")                          \
+    X(no_neighbour, "next hop mac unknown")                 \
+    X(tx_full, "tx queue full")                             \
+    X(no_room, "no tailroom for the srtp tag")              \
+    X(arp_ignored, "arp not for a media address")           \
+    X(other_ethertype, "ethertype not handled")             \
+    X(crypto_error, "crypto engine error")                  \
+    X(wrong_lcore, "flow direction owned by another lcore") \
+    X(no_mbuf, "mbuf pool empty")
 enum class drop_reason : uint16_t {
 #define SBC_X(name, text) name,
     SBC_DROP_REASONS(SBC_X)
@@ -255,7 +275,23 @@ struct alignas(64) lcore_counters {
     uint64_t loops, busy_loops;
     uint64_t rx_packets, tx_packets;
     uint64_t busy_cycles;  // TSC cycles spent in loops that handled packets
+    uint64_t arp_replies, rtcp_generated, events_lost;
     uint64_t drops[drop_reason_count];
+};
+
+// One per flow slot (the slot index comes with the flow_add ack). `key`, `cookie` and
+// `generation` are written by the main lcore when the flow is installed (generation is odd while
+// the slot is in use); the rest by the lcore that receives the leg. Readers check the key.
+struct alignas(64) flow_counters {
+    flow_key key;
+    uint32_t generation;
+    uint32_t pad;
+    uint64_t cookie;
+    uint64_t rx_packets, rx_bytes;    // RTP received from this leg's peer
+    uint64_t fwd_packets, fwd_bytes;  // of those, relayed to the partner's peer
+    uint64_t rtcp_rx_packets, rtcp_fwd_packets, rtcp_generated;
+    uint64_t last_rx_ns;  // CLOCK_MONOTONIC of the last accepted packet
+    uint32_t drops[drop_reason_count];
 };
 
 enum class dataplane_state : uint32_t { starting = 0, running = 1, stopping = 2 };
@@ -271,18 +307,24 @@ struct alignas(64) region_header {
     uint32_t command_size;  // sizeof(command) as built by the creator
     uint32_t event_size;
     int32_t dataplane_pid;
-    std::atomic<uint32_t> state;  // dataplane_state
-    std::atomic<uint64_t> heartbeat_ns;  // CLOCK_MONOTONIC, refreshed by the dataplane main loop
+    std::atomic<uint32_t> state;          // dataplane_state
+    std::atomic<uint64_t> heartbeat_ns;   // CLOCK_MONOTONIC, refreshed by the dataplane main loop
     std::atomic<int32_t> controller_pid;  // sbcd that attached last (0 = none)
     uint32_t port_count;
     uint32_t lcore_count;
     uint32_t tsc_hz_khz;
     char instance[32];
+    uint64_t flow_counters_offset;
+    uint32_t max_flows;  // slots in the flow counters array
+    uint32_t worker_count;
 };
 
 struct counters_block {
     port_counters ports[max_ports];
     lcore_counters lcores[max_lcores];
+    uint64_t commands_done, commands_nacked;
+    uint64_t flows_installed;
+    uint64_t events_lost;  // events dropped because the event ring was full
 };
 
 }  // namespace sbc::shm

@@ -14,6 +14,7 @@ namespace sbc::shm {
 struct region_sizes {
     uint32_t cmd_ring_capacity = 4096;  // power of two
     uint32_t evt_ring_capacity = 8192;  // power of two
+    uint32_t max_flows = 65536;         // flow counter slots (one per leg)
 };
 
 enum class attach_error {
@@ -28,7 +29,7 @@ enum class attach_error {
 
 // One mapping of the region. Movable, unmaps on destruction; the creator also unlinks.
 class region {
-public:
+  public:
     region() = default;
     ~region();
     region(region&& other) noexcept;
@@ -51,14 +52,23 @@ public:
     spsc_ring<command> command_ring() const;
     spsc_ring<event> event_ring() const;
     counters_block& counters() const;
+    flow_counters* flows() const;  // header().max_flows entries
+
+    // True when /dev/shm/sbc-<instance> now names another region than the one mapped (the
+    // dataplane restarted) or no region at all.
+    bool replaced() const;
 
     // Unlinks the name now (the creator does this on clean shutdown).
     void unlink();
 
-private:
+  private:
+    void release() noexcept;
+
     void* base_ = nullptr;
     size_t size_ = 0;
     std::string name_;
+    std::string shm_name_;  // kept for replaced(), also by attachers
+    uint64_t ino_ = 0;
     bool owner_ = false;
 };
 

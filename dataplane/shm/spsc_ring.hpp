@@ -23,14 +23,15 @@ struct alignas(64) ring_header {
     char pad2[64 - 16];
 };
 static_assert(sizeof(ring_header) == 192);
-static_assert(std::atomic<uint64_t>::is_always_lock_free, "shared-memory ring needs lock-free 64-bit atomics");
+static_assert(std::atomic<uint64_t>::is_always_lock_free,
+              "shared-memory ring needs lock-free 64-bit atomics");
 
 // A typed view over a ring_header followed by `capacity` slots of T.
 template <typename T>
 class spsc_ring {
     static_assert(std::is_trivially_copyable_v<T>, "ring slots must be POD");
 
-public:
+  public:
     spsc_ring() = default;
     explicit spsc_ring(void* base) : hdr_(static_cast<ring_header*>(base)) {
         slots_ = reinterpret_cast<T*>(static_cast<char*>(base) + sizeof(ring_header));
@@ -95,7 +96,7 @@ public:
     uint64_t produced() const { return hdr_->head.load(std::memory_order_acquire); }
     uint64_t consumed() const { return hdr_->tail.load(std::memory_order_acquire); }
 
-private:
+  private:
     ring_header* hdr_ = nullptr;
     T* slots_ = nullptr;
 };

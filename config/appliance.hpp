@@ -1,0 +1,292 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/enums.hpp"
+
+// The appliance config as plain values. Every member mirrors a TOML key of the same name
+// (arrays of tables become plural vectors: `[[media_profile]]` -> `media_profiles`); defaults
+// here are the defaults of the file format, documented in config/README.md. A loaded
+// `appliance` has passed every rule in the README: names resolve, ports do not collide, files
+// exist (when the loader was asked to check them).
+
+namespace sbc::config {
+
+// [realm.access] / [realm.core]: one signalling address and one media address per realm.
+struct realm {
+    std::string name;  // "access" or "core", from the table's key
+    std::string signalling_address;
+    uint16_t sip_udp_port = 0;  // 0 = transport disabled
+    uint16_t sip_tcp_port = 0;
+    uint16_t sip_tls_port = 0;
+    std::string media_address;
+    uint16_t media_port_min = 0;
+    uint16_t media_port_max = 0;
+    uint16_t dpdk_port = 0;
+    std::string certificate_profile;  // empty when not set (allowed only without TLS)
+    std::string media_profile;
+
+    bool operator==(const realm&) const = default;
+};
+
+inline realm named_realm(std::string name) {
+    realm r;
+    r.name = std::move(name);
+    return r;
+}
+
+struct realm_section {
+    realm access = named_realm("access");
+    realm core = named_realm("core");
+
+    bool operator==(const realm_section&) const = default;
+};
+
+struct sip_server_node {
+    std::string name;
+    std::string address;
+    sip_transport transport = sip_transport::tcp;
+    uint16_t port = 5060;
+
+    bool operator==(const sip_server_node&) const = default;
+};
+
+// [sip_server]: the PBX (OSV) the core realm talks to.
+struct sip_server_section {
+    comm_system comm_system_type = comm_system::simplex;
+    std::string realm = "core";
+    std::vector<sip_server_node> nodes;  // [[sip_server.node]]
+    uint32_t options_interval_s = 30;
+    uint32_t failure_threshold = 3;
+    uint32_t recovery_threshold = 2;
+
+    bool operator==(const sip_server_section&) const = default;
+};
+
+struct media_profile {
+    std::string name;
+    media_protocol protocol = media_protocol::rtp;
+    std::vector<srtp_suite> sdes_suites;  // in order of preference
+    bool keep_sendonly_on_nat = false;
+    rtcp_mode_kind rtcp_mode = rtcp_mode_kind::bypass;
+    uint32_t rtcp_generation_timeout_s = 4;
+    bool allow_unconfigured_codecs = true;
+    std::vector<std::string> codecs;  // encoding names as in a=rtpmap, in order of preference
+
+    bool operator==(const media_profile&) const = default;
+};
+
+// [[user_agent]]: the first entry whose pattern matches the User-Agent picks the media profile.
+struct user_agent {
+    std::string name;
+    ua_match match = ua_match::prefix;
+    std::string pattern;  // a prefix, or a std::regex ECMAScript expression (regex_search)
+    std::string media_profile;
+
+    bool operator==(const user_agent&) const = default;
+};
+
+struct media_section {
+    bool single_port_audio = true;
+    bool resend_srtp_context_on_key_change = true;
+    uint32_t media_timeout_s = 60;
+
+    bool operator==(const media_section&) const = default;
+};
+
+struct certificate_profile {
+    std::string name;
+    certificate_service service = certificate_service::sip_tls;
+    std::string certificate;        // absolute path, PEM X509 (leaf first, chain may follow)
+    std::string private_key;        // absolute path, PEM private key matching `certificate`
+    std::optional<std::string> ca;  // absolute path, PEM CA certificates
+    bool verify_client = false;
+
+    bool operator==(const certificate_profile&) const = default;
+};
+
+struct subscriber_subnet {
+    std::string cidr;
+    std::string certificate_profile;  // defaults to realm.access.certificate_profile
+    std::string media_profile;        // defaults to realm.access.media_profile
+
+    bool operator==(const subscriber_subnet&) const = default;
+};
+
+struct remote_subscribers_section {
+    bool enable = false;
+    bool register_throttling = false;
+    bool register_throttling_tls = false;
+    std::string throttling_bypass_ua_regex;  // empty = no bypass
+    uint32_t max_registration_expiry_s = 2678400;
+    uint32_t throttle_refresh_s = 1800;
+    std::vector<subscriber_subnet> subnets;  // [[remote_subscribers.subnet]]
+
+    bool operator==(const remote_subscribers_section&) const = default;
+};
+
+struct dos_section {
+    bool dynamic_blacklist = true;
+    bool process_initial_registration = true;
+    uint32_t max_requests_per_source_per_s = 50;
+    uint32_t blacklist_duration_s = 300;
+    uint32_t max_connections_per_source = 10;
+
+    bool operator==(const dos_section&) const = default;
+};
+
+struct security_section {
+    dos_section dos;
+
+    bool operator==(const security_section&) const = default;
+};
+
+struct push_section {
+    bool enable = false;
+    std::vector<std::string> providers;
+    uint32_t invite_wait_s = 20;
+
+    bool operator==(const push_section&) const = default;
+};
+
+struct ssp_profile {
+    std::string name;
+    privacy_mode privacy = privacy_mode::none;
+    bool add_p_asserted_identity = true;
+    bool geolocation_passthrough = true;
+
+    bool operator==(const ssp_profile&) const = default;
+};
+
+struct location_domain {
+    std::string url;  // host name or IP literal
+    uint16_t port = 5060;
+    sip_transport transport = sip_transport::udp;
+
+    bool operator==(const location_domain&) const = default;
+};
+
+// [[remote_endpoint]]: a SIP trunk (E911 provider) reached through a dedicated realm port.
+struct remote_endpoint {
+    std::string name;
+    remote_endpoint_type type = remote_endpoint_type::ssp;
+    std::string ssp_profile;
+    std::string realm = "core";
+    uint16_t core_realm_port = 0;  // listened on with UDP and TCP on the realm's address
+    std::string media_profile;
+    std::vector<location_domain> location_domains;  // tried in order
+
+    bool operator==(const remote_endpoint&) const = default;
+};
+
+struct proxy_section {
+    bool enable = false;
+    std::string address;  // host name or IP literal
+    uint16_t port = 0;
+
+    bool operator==(const proxy_section&) const = default;
+};
+
+struct cloudlink_section {
+    bool enable = false;
+    std::string base_url;           // https://host[:port][/path]
+    std::optional<std::string> ca;  // absolute path; system trust store when unset
+    proxy_section proxy;
+
+    bool operator==(const cloudlink_section&) const = default;
+};
+
+// [sip]: RFC 3261 timers and the transport's limits against hostile peers.
+struct sip_section {
+    uint32_t t1_ms = 500;
+    uint32_t t2_ms = 4000;
+    uint32_t t4_ms = 5000;
+    uint32_t max_message_bytes = 65535;
+    uint32_t max_headers = 128;
+    uint32_t max_line_bytes = 8192;
+    uint32_t max_pending_bytes_per_connection = 262144;
+    uint32_t max_connections_per_source = 32;
+    uint32_t tls_handshake_timeout_ms = 5000;
+    uint32_t connection_idle_timeout_s = 900;
+
+    bool operator==(const sip_section&) const = default;
+};
+
+struct calls_section {
+    uint32_t max_sessions = 10000;
+    std::string cdr_path;  // absolute path; empty = no call records written
+
+    bool operator==(const calls_section&) const = default;
+};
+
+struct neighbour {
+    uint16_t dpdk_port = 0;
+    std::string address;
+    std::string mac;  // aa:bb:cc:dd:ee:ff
+
+    bool operator==(const neighbour&) const = default;
+};
+
+struct dataplane_section {
+    std::vector<uint32_t> lcores;  // empty = let the dataplane choose
+    uint32_t workers = 1;
+    uint32_t burst = 32;
+    uint32_t cmd_ring_size = 4096;
+    uint32_t evt_ring_size = 8192;
+    uint32_t mbuf_pool_size = 8191;
+    uint32_t max_flows = 65536;
+    srtp_engine_kind srtp_engine = srtp_engine_kind::ipsec_mb;
+    std::vector<std::string> eal_args;
+    std::vector<neighbour> neighbours;  // [[dataplane.neighbour]]
+
+    bool operator==(const dataplane_section&) const = default;
+};
+
+struct mgmt_section {
+    std::string socket;  // defaults to /run/sbc/<instance>.sock
+    std::string group = "root";
+
+    bool operator==(const mgmt_section&) const = default;
+};
+
+struct log_section {
+    log_level level = log_level::info;
+
+    bool operator==(const log_section&) const = default;
+};
+
+struct appliance {
+    std::string instance = "default";
+    realm_section realm;
+    sip_server_section sip_server;
+    std::vector<media_profile> media_profiles;
+    std::vector<user_agent> user_agents;
+    media_section media;
+    std::vector<certificate_profile> certificate_profiles;
+    remote_subscribers_section remote_subscribers;
+    security_section security;
+    push_section push;
+    std::vector<ssp_profile> ssp_profiles;
+    std::vector<remote_endpoint> remote_endpoints;
+    cloudlink_section cloudlink;
+    sip_section sip;
+    calls_section calls;
+    dataplane_section dataplane;
+    mgmt_section mgmt;
+    log_section log;
+
+    // Look-ups by name; nullptr when absent (never, for names a loaded config refers to).
+    const config::realm* find_realm(std::string_view name) const;
+    const media_profile* find_media_profile(std::string_view name) const;
+    const certificate_profile* find_certificate_profile(std::string_view name) const;
+    const ssp_profile* find_ssp_profile(std::string_view name) const;
+    const remote_endpoint* find_remote_endpoint(std::string_view name) const;
+
+    bool operator==(const appliance&) const = default;
+};
+
+}  // namespace sbc::config

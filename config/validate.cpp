@@ -1,0 +1,203 @@
+#include "config/validate.hpp"
+
+#include <algorithm>
+#include <set>
+#include <string>
+
+#include "config/address.hpp"
+
+namespace sbc::config::detail {
+namespace {
+
+std::string name_path(const std::string& kind, std::size_t index) {
+    return index_path(kind, index) + ".name";
+}
+
+// The names defined by one `[[kind]]` array. When a name could not be read, references to that
+// kind are not checked: the read error already says what is wrong, "not defined" would be noise.
+struct name_set {
+    std::string kind;
+    std::set<std::string, std::less<>> names;
+    bool reliable = true;
+
+    bool contains(std::string_view name) const { return names.count(name) != 0; }
+};
+
+template <class T>
+name_set unique_names(context& ctx, const std::string& kind, const std::vector<T>& items) {
+    name_set out{kind, {}, !ctx.has_error_at(kind)};
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        const std::string& name = items[i].name;
+        if (ctx.has_error_at(name_path(kind, i)) || ctx.has_error_at(index_path(kind, i))) {
+            out.reliable = false;
+            continue;
+        }
+        for (std::size_t j = 0; j < i; ++j) {
+            if (items[j].name == name) {
+                ctx.fail_at(name_path(kind, i),
+                            "duplicate " + kind + " name '" + name + "' (first defined at line " +
+                                std::to_string(ctx.where(name_path(kind, j)).line) + ")");
+                break;
+            }
+        }
+        out.names.insert(name);
+    }
+    return out;
+}
+
+void reference(context& ctx, const name_set& target, const std::string& key,
+               const std::string& value) {
+    if (value.empty() || !target.reliable || ctx.has_error_at(key)) {
+        return;
+    }
+    if (!target.contains(value)) {
+        ctx.fail_at(key, target.kind + " '" + value + "' is not defined");
+    }
+}
+
+void check_names(context& ctx, const appliance& c) {
+    name_set media = unique_names(ctx, "media_profile", c.media_profiles);
+    name_set certificates = unique_names(ctx, "certificate_profile", c.certificate_profiles);
+    name_set ssp = unique_names(ctx, "ssp_profile", c.ssp_profiles);
+    unique_names(ctx, "user_agent", c.user_agents);
+    unique_names(ctx, "remote_endpoint", c.remote_endpoints);
+    unique_names(ctx, "sip_server.node", c.sip_server.nodes);
+    name_set realms{"realm", {"access", "core"}, true};
+
+    for (const realm* r : {&c.realm.access, &c.realm.core}) {
+        std::string path = "realm." + r->name;
+        reference(ctx, certificates, path + ".certificate_profile", r->certificate_profile);
+        reference(ctx, media, path + ".media_profile", r->media_profile);
+    }
+    reference(ctx, realms, "sip_server.realm", c.sip_server.realm);
+    for (std::size_t i = 0; i < c.user_agents.size(); ++i) {
+        reference(ctx, media, index_path("user_agent", i) + ".media_profile",
+                  c.user_agents[i].media_profile);
+    }
+    for (std::size_t i = 0; i < c.remote_subscribers.subnets.size(); ++i) {
+        const subscriber_subnet& s = c.remote_subscribers.subnets[i];
+        std::string path = index_path("remote_subscribers.subnet", i);
+        reference(ctx, certificates, path + ".certificate_profile", s.certificate_profile);
+        reference(ctx, media, path + ".media_profile", s.media_profile);
+    }
+    for (std::size_t i = 0; i < c.remote_endpoints.size(); ++i) {
+        const remote_endpoint& e = c.remote_endpoints[i];
+        std::string path = index_path("remote_endpoint", i);
+        reference(ctx, ssp, path + ".ssp_profile", e.ssp_profile);
+        reference(ctx, media, path + ".media_profile", e.media_profile);
+        reference(ctx, realms, path + ".realm", e.realm);
+    }
+}
+
+void check_realm_uses(context& ctx, const appliance& c) {
+    if (const realm* r = c.find_realm(c.sip_server.realm); r && r->certificate_profile.empty()) {
+        for (std::size_t i = 0; i < c.sip_server.nodes.size(); ++i) {
+            if (c.sip_server.nodes[i].transport == sip_transport::tls) {
+                ctx.fail_at(index_path("sip_server.node", i) + ".transport",
+                            "tls needs a certificate_profile on realm." + r->name);
+            }
+        }
+    }
+    for (std::size_t i = 0; i < c.dataplane.neighbours.size(); ++i) {
+        uint16_t port = c.dataplane.neighbours[i].dpdk_port;
+        std::string key = index_path("dataplane.neighbour", i) + ".dpdk_port";
+        if (!ctx.has_error_at(key) && port != c.realm.access.dpdk_port &&
+            port != c.realm.core.dpdk_port) {
+            ctx.fail_at(key, "is not the dpdk_port of any realm");
+        }
+    }
+}
+
+// One listening port or media port range on an address.
+struct port_use {
+    std::optional<ip_address> address;
+    std::string address_text;
+    bool udp = false;
+    bool tcp = false;
+    bool media = false;  // a media range is reserved whatever the transport
+    uint16_t first = 0;
+    uint16_t last = 0;
+    std::string key;
+};
+
+bool same_address(const ip_address& a, const ip_address& b) {
+    return a.family == b.family && (a == b || a.is_unspecified() || b.is_unspecified());
+}
+
+bool collide(const port_use& a, const port_use& b) {
+    return same_address(*a.address, *b.address) && a.first <= b.last && b.first <= a.last &&
+           (a.media || b.media || (a.udp && b.udp) || (a.tcp && b.tcp));
+}
+
+std::string describe(const port_use& use) {
+    if (use.media) {
+        return use.key + " (media ports " + std::to_string(use.first) + "-" +
+               std::to_string(use.last) + ")";
+    }
+    return use.key + " (port " + std::to_string(use.first) + ")";
+}
+
+void check_ports(context& ctx, const appliance& c) {
+    std::vector<port_use> uses;
+    auto add = [&](const std::string& address, bool udp, bool tcp, bool media, uint16_t first,
+                   uint16_t last, std::string key) {
+        if (first != 0 && !ctx.has_error_at(key)) {
+            uses.push_back(
+                {parse_ip(address), address, udp, tcp, media, first, last, std::move(key)});
+        }
+    };
+    for (const realm* r : {&c.realm.access, &c.realm.core}) {
+        std::string path = "realm." + r->name + ".";
+        const std::string& sig = r->signalling_address;
+        add(sig, true, false, false, r->sip_udp_port, r->sip_udp_port, path + "sip_udp_port");
+        add(sig, false, true, false, r->sip_tcp_port, r->sip_tcp_port, path + "sip_tcp_port");
+        add(sig, false, true, false, r->sip_tls_port, r->sip_tls_port, path + "sip_tls_port");
+        if (!ctx.has_error_at(path + "media_port_max") && r->media_port_max >= r->media_port_min) {
+            add(r->media_address, true, true, true, r->media_port_min, r->media_port_max,
+                path + "media_port_min");
+        }
+    }
+    for (std::size_t i = 0; i < c.remote_endpoints.size(); ++i) {
+        const remote_endpoint& e = c.remote_endpoints[i];
+        if (const realm* r = c.find_realm(e.realm)) {
+            add(r->signalling_address, true, true, false, e.core_realm_port, e.core_realm_port,
+                index_path("remote_endpoint", i) + ".core_realm_port");
+        }
+    }
+    for (std::size_t i = 0; i < uses.size(); ++i) {
+        if (!uses[i].address) {
+            continue;
+        }
+        for (std::size_t j = 0; j < i; ++j) {
+            if (uses[j].address && collide(uses[j], uses[i])) {
+                ctx.fail_at(uses[i].key,
+                            "collides on " + uses[i].address_text + " with " + describe(uses[j]));
+                break;
+            }
+        }
+    }
+}
+
+}  // namespace
+
+void validate(context& ctx, const appliance& config) {
+    check_names(ctx, config);
+    check_realm_uses(ctx, config);
+    check_ports(ctx, config);
+}
+
+void fill_defaults(appliance& config) {
+    for (subscriber_subnet& subnet : config.remote_subscribers.subnets) {
+        if (subnet.certificate_profile.empty()) {
+            subnet.certificate_profile = config.realm.access.certificate_profile;
+        }
+        if (subnet.media_profile.empty()) {
+            subnet.media_profile = config.realm.access.media_profile;
+        }
+    }
+    if (config.mgmt.socket.empty()) {
+        config.mgmt.socket = "/run/sbc/" + config.instance + ".sock";
+    }
+}
+
+}  // namespace sbc::config::detail

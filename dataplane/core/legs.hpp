@@ -1,0 +1,95 @@
+#pragma once
+// The flow state the packet path reads, split the way VPP splits ipsec_sa_t from
+// ipsec_sa_inb_rt_t: an immutable control record (leg_ctl) published by pointer by the main
+// lcore and replaced on every change, and a runtime record (leg_rt) per leg written only by the
+// lcore that receives the leg. Both are reached from the slot index the flow index returns.
+
+#include <atomic>
+#include <cstdint>
+
+#include "dataplane/shm/contract.hpp"
+
+namespace sbc::dp {
+
+inline constexpr uint16_t no_owner = 0xffff;
+
+// Immutable once published. Host byte order throughout.
+struct leg_ctl {
+    uint32_t partner;     // slot of the other leg, or no_slot
+    uint32_t generation;  // bumped on every republish
+    uint32_t peer_epoch;  // bumped when the SDP peer changes (RTP legs re-latch from it)
+    uint32_t peer_ip;     // SDP peer (0 = none: learn by latching)
+    uint16_t peer_port;
+    uint16_t local_port;
+    uint32_t local_ip;
+    uint16_t dpdk_port;
+    shm::media_protocol protocol;
+    shm::rtcp_mode rtcp;
+    uint8_t rtcp_mux;
+    shm::latch_policy latch;
+    uint8_t media_flags;
+    uint8_t pt_rewrite_count;
+    uint32_t ssrc_hint;
+    uint32_t clock_rate;
+    uint32_t idle_timeout_ms;
+    uint32_t rtcp_generation_timeout_ms;
+    uint32_t pad;
+    uint64_t cookie;
+    shm::pt_rewrite pt_rewrites[8];
+};
+static_assert(sizeof(leg_ctl) == 80);
+
+// A latched address: ipv4 << 32 | port << 16 | 1 (0 = nothing latched).
+constexpr uint64_t pack_latch(uint32_t ip, uint16_t port) {
+    return static_cast<uint64_t>(ip) << 32 | static_cast<uint64_t>(port) << 16 | 1u;
+}
+constexpr uint32_t latch_ip(uint64_t l) {
+    return static_cast<uint32_t>(l >> 32);
+}
+constexpr uint16_t latch_port(uint64_t l) {
+    return static_cast<uint16_t>(l >> 16);
+}
+
+// leg_rt.flags
+enum leg_flag : uint8_t {
+    rtp_ssrc_valid = 1u << 0,   // rtp_ssrc holds the SSRC of the stream followed (RTP legs)
+    latch_confirmed = 1u << 1,  // a packet was accepted from the current latch
+};
+
+// Per-packet runtime of one leg (the direction "from this leg's peer"). One cache line.
+struct alignas(64) leg_rt {
+    uint64_t key64;                     // main lcore at install; readers verify index hits
+    std::atomic<const leg_ctl*> ctl;    // main lcore publishes; nullptr = being removed
+    std::atomic<uint64_t> latch;        // rx lcore; the partner's lcore reads it as destination
+    std::atomic<uint64_t> rtcp_latch;   // rx lcore; RTCP source of the peer
+    std::atomic<uint64_t> last_rx_tsc;  // rx lcore; the main lcore reads it for flow_idle
+    uint32_t peer_epoch_seen;           // rx lcore
+    uint32_t rtp_ssrc;                  // rx lcore, RTP legs
+    std::atomic<uint16_t> owner;        // lcore that receives this leg (first come), no_owner
+    uint8_t flags;                      // leg_flag, rx lcore
+    uint8_t pad0;
+    uint32_t auth_fail_count;      // rx lcore: failures since the last auth_fail_burst event
+    uint64_t auth_fail_event_tsc;  // rx lcore: when the last auth_fail_burst event went out
+};
+static_assert(sizeof(leg_rt) == 64);
+
+// What RTCP generation needs about the stream received on a leg (RFC 3550 §6.4, A.3, A.8):
+// written by the leg's rx lcore, read by the partner's lcore when it generates a report.
+struct alignas(64) leg_rtcp_rt {
+    std::atomic<uint32_t> ssrc;
+    std::atomic<uint32_t> base_seq;       // first extended sequence number
+    std::atomic<uint32_t> max_ext_seq;    // highest extended sequence number (cycles << 16 | seq)
+    std::atomic<uint32_t> received;       // packets received
+    std::atomic<uint32_t> jitter;         // RFC 3550 A.8, in timestamp units, scaled by 16
+    std::atomic<uint32_t> last_sr_mid;    // middle 32 bits of the NTP time of the last SR received
+    std::atomic<uint64_t> last_sr_tsc;    // when it arrived (0 = none)
+    std::atomic<uint64_t> last_rtcp_tsc;  // last RTCP received from this leg's peer
+    uint32_t last_transit;                // rx lcore only
+    uint32_t last_rtp_ts;                 // rx lcore: of the newest packet (SR extrapolation)
+    uint64_t last_rtp_tsc;                // rx lcore
+    // Kept by the lcore that generates reports towards this leg's peer (the partner's lcore).
+    uint32_t expected_prior, received_prior;
+};
+static_assert(sizeof(leg_rtcp_rt) == 64);
+
+}  // namespace sbc::dp

@@ -1,0 +1,135 @@
+#include "dataplane/eal/ports.hpp"
+
+#include <rte_errno.h>
+#include <rte_mbuf.h>
+
+#include <cstring>
+
+namespace sbc::dp {
+
+port_set::~port_set() {
+    close();
+}
+
+std::string port_set::open(uint32_t lcores, uint32_t mbufs, uint32_t burst) {
+    const uint16_t n = rte_eth_dev_count_avail();
+    if (n > shm::max_ports) {
+        return std::to_string(n) + " DPDK ports probed, at most " + std::to_string(shm::max_ports) +
+               " are supported";
+    }
+    const uint32_t cache = mbufs >= 4096 ? 256 : 32;
+    pool_ = rte_pktmbuf_pool_create("sbc_mbufs", mbufs, cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                    static_cast<int>(rte_socket_id()));
+    if (pool_ == nullptr) {
+        return "mbuf pool of " + std::to_string(mbufs) +
+               " (dataplane.mbuf_pool_size): " + rte_strerror(rte_errno);
+    }
+    uint16_t pid = 0;
+    RTE_ETH_FOREACH_DEV(pid) {
+        port_state ps;
+        ps.id = pid;
+        rte_eth_dev_info info{};
+        if (rte_eth_dev_info_get(pid, &info) != 0) {
+            return "port " + std::to_string(pid) + ": cannot read device info";
+        }
+        ps.driver = info.driver_name ? info.driver_name : "?";
+        const uint32_t want = lcores == 0 ? 1 : lcores;
+        if (info.max_rx_queues < want || info.max_tx_queues < want) {
+            return "port " + std::to_string(pid) + " (" + ps.driver + ") has " +
+                   std::to_string(info.max_rx_queues) + " rx / " +
+                   std::to_string(info.max_tx_queues) + " tx queues, dataplane.workers needs " +
+                   std::to_string(want);
+        }
+        ps.queues = static_cast<uint16_t>(want);
+        rte_eth_conf conf{};
+        const uint64_t rss = info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
+        if (ps.queues > 1 && rss != 0) {
+            conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+            conf.rx_adv_conf.rss_conf.rss_hf = rss;
+        }
+        if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
+            conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+            ps.tx_ip_cksum = true;
+        }
+        if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) {
+            conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+            ps.tx_udp_cksum = true;
+        }
+        if ((info.rx_offload_capa &
+             (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM)) ==
+            (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM)) {
+            conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+            ps.rx_cksum = true;
+        }
+        int rc = rte_eth_dev_configure(pid, ps.queues, ps.queues, &conf);
+        if (rc != 0) {
+            return "port " + std::to_string(pid) + " (" + ps.driver +
+                   "): configure failed: " + rte_strerror(-rc);
+        }
+        uint16_t nb_rxd = 1024, nb_txd = 1024;
+        rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rxd, &nb_txd);
+        (void)burst;
+        for (uint16_t q = 0; q < ps.queues; ++q) {
+            rc = rte_eth_rx_queue_setup(pid, q, nb_rxd, rte_eth_dev_socket_id(pid), nullptr, pool_);
+            if (rc != 0) {
+                return "port " + std::to_string(pid) + " rx queue " + std::to_string(q) + ": " +
+                       rte_strerror(-rc);
+            }
+            rte_eth_txconf txconf = info.default_txconf;
+            txconf.offloads = conf.txmode.offloads;
+            rc = rte_eth_tx_queue_setup(pid, q, nb_txd, rte_eth_dev_socket_id(pid), &txconf);
+            if (rc != 0) {
+                return "port " + std::to_string(pid) + " tx queue " + std::to_string(q) + ": " +
+                       rte_strerror(-rc);
+            }
+        }
+        rc = rte_eth_dev_start(pid);
+        if (rc != 0) {
+            return "port " + std::to_string(pid) + " (" + ps.driver +
+                   "): start failed: " + rte_strerror(-rc);
+        }
+        ps.started = true;
+        rte_eth_macaddr_get(pid, &ps.mac);
+        ports_.push_back(ps);
+    }
+    return {};
+}
+
+void port_set::close() {
+    for (auto& p : ports_) {
+        if (p.started) {
+            rte_eth_dev_stop(p.id);
+            p.started = false;
+        }
+        rte_eth_dev_close(p.id);
+    }
+    ports_.clear();
+    if (pool_ != nullptr) {
+        rte_mempool_free(pool_);
+        pool_ = nullptr;
+    }
+}
+
+void port_set::report(shm::port_counters* out) const {
+    for (const auto& p : ports_) {
+        if (p.id >= shm::max_ports) {
+            continue;
+        }
+        rte_eth_stats st{};
+        rte_eth_link link{};
+        rte_eth_stats_get(p.id, &st);
+        rte_eth_link_get_nowait(p.id, &link);
+        shm::port_counters& c = out[p.id];
+        c.rx_packets = st.ipackets;
+        c.rx_bytes = st.ibytes;
+        c.tx_packets = st.opackets;
+        c.tx_bytes = st.obytes;
+        c.rx_missed = st.imissed;
+        c.rx_errors = st.ierrors;
+        c.tx_errors = st.oerrors;
+        std::memcpy(c.mac, p.mac.addr_bytes, 6);
+        c.up = link.link_status ? 1 : 0;
+    }
+}
+
+}  // namespace sbc::dp

@@ -1,0 +1,56 @@
+#pragma once
+// One packet lcore: polls its rx queues, runs the packet path over each burst, transmits,
+// reports quiescence and counters. Also used by the main lcore when workers = 0.
+
+#include <rte_mbuf.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "dataplane/core/tables.hpp"
+#include "dataplane/eal/ports.hpp"
+#include "dataplane/shm/spsc_ring.hpp"
+
+namespace sbc::dp {
+
+class mbuf_path;
+
+struct worker_queue {
+    uint16_t port;
+    uint16_t queue;
+};
+
+class worker {
+  public:
+    worker(uint32_t index, tables& t, const port_set& ports, uint32_t burst,
+           shm::lcore_counters* counters, uint32_t idle_sleep_us);
+    ~worker();
+    worker(const worker&) = delete;
+    worker& operator=(const worker&) = delete;
+
+    // One loop iteration; returns packets received.
+    uint32_t poll_once();
+    // Loops until `stop`; the lcore entry point.
+    void run(const std::atomic<bool>& stop);
+
+    uint32_t index() const { return index_; }
+    // Worker -> main lcore: events and internal notices (neighbours learned).
+    shm::spsc_ring<shm::event>& notices() { return notices_; }
+    void set_queues(std::vector<worker_queue> q) { rxq_ = std::move(q); }
+
+  private:
+    uint32_t index_;
+    tables& t_;
+    uint32_t burst_;
+    shm::lcore_counters* ctr_;
+    uint32_t idle_sleep_us_;
+    uint32_t idle_loops_ = 0;
+    std::vector<worker_queue> rxq_;
+    std::unique_ptr<char[]> notice_mem_;
+    shm::spsc_ring<shm::event> notices_;
+    std::unique_ptr<mbuf_path> path_;
+};
+
+}  // namespace sbc::dp

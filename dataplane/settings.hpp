@@ -1,0 +1,77 @@
+#pragma once
+// What sbc-dataplane is started with. Filled from the appliance config (`--config`) or from
+// command-line flags (dataplane/cli.hpp); checked by validate() before anything starts.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dataplane/shm/address.hpp"
+
+namespace sbc::dp {
+
+enum class srtp_engine_kind : uint8_t { ipsec_mb, libsrtp };
+
+// A media address the dataplane owns on a DPDK port: it answers ARP for it and flows are
+// installed on it. `prefix_len` says which peers are on-link (others go via the gateway).
+struct media_address {
+    uint16_t dpdk_port = 0;
+    shm::ip_address addr{};
+    uint8_t prefix_len = 32;
+    uint16_t port_min = 0;  // informational: sbcd allocates from this range
+    uint16_t port_max = 0;
+};
+
+struct gateway {
+    uint16_t dpdk_port = 0;
+    shm::ip_address addr{};
+};
+
+struct static_neighbour {
+    uint16_t dpdk_port = 0;
+    shm::ip_address addr{};
+    shm::mac_address mac{};
+};
+
+struct settings {
+    std::string instance = "default";
+    std::vector<uint32_t> lcores;  // main lcore first, then the workers; empty = 0..workers
+    // Packet lcores. 0 = the main lcore polls the ports itself between control steps.
+    uint32_t workers = 1;
+    uint32_t burst = 32;
+    uint32_t cmd_ring_size = 4096;
+    uint32_t evt_ring_size = 8192;
+    uint32_t mbuf_pool_size = 8191;
+    uint32_t max_flows = 65536;  // legs (a call has two)
+    srtp_engine_kind srtp_engine = srtp_engine_kind::ipsec_mb;
+    // EAL arguments; the virtual appliance's defaults. --file-prefix sbc-<instance> and -l are
+    // added unless given here.
+    std::vector<std::string> eal_args = {"--no-huge", "-m", "512", "--no-pci"};
+    std::vector<media_address> media;
+    std::vector<gateway> gateways;
+    std::vector<static_neighbour> neighbours;
+    // Ports are started but not polled until sbcd sends rx_start (tests that feed a pcap need
+    // their flows installed before the first packet is read).
+    bool hold_rx = false;
+    // A worker that found nothing to do 1024 times in a row sleeps this long (0 = pure poll).
+    uint32_t idle_sleep_us = 100;
+    // RTP-only legs (latch_policy::sdp_address): silence of the latched source after which
+    // another source with the same SSRC may take the latch over (dataplane/README.md).
+    uint32_t relatch_idle_ms = 2000;
+    // At most one auth_fail_burst event per flow per this interval.
+    uint32_t auth_fail_event_ms = 1000;
+};
+
+// Empty when `s` can be started; otherwise one line naming the setting that is wrong.
+std::string validate(const settings& s);
+
+const char* engine_name(srtp_engine_kind k);
+
+// The argv handed to rte_eal_init: program name, eal_args, then --file-prefix and -l unless
+// eal_args has them.
+std::vector<std::string> eal_argv(const settings& s, const std::string& program);
+
+// "sbc-<instance>": the EAL file prefix, so runs do not share /var/run/dpdk/<prefix>.
+std::string file_prefix(const settings& s);
+
+}  // namespace sbc::dp

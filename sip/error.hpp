@@ -1,0 +1,106 @@
+#pragma once
+// Parse errors are values (STYLE.md: "errors from the network are values"). Each code carries the
+// status a UAS/proxy should answer with and a reason phrase that names the fault, generated from
+// one table so the enum, the text and the counter label cannot drift.
+
+#include <cstdint>
+#include <string_view>
+#include <utility>
+
+namespace sbc::sip {
+
+// X(name, status, reason phrase)
+#define SBC_SIP_ERRORS(X)                                                                      \
+    X(none, 200, "OK")                                                                         \
+    X(empty_message, 400, "Bad Request (empty message)")                                       \
+    X(message_too_large, 513, "Message Too Large")                                             \
+    X(too_many_headers, 400, "Bad Request (too many headers)")                                 \
+    X(line_too_long, 400, "Bad Request (line too long)")                                       \
+    X(malformed_start_line, 400, "Bad Request (malformed start line)")                         \
+    X(malformed_method, 400, "Bad Request (malformed method)")                                 \
+    X(malformed_request_uri, 400, "Bad Request (malformed Request-URI)")                       \
+    X(unsupported_uri_scheme, 416, "Unsupported URI Scheme")                                   \
+    X(unsupported_version, 505, "Version Not Supported")                                       \
+    X(malformed_status_line, 400, "Bad Request (malformed status line)")                       \
+    X(malformed_header_line, 400, "Bad Request (malformed header line)")                       \
+    X(missing_header_end, 400, "Bad Request (no empty line after headers)")                    \
+    X(missing_via, 400, "Bad Request (missing Via)")                                           \
+    X(malformed_via, 400, "Bad Request (malformed Via)")                                       \
+    X(missing_from, 400, "Bad Request (missing From)")                                         \
+    X(malformed_from, 400, "Bad Request (malformed From)")                                     \
+    X(missing_to, 400, "Bad Request (missing To)")                                             \
+    X(malformed_to, 400, "Bad Request (malformed To)")                                         \
+    X(missing_call_id, 400, "Bad Request (missing Call-ID)")                                   \
+    X(malformed_call_id, 400, "Bad Request (malformed Call-ID)")                               \
+    X(duplicate_header, 400, "Bad Request (duplicate single-value header)")                    \
+    X(missing_cseq, 400, "Bad Request (missing CSeq)")                                         \
+    X(malformed_cseq, 400, "Bad Request (malformed CSeq)")                                     \
+    X(cseq_method_mismatch, 400, "Bad Request (CSeq method does not match)")                   \
+    X(malformed_max_forwards, 400, "Bad Request (malformed Max-Forwards)")                     \
+    X(missing_content_length, 400, "Bad Request (missing Content-Length)")                     \
+    X(malformed_content_length, 400, "Bad Request (malformed Content-Length)")                 \
+    X(body_shorter_than_content_length, 400, "Bad Request (body shorter than Content-Length)") \
+    X(malformed_content_type, 400, "Bad Request (malformed Content-Type)")                     \
+    X(malformed_contact, 400, "Bad Request (malformed Contact)")                               \
+    X(malformed_route, 400, "Bad Request (malformed Route)")                                   \
+    X(malformed_expires, 400, "Bad Request (malformed Expires)")                               \
+    X(malformed_authorization, 400, "Bad Request (malformed Authorization)")                   \
+    X(malformed_header, 400, "Bad Request (malformed header)")                                 \
+    X(malformed_uri, 400, "Bad Request (malformed URI)")                                       \
+    X(malformed_multipart, 400, "Bad Request (malformed multipart body)")
+
+enum class error_code : uint8_t {
+#define SBC_SIP_ERROR_ENUM(name, status, reason) name,
+    SBC_SIP_ERRORS(SBC_SIP_ERROR_ENUM)
+#undef SBC_SIP_ERROR_ENUM
+};
+
+inline constexpr std::size_t error_code_count = 0
+#define SBC_SIP_ERROR_COUNT(name, status, reason) +1
+    SBC_SIP_ERRORS(SBC_SIP_ERROR_COUNT)
+#undef SBC_SIP_ERROR_COUNT
+    ;
+
+// Stable label for counters and logs ("malformed_via").
+std::string_view error_name(error_code code);
+// Reason phrase for the response ("Bad Request (malformed Via)").
+std::string_view error_reason(error_code code);
+// Status code to answer with (400, 416, 505, 513).
+uint16_t error_status(error_code code);
+
+// Why a message could not be parsed, and whether we know enough to answer it: a response needs
+// the request's Via, From, To, Call-ID and CSeq (RFC 3261 §8.2.6), all of which parsed.
+struct parse_error {
+    error_code code = error_code::none;
+    bool response_possible = false;
+
+    uint16_t status() const { return error_status(code); }
+    std::string_view reason() const { return error_reason(code); }
+};
+
+// A value or an error, for results that are not worth an exception. T must be
+// default-constructible.
+template <class T, class E = error_code>
+class result {
+  public:
+    result(T value) : value_(std::move(value)), ok_(true) {}  // NOLINT(implicit)
+    result(E error) : error_(error), ok_(false) {}            // NOLINT(implicit)
+
+    bool ok() const { return ok_; }
+    explicit operator bool() const { return ok_; }
+    const T& value() const& { return value_; }
+    T& value() & { return value_; }
+    T&& value() && { return std::move(value_); }
+    const T& operator*() const& { return value_; }
+    T& operator*() & { return value_; }
+    const T* operator->() const { return &value_; }
+    T* operator->() { return &value_; }
+    const E& error() const { return error_; }
+
+  private:
+    T value_{};
+    E error_{};
+    bool ok_;
+};
+
+}  // namespace sbc::sip

@@ -1,0 +1,407 @@
+// Via, name-addr (From/To/Route/...), Contact, comma lists and methods.
+#include <cstring>
+
+#include "sip/headers.hpp"
+#include "sip/text.hpp"
+
+namespace sbc::sip {
+namespace {
+
+constexpr std::string_view method_names[] = {
+    "INVITE",    "ACK",    "BYE",     "CANCEL", "REGISTER", "OPTIONS", "PRACK",
+    "SUBSCRIBE", "NOTIFY", "PUBLISH", "INFO",   "REFER",    "MESSAGE", "UPDATE",
+};
+
+std::size_t skip_lws(std::string_view s, std::size_t i) {
+    while (i < s.size() && is_lws(s[i])) {
+        ++i;
+    }
+    return i;
+}
+
+std::size_t read_token(std::string_view s, std::size_t i) {
+    while (i < s.size() && is_token_char(s[i])) {
+        ++i;
+    }
+    return i;
+}
+
+// Header params after an element: empty, or ';'-separated well-formed params.
+bool valid_header_params(std::string_view rest) {
+    rest = trim_lws(rest);
+    if (rest.empty()) {
+        return true;
+    }
+    return rest[0] == ';' && param_list(rest).well_formed();
+}
+
+}  // namespace
+
+sip_method classify_method(std::string_view token) {
+    for (std::size_t i = 0; i < std::size(method_names); ++i) {
+        if (token == method_names[i]) {
+            return sip_method(i);
+        }
+    }
+    return sip_method::other;
+}
+
+std::string_view method_name(sip_method m) {
+    return m == sip_method::other ? std::string_view{} : method_names[std::size_t(m)];
+}
+
+void comma_list::iterator::load() {
+    std::string_view s = rest_;
+    std::size_t i = 0;
+    while (i < s.size() && (is_lws(s[i]) || s[i] == ',')) {
+        ++i;
+    }
+    if (i == s.size()) {
+        done_ = true;
+        rest_ = {};
+        return;
+    }
+    std::size_t start = i;
+    bool in_angle = false;
+    while (i < s.size()) {
+        char c = s[i];
+        if (c == '"') {
+            std::size_t q = quoted_string_length(s.substr(i));
+            i = q == 0 ? s.size() : i + q;
+            continue;
+        }
+        if (c == '<') {
+            in_angle = true;
+        } else if (c == '>') {
+            in_angle = false;
+        } else if (c == ',' && !in_angle) {
+            break;
+        }
+        ++i;
+    }
+    current_ = trim_lws(s.substr(start, i - start));
+    rest_ = s.substr(i);
+}
+
+bool comma_list_balanced(std::string_view value) {
+    bool in_angle = false;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        char c = value[i];
+        if (c == '"') {
+            std::size_t q = quoted_string_length(value.substr(i));
+            if (q == 0) {
+                return false;
+            }
+            i += q - 1;
+        } else if (c == '<') {
+            if (in_angle) {
+                return false;
+            }
+            in_angle = true;
+        } else if (c == '>') {
+            if (!in_angle) {
+                return false;
+            }
+            in_angle = false;
+        }
+    }
+    return !in_angle;
+}
+
+result<via> parse_via(std::string_view element) {
+    via v;
+    std::string_view s = trim_lws(element);
+    v.text = s;
+    std::size_t i = 0;
+    std::string_view* parts[3] = {&v.protocol, &v.version, &v.transport};
+    for (int k = 0; k < 3; ++k) {
+        i = skip_lws(s, i);
+        std::size_t end = read_token(s, i);
+        if (end == i) {
+            return error_code::malformed_via;
+        }
+        *parts[k] = s.substr(i, end - i);
+        i = skip_lws(s, end);
+        if (k < 2) {
+            if (i >= s.size() || s[i] != '/') {
+                return error_code::malformed_via;
+            }
+            ++i;
+        }
+    }
+    if (i == 0 || i >= s.size() || !is_lws(s[i - 1])) {
+        return error_code::malformed_via;  // LWS between sent-protocol and sent-by
+    }
+    std::size_t host_start = i;
+    if (s[i] == '[') {
+        std::size_t close = s.find(']', i);
+        if (close == std::string_view::npos) {
+            return error_code::malformed_via;
+        }
+        i = close + 1;
+    } else {
+        while (i < s.size() && (is_alnum(s[i]) || s[i] == '.' || s[i] == '-' || s[i] == '_')) {
+            ++i;
+        }
+    }
+    std::string_view host = s.substr(host_start, i - host_start);
+    std::size_t j = skip_lws(s, i);
+    std::string_view port;
+    if (j < s.size() && s[j] == ':') {
+        j = skip_lws(s, j + 1);
+        std::size_t ps = j;
+        while (j < s.size() && is_digit(s[j])) {
+            ++j;
+        }
+        port = s.substr(ps, j - ps);
+        if (port.empty()) {
+            return error_code::malformed_via;
+        }
+        i = j;
+    }
+    auto hp = parse_host_port(host);
+    if (!hp) {
+        return error_code::malformed_via;
+    }
+    v.sent_by = *hp;
+    if (!port.empty()) {
+        auto p = parse_uint(port, 65535);
+        if (!p) {
+            return error_code::malformed_via;
+        }
+        v.sent_by.port = uint16_t(*p);
+        v.sent_by.has_port = true;
+    }
+    std::string_view rest = s.substr(i);
+    if (!valid_header_params(rest)) {
+        return error_code::malformed_via;
+    }
+    v.params = param_list(trim_lws(rest));
+    // Typed checks of the parameters whose values we interpret (RFC 3261 §20.42, RFC 3581).
+    if (auto b = v.params.find("branch"); b && (!b->has_value || !is_token(b->value))) {
+        return error_code::malformed_via;
+    }
+    if (auto t = v.params.find("ttl"); t && (!t->has_value || !parse_uint(t->value, 255))) {
+        return error_code::malformed_via;
+    }
+    if (auto r = v.params.find("rport"); r && r->has_value && !parse_uint(r->value, 65535)) {
+        return error_code::malformed_via;
+    }
+    if (auto r = v.params.find("received"); r) {
+        std::string_view a = r->value;
+        bool ok = is_ipv4(a) || is_ipv6(a) ||
+                  (a.size() > 2 && a.front() == '[' && a.back() == ']' &&
+                   is_ipv6(a.substr(1, a.size() - 2)));
+        if (!ok) {
+            return error_code::malformed_via;
+        }
+    }
+    return v;
+}
+
+std::string_view via::branch() const {
+    return params.value("branch").value_or("");
+}
+std::string_view via::received() const {
+    return params.value("received").value_or("");
+}
+bool via::has_rport() const {
+    return params.has("rport");
+}
+std::optional<uint16_t> via::rport() const {
+    auto p = params.find("rport");
+    if (!p || !p->has_value) {
+        return std::nullopt;
+    }
+    auto v = parse_uint(p->value, 65535);
+    return v ? std::optional<uint16_t>(uint16_t(*v)) : std::nullopt;
+}
+std::string_view via::maddr() const {
+    return params.value("maddr").value_or("");
+}
+std::optional<uint8_t> via::ttl() const {
+    auto v = params.value("ttl");
+    if (!v) {
+        return std::nullopt;
+    }
+    auto n = parse_uint(*v, 255);
+    return n ? std::optional<uint8_t>(uint8_t(*n)) : std::nullopt;
+}
+bool via::rfc3261_branch() const {
+    std::string_view b = branch();
+    return b.size() > 7 && b.substr(0, 7) == "z9hG4bK";
+}
+
+result<name_addr> parse_name_addr(std::string_view element) {
+    name_addr na;
+    std::string_view s = trim_lws(element);
+    na.text = s;
+    if (s.empty()) {
+        return error_code::malformed_header;
+    }
+    std::size_t i = 0;
+    std::size_t lt = std::string_view::npos;
+    if (s[0] == '"') {
+        std::size_t q = quoted_string_length(s);
+        if (q == 0) {
+            return error_code::malformed_header;
+        }
+        na.display_name = s.substr(0, q);
+        i = skip_lws(s, q);
+        if (i >= s.size() || s[i] != '<') {
+            return error_code::malformed_header;
+        }
+        lt = i;
+    } else {
+        lt = s.find('<');
+        if (lt != std::string_view::npos) {
+            // display-name = *(token LWS): tokens separated by whitespace.
+            std::string_view dn = trim_lws(s.substr(0, lt));
+            for (char c : dn) {
+                if (!is_token_char(c) && !is_lws(c)) {
+                    return error_code::malformed_header;
+                }
+            }
+            na.display_name = dn;
+        }
+    }
+    std::string_view rest;
+    if (lt != std::string_view::npos) {
+        std::size_t gt = s.find('>', lt);
+        if (gt == std::string_view::npos) {
+            return error_code::malformed_header;
+        }
+        na.angle_brackets = true;
+        na.uri_text = s.substr(lt + 1, gt - lt - 1);
+        rest = s.substr(gt + 1);
+    } else {
+        // addr-spec: the URI ends at the first ';' (its params belong to the header) or LWS.
+        std::size_t end = 0;
+        while (end < s.size() && s[end] != ';' && !is_lws(s[end])) {
+            ++end;
+        }
+        na.uri_text = s.substr(0, end);
+        rest = s.substr(end);
+        // §20: an addr-spec containing ',', '?' or ';' must be enclosed in <>.
+        if (na.uri_text.find_first_of(",?") != std::string_view::npos) {
+            return error_code::malformed_header;
+        }
+    }
+    auto u = parse_uri(na.uri_text);
+    if (!u) {
+        return error_code::malformed_header;
+    }
+    na.uri = *u;
+    if (!valid_header_params(rest)) {
+        return error_code::malformed_header;
+    }
+    na.params = param_list(trim_lws(rest));
+    return na;
+}
+
+std::string_view name_addr::tag() const {
+    return params.value("tag").value_or("");
+}
+
+std::string name_addr::display_name_text() const {
+    if (!display_name.empty() && display_name[0] == '"') {
+        return unquote(display_name);
+    }
+    return std::string(display_name);
+}
+
+result<contact> parse_contact(std::string_view element) {
+    contact c;
+    std::string_view s = trim_lws(element);
+    if (s == "*") {
+        c.star = true;
+        c.addr.text = s;
+        return c;
+    }
+    auto na = parse_name_addr(s);
+    if (!na) {
+        return error_code::malformed_contact;
+    }
+    c.addr = *na;
+    if (auto e = c.addr.params.find("expires");
+        e && (!e->has_value || !parse_uint(e->value, UINT32_MAX))) {
+        return error_code::malformed_contact;
+    }
+    if (auto q = c.addr.params.find("q"); q) {
+        if (!q->has_value || !c.q()) {
+            return error_code::malformed_contact;
+        }
+    }
+    return c;
+}
+
+std::optional<uint32_t> contact::expires() const {
+    auto v = addr.params.value("expires");
+    if (!v) {
+        return std::nullopt;
+    }
+    auto n = parse_uint(*v, UINT32_MAX);
+    return n ? std::optional<uint32_t>(uint32_t(*n)) : std::nullopt;
+}
+
+std::optional<float> contact::q() const {
+    // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
+    auto v = addr.params.value("q");
+    if (!v || v->empty() || v->size() > 5) {
+        return std::nullopt;
+    }
+    std::string_view s = *v;
+    if (s[0] != '0' && s[0] != '1') {
+        return std::nullopt;
+    }
+    float value = float(s[0] - '0');
+    if (s.size() > 1) {
+        if (s[1] != '.') {
+            return std::nullopt;
+        }
+        float scale = 0.1f;
+        for (std::size_t i = 2; i < s.size(); ++i) {
+            if (!is_digit(s[i]) || (s[0] == '1' && s[i] != '0')) {
+                return std::nullopt;
+            }
+            value += scale * float(s[i] - '0');
+            scale /= 10;
+        }
+    }
+    return value;
+}
+
+std::string_view contact::instance() const {
+    return addr.params.bare_value("+sip.instance").value_or("");
+}
+
+std::optional<uint32_t> contact::reg_id() const {
+    auto v = addr.params.value("reg-id");
+    if (!v) {
+        return std::nullopt;
+    }
+    auto n = parse_uint(*v, UINT32_MAX);
+    return n ? std::optional<uint32_t>(uint32_t(*n)) : std::nullopt;
+}
+
+// RFC 8599 §4.1: the pn-* parameters are SIP URI parameters of the Contact URI; some clients put
+// them on the header instead, so the header params are the fallback.
+namespace {
+std::string_view pn_value(const contact& c, std::string_view name) {
+    if (auto v = c.addr.uri.params.value(name)) {
+        return *v;
+    }
+    return c.addr.params.bare_value(name).value_or("");
+}
+}  // namespace
+std::string_view contact::pn_provider() const {
+    return pn_value(*this, "pn-provider");
+}
+std::string_view contact::pn_prid() const {
+    return pn_value(*this, "pn-prid");
+}
+std::string_view contact::pn_param() const {
+    return pn_value(*this, "pn-param");
+}
+
+}  // namespace sbc::sip

@@ -1,0 +1,67 @@
+#pragma once
+// Generic parameters (";name=value" in URIs and headers, "name=value, ..." in digest headers),
+// kept as the raw text and scanned on lookup: no allocation, and the text serializes untouched.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sbc::sip {
+
+struct param {
+    std::string_view name;
+    std::string_view value;  // as written: may be a quoted-string (see unquoted())
+    bool has_value = false;
+
+    std::string unquoted() const;  // value with quotes and escapes resolved
+};
+
+class param_list {
+  public:
+    param_list() = default;
+    // `text` starts at the first separator (";a=b;c") or directly at a name ("a=b;c").
+    explicit param_list(std::string_view text, char separator = ';')
+        : text_(text), sep_(separator) {}
+
+    class iterator {
+      public:
+        iterator() = default;
+        iterator(std::string_view rest, char sep);
+        const param& operator*() const { return current_; }
+        const param* operator->() const { return &current_; }
+        iterator& operator++();
+        bool operator==(const iterator& o) const {
+            return done_ == o.done_ && (done_ || rest_.data() == o.rest_.data());
+        }
+
+      private:
+        void load();
+        std::string_view rest_;
+        param current_{};
+        char sep_ = ';';
+        bool done_ = true;
+        std::string_view next_;
+    };
+
+    iterator begin() const { return iterator(text_, sep_); }
+    iterator end() const { return iterator(); }
+
+    std::string_view text() const { return text_; }
+    bool empty() const { return begin() == end(); }
+    // Parameter names compare case-insensitively (RFC 3261 §7.3.1).
+    std::optional<param> find(std::string_view name) const;
+    bool has(std::string_view name) const { return find(name).has_value(); }
+    // The value as written (quotes kept), or nullopt when absent; "" for a flag parameter.
+    std::optional<std::string_view> value(std::string_view name) const;
+    // The value with quotes stripped (escapes not resolved), or nullopt.
+    std::optional<std::string_view> bare_value(std::string_view name) const;
+
+    // Every parameter is `token [= (token / host / quoted-string)]` (used to validate a list).
+    bool well_formed() const;
+
+  private:
+    std::string_view text_;
+    char sep_ = ';';
+};
+
+}  // namespace sbc::sip

@@ -1,0 +1,247 @@
+#include "sip/text.hpp"
+
+namespace sbc::sip {
+
+bool is_token(std::string_view s) {
+    if (s.empty()) {
+        return false;
+    }
+    for (char c : s) {
+        if (!is_token_char(c)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string_view trim_lws_left(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size() && is_lws(s[i])) {
+        ++i;
+    }
+    return s.substr(i);
+}
+
+std::string_view trim_lws(std::string_view s) {
+    s = trim_lws_left(s);
+    std::size_t n = s.size();
+    while (n > 0 && is_lws(s[n - 1])) {
+        --n;
+    }
+    return s.substr(0, n);
+}
+
+std::optional<uint64_t> parse_uint(std::string_view s, uint64_t max) {
+    if (s.empty() || s.size() > 20) {
+        return std::nullopt;
+    }
+    uint64_t v = 0;
+    for (char c : s) {
+        if (!is_digit(c)) {
+            return std::nullopt;
+        }
+        uint64_t d = uint64_t(c - '0');
+        if (v > (max - d) / 10) {
+            return std::nullopt;
+        }
+        v = v * 10 + d;
+    }
+    return v;
+}
+
+std::size_t quoted_string_length(std::string_view s) {
+    if (s.empty() || s[0] != '"') {
+        return 0;
+    }
+    for (std::size_t i = 1; i < s.size(); ++i) {
+        if (s[i] == '\\') {
+            ++i;  // quoted-pair: the next character is literal
+        } else if (s[i] == '"') {
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+std::string_view strip_quotes(std::string_view s) {
+    if (s.size() >= 2 && s.front() == '"' && s.back() == '"') {
+        return s.substr(1, s.size() - 2);
+    }
+    return s;
+}
+
+std::string unquote(std::string_view s) {
+    if (s.size() < 2 || s.front() != '"' || s.back() != '"') {
+        return std::string(s);
+    }
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 1; i + 1 < s.size(); ++i) {
+        if (s[i] == '\\' && i + 2 < s.size()) {
+            ++i;
+        }
+        out.push_back(s[i]);
+    }
+    return out;
+}
+
+namespace {
+int hex_value(char c) {
+    if (is_digit(c)) {
+        return c - '0';
+    }
+    c = ascii_lower(c);
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    return -1;
+}
+}  // namespace
+
+bool has_escapes(std::string_view s) {
+    return s.find('%') != std::string_view::npos;
+}
+
+std::string unescape(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size()) {
+            int hi = hex_value(s[i + 1]);
+            int lo = hex_value(s[i + 2]);
+            if (hi >= 0 && lo >= 0) {
+                out.push_back(char(hi * 16 + lo));
+                i += 2;
+                continue;
+            }
+        }
+        out.push_back(s[i]);
+    }
+    return out;
+}
+
+bool is_ipv4(std::string_view s) {
+    int parts = 0;
+    std::size_t i = 0;
+    while (true) {
+        std::size_t start = i;
+        unsigned v = 0;
+        while (i < s.size() && is_digit(s[i]) && i - start < 3) {
+            v = v * 10 + unsigned(s[i] - '0');
+            ++i;
+        }
+        if (i == start || v > 255) {
+            return false;
+        }
+        ++parts;
+        if (parts == 4) {
+            return i == s.size();
+        }
+        if (i >= s.size() || s[i] != '.') {
+            return false;
+        }
+        ++i;
+    }
+}
+
+bool is_ipv6(std::string_view s) {
+    // RFC 4291 §2.2: up to 8 groups of 1-4 hex digits, at most one "::", optional trailing IPv4.
+    if (s.size() < 2 || s.size() > 45) {
+        return false;
+    }
+    int groups = 0;
+    bool double_colon = false;
+    std::size_t i = 0;
+    if (s[0] == ':') {
+        if (s[1] != ':') {
+            return false;
+        }
+        double_colon = true;
+        i = 2;
+        if (i == s.size()) {
+            return true;
+        }
+    }
+    while (i < s.size()) {
+        std::size_t start = i;
+        while (i < s.size() && is_hex(s[i]) && i - start < 4) {
+            ++i;
+        }
+        if (i < s.size() && s[i] == '.') {
+            // Embedded IPv4 takes the last two groups.
+            if (!is_ipv4(s.substr(start))) {
+                return false;
+            }
+            groups += 2;
+            i = s.size();
+            break;
+        }
+        if (i == start) {
+            return false;
+        }
+        ++groups;
+        if (i == s.size()) {
+            break;
+        }
+        if (s[i] != ':') {
+            return false;
+        }
+        ++i;
+        if (i < s.size() && s[i] == ':') {
+            if (double_colon) {
+                return false;
+            }
+            double_colon = true;
+            ++i;
+            if (i == s.size()) {
+                break;
+            }
+        } else if (i == s.size()) {
+            return false;  // trailing single colon
+        }
+    }
+    return double_colon ? groups <= 7 : groups == 8;
+}
+
+bool is_hostname(std::string_view s) {
+    if (s.empty() || s.size() > 255) {
+        return false;
+    }
+    if (s.back() == '.') {
+        s.remove_suffix(1);
+    }
+    std::size_t label = 0;
+    char prev = '.';
+    for (char c : s) {
+        if (c == '.') {
+            if (label == 0 || prev == '-') {
+                return false;
+            }
+            label = 0;
+        } else if (is_alnum(c) || c == '-' || c == '_') {
+            // '_' is not in the grammar but appears in deployed names (SRV-style); accepted.
+            if (label == 0 && c == '-') {
+                return false;
+            }
+            ++label;
+        } else {
+            return false;
+        }
+        prev = c;
+    }
+    return label > 0 && prev != '-';
+}
+
+}  // namespace sbc::sip
