@@ -28,13 +28,14 @@ struct response {
 std::string encode(const request& r);
 std::string encode(const response& r);
 
-// Parse one line. Malformed input yields a value with `ok == false` / an error message; never throws.
+// Parse one line. Malformed input yields a value with `ok == false` / an error message; never
+// throws.
 bool decode(std::string_view line, request& out, std::string& error);
 bool decode(std::string_view line, response& out, std::string& error);
 
 // A blocking client for one request at a time (sbcctl, tests).
 class client {
-public:
+  public:
     client() = default;
     ~client();
     client(const client&) = delete;
@@ -46,7 +47,7 @@ public:
     bool call(const request& req, response& resp, std::string& error,
               std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
-private:
+  private:
     int fd_ = -1;
     std::string path_;
     std::string pending_;

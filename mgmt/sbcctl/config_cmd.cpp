@@ -72,8 +72,9 @@ int run_show(const global_options& g, const std::vector<std::string>& args) {
 }  // namespace
 
 std::vector<command_spec> config_commands() {
-    return {{"config validate", "check a config file; every error with file:line:column", run_validate},
-            {"config show", "the running config (--default: the embedded default)", run_show}};
+    return {
+        {"config validate", "check a config file; every error with file:line:column", run_validate},
+        {"config show", "the running config (--default: the embedded default)", run_show}};
 }
 
 }  // namespace sbc::mgmt

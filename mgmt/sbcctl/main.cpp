@@ -54,7 +54,9 @@ int call_sbcd(const global_options& g, const std::string& command, const nlohman
     return exit_ok;
 }
 
-void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
+void print_json(const nlohmann::json& j) {
+    std::cout << j.dump(2) << "\n";
+}
 
 }  // namespace sbc::mgmt
 
@@ -62,7 +64,7 @@ int main(int argc, char** argv) {
     po::options_description opts("options");
     global_options g;
     opts.add_options()("help,h", "show this help")("json", po::bool_switch(&g.json),
-                                                     "print machine-readable JSON")(
+                                                   "print machine-readable JSON")(
         "socket", po::value<std::string>(&g.socket_path)->default_value("/run/sbc/default.sock"),
         "sbcd mgmt socket");
     po::options_description hidden;

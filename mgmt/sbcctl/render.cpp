@@ -71,8 +71,9 @@ std::string render_table(const nlohmann::json& table) {
 std::string render_status(const nlohmann::json& st) {
     std::ostringstream os;
     os << "sbcd        running, pid " << scalar_text(field(st, "pid")) << ", up "
-       << scalar_text(field(st, "uptime_s")) << " s, instance " << scalar_text(field(st, "instance"))
-       << ", config " << scalar_text(field(st, "config_source")) << "\n";
+       << scalar_text(field(st, "uptime_s")) << " s, instance "
+       << scalar_text(field(st, "instance")) << ", config "
+       << scalar_text(field(st, "config_source")) << "\n";
     const auto& dp = field(st, "dataplane");
     if (scalar_text(field(dp, "attached")) == "yes") {
         os << "dataplane   attached, pid " << scalar_text(field(dp, "pid")) << ", "
@@ -83,8 +84,9 @@ std::string render_status(const nlohmann::json& st) {
         if (ports.is_array()) {
             for (const auto& p : ports) {
                 os << "  port " << scalar_text(field(p, "id")) << "      "
-                   << scalar_text(field(p, "mac")) << " " << (scalar_text(field(p, "up")) == "yes" ? "up" : "down")
-                   << "  rx " << scalar_text(field(p, "rx_packets")) << " pkts  tx "
+                   << scalar_text(field(p, "mac")) << " "
+                   << (scalar_text(field(p, "up")) == "yes" ? "up" : "down") << "  rx "
+                   << scalar_text(field(p, "rx_packets")) << " pkts  tx "
                    << scalar_text(field(p, "tx_packets")) << " pkts\n";
             }
         }
@@ -94,10 +96,12 @@ std::string render_status(const nlohmann::json& st) {
     const auto& realms = field(st, "realms");
     if (realms.is_array()) {
         for (const auto& r : realms) {
-            os << "realm " << scalar_text(field(r, "name")) << std::string(6 - std::min<size_t>(6, scalar_text(field(r, "name")).size()), ' ')
+            const std::string name = scalar_text(field(r, "name"));
+            os << "realm " << name << std::string(name.size() < 6 ? 6 - name.size() : 1, ' ')
                << scalar_text(field(r, "signalling_address")) << " udp "
-               << scalar_text(field(r, "sip_udp_port")) << " tcp " << scalar_text(field(r, "sip_tcp_port"))
-               << " tls " << scalar_text(field(r, "sip_tls_port")) << ", media "
+               << scalar_text(field(r, "sip_udp_port")) << " tcp "
+               << scalar_text(field(r, "sip_tcp_port")) << " tls "
+               << scalar_text(field(r, "sip_tls_port")) << ", media "
                << scalar_text(field(r, "media_address")) << " ports "
                << scalar_text(field(r, "media_ports")) << " (dpdk port "
                << scalar_text(field(r, "dpdk_port")) << ")\n";
@@ -109,9 +113,10 @@ std::string render_status(const nlohmann::json& st) {
         const auto& nodes = field(trunk, "nodes");
         if (nodes.is_array()) {
             for (const auto& n : nodes) {
-                os << "  node " << scalar_text(field(n, "name")) << "  " << scalar_text(field(n, "address"))
-                   << ":" << scalar_text(field(n, "port")) << "/" << scalar_text(field(n, "transport"))
-                   << "  " << scalar_text(field(n, "state")) << "\n";
+                os << "  node " << scalar_text(field(n, "name")) << "  "
+                   << scalar_text(field(n, "address")) << ":" << scalar_text(field(n, "port"))
+                   << "/" << scalar_text(field(n, "transport")) << "  "
+                   << scalar_text(field(n, "state")) << "\n";
             }
         }
     }
