@@ -17,17 +17,23 @@ void read_network(table_reader& root, appliance& out);  // instance, realm, sip_
 void read_media(table_reader& root, appliance& out);    // media/certificate profiles, user agents
 void read_system(table_reader& root, appliance& out);   // sip, calls, dataplane, mgmt, ...
 
-// Calls `read_one(reader, index)` for every table of the array of tables `key`. Returns the
-// number of tables, or -1 when the key is absent or not an array of tables.
-template <class F>
-long each_table(table_reader& parent, std::string_view key, need n, F&& read_one) {
+// Appends one `T` to `out` per element of the array of tables `key` and calls
+// `read_one(reader, item)` for each element that is a table, so that `out[i]` is always element
+// i of the file (key paths stay right). Returns the number of elements, or -1 when the key is
+// absent or not an array.
+template <class T, class F>
+long each_table(table_reader& parent, std::string_view key, need n, std::vector<T>& out,
+                F&& read_one) {
     const toml::array* array = parent.table_array(key, n);
     if (array == nullptr) {
         return -1;
     }
     for (std::size_t i = 0; i < array->size(); ++i) {
-        table_reader reader(parent.ctx(), *(*array)[i].as_table(), parent.element_path(key, i));
-        read_one(reader, i);
+        T& item = out.emplace_back();
+        if (const toml::table* table = (*array)[i].as_table()) {
+            table_reader reader(parent.ctx(), *table, parent.element_path(key, i));
+            read_one(reader, item);
+        }
     }
     return static_cast<long>(array->size());
 }

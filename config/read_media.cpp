@@ -87,20 +87,15 @@ void read_certificate_profile(table_reader& r, certificate_profile& out) {
 }  // namespace
 
 void read_media(table_reader& root, appliance& out) {
-    each_table(root, "media_profile", need::required, [&](table_reader& r, std::size_t) {
-        read_media_profile(r, out.media_profiles.emplace_back());
-    });
-    each_table(root, "user_agent", need::optional, [&](table_reader& r, std::size_t) {
-        read_user_agent(r, out.user_agents.emplace_back());
-    });
+    each_table(root, "media_profile", need::required, out.media_profiles, read_media_profile);
+    each_table(root, "user_agent", need::optional, out.user_agents, read_user_agent);
     with_table(root, "media", need::optional, [&](table_reader& r) {
         r.boolean("single_port_audio", out.media.single_port_audio);
         r.boolean("resend_srtp_context_on_key_change", out.media.resend_srtp_context_on_key_change);
         r.integer("media_timeout_s", out.media.media_timeout_s, 1, 86400);
     });
-    each_table(root, "certificate_profile", need::optional, [&](table_reader& r, std::size_t) {
-        read_certificate_profile(r, out.certificate_profiles.emplace_back());
-    });
+    each_table(root, "certificate_profile", need::optional, out.certificate_profiles,
+               read_certificate_profile);
 }
 
 }  // namespace sbc::config::detail

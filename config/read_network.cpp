@@ -50,8 +50,7 @@ void read_realm(table_reader& r, std::string name, realm& out) {
 void read_sip_server(table_reader& r, sip_server_section& out) {
     bool type = r.enumeration("comm_system_type", out.comm_system_type, need::required);
     r.string("realm", out.realm, need::optional, &rules::name);
-    long count = each_table(r, "node", need::required, [&](table_reader& n, std::size_t) {
-        sip_server_node& node = out.nodes.emplace_back();
+    long count = each_table(r, "node", need::required, out.nodes, [](table_reader& n, auto& node) {
         n.string("name", node.name, need::required, &rules::name);
         n.string("address", node.address, need::required, &rules::ip_literal);
         n.enumeration("transport", node.transport, need::required);
@@ -85,12 +84,13 @@ void read_remote_subscribers(table_reader& r, remote_subscribers_section& out) {
         out.throttle_refresh_s > out.max_registration_expiry_s) {
         r.fail_value("throttle_refresh_s", "must not exceed max_registration_expiry_s");
     }
-    long count = each_table(r, "subnet", need::optional, [&](table_reader& s, std::size_t) {
-        subscriber_subnet& subnet = out.subnets.emplace_back();
-        s.string("cidr", subnet.cidr, need::required, &rules::cidr);
-        s.string("certificate_profile", subnet.certificate_profile, need::optional, &rules::name);
-        s.string("media_profile", subnet.media_profile, need::optional, &rules::name);
-    });
+    long count =
+        each_table(r, "subnet", need::optional, out.subnets, [](table_reader& s, auto& subnet) {
+            s.string("cidr", subnet.cidr, need::required, &rules::cidr);
+            s.string("certificate_profile", subnet.certificate_profile, need::optional,
+                     &rules::name);
+            s.string("media_profile", subnet.media_profile, need::optional, &rules::name);
+        });
     if (out.enable && count == 0) {
         r.fail_value("subnet", "at least one [[remote_subscribers.subnet]] when enable = true");
     } else if (out.enable && count < 0 && !r.node("subnet")) {
@@ -113,14 +113,14 @@ void read_remote_endpoint(table_reader& r, remote_endpoint& out) {
     r.integer("core_realm_port", out.core_realm_port, 1, max_port, need::required);
     r.string("media_profile", out.media_profile, need::required, &rules::name);
     long count =
-        each_table(r, "location_domain", need::required, [&](table_reader& d, std::size_t) {
-            location_domain& domain = out.location_domains.emplace_back();
-            d.string("url", domain.url, need::required, &rules::host);
-            d.enumeration("transport", domain.transport);
-            if (!d.integer("port", domain.port, 1, max_port) && !d.node("port")) {
-                domain.port = default_sip_port(domain.transport);
-            }
-        });
+        each_table(r, "location_domain", need::required, out.location_domains,
+                   [](table_reader& d, auto& domain) {
+                       d.string("url", domain.url, need::required, &rules::host);
+                       d.enumeration("transport", domain.transport);
+                       if (!d.integer("port", domain.port, 1, max_port) && !d.node("port")) {
+                           domain.port = default_sip_port(domain.transport);
+                       }
+                   });
     if (count == 0) {
         r.fail_value("location_domain", "at least one [[remote_endpoint.location_domain]]");
     }
@@ -140,12 +140,8 @@ void read_network(table_reader& root, appliance& out) {
                [&](table_reader& r) { read_sip_server(r, out.sip_server); });
     with_table(root, "remote_subscribers", need::optional,
                [&](table_reader& r) { read_remote_subscribers(r, out.remote_subscribers); });
-    each_table(root, "ssp_profile", need::optional, [&](table_reader& r, std::size_t) {
-        read_ssp_profile(r, out.ssp_profiles.emplace_back());
-    });
-    each_table(root, "remote_endpoint", need::optional, [&](table_reader& r, std::size_t) {
-        read_remote_endpoint(r, out.remote_endpoints.emplace_back());
-    });
+    each_table(root, "ssp_profile", need::optional, out.ssp_profiles, read_ssp_profile);
+    each_table(root, "remote_endpoint", need::optional, out.remote_endpoints, read_remote_endpoint);
 }
 
 }  // namespace sbc::config::detail

@@ -153,8 +153,7 @@ void read_dataplane(table_reader& r, dataplane_section& out) {
             }
         }
     }
-    each_table(r, "neighbour", need::optional, [&](table_reader& n, std::size_t) {
-        neighbour& entry = out.neighbours.emplace_back();
+    each_table(r, "neighbour", need::optional, out.neighbours, [](table_reader& n, auto& entry) {
         n.integer("dpdk_port", entry.dpdk_port, 0, 7, need::required);
         n.string("address", entry.address, need::required, &rules::ip_literal);
         n.string("mac", entry.mac, need::required, &rules::mac);

@@ -252,16 +252,14 @@ const toml::array* table_reader::table_array(std::string_view key, need n) {
         wrong_type(key, *node, "an array of tables ([[" + key_path(key) + "]])");
         return nullptr;
     }
-    bool ok = true;
     for (std::size_t i = 0; i < array->size(); ++i) {
         const toml::node& element = (*array)[i];
         if (!element.is_table()) {
             ctx_.fail(position_of(element.source()), element_path(key, i),
                       "expected a table, got " + std::string(type_name(element.type())));
-            ok = false;
         }
     }
-    return ok ? array : nullptr;
+    return array;
 }
 
 }  // namespace sbc::config::detail

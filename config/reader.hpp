@@ -121,7 +121,8 @@ class table_reader {
     }
 
     const toml::table* table(std::string_view key, need n = need::optional);
-    // An array of tables: `[[key]]`, or `key = []` for none.
+    // An array of tables: `[[key]]`, or `key = []` for none. Elements that are not tables are
+    // reported here; callers skip them.
     const toml::array* table_array(std::string_view key, need n = need::optional);
     // The raw node (for values with more than one accepted type); marks the key as known.
     const toml::node* node(std::string_view key);

@@ -34,9 +34,10 @@ name_set unique_names(context& ctx, const std::string& kind, const std::vector<T
         }
         for (std::size_t j = 0; j < i; ++j) {
             if (items[j].name == name) {
-                ctx.fail_at(name_path(kind, i),
-                            "duplicate " + kind + " name '" + name + "' (first defined at line " +
-                                std::to_string(ctx.where(name_path(kind, j)).line) + ")");
+                std::string rule = "duplicate " + kind;
+                rule += " name '" + name + "' (first defined at line ";
+                rule += std::to_string(ctx.where(name_path(kind, j)).line) + ")";
+                ctx.fail_at(name_path(kind, i), std::move(rule));
                 break;
             }
         }
@@ -101,8 +102,8 @@ void check_realm_uses(context& ctx, const appliance& c) {
     for (std::size_t i = 0; i < c.dataplane.neighbours.size(); ++i) {
         uint16_t port = c.dataplane.neighbours[i].dpdk_port;
         std::string key = index_path("dataplane.neighbour", i) + ".dpdk_port";
-        if (!ctx.has_error_at(key) && port != c.realm.access.dpdk_port &&
-            port != c.realm.core.dpdk_port) {
+        if (!ctx.has_error_at(key) && !ctx.has_error_at(index_path("dataplane.neighbour", i)) &&
+            port != c.realm.access.dpdk_port && port != c.realm.core.dpdk_port) {
             ctx.fail_at(key, "is not the dpdk_port of any realm");
         }
     }

@@ -203,6 +203,19 @@ TEST(Loader, WrongTypePointsAtTheValue) {
     expect_one_error(load(text), "sip", {1, 7}, "expected a table, got an integer");
 }
 
+TEST(Loader, ElementsOfAnArrayOfTablesKeepTheirIndex) {
+    std::string text =
+        "user_agent = [7, {name = \"ua\", match = \"prefix\", pattern = \"x\", "
+        "media_profile = \"NONE\"}]\n" +
+        minimal_toml;
+    load_result r = load(text);
+    ASSERT_EQ(r.errors.size(), 2u) << describe(r);
+    EXPECT_EQ(r.errors[0].to_string(),
+              "test.toml:1:15: user_agent[0]: expected a table, got an integer");
+    EXPECT_EQ(r.errors[1].to_string(),
+              "test.toml:1:81: user_agent[1].media_profile: media_profile 'NONE' is not defined");
+}
+
 TEST(Loader, MissingRequiredKeyPointsAtItsTable) {
     std::string text = replace(minimal_toml, "media_address = \"198.51.100.2\"\n", "");
     expect_one_error(load(text), "realm.core.media_address", locate(text, "[realm.core]"),
@@ -256,24 +269,22 @@ codecs = ["PCMU", 0]
 )";
     load_result r = load(text);
     EXPECT_FALSE(r.config);
-    std::vector<std::string> got;
+    std::string got;
     for (const error& e : r.errors) {
-        got.push_back(e.to_string());
+        got += e.to_string() + "\n";
     }
-    std::vector<std::string> want = {
-        "test.toml:1:12: instance: must be 1-31 characters of [a-z0-9-]",
-        "test.toml:4:22: realm.access.signalling_address: must be an IPv4 or IPv6 address "
-        "literal",
-        "test.toml:5:16: realm.access.sip_tls_port: must be between 0 and 65535",
-        "test.toml:7:18: realm.access.media_port_min: must be even",
-        "test.toml:10:17: realm.access.media_profile: media_profile 'NOPE' is not defined",
-        "test.toml:18:13: realm.core.dpdk_port: must be between 0 and 7",
-        "test.toml:20:1: realm.core.colour: unknown key",
-        "test.toml:23:20: sip_server.comm_system_type: must be one of: simplex, "
-        "active-standby, collocated, clustered",
-        "test.toml:33:19: media_profile[0].codecs[1]: expected a string, got an integer",
-    };
-    EXPECT_EQ(got, want) << describe(r);
+    const std::string want =
+        R"(test.toml:1:12: instance: must be 1-31 characters of [a-z0-9-]
+test.toml:4:22: realm.access.signalling_address: must be an IPv4 or IPv6 address literal
+test.toml:5:16: realm.access.sip_tls_port: must be between 0 and 65535
+test.toml:7:18: realm.access.media_port_min: must be even
+test.toml:10:17: realm.access.media_profile: media_profile 'NOPE' is not defined
+test.toml:18:13: realm.core.dpdk_port: must be between 0 and 7
+test.toml:20:1: realm.core.colour: unknown key
+test.toml:23:20: sip_server.comm_system_type: must be one of: simplex, active-standby, collocated, clustered
+test.toml:33:19: media_profile[0].codecs[1]: expected a string, got an integer
+)";
+    EXPECT_EQ(got, want);
 }
 
 TEST(Loader, ErrorToStringFormat) {
