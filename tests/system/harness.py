@@ -120,7 +120,7 @@ class Appliance:
         text = set_key(text, None, "instance", f'"{self.instance}"')
         text = set_key(text, "mgmt", "socket", f'"{self.socket}"')
         text = text.replace("/run/sbc/pki/", f"{self.rundir}/pki/")
-        text = text.replace('cdr_path = "/var/log/sbc/cdr.jsonl"', f'cdr_path = "{self.rundir}/cdr.jsonl"')
+        text = text.replace("/run/sbc/default.cdr", f"{self.rundir}/cdr.jsonl")
         if self.config_edit:
             text = self.config_edit(text)
         self.config_path = self.rundir / "sbc.toml"
