@@ -1,7 +1,10 @@
 #include "dataplane/cli.hpp"
 
 #include <boost/program_options.hpp>
+#include <optional>
+
 #include <sstream>
+#include "dataplane/config_map.hpp"
 
 namespace po = boost::program_options;
 
@@ -107,6 +110,7 @@ cli_result parse_command_line(int argc, const char* const* argv) {
     // clang-format off
     opts.add_options()
         ("help,h", "print this help")
+        ("config", po::value<std::string>()->implicit_value(""), "appliance config FILE (no FILE: the embedded default); later flags override it")
         ("instance", po::value(&s.instance), "instance name: region /dev/shm/sbc-NAME, EAL prefix sbc-NAME (default 'default')")
         ("workers", po::value(&s.workers), "packet lcores; 0 = the main lcore polls too (default 1)")
         ("lcores", po::value(&lcores), "comma list: main lcore, then one per worker (default 0..workers)")
@@ -128,7 +132,20 @@ cli_result parse_command_line(int argc, const char* const* argv) {
     // clang-format on
     po::variables_map vm;
     try {
-        po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
+        const auto parsed = po::command_line_parser(argc, argv).options(opts).run();
+        // The config file first, so that the flags given with it override its values.
+        for (const auto& o : parsed.options) {
+            if (o.string_key == "config") {
+                const std::string path = o.value.empty() ? std::string() : o.value.front();
+                const std::string err = load_config_settings(path, s);
+                if (!err.empty()) {
+                    r.error = "--config: " + err;
+                    return r;
+                }
+                engine = engine_name(s.srtp_engine);
+            }
+        }
+        po::store(parsed, vm);
         po::notify(vm);
     } catch (const std::exception& e) {
         r.error = e.what();

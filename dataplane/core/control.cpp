@@ -230,6 +230,8 @@ void control::publish(uint32_t slot) {
     ctl->idle_timeout_ms = s.idle_timeout_ms;
     ctl->rtcp_generation_timeout_ms = s.rtcp_generation_timeout_ms;
     ctl->cookie = s.cookie;
+    ctl->tsc_to_rtp_q32 = static_cast<uint64_t>(
+        (static_cast<unsigned __int128>(ctl->clock_rate) << 32) / (t_.tsc_hz ? t_.tsc_hz : 1));
     std::memcpy(ctl->pt_rewrites, s.pt_rewrites, sizeof ctl->pt_rewrites);
     const leg_ctl* old = t_.legs[slot].ctl.exchange(ctl, std::memory_order_acq_rel);
     lc.ctl = ctl;
@@ -288,7 +290,7 @@ void control::add(const shm::command& c, uint64_t now_tsc, shm::event& ev) {
     rt.latch.store(0, std::memory_order_relaxed);
     rt.rtcp_latch.store(0, std::memory_order_relaxed);
     rt.last_rx_tsc.store(now_tsc, std::memory_order_relaxed);
-    rt.peer_epoch_seen = 0;
+    rt.peer_epoch_seen.store(0, std::memory_order_relaxed);
     rt.rtp_ssrc = 0;
     rt.flags = 0;
     rt.auth_fail_count = 0;
@@ -308,6 +310,9 @@ void control::add(const shm::command& c, uint64_t now_tsc, shm::event& ev) {
     rr.last_rtp_tsc = 0;
     rr.expected_prior = 0;
     rr.received_prior = 0;
+    rr.octets.store(0, std::memory_order_relaxed);
+    rr.packets.store(0, std::memory_order_relaxed);
+    rr.last_generated_tsc = now_tsc;
 
     shm::flow_counters& fc = t_.counters[slot];
     const uint32_t gen = fc.generation;

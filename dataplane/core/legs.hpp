@@ -35,9 +35,10 @@ struct leg_ctl {
     uint32_t rtcp_generation_timeout_ms;
     uint32_t pad;
     uint64_t cookie;
+    uint64_t tsc_to_rtp_q32;  // clock_rate / tsc_hz in 32.32 fixed point (RTCP jitter)
     shm::pt_rewrite pt_rewrites[8];
 };
-static_assert(sizeof(leg_ctl) == 80);
+static_assert(sizeof(leg_ctl) == 88);
 
 // A latched address: ipv4 << 32 | port << 16 | 1 (0 = nothing latched).
 constexpr uint64_t pack_latch(uint32_t ip, uint16_t port) {
@@ -58,15 +59,15 @@ enum leg_flag : uint8_t {
 
 // Per-packet runtime of one leg (the direction "from this leg's peer"). One cache line.
 struct alignas(64) leg_rt {
-    uint64_t key64;                     // main lcore at install; readers verify index hits
-    std::atomic<const leg_ctl*> ctl;    // main lcore publishes; nullptr = being removed
-    std::atomic<uint64_t> latch;        // rx lcore; the partner's lcore reads it as destination
-    std::atomic<uint64_t> rtcp_latch;   // rx lcore; RTCP source of the peer
-    std::atomic<uint64_t> last_rx_tsc;  // rx lcore; the main lcore reads it for flow_idle
-    uint32_t peer_epoch_seen;           // rx lcore
-    uint32_t rtp_ssrc;                  // rx lcore, RTP legs
-    std::atomic<uint16_t> owner;        // lcore that receives this leg (first come), no_owner
-    uint8_t flags;                      // leg_flag, rx lcore
+    uint64_t key64;                         // main lcore at install; readers verify index hits
+    std::atomic<const leg_ctl*> ctl;        // main lcore publishes; nullptr = being removed
+    std::atomic<uint64_t> latch;            // rx lcore; the partner's lcore reads it as destination
+    std::atomic<uint64_t> rtcp_latch;       // rx lcore; RTCP source of the peer
+    std::atomic<uint64_t> last_rx_tsc;      // rx lcore; the main lcore reads it for flow_idle
+    std::atomic<uint32_t> peer_epoch_seen;  // rx lcore; the partner's lcore reads it
+    uint32_t rtp_ssrc;                      // rx lcore, RTP legs
+    std::atomic<uint16_t> owner;            // lcore that receives this leg (first come), no_owner
+    uint8_t flags;                          // leg_flag, rx lcore
     uint8_t pad0;
     uint32_t auth_fail_count;      // rx lcore: failures since the last auth_fail_burst event
     uint64_t auth_fail_event_tsc;  // rx lcore: when the last auth_fail_burst event went out
@@ -89,7 +90,11 @@ struct alignas(64) leg_rtcp_rt {
     uint64_t last_rtp_tsc;                // rx lcore
     // Kept by the lcore that generates reports towards this leg's peer (the partner's lcore).
     uint32_t expected_prior, received_prior;
+    // Second line.
+    std::atomic<uint64_t> octets;   // RTP payload octets received (SR sender octet count)
+    std::atomic<uint64_t> packets;  // RTP packets received and relayed (SR sender packet count)
+    uint64_t last_generated_tsc;    // the partner's lcore: last report generated for this leg
 };
-static_assert(sizeof(leg_rtcp_rt) == 64);
+static_assert(sizeof(leg_rtcp_rt) == 128);
 
 }  // namespace sbc::dp

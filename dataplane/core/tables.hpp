@@ -22,6 +22,8 @@ struct port_info {
     shm::mac_address mac{};
     std::vector<media_address> media;  // addresses owned on this port
     uint32_t gateway = 0;              // host order, 0 = none
+    bool tx_ip_cksum = false;          // the port fills IPv4 header checksums
+    bool tx_udp_cksum = false;         // the port fills UDP checksums
 };
 
 template <typename T>
@@ -50,6 +52,7 @@ struct tables {
     qsbr rcu;
     std::atomic<bool> rx_enabled{true};
     uint64_t tsc_hz = 1'000'000'000;
+    uint64_t unix_ns_at_tsc0 = 0;  // wall clock = this + tsc * 1e9 / tsc_hz (RTCP SR NTP time)
     srtp::engine_kind engine = srtp::engine_kind::ipsecmb;
     uint32_t relatch_idle_ms = 2000;
     uint32_t auth_fail_event_ms = 1000;

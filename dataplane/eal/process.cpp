@@ -90,9 +90,20 @@ class dataplane {
         const uint32_t workers = s_.workers == 0 ? 1 : s_.workers;
         tables_ = std::make_unique<tables>(s_, workers, region_.flows());
         tables_->tsc_hz = rte_get_tsc_hz();
+        {
+            timespec ts{};
+            clock_gettime(CLOCK_REALTIME, &ts);
+            const uint64_t now_ns = static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL +
+                                    static_cast<uint64_t>(ts.tv_nsec);
+            const uint64_t tsc_ns = static_cast<uint64_t>(
+                static_cast<unsigned __int128>(rte_rdtsc()) * 1'000'000'000ULL / tables_->tsc_hz);
+            tables_->unix_ns_at_tsc0 = now_ns - tsc_ns;
+        }
         for (const auto& p : ports_.ports()) {
             if (p.id < shm::max_ports) {
                 tables_->ports[p.id].present = true;
+                tables_->ports[p.id].tx_ip_cksum = p.tx_ip_cksum;
+                tables_->ports[p.id].tx_udp_cksum = p.tx_udp_cksum;
                 std::memcpy(tables_->ports[p.id].mac.data(), p.mac.addr_bytes, 6);
             }
         }
@@ -106,9 +117,13 @@ class dataplane {
         control_ =
             std::make_unique<control>(*tables_, [this](const shm::event& ev) { out_.emit(ev); });
         auto& ctr = region_.counters();
-        for (uint32_t i = 0; i < workers; ++i) {
-            workers_.push_back(std::make_unique<worker>(i, *tables_, ports_, s_.burst,
-                                                        &ctr.lcores[i], s_.idle_sleep_us));
+        try {
+            for (uint32_t i = 0; i < workers; ++i) {
+                workers_.push_back(std::make_unique<worker>(i, *tables_, ports_, s_.burst,
+                                                            &ctr.lcores[i], s_.idle_sleep_us));
+            }
+        } catch (const std::exception& e) {
+            return std::string("srtp engine ") + engine_name(s_.srtp_engine) + ": " + e.what();
         }
         auto& h = region_.header();
         h.port_count = static_cast<uint32_t>(ports_.ports().size());

@@ -1,5 +1,8 @@
 #include "dataplane/eal/worker.hpp"
 
+#include "dataplane/core/path.hpp"
+#include "dataplane/srtp/engine.hpp"
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <unistd.h>
@@ -11,18 +14,132 @@ constexpr uint32_t notice_capacity = 4096;
 constexpr uint32_t idle_loops_before_sleep = 1024;
 }  // namespace
 
+// The DPDK adapter of the packet path: mbufs in, pkt_desc views for the path, mbufs out per
+// port on this lcore's tx queue.
 class mbuf_path {
   public:
-    explicit mbuf_path(tables& t) : t_(t) {}
-    void process(rte_mbuf** pkts, uint16_t n, shm::lcore_counters* ctr) {
+    mbuf_path(tables& t, srtp::engine& e, uint16_t lcore, shm::lcore_counters* ctr,
+              shm::spsc_ring<shm::event>* notices)
+        : t_(t), ctr_(ctr), path_(t, e, lcore, ctr, notices), txq_(lcore) {}
+
+    void process(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
+        pkt_desc d[max_burst];
         for (uint16_t i = 0; i < n; ++i) {
-            ctr->drops[static_cast<size_t>(shm::drop_reason::no_flow)]++;
+            rte_mbuf* m = pkts[i];
+            d[i].data = rte_pktmbuf_mtod(m, uint8_t*);
+            // The path reads one segment; a chained mbuf is refused as bad_header.
+            d[i].len = m->nb_segs == 1 ? m->data_len : 0;
+            d[i].room = static_cast<uint16_t>(rte_pktmbuf_tailroom(m));
+            d[i].port = m->port;
+            d[i].offload = rx_offload(m->ol_flags);
         }
-        rte_pktmbuf_free_bulk(pkts, n);
+        path_.process(d, n, now_tsc);
+        finish(pkts, d, n);
+    }
+
+    void housekeeping(uint64_t now_tsc, rte_mempool* pool) {
+        if (!path_.rtcp_scan_due(now_tsc) || pool == nullptr) {
+            return;
+        }
+        constexpr uint16_t k = 8;
+        rte_mbuf* bufs[k];
+        if (rte_pktmbuf_alloc_bulk(pool, bufs, k) != 0) {
+            ctr_->drops[static_cast<size_t>(shm::drop_reason::no_mbuf)]++;
+            return;
+        }
+        pkt_desc d[k];
+        for (uint16_t i = 0; i < k; ++i) {
+            d[i] = pkt_desc{rte_pktmbuf_mtod(bufs[i], uint8_t*),
+                            0,
+                            static_cast<uint16_t>(rte_pktmbuf_tailroom(bufs[i])),
+                            0,
+                            0,
+                            verdict::consumed,
+                            0,
+                            0};
+        }
+        const uint16_t used = path_.generate_rtcp(d, k, now_tsc);
+        for (uint16_t i = used; i < k; ++i) {
+            d[i].v = verdict::consumed;
+        }
+        finish(bufs, d, k);
+    }
+
+    void flush() {
+        for (uint16_t p = 0; p < shm::max_ports; ++p) {
+            const uint16_t k = txn_[p];
+            if (k == 0) {
+                continue;
+            }
+            const uint16_t sent = rte_eth_tx_burst(p, txq_, tx_[p], k);
+            ctr_->tx_packets += sent;
+            if (sent < k) {
+                ctr_->drops[static_cast<size_t>(shm::drop_reason::tx_full)] += k - sent;
+                rte_pktmbuf_free_bulk(tx_[p] + sent, k - sent);
+            }
+            txn_[p] = 0;
+        }
     }
 
   private:
+    static uint16_t rx_offload(uint64_t ol) {
+        const uint64_t ip = ol & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+        const uint64_t l4 = ol & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+        if ((ip != RTE_MBUF_F_RX_IP_CKSUM_GOOD && ip != RTE_MBUF_F_RX_IP_CKSUM_BAD) ||
+            (l4 != RTE_MBUF_F_RX_L4_CKSUM_GOOD && l4 != RTE_MBUF_F_RX_L4_CKSUM_BAD)) {
+            return 0;  // not verified by the port: the path checks the IPv4 header itself
+        }
+        uint16_t r = rx_cksum_checked;
+        if (ip == RTE_MBUF_F_RX_IP_CKSUM_BAD) {
+            r |= rx_ip_cksum_bad;
+        }
+        if (l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
+            r |= rx_l4_cksum_bad;
+        }
+        return r;
+    }
+
+    void finish(rte_mbuf** pkts, const pkt_desc* d, uint16_t n) {
+        rte_mbuf* dead[max_burst];
+        uint16_t ndead = 0;
+        for (uint16_t i = 0; i < n; ++i) {
+            rte_mbuf* m = pkts[i];
+            if (d[i].v != verdict::transmit || d[i].port >= shm::max_ports) {
+                dead[ndead++] = m;
+                continue;
+            }
+            m->data_off = static_cast<uint16_t>(d[i].data - static_cast<uint8_t*>(m->buf_addr));
+            m->data_len = d[i].len;
+            m->pkt_len = d[i].len;
+            m->ol_flags = 0;
+            if (d[i].offload & (tx_ip_cksum | tx_udp_cksum)) {
+                m->ol_flags |= RTE_MBUF_F_TX_IPV4;
+                m->l2_len = 14;
+                m->l3_len = 20;
+                if (d[i].offload & tx_ip_cksum) {
+                    m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
+                }
+                if (d[i].offload & tx_udp_cksum) {
+                    m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM;
+                }
+            }
+            const uint16_t port = d[i].port;
+            tx_[port][txn_[port]++] = m;
+            if (txn_[port] == max_burst) {
+                flush();
+            }
+        }
+        if (ndead != 0) {
+            rte_pktmbuf_free_bulk(dead, ndead);
+        }
+    }
+
     tables& t_;
+    shm::lcore_counters* ctr_;
+    path path_;
+    uint16_t txq_;
+    rte_mbuf* tx_[shm::max_ports][max_burst];
+    uint16_t txn_[shm::max_ports] = {};
 };
 
 worker::worker(uint32_t index, tables& t, const port_set& ports, uint32_t burst,
@@ -33,10 +150,14 @@ worker::worker(uint32_t index, tables& t, const port_set& ports, uint32_t burst,
       ctr_(counters),
       idle_sleep_us_(idle_sleep_us),
       notice_mem_(new char[shm::spsc_ring<shm::event>::bytes_for(notice_capacity) + 64]),
-      path_(std::make_unique<mbuf_path>(t)) {
+      engine_(std::make_unique<srtp::engine>(t.engine)),
+      pool_(ports.pool()) {
+    path_ =
+        std::make_unique<mbuf_path>(t, *engine_, static_cast<uint16_t>(index), counters, &notices_);
     void* base = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(notice_mem_.get()) + 63) &
                                          ~uintptr_t{63});
     notices_ = shm::spsc_ring<shm::event>::format(base, notice_capacity);
+    (void)t_;
     for (const auto& p : ports.ports()) {
         if (index < p.queues) {
             rxq_.push_back({p.id, static_cast<uint16_t>(index)});
@@ -59,8 +180,10 @@ uint32_t worker::poll_once() {
                 continue;
             }
             total += n;
-            path_->process(pkts, n, ctr_);
+            path_->process(pkts, n, rte_rdtsc());
         }
+        path_->housekeeping(rte_rdtsc(), pool_);
+        path_->flush();
     }
     if (total != 0) {
         ctr_->rx_packets += total;

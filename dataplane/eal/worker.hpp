@@ -16,6 +16,11 @@
 namespace sbc::dp {
 
 class mbuf_path;
+}  // namespace sbc::dp
+namespace sbc::srtp {
+class engine;
+}
+namespace sbc::dp {
 
 struct worker_queue {
     uint16_t port;
@@ -50,6 +55,8 @@ class worker {
     std::vector<worker_queue> rxq_;
     std::unique_ptr<char[]> notice_mem_;
     shm::spsc_ring<shm::event> notices_;
+    std::unique_ptr<srtp::engine> engine_;
+    rte_mempool* pool_;
     std::unique_ptr<mbuf_path> path_;
 };
 

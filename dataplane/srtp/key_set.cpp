@@ -5,6 +5,7 @@
 #include <cstring>
 #include <new>
 
+#include "dataplane/srtp/detail/key_build.hpp"
 #include "dataplane/srtp/detail/key_set_layout.hpp"
 #include "dataplane/srtp/detail/libsrtp_session.hpp"
 #include "dataplane/srtp/kdf.hpp"
@@ -89,19 +90,33 @@ key_set_ptr make_key_set(const shm::srtp_key& k, direction dir, engine_kind e, k
     if (err != key_error::none) {
         return nullptr;
     }
-    const suite_params* s = find_suite(k.suite);
-    IMB_MGR* mgr = setup_manager();
-    if (mgr == nullptr) {
-        err = key_error::engine_failed;
-        return nullptr;
-    }
     session_keys rtp{};
     session_keys rtcp{};
     if (!derive_session_keys(k, false, rtp) || !derive_session_keys(k, true, rtcp)) {
         err = key_error::engine_failed;
         return nullptr;
     }
+    key_set_ptr ks = detail::make_key_set_from_session_keys(k, rtp, rtcp, dir, e, err);
+    OPENSSL_cleanse(&rtp, sizeof rtp);
+    OPENSSL_cleanse(&rtcp, sizeof rtcp);
+    return ks;
+}
 
+namespace detail {
+
+key_set_ptr make_key_set_from_session_keys(const shm::srtp_key& k, const session_keys& rtp,
+                                           const session_keys& rtcp, direction dir, engine_kind e,
+                                           key_error& err) {
+    err = validate(k);
+    if (err != key_error::none) {
+        return nullptr;
+    }
+    const suite_params* s = find_suite(k.suite);
+    IMB_MGR* mgr = setup_manager();
+    if (mgr == nullptr) {
+        err = key_error::engine_failed;
+        return nullptr;
+    }
     size_t size = allocation_size(s->aead);
     void* mem = ::operator new (size, std::align_val_t{64}, std::nothrow);
     if (mem == nullptr) {
@@ -136,9 +151,6 @@ key_set_ptr make_key_set(const shm::srtp_key& k, direction dir, engine_kind e, k
         fill_cm(mgr, rtcp, s->master_key_len,
                 *reinterpret_cast<detail::cm_material*>(mat + sizeof(detail::cm_material)));
     }
-    OPENSSL_cleanse(&rtp, sizeof rtp);
-    OPENSSL_cleanse(&rtcp, sizeof rtcp);
-
     if (e == engine_kind::libsrtp) {
         ks->lib = detail::libsrtp_create(k, dir);
         if (ks->lib == nullptr) {
@@ -149,4 +161,5 @@ key_set_ptr make_key_set(const shm::srtp_key& k, direction dir, engine_kind e, k
     return ks;
 }
 
+}  // namespace detail
 }  // namespace sbc::srtp

@@ -22,6 +22,7 @@ stream::~stream() {
 }
 
 void stream::install(key_set_ptr k) noexcept {
+    free_key(dead_);
     if (!k) {
         return;
     }
@@ -63,6 +64,7 @@ void stream::clear() noexcept {
     free_key(key_);
     free_key(pending_);
     free_key(retiring_);
+    free_key(dead_);
     retire_below_ = 0;
     rtcp_retire_below_ = 0;
     forget_index();

@@ -100,6 +100,7 @@ class alignas(64) stream {
     rtcp_index_state rtcp_{};
     uint32_t rtcp_retire_below_ = 0;  // first SRTCP index under key_ (UINT32_MAX: none yet)
     direction dir_;
+    key_set* dead_ = nullptr;  // retired by the packet path, freed by the next install/clear
 };
 static_assert(sizeof(stream) == 192, "stream runtime record: three cache lines, keys apart");
 static_assert(alignof(stream) == 64);

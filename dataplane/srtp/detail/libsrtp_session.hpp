@@ -11,5 +11,9 @@ bool libsrtp_init() noexcept;
 // A session with one ssrc_any_inbound/outbound stream template for `k` (must be valid).
 void* libsrtp_create(const shm::srtp_key& k, direction dir) noexcept;
 void libsrtp_destroy(void* session) noexcept;
+// Makes sure `session` has a stream for `ssrc` continuing at rollover counter `roc` (a key roll
+// carries the ROC over). Allocates inside libsrtp the first time; best effort.
+void libsrtp_carry_roc(void* session, const shm::srtp_key& k, direction dir, uint32_t ssrc,
+                       uint32_t roc) noexcept;
 
 }  // namespace sbc::srtp::detail

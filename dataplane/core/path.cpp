@@ -1,0 +1,562 @@
+#include "dataplane/core/path.hpp"
+
+#include <cstring>
+
+#include "dataplane/core/arp.hpp"
+#include "dataplane/core/headers.hpp"
+#include "dataplane/core/latch.hpp"
+#include "dataplane/core/notices.hpp"
+#include "dataplane/core/rewrite.hpp"
+#include "dataplane/core/rtcp.hpp"
+#include "dataplane/srtp/status.hpp"
+
+namespace sbc::dp {
+
+namespace {
+
+using shm::drop_reason;
+using namespace wire;
+
+constexpr size_t idx(drop_reason r) {
+    return static_cast<size_t>(r);
+}
+
+// RFC 3550 §5.1: version 2, CSRC list and header extension inside the packet; padding (only
+// checked on plain RTP, it is encrypted in SRTP) not longer than the payload.
+bool rtp_header_ok(const uint8_t* p, uint16_t len, bool check_padding) {
+    if (len < rtp_min || (p[0] >> 6) != 2) {
+        return false;
+    }
+    uint32_t h = rtp_min + 4u * (p[0] & 0x0f);
+    if (h > len) {
+        return false;
+    }
+    if (p[0] & 0x10) {
+        if (h + 4 > len) {
+            return false;
+        }
+        h += 4 + 4u * load16(p + h + 2);
+        if (h > len) {
+            return false;
+        }
+    }
+    if (check_padding && (p[0] & 0x20)) {
+        const uint8_t pad = p[len - 1];
+        if (pad == 0 || h + pad > len) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// Packets of one crypto context next to each other, arrival order kept within a context
+// (model: ipsec-secgw sa_group()). Insertion sort: n <= 64 and usually already grouped.
+void group_by_stream(srtp::packet* pk, uint16_t* ix, uint16_t n) {
+    for (uint16_t i = 1; i < n; ++i) {
+        const srtp::packet p = pk[i];
+        const uint16_t x = ix[i];
+        uint16_t j = i;
+        while (j > 0 && pk[j - 1].strm > p.strm) {
+            pk[j] = pk[j - 1];
+            ix[j] = ix[j - 1];
+            --j;
+        }
+        pk[j] = p;
+        ix[j] = x;
+    }
+}
+
+}  // namespace
+
+path::path(tables& t, srtp::engine& engine, uint16_t lcore, shm::lcore_counters* counters,
+           shm::spsc_ring<shm::event>* notices)
+    : t_(t),
+      engine_(engine),
+      lcore_(lcore),
+      ctr_(counters),
+      notices_(notices),
+      relatch_idle_tsc_(t.tsc_hz / 1000 * t.relatch_idle_ms),
+      auth_event_tsc_(t.tsc_hz / 1000 * t.auth_fail_event_ms) {}
+
+void path::drop(pkt_desc& p, meta& m, drop_reason r) {
+    m.alive = 0;
+    p.v = verdict::drop;
+    p.drop = static_cast<uint8_t>(r);
+    ctr_->drops[idx(r)]++;
+    if (m.slot != no_slot) {
+        t_.counters[m.slot].drops[idx(r)]++;
+    }
+}
+
+void path::emit(const shm::event& ev) {
+    if (notices_ == nullptr || !notices_->push(ev)) {
+        ctr_->events_lost++;
+    }
+}
+
+void path::flow_event(shm::event_type type, const leg_ctl& ctl, uint32_t slot, uint32_t ip,
+                      uint16_t port, uint32_t ssrc, uint32_t count) {
+    shm::event ev{};
+    ev.type = type;
+    ev.key = shm::make_flow_key(ctl.dpdk_port, shm::ipv4(ctl.local_ip), ctl.local_port);
+    if (ip != 0) {
+        ev.addr = shm::make_endpoint(shm::ipv4(ip), port);
+    }
+    ev.ssrc = ssrc;
+    ev.count = count;
+    ev.slot = slot;
+    ev.cookie = ctl.cookie;
+    emit(ev);
+}
+
+void path::handle_arp(pkt_desc& p, meta& m) {
+    const port_info& pi = t_.ports[p.port];
+    const uint16_t port = p.port;
+    const arp_result r = dp::handle_arp(
+        p.data, p.len, pi.mac, [this, port](uint32_t ip) { return t_.is_media_address(port, ip); });
+    if (r.action == arp_action::malformed) {
+        drop(p, m, drop_reason::bad_header);
+        return;
+    }
+    if (r.action == arp_action::ignored) {
+        drop(p, m, drop_reason::arp_ignored);
+        return;
+    }
+    if (r.sender_ip != 0) {
+        shm::mac_address known;
+        if (!t_.neighbours.lookup(port, r.sender_ip, known) ||
+            std::memcmp(known.data(), r.sender_mac, 6) != 0) {
+            emit(make_neighbour_notice(port, r.sender_ip, r.sender_mac));
+        }
+    }
+    if (r.action == arp_action::reply) {
+        p.v = verdict::transmit;
+        ctr_->arp_replies++;
+    } else {
+        p.v = verdict::consumed;
+    }
+}
+
+bool path::classify(pkt_desc& p, meta& m, uint64_t now_tsc) {
+    m.slot = no_slot;
+    m.partner = no_slot;
+    m.ctl = nullptr;
+    m.pctl = nullptr;
+    uint8_t* d = p.data;
+    m.end = d + p.len + p.room;
+    if (p.len < eth_len || p.port >= shm::max_ports || !t_.ports[p.port].present) {
+        drop(p, m, drop_reason::bad_header);
+        return false;
+    }
+    const uint16_t type = load16(d + eth_type);
+    if (type != ethertype_ipv4) {
+        if (type == ethertype_arp) {
+            handle_arp(p, m);
+        } else {
+            drop(p, m,
+                 type == ethertype_ipv6 ? drop_reason::not_ipv4 : drop_reason::other_ethertype);
+        }
+        return false;
+    }
+    if (std::memcmp(d + eth_dst, t_.ports[p.port].mac.data(), 6) != 0) {
+        drop(p, m, drop_reason::not_for_us);
+        return false;
+    }
+    uint8_t* ip = d + eth_len;
+    const uint16_t avail = static_cast<uint16_t>(p.len - eth_len);
+    if (avail < ipv4_len || (ip[ip_vhl] >> 4) != 4) {
+        drop(p, m, drop_reason::bad_header);
+        return false;
+    }
+    const uint16_t hlen = static_cast<uint16_t>((ip[ip_vhl] & 0x0f) * 4);
+    const uint16_t total = load16(ip + ip_total);
+    if (hlen < ipv4_len || total < hlen || total > avail) {
+        drop(p, m, drop_reason::bad_header);
+        return false;
+    }
+    const bool ip_bad = (p.offload & rx_cksum_checked) ? (p.offload & rx_ip_cksum_bad) != 0
+                                                       : !ipv4_cksum_ok(ip, hlen);
+    if (ip_bad) {
+        drop(p, m, drop_reason::bad_header);
+        return false;
+    }
+    if ((load16(ip + ip_frag) & 0x3fff) != 0) {
+        drop(p, m, drop_reason::ip_fragment);
+        return false;
+    }
+    if (ip[ip_proto] != proto_udp) {
+        drop(p, m, drop_reason::not_udp);
+        return false;
+    }
+    uint8_t* udp = ip + hlen;
+    const uint16_t ulen = total - hlen >= udp_len ? load16(udp + udp_length) : 0;
+    if (ulen < udp_len || ulen > total - hlen ||
+        ((p.offload & rx_cksum_checked) && (p.offload & rx_l4_cksum_bad))) {
+        drop(p, m, drop_reason::bad_header);
+        return false;
+    }
+    const uint32_t dst_ip = load32(ip + ip_dst);
+    const uint16_t dport = load16(udp + udp_dport);
+    m.src_ip = load32(ip + ip_src);
+    m.src_port = load16(udp + udp_sport);
+    m.tos = ip[ip_tos];
+    m.payload = udp + udp_len;
+    m.payload_len = static_cast<uint16_t>(ulen - udp_len);
+
+    const uint32_t v = t_.index.lookup(pack_key(p.port, dst_ip, dport));
+    const uint32_t slot = v & ~rtcp_bit;
+    if (v == no_slot || slot >= t_.max_flows) {
+        drop(p, m, drop_reason::no_flow);
+        return false;
+    }
+    bool rtcp = (v & rtcp_bit) != 0;
+    leg_rt& rt = t_.legs[slot];
+    const uint64_t expect = pack_key(p.port, dst_ip, static_cast<uint16_t>(dport - (rtcp ? 1 : 0)));
+    const leg_ctl* ctl = rt.ctl.load(std::memory_order_acquire);
+    if (rt.key64 != expect || ctl == nullptr) {
+        drop(p, m, drop_reason::no_flow);
+        return false;
+    }
+    uint16_t owner = rt.owner.load(std::memory_order_relaxed);
+    if (owner != lcore_ &&
+        !(owner == no_owner && rt.owner.compare_exchange_strong(owner, lcore_))) {
+        drop(p, m, drop_reason::wrong_lcore);  // not counted on the flow: not ours to write
+        return false;
+    }
+    m.slot = slot;
+    m.ctl = ctl;
+    key_mailbox::take(t_.mail[slot].rx, t_.rx_streams[slot]);
+    // RFC 5761 §4: with rtcp-mux, second octet 192..223 (RTCP packet types 64..95 as an RTP
+    // payload type with the marker bit) is RTCP.
+    if (!rtcp && ctl->rtcp_mux && m.payload_len >= 2 && m.payload[1] >= 192 &&
+        m.payload[1] <= 223) {
+        rtcp = true;
+    }
+    m.rtcp = rtcp ? 1 : 0;
+    shm::flow_counters& fc = t_.counters[slot];
+    const bool srtp_rx = ctl->protocol == shm::media_protocol::srtp;
+    if (rtcp) {
+        fc.rtcp_rx_packets++;
+        if (m.payload_len < rtcp_min || (m.payload[0] >> 6) != 2 ||
+            (!srtp_rx && !rtcp_valid(m.payload, m.payload_len))) {
+            drop(p, m, drop_reason::bad_rtcp);
+            return false;
+        }
+        if (!rtcp_source_ok(*ctl, rt, m.src_ip)) {
+            drop(p, m, drop_reason::unlatched_source);
+            return false;
+        }
+        return true;
+    }
+    fc.rx_packets++;
+    fc.rx_bytes += m.payload_len;
+    if (!rtp_header_ok(m.payload, m.payload_len, !srtp_rx)) {
+        drop(p, m, drop_reason::bad_rtp);
+        return false;
+    }
+    if (check_source(*ctl, rt, m.src_ip, m.src_port, true, load32(m.payload + 8), now_tsc,
+                     relatch_idle_tsc_) != latch_check::accept) {
+        drop(p, m, drop_reason::unlatched_source);
+        return false;
+    }
+    return true;
+}
+
+bool path::next_hop(uint16_t port, uint32_t local_ip, uint32_t dst, uint8_t* mac,
+                    uint32_t& nh) const {
+    const port_info& pi = t_.ports[port];
+    uint8_t prefix = 32;
+    for (const auto& a : pi.media) {
+        if (shm::ipv4_value(a.addr) == local_ip) {
+            prefix = a.prefix_len;
+        }
+    }
+    const uint32_t mask = prefix == 0 ? 0 : ~0u << (32 - prefix);
+    nh = ((dst ^ local_ip) & mask) == 0 || pi.gateway == 0 ? dst : pi.gateway;
+    shm::mac_address m;
+    if (!t_.neighbours.lookup(port, nh, m)) {
+        return false;
+    }
+    std::memcpy(mac, m.data(), 6);
+    return true;
+}
+
+void path::arp_solicit(pkt_desc& p, uint16_t port, uint32_t local_ip, uint32_t nh,
+                       uint64_t now_tsc) {
+    const uint64_t key = static_cast<uint64_t>(port) << 32 | nh;
+    arp_pending& a = arp_sent_[(key * 0x9E3779B97F4A7C15ULL) >> 58];
+    if (a.key == key && now_tsc - a.tsc < t_.tsc_hz) {
+        return;  // one request per next hop per second
+    }
+    const uint32_t capacity = static_cast<uint32_t>(p.len) + p.room;
+    if (capacity < eth_len + arp_len) {
+        return;
+    }
+    a.key = key;
+    a.tsc = now_tsc;
+    p.len = build_arp_request(p.data, static_cast<uint16_t>(capacity > 0xffff ? 0xffff : capacity),
+                              t_.ports[port].mac, local_ip, nh);
+    p.room = static_cast<uint16_t>(capacity - p.len);
+    p.port = port;
+    p.offload = 0;
+    p.v = verdict::transmit;  // counted as no_neighbour, sent as the request
+}
+
+bool path::choose_destination(pkt_desc& p, meta& m, uint64_t now_tsc) {
+    const uint32_t partner = m.ctl->partner;
+    const leg_ctl* pctl =
+        partner == no_slot ? nullptr : t_.legs[partner].ctl.load(std::memory_order_acquire);
+    if (pctl == nullptr) {
+        drop(p, m, drop_reason::no_partner);
+        return false;
+    }
+    if (pctl->media_flags & shm::media_flag::hold) {
+        drop(p, m, drop_reason::held);
+        return false;
+    }
+    const leg_rt& prt = t_.legs[partner];
+    // R3: an RTP leg whose SDP address changed since it last latched goes to the new one.
+    const bool stale = pctl->protocol == shm::media_protocol::rtp &&
+                       prt.peer_epoch_seen.load(std::memory_order_relaxed) != pctl->peer_epoch;
+    const uint64_t l = stale ? 0 : prt.latch.load(std::memory_order_relaxed);
+    uint32_t ip = l ? latch_ip(l) : pctl->peer_ip;
+    uint16_t port = l ? latch_port(l) : pctl->peer_port;
+    if (ip == 0 || port == 0) {
+        drop(p, m, drop_reason::no_peer);
+        return false;
+    }
+    if (m.rtcp) {
+        const uint64_t rl = stale ? 0 : prt.rtcp_latch.load(std::memory_order_relaxed);
+        if (rl != 0) {
+            ip = latch_ip(rl);
+            port = latch_port(rl);
+        } else if (!pctl->rtcp_mux) {
+            port = static_cast<uint16_t>(port + 1);
+        }
+    }
+    m.partner = partner;
+    m.pctl = pctl;
+    m.dst_ip = ip;
+    m.dst_port = port;
+    uint32_t nh = 0;
+    if (!next_hop(pctl->dpdk_port, pctl->local_ip, ip, m.mac, nh)) {
+        drop(p, m, drop_reason::no_neighbour);
+        arp_solicit(p, pctl->dpdk_port, pctl->local_ip, nh, now_tsc);
+        return false;
+    }
+    return true;
+}
+
+void path::note_auth_failure(meta& m, uint64_t now_tsc) {
+    leg_rt& rt = t_.legs[m.slot];
+    rt.auth_fail_count++;
+    if (rt.auth_fail_event_tsc == 0 || now_tsc - rt.auth_fail_event_tsc >= auth_event_tsc_) {
+        flow_event(shm::event_type::auth_fail_burst, *m.ctl, m.slot, m.src_ip, m.src_port, 0,
+                   rt.auth_fail_count);
+        rt.auth_fail_count = 0;
+        rt.auth_fail_event_tsc = now_tsc;
+    }
+}
+
+void path::rewrite(pkt_desc& p, meta& m) {
+    const leg_ctl& pc = *m.pctl;
+    const uint16_t sport = static_cast<uint16_t>(pc.local_port + (m.rtcp && !pc.rtcp_mux ? 1 : 0));
+    const port_info& out = t_.ports[pc.dpdk_port];
+    uint8_t* start = m.payload - (eth_len + ipv4_len + udp_len);
+    p.offload = write_headers(start, m.mac, out.mac.data(), pc.local_ip, sport, m.dst_ip,
+                              m.dst_port, m.tos, m.payload_len, out.tx_ip_cksum, out.tx_udp_cksum);
+    p.data = start;
+    p.len = static_cast<uint16_t>(eth_len + ipv4_len + udp_len + m.payload_len);
+    p.room = static_cast<uint16_t>(m.end - (start + p.len));
+    p.port = pc.dpdk_port;
+    p.v = verdict::transmit;
+}
+
+void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
+    if (n > max_burst) {
+        for (uint16_t i = max_burst; i < n; ++i) {
+            meta none{};
+            none.slot = no_slot;  // more than one burst: never happens with the adapter
+            drop(pkts[i], none, drop_reason::bad_header);
+        }
+        n = max_burst;
+    }
+    uint16_t live[max_burst];
+    uint16_t nlive = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+        if (i + 1 < n) {
+            __builtin_prefetch(pkts[i + 1].data);
+            __builtin_prefetch(pkts[i + 1].data + 64);
+        }
+        pkts[i].v = verdict::drop;
+        meta_[i].alive = 0;
+        if (classify(pkts[i], meta_[i], now_tsc)) {
+            meta_[i].alive = 1;
+            live[nlive++] = i;
+        }
+    }
+
+    // Unprotect what came from SRTP peers: RTP in one batch, RTCP in another.
+    for (int rtcp = 0; rtcp < 2; ++rtcp) {
+        uint16_t k = 0;
+        for (uint16_t j = 0; j < nlive; ++j) {
+            meta& m = meta_[live[j]];
+            if (m.rtcp == rtcp && m.ctl->protocol == shm::media_protocol::srtp) {
+                crypto_[k] = srtp::packet{m.payload,
+                                          &t_.rx_streams[m.slot],
+                                          m.payload_len,
+                                          static_cast<uint16_t>(m.end - m.payload),
+                                          srtp::status::ok,
+                                          0,
+                                          0};
+                crypto_idx_[k++] = live[j];
+            }
+        }
+        if (k == 0) {
+            continue;
+        }
+        group_by_stream(crypto_, crypto_idx_, k);
+        if (rtcp) {
+            srtp::unprotect_rtcp(engine_, crypto_, k);
+        } else {
+            srtp::unprotect_rtp(engine_, crypto_, k);
+        }
+        for (uint16_t c = 0; c < k; ++c) {
+            pkt_desc& p = pkts[crypto_idx_[c]];
+            meta& m = meta_[crypto_idx_[c]];
+            const srtp::packet& r = crypto_[c];
+            if (r.result != srtp::status::ok) {
+                drop_reason why = srtp::to_drop_reason(r.result);
+                if (rtcp && why == drop_reason::bad_rtp) {
+                    why = drop_reason::bad_rtcp;
+                }
+                drop(p, m, why);
+                if (r.result == srtp::status::auth_fail) {
+                    note_auth_failure(m, now_tsc);
+                }
+                continue;
+            }
+            m.payload_len = r.len;
+            if (r.events & srtp::ssrc_changed) {
+                flow_event(shm::event_type::ssrc_changed, *m.ctl, m.slot, m.src_ip, m.src_port,
+                           t_.rx_streams[m.slot].ssrc(), 0);
+            }
+            if (r.events & srtp::key_switched) {
+                flow_event(shm::event_type::key_switched, *m.ctl, m.slot, m.src_ip, m.src_port,
+                           t_.rx_streams[m.slot].ssrc(), 0);
+            }
+            if (rtcp && !rtcp_valid(m.payload, m.payload_len)) {
+                drop(p, m, drop_reason::bad_rtcp);
+            }
+        }
+    }
+
+    // Accepted: latch, statistics, where to.
+    uint16_t fwd = 0;
+    for (uint16_t j = 0; j < nlive; ++j) {
+        pkt_desc& p = pkts[live[j]];
+        meta& m = meta_[live[j]];
+        if (!m.alive) {
+            continue;
+        }
+        leg_rt& rt = t_.legs[m.slot];
+        if (m.rtcp) {
+            const uint64_t want = pack_latch(m.src_ip, m.src_port);
+            if (rt.rtcp_latch.load(std::memory_order_relaxed) != want) {
+                rt.rtcp_latch.store(want, std::memory_order_relaxed);
+            }
+            rtcp_note_received(t_.rtcp[m.slot], m.payload, m.payload_len, now_tsc);
+        } else {
+            if (commit_latch(rt, m.src_ip, m.src_port, now_tsc)) {
+                flow_event(shm::event_type::latched, *m.ctl, m.slot, m.src_ip, m.src_port,
+                           load32(m.payload + 8), 0);
+            }
+            if (m.ctl->protocol == shm::media_protocol::rtp) {
+                const uint32_t ssrc = load32(m.payload + 8);
+                if (!(rt.flags & rtp_ssrc_valid)) {
+                    rt.rtp_ssrc = ssrc;
+                    rt.flags |= rtp_ssrc_valid;
+                } else if (rt.rtp_ssrc != ssrc) {
+                    rt.rtp_ssrc = ssrc;
+                    flow_event(shm::event_type::ssrc_changed, *m.ctl, m.slot, m.src_ip, m.src_port,
+                               ssrc, 0);
+                }
+            }
+            rtp_note_received(
+                t_.rtcp[m.slot], *m.ctl, m.payload, m.payload_len,
+                static_cast<uint16_t>(m.payload_len > rtp_min ? m.payload_len - rtp_min : 0),
+                now_tsc);
+        }
+        if (!choose_destination(p, m, now_tsc)) {
+            continue;
+        }
+        if (!m.rtcp && m.pctl->pt_rewrite_count != 0) {
+            const uint8_t pt = m.payload[1] & 0x7f;
+            for (uint8_t r = 0; r < m.pctl->pt_rewrite_count && r < 8; ++r) {
+                if (m.pctl->pt_rewrites[r].from == pt) {
+                    m.payload[1] = static_cast<uint8_t>((m.payload[1] & 0x80) |
+                                                        (m.pctl->pt_rewrites[r].to & 0x7f));
+                    break;
+                }
+            }
+        }
+        live[fwd++] = live[j];
+    }
+
+    // Protect for SRTP partners, again one batch per kind.
+    for (int rtcp = 0; rtcp < 2; ++rtcp) {
+        uint16_t k = 0;
+        for (uint16_t j = 0; j < fwd; ++j) {
+            meta& m = meta_[live[j]];
+            if (m.rtcp == rtcp && m.pctl->protocol == shm::media_protocol::srtp) {
+                key_mailbox::take(t_.mail[m.partner].tx, t_.tx_streams[m.partner]);
+                crypto_[k] = srtp::packet{m.payload,
+                                          &t_.tx_streams[m.partner],
+                                          m.payload_len,
+                                          static_cast<uint16_t>(m.end - m.payload),
+                                          srtp::status::ok,
+                                          0,
+                                          0};
+                crypto_idx_[k++] = live[j];
+            }
+        }
+        if (k == 0) {
+            continue;
+        }
+        group_by_stream(crypto_, crypto_idx_, k);
+        if (rtcp) {
+            srtp::protect_rtcp(engine_, crypto_, k);
+        } else {
+            srtp::protect_rtp(engine_, crypto_, k);
+        }
+        for (uint16_t c = 0; c < k; ++c) {
+            const srtp::packet& r = crypto_[c];
+            meta& m = meta_[crypto_idx_[c]];
+            if (r.result != srtp::status::ok) {
+                drop(pkts[crypto_idx_[c]], m,
+                     r.result == srtp::status::no_room ? drop_reason::no_room
+                                                       : srtp::to_drop_reason(r.result));
+                continue;
+            }
+            m.payload_len = r.len;
+        }
+    }
+
+    for (uint16_t j = 0; j < fwd; ++j) {
+        pkt_desc& p = pkts[live[j]];
+        meta& m = meta_[live[j]];
+        if (!m.alive) {
+            continue;
+        }
+        rewrite(p, m);
+        shm::flow_counters& fc = t_.counters[m.slot];
+        if (m.rtcp) {
+            fc.rtcp_fwd_packets++;
+        } else {
+            fc.fwd_packets++;
+            fc.fwd_bytes += m.payload_len;
+        }
+    }
+}
+
+}  // namespace sbc::dp

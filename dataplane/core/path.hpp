@@ -1,0 +1,87 @@
+#pragma once
+// The per-lcore packet path over plain buffers: classify a burst (ARP, media for a flow,
+// RTCP by port + 1 or rtcp-mux, drops with a named reason), unprotect SRTP/SRTCP in one batch,
+// latch, choose the other leg, protect for it in one batch, rewrite L2/L3/L4, count. Also
+// generates RTCP for silent sides. Nothing here allocates, locks, throws, logs or makes a
+// virtual call per packet; the crypto engine batches per burst.
+
+#include <cstdint>
+
+#include "dataplane/core/pkt.hpp"
+#include "dataplane/core/tables.hpp"
+#include "dataplane/shm/spsc_ring.hpp"
+#include "dataplane/srtp/engine.hpp"
+
+namespace sbc::dp {
+
+inline constexpr uint16_t max_burst = 64;
+
+class path {
+  public:
+    // `lcore`: this lcore's owner id (0..workers-1), also its reclamation reader id.
+    // `notices`: events and internal notices for the main lcore.
+    path(tables& t, srtp::engine& engine, uint16_t lcore, shm::lcore_counters* counters,
+         shm::spsc_ring<shm::event>* notices);
+
+    // Every packet gets a verdict; drops are counted (lcore and flow counters) here.
+    void process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc);
+
+    // Looks at the next slice of legs this lcore owns and writes due RTCP reports into
+    // `bufs` (empty buffers: len 0, room = capacity). Returns how many it filled, from 0.
+    uint16_t generate_rtcp(pkt_desc* bufs, uint16_t n, uint64_t now_tsc);
+    // Whether generate_rtcp() would look at legs now (so the caller allocates buffers only then).
+    bool rtcp_scan_due(uint64_t now_tsc) const { return now_tsc >= next_rtcp_scan_; }
+
+  private:
+    struct meta {
+        uint8_t* payload;
+        uint8_t* end;  // end of the writable buffer
+        const leg_ctl* ctl;
+        const leg_ctl* pctl;
+        uint32_t slot;
+        uint32_t partner;
+        uint32_t src_ip;
+        uint32_t dst_ip;
+        uint16_t src_port;
+        uint16_t dst_port;
+        uint16_t payload_len;
+        uint8_t rtcp;
+        uint8_t alive;  // still going somewhere (drop() clears it)
+        uint8_t mac[6];
+        uint8_t tos;
+        uint8_t pad;
+    };
+
+    void drop(pkt_desc& p, meta& m, shm::drop_reason r);
+    void emit(const shm::event& ev);
+    void flow_event(shm::event_type type, const leg_ctl& ctl, uint32_t slot, uint32_t ip,
+                    uint16_t port, uint32_t ssrc, uint32_t count);
+    bool classify(pkt_desc& p, meta& m, uint64_t now_tsc);
+    void handle_arp(pkt_desc& p, meta& m);
+    bool choose_destination(pkt_desc& p, meta& m, uint64_t now_tsc);
+    bool next_hop(uint16_t port, uint32_t local_ip, uint32_t dst, uint8_t* mac, uint32_t& nh) const;
+    void arp_solicit(pkt_desc& p, uint16_t port, uint32_t local_ip, uint32_t nh, uint64_t now_tsc);
+    void rewrite(pkt_desc& p, meta& m);
+    void note_auth_failure(meta& m, uint64_t now_tsc);
+    uint32_t find_owner_slot(uint32_t slot) const;
+
+    tables& t_;
+    srtp::engine& engine_;
+    uint16_t lcore_;
+    shm::lcore_counters* ctr_;
+    shm::spsc_ring<shm::event>* notices_;
+    uint64_t relatch_idle_tsc_;
+    uint64_t auth_event_tsc_;
+    uint32_t rtcp_cursor_ = 0;
+    uint64_t next_rtcp_scan_ = 0;
+    struct arp_pending {
+        uint64_t key;
+        uint64_t tsc;
+    };
+    arp_pending arp_sent_[64] = {};
+    meta meta_[max_burst];
+    srtp::packet crypto_[max_burst];
+    uint16_t crypto_idx_[max_burst];
+};
+
+}  // namespace sbc::dp

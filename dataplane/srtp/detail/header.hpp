@@ -1,0 +1,81 @@
+#pragma once
+// RTP (RFC 3550 §5.1) and RTCP header parsing, bounds-checked against the packet length.
+
+#include <cstdint>
+#include <cstring>
+
+#include "dataplane/srtp/status.hpp"
+
+namespace sbc::srtp::detail {
+
+inline uint16_t load_be16(const uint8_t* p) noexcept {
+    return static_cast<uint16_t>((p[0] << 8) | p[1]);
+}
+inline uint32_t load_be32(const uint8_t* p) noexcept {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return __builtin_bswap32(v);
+}
+inline void store_be32(uint8_t* p, uint32_t v) noexcept {
+    v = __builtin_bswap32(v);
+    std::memcpy(p, &v, 4);
+}
+
+inline constexpr uint16_t rtp_fixed_header = 12;
+inline constexpr uint16_t rtcp_fixed_header = 8;
+
+struct rtp_view {
+    uint16_t header_len;  // fixed header + CSRCs + extension
+    uint16_t seq;
+    uint32_t ssrc;
+};
+
+// Parses the header of an RTP packet of `len` bytes of which the last `trailer` are not RTP
+// (MKI, tag). ok, too_short or bad_header.
+inline status parse_rtp(const uint8_t* p, uint16_t len, uint16_t trailer, rtp_view& v) noexcept {
+    if (len < rtp_fixed_header + trailer) {
+        return status::too_short;
+    }
+    if ((p[0] >> 6) != 2) {
+        return status::bad_header;
+    }
+    uint32_t end = static_cast<uint32_t>(len) - trailer;
+    uint32_t h = rtp_fixed_header + 4u * (p[0] & 0x0fu);
+    if ((p[0] & 0x10u) != 0) {
+        if (h + 4 > end) {
+            return status::bad_header;
+        }
+        h += 4 + 4u * load_be16(p + h + 2);
+    }
+    if (h > end) {
+        return status::bad_header;
+    }
+    v.header_len = static_cast<uint16_t>(h);
+    v.seq = load_be16(p + 2);
+    v.ssrc = load_be32(p + 8);
+    return status::ok;
+}
+
+// RTCP: version 2 and room for the fixed header (the SSRC of the sender) before `trailer`.
+inline status parse_rtcp(const uint8_t* p, uint16_t len, uint16_t trailer,
+                         uint32_t& ssrc) noexcept {
+    if (len < rtcp_fixed_header + trailer) {
+        return status::too_short;
+    }
+    if ((p[0] >> 6) != 2) {
+        return status::bad_header;
+    }
+    ssrc = load_be32(p + 4);
+    return status::ok;
+}
+
+// Constant-time comparison of authentication tags.
+inline bool tags_equal(const uint8_t* a, const uint8_t* b, unsigned n) noexcept {
+    uint8_t d = 0;
+    for (unsigned i = 0; i < n; ++i) {
+        d |= static_cast<uint8_t>(a[i] ^ b[i]);
+    }
+    return d == 0;
+}
+
+}  // namespace sbc::srtp::detail

@@ -1,0 +1,189 @@
+// Flow table and command semantics without the EAL: idempotency, nack reasons, partner
+// linking, slot reuse only after a grace period; the lock-free index under a concurrent reader.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "dataplane/core/flow_index.hpp"
+#include "dataplane/core/qsbr.hpp"
+#include "tests/dataplane/srtp/srtp_test_util.hpp"
+#include "tests/dataplane/support/path_harness.hpp"
+
+using namespace sbc;
+using namespace sbc::test;
+using shm::event_type;
+using shm::media_protocol;
+using shm::nack_reason;
+
+namespace {
+
+shm::flow_spec leg(uint16_t port, uint16_t partner) {
+    return make_leg(0, access_ip, port, 0, access_ip, partner, access_peer, 40000,
+                    media_protocol::rtp);
+}
+
+}  // namespace
+
+TEST(flow_control, add_update_delete_are_idempotent_with_flags) {
+    harness h;
+    const auto a = leg(20000, 20002);
+    auto e = h.add(a);
+    ASSERT_EQ(e.type, event_type::ack);
+    const uint32_t slot = e.slot;
+    EXPECT_EQ(h.add(a).reason, nack_reason::exists);
+    EXPECT_EQ(h.add(a, shm::exist_ok).type, event_type::ack);
+    EXPECT_EQ(h.control().flows(), 1u);
+    EXPECT_EQ(h.update(leg(20010, 20012)).reason, nack_reason::missing);
+    EXPECT_EQ(h.update(leg(20010, 20012), shm::missing_ok).type, event_type::ack);
+    EXPECT_EQ(h.control().flows(), 1u);  // missing_ok update does not create
+    EXPECT_EQ(h.del(a.key).type, event_type::ack);
+    EXPECT_EQ(h.del(a.key).reason, nack_reason::missing);
+    EXPECT_EQ(h.del(a.key, shm::missing_ok).type, event_type::ack);
+    EXPECT_EQ(h.control().flows(), 0u);
+    EXPECT_EQ(h.tables().counters[slot].generation % 2, 0u);  // free
+}
+
+TEST(flow_control, nack_reasons) {
+    harness h;
+    auto s = leg(20000, 20002);
+    s.key.dpdk_port = 7;
+    EXPECT_EQ(h.add(s).reason, nack_reason::bad_port);
+    s = leg(20000, 20002);
+    s.key.local_addr = shm::ipv4(0x0a000005);
+    EXPECT_EQ(h.add(s).reason, nack_reason::bad_address);
+    s = leg(20000, 20002);
+    s.key.local_addr = shm::ipv4(core_ip);  // a media address, but on port 1
+    EXPECT_EQ(h.add(s).reason, nack_reason::bad_address);
+    s = leg(20000, 20002);
+    ASSERT_TRUE(shm::parse_ip("2001:db8::5", s.peer.addr));
+    EXPECT_EQ(h.add(s).reason, nack_reason::unsupported_family);
+    s = leg(20000, 20002);
+    s.key.local_addr.family = shm::addr_family::none;
+    EXPECT_EQ(h.add(s).reason, nack_reason::bad_address);
+    s = leg(20000, 20000);  // its own partner
+    EXPECT_EQ(h.add(s).reason, nack_reason::bad_spec);
+    s = leg(65535, 20002);  // no room for RTCP on port + 1
+    EXPECT_EQ(h.add(s).reason, nack_reason::bad_spec);
+    s.rtcp_mux = 1;
+    EXPECT_EQ(h.add(s).type, event_type::ack);
+    s = leg(20000, 20002);
+    s.pt_rewrite_count = 9;
+    EXPECT_EQ(h.add(s).reason, nack_reason::bad_spec);
+    s = leg(20000, 20002);
+    s.protocol = media_protocol::srtp;
+    s.rx = srtp::test::make_key(shm::srtp_suite::aes_cm_128_hmac_sha1_80, 1);
+    s.tx = s.rx;
+    s.tx.master_salt_len = 12;
+    EXPECT_EQ(h.add(s).reason, nack_reason::bad_key);
+    s.tx = s.rx;
+    s.tx.suite = static_cast<shm::srtp_suite>(77);
+    EXPECT_EQ(h.add(s).reason, nack_reason::unsupported_suite);
+    // key_roll on an RTP leg, on a missing leg.
+    ASSERT_EQ(h.add(leg(21000, 21002)).type, event_type::ack);
+    EXPECT_EQ(h.roll(leg(21000, 21002).key, shm::key_direction::rx, s.rx).reason,
+              nack_reason::bad_spec);
+    EXPECT_EQ(h.roll(leg(21100, 21002).key, shm::key_direction::rx, s.rx).reason,
+              nack_reason::missing);
+    shm::command unknown{};
+    unknown.type = static_cast<shm::command_type>(42);
+    EXPECT_EQ(h.command(unknown).reason, nack_reason::unknown_command);
+    // RTCP port of one flow is the RTP port of another.
+    ASSERT_EQ(h.add(leg(22000, 22002)).type, event_type::ack);
+    EXPECT_EQ(h.add(leg(22001, 22003)).reason, nack_reason::exists);
+}
+
+TEST(flow_control, table_full_and_slot_reuse_after_grace) {
+    harness h(srtp::engine_kind::ipsecmb, 4);
+    for (uint16_t i = 0; i < 4; ++i) {
+        ASSERT_EQ(h.add(leg(static_cast<uint16_t>(20000 + 2 * i), 30000)).type, event_type::ack);
+    }
+    EXPECT_EQ(h.add(leg(20100, 30000)).reason, nack_reason::table_full);
+    ASSERT_EQ(h.del(leg(20000, 30000).key).type, event_type::ack);
+    // The worker has not passed a quiescent state: the slot is not free yet.
+    EXPECT_EQ(h.add(leg(20100, 30000)).reason, nack_reason::table_full);
+    h.tables().rcu.quiescent(0);
+    h.control().reclaim();
+    EXPECT_EQ(h.add(leg(20100, 30000)).type, event_type::ack);
+}
+
+TEST(flow_control, partners_link_in_either_order_and_unlink_on_delete) {
+    harness h;
+    const auto a = leg(20000, 20002);
+    const auto b = leg(20002, 20000);
+    const uint32_t sa = h.add(a).slot;
+    EXPECT_EQ(h.tables().legs[sa].ctl.load()->partner, dp::no_slot);
+    const uint32_t sb = h.add(b).slot;
+    EXPECT_EQ(h.tables().legs[sa].ctl.load()->partner, sb);
+    EXPECT_EQ(h.tables().legs[sb].ctl.load()->partner, sa);
+    ASSERT_EQ(h.del(b.key).type, event_type::ack);
+    EXPECT_EQ(h.tables().legs[sa].ctl.load()->partner, dp::no_slot);
+    // Transfer: A is re-paired with C.
+    const auto c = leg(20004, 20000);
+    const uint32_t sc = h.add(c).slot;
+    auto a2 = a;
+    a2.partner = c.key;
+    ASSERT_EQ(h.update(a2).type, event_type::ack);
+    EXPECT_EQ(h.tables().legs[sa].ctl.load()->partner, sc);
+    EXPECT_EQ(h.tables().legs[sc].ctl.load()->partner, sa);
+}
+
+TEST(flow_control, snapshot_lists_installed_flows) {
+    harness h;
+    ASSERT_EQ(h.add(leg(20000, 20002)).type, event_type::ack);
+    ASSERT_EQ(h.add(leg(20002, 20000)).type, event_type::ack);
+    shm::command c{};
+    c.type = shm::command_type::snapshot;
+    c.seq = 77;
+    const auto end = h.command(c);
+    EXPECT_EQ(end.type, event_type::snapshot_end);
+    EXPECT_EQ(end.count, 2u);
+    ASSERT_EQ(h.replies.size(), 3u);
+    EXPECT_EQ(h.replies[0].type, event_type::snapshot_flow);
+    EXPECT_EQ(h.replies[0].seq, 77u);
+}
+
+TEST(flow_index, concurrent_reader_never_sees_a_wrong_value) {
+    dp::flow_index idx(1024);
+    std::atomic<bool> stop{false};
+    std::atomic<uint64_t> wrong{0}, hits{0};
+    // Value = low 16 bits of the key: a reader can check any hit.
+    std::thread reader([&] {
+        while (!stop.load(std::memory_order_relaxed)) {
+            for (uint16_t p = 1; p < 600; ++p) {
+                const uint32_t v = idx.lookup(dp::pack_key(0, 0x0a000001, p));
+                if (v != dp::no_slot) {
+                    hits.fetch_add(1, std::memory_order_relaxed);
+                    if (v != p) {
+                        wrong.fetch_add(1, std::memory_order_relaxed);
+                    }
+                }
+            }
+        }
+    });
+    for (int round = 0; round < 200; ++round) {
+        for (uint16_t p = 1; p < 600; ++p) {
+            ASSERT_TRUE(idx.insert(dp::pack_key(0, 0x0a000001, p), p));
+        }
+        for (uint16_t p = 1; p < 600; ++p) {
+            ASSERT_TRUE(idx.erase(dp::pack_key(0, 0x0a000001, p)));
+        }
+    }
+    stop = true;
+    reader.join();
+    EXPECT_EQ(wrong.load(), 0u);
+    EXPECT_EQ(idx.size(), 0u);
+}
+
+TEST(qsbr, grace_period_waits_for_every_online_reader) {
+    dp::qsbr q(2);
+    q.online(0);
+    q.online(1);
+    const uint64_t t = q.start_grace();
+    EXPECT_FALSE(q.passed(t));
+    q.quiescent(0);
+    EXPECT_FALSE(q.passed(t));
+    q.go_offline(1);
+    EXPECT_TRUE(q.passed(t));
+}

@@ -1,0 +1,376 @@
+// The packet path on plain buffers: relay in every mode, header rewrite and checksums, RTCP
+// demux and SRTCP conversion, and every drop reason counted where it should be.
+
+#include <gtest/gtest.h>
+
+#include "dataplane/core/arp.hpp"
+#include "dataplane/core/notices.hpp"
+#include "tests/dataplane/srtp/srtp_test_util.hpp"
+#include "tests/dataplane/support/path_harness.hpp"
+
+using namespace sbc;
+using namespace sbc::test;
+using dp::verdict;
+using shm::drop_reason;
+using shm::media_protocol;
+namespace wire = dp::wire;
+
+namespace {
+
+const shm::srtp_key key_peer = srtp::test::make_key(shm::srtp_suite::aes_cm_128_hmac_sha1_80, 1);
+const shm::srtp_key key_ours = srtp::test::make_key(shm::srtp_suite::aes_cm_128_hmac_sha1_80, 2);
+constexpr uint32_t ssrc_a = 0x11223344, ssrc_b = 0x55667788;
+// The reference session initialises libsrtp2 once per process and throws if the libsrtp engine
+// did it first: make it go first.
+const bool libsrtp_ready = [] {
+    srtp::test::ref_session s(key_peer, true);
+    return true;
+}();
+
+class call : public ::testing::TestWithParam<srtp::engine_kind> {
+  protected:
+    call() : h(GetParam()) {}
+
+    // Access leg A (port 0, 10.0.0.1:20000, peer 10.0.0.2:40000) and core leg B (port 1,
+    // 192.168.1.1:30000, peer 192.168.1.2:50000).
+    void install(media_protocol a_proto, media_protocol b_proto, bool mux = false) {
+        a = make_leg(0, access_ip, 20000, 1, core_ip, 30000, access_peer, 40000, a_proto);
+        b = make_leg(1, core_ip, 30000, 0, access_ip, 20000, core_peer, 50000, b_proto);
+        a.rtcp_mux = b.rtcp_mux = mux ? 1 : 0;
+        if (a_proto == media_protocol::srtp) {
+            a.rx = key_peer;
+            a.tx = key_ours;
+        }
+        if (b_proto == media_protocol::srtp) {
+            b.rx = srtp::test::make_key(shm::srtp_suite::aes_cm_128_hmac_sha1_80, 3);
+            b.tx = srtp::test::make_key(shm::srtp_suite::aes_cm_128_hmac_sha1_80, 4);
+        }
+        auto ea = h.add(a);
+        ASSERT_EQ(ea.type, shm::event_type::ack) << shm::nack_reason_text[size_t(ea.reason)];
+        slot_a = ea.slot;
+        auto eb = h.add(b);
+        ASSERT_EQ(eb.type, shm::event_type::ack) << shm::nack_reason_text[size_t(eb.reason)];
+        slot_b = eb.slot;
+    }
+
+    frame from_access(const std::vector<uint8_t>& payload, uint16_t dport = 20000,
+                      uint32_t src = access_peer, uint16_t sport = 40000) {
+        return make_frame(0, src, sport, access_ip, dport, payload);
+    }
+    frame from_core(const std::vector<uint8_t>& payload, uint16_t dport = 30000) {
+        return make_frame(1, core_peer, 50000, core_ip, dport, payload);
+    }
+
+    harness h;
+    shm::flow_spec a{}, b{};
+    uint32_t slot_a = 0, slot_b = 0;
+};
+
+void expect_headers(const dp::pkt_desc& d, uint16_t port, const shm::mac_address& dst_mac,
+                    uint32_t src_ip, uint16_t sport, uint32_t dst_ip, uint16_t dport) {
+    using namespace wire;
+    ASSERT_EQ(d.v, verdict::transmit);
+    EXPECT_EQ(d.port, port);
+    EXPECT_EQ(0, std::memcmp(d.data, dst_mac.data(), 6));
+    EXPECT_EQ(0, std::memcmp(d.data + 6, port_mac[port].data(), 6));
+    const uint8_t* ip = d.data + eth_len;
+    EXPECT_EQ(ip[0], 0x45);
+    EXPECT_EQ(load16(ip + ip_total), d.len - eth_len);
+    EXPECT_EQ(load32(ip + ip_src), src_ip);
+    EXPECT_EQ(load32(ip + ip_dst), dst_ip);
+    EXPECT_EQ(ip[ip_ttl], 64);
+    EXPECT_EQ(ip[ip_tos], 0xb8);  // DSCP kept
+    EXPECT_TRUE(ipv4_cksum_ok(ip, ipv4_len));
+    const uint8_t* udp = ip + ipv4_len;
+    EXPECT_EQ(load16(udp + udp_sport), sport);
+    EXPECT_EQ(load16(udp + udp_dport), dport);
+    EXPECT_EQ(load16(udp + udp_length), d.len - eth_len - ipv4_len);
+    EXPECT_NE(load16(udp + udp_cksum), 0);
+    EXPECT_TRUE(udp_cksum_ok(ip, udp, load16(udp + udp_length)));
+}
+
+}  // namespace
+
+TEST_P(call, rtp_to_rtp_rewrites_headers_and_keeps_payload) {
+    install(media_protocol::rtp, media_protocol::rtp);
+    const auto rtp = srtp::test::make_rtp(1, ssrc_a, 160);
+    auto d = h.run1(from_access(rtp));
+    expect_headers(d, 1, core_peer_mac, core_ip, 30000, core_peer, 50000);
+    EXPECT_EQ(payload_of(d), rtp);
+    EXPECT_EQ(h.flow(slot_a).rx_packets, 1u);
+    EXPECT_EQ(h.flow(slot_a).fwd_packets, 1u);
+    // And back.
+    const auto back = srtp::test::make_rtp(7, ssrc_b, 160);
+    d = h.run1(from_core(back));
+    expect_headers(d, 0, access_peer_mac, access_ip, 20000, access_peer, 40000);
+    EXPECT_EQ(payload_of(d), back);
+}
+
+TEST_P(call, srtp_to_rtp_and_rtp_to_srtp) {
+    install(media_protocol::srtp, media_protocol::rtp);
+    srtp::test::ref_session peer_tx(key_peer, false), peer_rx(key_ours, true);
+    for (uint16_t seq = 100; seq < 110; ++seq) {
+        const auto rtp = srtp::test::make_rtp(seq, ssrc_a, 160);
+        auto wire_pkt = rtp;
+        ASSERT_EQ(peer_tx.protect(wire_pkt), srtp_err_status_ok);
+        auto d = h.run1(from_access(wire_pkt));
+        expect_headers(d, 1, core_peer_mac, core_ip, 30000, core_peer, 50000);
+        EXPECT_EQ(payload_of(d), rtp) << seq;
+
+        const auto plain = srtp::test::make_rtp(seq, ssrc_b, 160, 0x42);
+        d = h.run1(from_core(plain));
+        expect_headers(d, 0, access_peer_mac, access_ip, 20000, access_peer, 40000);
+        auto out = payload_of(d);
+        EXPECT_EQ(out.size(), plain.size() + 10);
+        ASSERT_EQ(peer_rx.unprotect(out), srtp_err_status_ok) << seq;
+        EXPECT_EQ(out, plain);
+    }
+}
+
+TEST_P(call, srtp_to_srtp_reencrypts_with_the_other_legs_key) {
+    install(media_protocol::srtp, media_protocol::srtp);
+    srtp::test::ref_session a_peer_tx(key_peer, false);
+    srtp::test::ref_session b_peer_rx(b.tx, true);
+    for (uint16_t seq = 65530; seq != 6; ++seq) {  // across the sequence wrap: ROC 0 -> 1
+        const auto rtp = srtp::test::make_rtp(seq, ssrc_a, 160);
+        auto wire_pkt = rtp;
+        ASSERT_EQ(a_peer_tx.protect(wire_pkt), srtp_err_status_ok);
+        auto d = h.run1(from_access(wire_pkt));
+        expect_headers(d, 1, core_peer_mac, core_ip, 30000, core_peer, 50000);
+        auto out = payload_of(d);
+        ASSERT_EQ(b_peer_rx.unprotect(out), srtp_err_status_ok) << seq;
+        EXPECT_EQ(out, rtp);
+    }
+    EXPECT_EQ(h.tables().rx_streams[slot_a].roc(), 1u);
+}
+
+TEST_P(call, rtcp_on_port_plus_one_and_srtcp_conversion) {
+    install(media_protocol::srtp, media_protocol::rtp);
+    srtp::test::ref_session peer_tx(key_peer, false), peer_rx(key_ours, true);
+    // SRTCP from the softphone -> plain RTCP to the PBX, port + 1 both sides.
+    const auto sr = srtp::test::make_rtcp(ssrc_a);
+    auto wire_pkt = sr;
+    ASSERT_EQ(peer_tx.protect_rtcp(wire_pkt), srtp_err_status_ok);
+    auto d = h.run1(from_access(wire_pkt, 20001, access_peer, 40001));
+    expect_headers(d, 1, core_peer_mac, core_ip, 30001, core_peer, 50001);
+    EXPECT_EQ(payload_of(d), sr);
+    EXPECT_EQ(h.flow(slot_a).rtcp_fwd_packets, 1u);
+    // Plain RTCP from the PBX -> SRTCP to the softphone's RTCP source.
+    const auto rr = srtp::test::make_rtcp(ssrc_b, 0);
+    d = h.run1(from_core(rr, 30001));
+    expect_headers(d, 0, access_peer_mac, access_ip, 20001, access_peer, 40001);
+    auto out = payload_of(d);
+    ASSERT_EQ(peer_rx.unprotect_rtcp(out), srtp_err_status_ok);
+    EXPECT_EQ(out, rr);
+}
+
+TEST_P(call, rtcp_mux_demultiplexes_by_payload_type) {
+    install(media_protocol::rtp, media_protocol::rtp, true);
+    const auto sr = srtp::test::make_rtcp(ssrc_a);  // second octet 200
+    auto d = h.run1(from_access(sr));
+    expect_headers(d, 1, core_peer_mac, core_ip, 30000, core_peer, 50000);  // mux: same ports
+    EXPECT_EQ(h.flow(slot_a).rtcp_rx_packets, 1u);
+    EXPECT_EQ(h.flow(slot_a).rx_packets, 0u);
+    // An RTP packet with marker bit and PT 72 would collide (RFC 5761 §4): it is RTCP, and
+    // invalid as such.
+    auto rtp = srtp::test::make_rtp(1, ssrc_a, 20);
+    rtp[1] = 0x80 | 72;
+    d = h.run1(from_access(rtp));
+    EXPECT_EQ(d.v, verdict::drop);
+    EXPECT_EQ(d.drop, uint8_t(drop_reason::bad_rtcp));
+    rtp[1] = 0x80 | 8;  // marker + PCMA: RTP
+    d = h.run1(from_access(rtp));
+    EXPECT_EQ(d.v, verdict::transmit);
+    EXPECT_EQ(h.flow(slot_a).rx_packets, 1u);
+}
+
+TEST_P(call, payload_type_rewrite_applies_towards_the_leg_that_asks) {
+    install(media_protocol::rtp, media_protocol::rtp);
+    b.pt_rewrite_count = 1;
+    b.pt_rewrites[0] = {101, 96};
+    ASSERT_EQ(h.update(b).type, shm::event_type::ack);
+    auto rtp = srtp::test::make_rtp(1, ssrc_a, 20);
+    rtp[1] = 0x80 | 101;
+    auto d = h.run1(from_access(rtp));
+    ASSERT_EQ(d.v, verdict::transmit);
+    EXPECT_EQ(payload_of(d)[1], 0x80 | 96);
+}
+
+TEST_P(call, every_drop_reason_is_named_and_counted) {
+    install(media_protocol::srtp, media_protocol::rtp);
+    auto expect_drop = [&](frame f, drop_reason r, bool on_flow) {
+        const uint64_t before = h.drops(r);
+        const uint32_t flow_before = h.flow(slot_a).drops[size_t(r)];
+        auto d = h.run1(std::move(f));
+        EXPECT_EQ(d.drop, uint8_t(r)) << shm::drop_reason_name[size_t(r)];
+        EXPECT_EQ(h.drops(r), before + 1) << shm::drop_reason_name[size_t(r)];
+        EXPECT_EQ(h.flow(slot_a).drops[size_t(r)], flow_before + (on_flow ? 1 : 0))
+            << shm::drop_reason_name[size_t(r)];
+        return d;
+    };
+    srtp::test::ref_session peer_tx(key_peer, false);
+    auto good = srtp::test::make_rtp(1, ssrc_a, 160);
+    ASSERT_EQ(peer_tx.protect(good), srtp_err_status_ok);
+
+    frame f = from_access(good);
+    f.len = 10;
+    expect_drop(f, drop_reason::bad_header, false);
+    f = from_access(good);
+    f.bytes[12] = 0x86;
+    f.bytes[13] = 0xdd;
+    expect_drop(f, drop_reason::not_ipv4, false);
+    f = from_access(good);
+    f.bytes[12] = 0x88;
+    f.bytes[13] = 0xcc;
+    expect_drop(f, drop_reason::other_ethertype, false);
+    const uint8_t other_mac[6] = {2, 9, 9, 9, 9, 9};
+    expect_drop(make_frame(0, access_peer, 40000, access_ip, 20000, good, 64, other_mac),
+                drop_reason::not_for_us, false);
+    f = from_access(good);
+    f.bytes[14] = 0x65;  // IPv6 version in an IPv4 frame
+    expect_drop(f, drop_reason::bad_header, false);
+    f = from_access(good);
+    f.bytes[14 + 10] ^= 0xff;  // IP header checksum
+    expect_drop(f, drop_reason::bad_header, false);
+    f = from_access(good);
+    f.bytes[14 + 6] = 0x20;  // MF set
+    f.bytes[14 + 10] = f.bytes[14 + 11] = 0;
+    {
+        const uint16_t c = wire::ipv4_cksum(f.bytes.data() + 14, 20);
+        std::memcpy(f.bytes.data() + 24, &c, 2);
+    }
+    expect_drop(f, drop_reason::ip_fragment, false);
+    f = from_access(good);
+    f.bytes[14 + 9] = 6;  // TCP
+    f.bytes[14 + 10] = f.bytes[14 + 11] = 0;
+    {
+        const uint16_t c = wire::ipv4_cksum(f.bytes.data() + 14, 20);
+        std::memcpy(f.bytes.data() + 24, &c, 2);
+    }
+    expect_drop(f, drop_reason::not_udp, false);
+    f = from_access(good);
+    wire::store16(f.bytes.data() + 34 + 4, 4000);  // UDP length past the datagram
+    expect_drop(f, drop_reason::bad_header, false);
+    expect_drop(from_access(good, 22000), drop_reason::no_flow, false);
+
+    auto bad = good;
+    bad[0] = 0x40;  // RTP version 1
+    expect_drop(from_access(bad), drop_reason::bad_rtp, true);
+    bad = good;
+    bad[0] = 0x8f;  // 15 CSRCs: longer than the packet
+    expect_drop(from_access(std::vector<uint8_t>(bad.begin(), bad.begin() + 40)),
+                drop_reason::bad_rtp, true);
+    bad = srtp::test::make_rtp(2, ssrc_a, 4, 0, {0, 1, 0});
+    bad[12 + 2] = 0xff;  // extension length far past the end
+    expect_drop(from_access(bad), drop_reason::bad_rtp, true);
+    expect_drop(from_access(std::vector<uint8_t>(good.begin(), good.begin() + 11)),
+                drop_reason::bad_rtp, true);
+    expect_drop(from_access({0x80, 200, 0x00, 0x40, 1, 2, 3, 4}, 20001), drop_reason::bad_rtcp,
+                true);  // SRTCP too short for the tag
+    bad = good;
+    bad[bad.size() - 1] ^= 1;
+    expect_drop(from_access(bad), drop_reason::auth_fail, true);
+    auto wk = srtp::test::make_rtp(3, ssrc_a, 160);
+    srtp::test::ref_session wrong(srtp::test::make_key(shm::srtp_suite::aes_cm_128_hmac_sha1_80, 9),
+                                  false);
+    ASSERT_EQ(wrong.protect(wk), srtp_err_status_ok);
+    expect_drop(from_access(wk), drop_reason::auth_fail, true);
+
+    // The first good packet goes through, the replay of it does not.
+    auto d = h.run1(from_access(good));
+    EXPECT_EQ(d.v, verdict::transmit);
+    expect_drop(from_access(good), drop_reason::replay, true);
+
+    // Core side: RTP from an address that is not the SDP peer.
+    const auto rtp = srtp::test::make_rtp(1, ssrc_b, 160);
+    {
+        const uint64_t before = h.drops(drop_reason::unlatched_source);
+        d = h.run1(make_frame(1, 0xc0a80163, 50000, core_ip, 30000, rtp));
+        EXPECT_EQ(d.drop, uint8_t(drop_reason::unlatched_source));
+        EXPECT_EQ(h.drops(drop_reason::unlatched_source), before + 1);
+    }
+    // RTP -> SRTP without room for the tag.
+    {
+        frame tight = make_frame(1, core_peer, 50000, core_ip, 30000, rtp, 4);
+        d = h.run1(std::move(tight));
+        EXPECT_EQ(d.drop, uint8_t(drop_reason::no_room));
+    }
+    // Hold on the access leg: nothing is sent to its peer.
+    auto held = a;
+    held.media_flags = shm::media_flag::hold;
+    ASSERT_EQ(h.update(held).type, shm::event_type::ack);
+    d = h.run1(from_core(srtp::test::make_rtp(2, ssrc_b, 160)));
+    EXPECT_EQ(d.drop, uint8_t(drop_reason::held));
+    ASSERT_EQ(h.update(a).type, shm::event_type::ack);
+
+    // An unknown next hop: counted as no_neighbour, the buffer becomes an ARP request.
+    auto far = b;
+    far.peer = shm::make_endpoint(shm::ipv4(0xc0a80177), 50000);
+    ASSERT_EQ(h.update(far).type, shm::event_type::ack);
+    auto again = srtp::test::make_rtp(4, ssrc_a, 160);
+    ASSERT_EQ(peer_tx.protect(again), srtp_err_status_ok);
+    d = expect_drop(from_access(again), drop_reason::no_neighbour, true);
+    ASSERT_EQ(d.v, verdict::transmit);
+    EXPECT_EQ(d.port, 1);
+    EXPECT_EQ(wire::load16(d.data + 12), wire::ethertype_arp);
+    EXPECT_EQ(wire::load32(d.data + 14 + wire::arp_tpa), 0xc0a80177u);
+    EXPECT_EQ(wire::load32(d.data + 14 + wire::arp_spa), core_ip);
+
+    // No peer known for the core leg.
+    auto nopeer = b;
+    nopeer.peer = {};
+    ASSERT_EQ(h.update(nopeer).type, shm::event_type::ack);
+    auto p5 = srtp::test::make_rtp(5, ssrc_a, 160);
+    ASSERT_EQ(peer_tx.protect(p5), srtp_err_status_ok);
+    expect_drop(from_access(p5), drop_reason::no_peer, true);
+
+    // Partner removed.
+    ASSERT_EQ(h.del(b.key).type, shm::event_type::ack);
+    auto p6 = srtp::test::make_rtp(6, ssrc_a, 160);
+    ASSERT_EQ(peer_tx.protect(p6), srtp_err_status_ok);
+    expect_drop(from_access(p6), drop_reason::no_partner, true);
+
+    // Another lcore owns the leg.
+    h.tables().legs[slot_a].owner.store(5);
+    expect_drop(from_access(p6), drop_reason::wrong_lcore, false);
+}
+
+TEST_P(call, arp_for_media_addresses_is_answered_and_learned) {
+    using namespace wire;
+    std::vector<uint8_t> req(60 + 32, 0);
+    shm::mac_address asker{0x02, 0xaa, 0, 0, 0, 1};
+    dp::build_arp_request(req.data(), 60, asker, 0x0a000063, access_ip);
+    frame f;
+    f.bytes = req;
+    f.len = 60;
+    f.port = 0;
+    auto d = h.run1(f);
+    ASSERT_EQ(d.v, verdict::transmit);
+    EXPECT_EQ(d.port, 0);
+    EXPECT_EQ(load16(d.data + eth_len + arp_oper), arp_reply);
+    EXPECT_EQ(0, std::memcmp(d.data, asker.data(), 6));
+    EXPECT_EQ(0, std::memcmp(d.data + eth_len + arp_sha, port_mac[0].data(), 6));
+    EXPECT_EQ(load32(d.data + eth_len + arp_spa), access_ip);
+    EXPECT_EQ(load32(d.data + eth_len + arp_tpa), 0x0a000063u);
+    EXPECT_EQ(h.lcore.arp_replies, 1u);
+    auto n = h.notices();
+    ASSERT_EQ(n.size(), 1u);
+    EXPECT_EQ(n[0].type, dp::notice_neighbour_learned);
+    EXPECT_EQ(shm::ipv4_value(n[0].addr.addr), 0x0a000063u);
+
+    dp::build_arp_request(req.data(), 60, asker, 0x0a000063, 0x0a000099);  // not ours
+    f.bytes = req;
+    d = h.run1(f);
+    EXPECT_EQ(d.drop, uint8_t(drop_reason::arp_ignored));
+    req[eth_len + arp_hlen] = 8;  // malformed
+    f.bytes = req;
+    d = h.run1(f);
+    EXPECT_EQ(d.drop, uint8_t(drop_reason::bad_header));
+}
+
+INSTANTIATE_TEST_SUITE_P(engines, call,
+                         ::testing::Values(srtp::engine_kind::ipsecmb, srtp::engine_kind::libsrtp),
+                         [](const auto& i) {
+                             return std::string(i.param == srtp::engine_kind::libsrtp ? "libsrtp"
+                                                                                      : "ipsecmb");
+                         });

@@ -1,0 +1,75 @@
+// sbc-dataplane's settings: flags, the appliance config mapping, validation messages.
+
+#include <gtest/gtest.h>
+
+#include "config/config.hpp"
+#include "dataplane/cli.hpp"
+#include "dataplane/config_map.hpp"
+
+using namespace sbc;
+
+namespace {
+dp::cli_result parse(std::vector<std::string> args) {
+    args.insert(args.begin(), "sbc-dataplane");
+    std::vector<const char*> argv;
+    for (auto& a : args) {
+        argv.push_back(a.c_str());
+    }
+    return dp::parse_command_line(static_cast<int>(argv.size()), argv.data());
+}
+}  // namespace
+
+TEST(dataplane_settings, flags_map_onto_settings) {
+    auto r = parse({"--instance", "x1", "--workers", "0", "--srtp-engine", "libsrtp", "--vdev",
+                    "net_null0", "--media", "0,10.0.0.1/24,20000-29999", "--neighbour",
+                    "0,10.0.0.2,02:00:00:00:00:02", "--gateway", "0,10.0.0.254", "--hold-rx"});
+    ASSERT_TRUE(r.error.empty()) << r.error;
+    const auto& s = r.values;
+    EXPECT_EQ(s.instance, "x1");
+    EXPECT_EQ(s.workers, 0u);
+    EXPECT_EQ(s.srtp_engine, dp::srtp_engine_kind::libsrtp);
+    EXPECT_EQ(s.eal_args.back(), "--vdev=net_null0");
+    ASSERT_EQ(s.media.size(), 1u);
+    EXPECT_EQ(s.media[0].prefix_len, 24);
+    EXPECT_EQ(s.media[0].port_min, 20000);
+    ASSERT_EQ(s.neighbours.size(), 1u);
+    EXPECT_EQ(s.neighbours[0].mac[5], 2);
+    ASSERT_EQ(s.gateways.size(), 1u);
+    EXPECT_TRUE(s.hold_rx);
+    EXPECT_EQ(dp::validate(s), "");
+    auto argv = dp::eal_argv(s, "prog");
+    EXPECT_NE(std::find(argv.begin(), argv.end(), "--file-prefix=sbc-x1"), argv.end());
+    EXPECT_NE(std::find(argv.begin(), argv.end(), "0"), argv.end());  // -l 0
+}
+
+TEST(dataplane_settings, validation_names_the_setting) {
+    dp::settings s;
+    s.burst = 0;
+    EXPECT_NE(dp::validate(s).find("dataplane.burst"), std::string::npos);
+    s = {};
+    s.evt_ring_size = 3000;
+    EXPECT_NE(dp::validate(s).find("dataplane.evt_ring_size"), std::string::npos);
+    s = {};
+    s.lcores = {0};
+    EXPECT_NE(dp::validate(s).find("dataplane.lcores"), std::string::npos);
+    s = {};
+    s.instance = "has space";
+    EXPECT_NE(dp::validate(s).find("instance"), std::string::npos);
+    EXPECT_NE(parse({"--media", "0,10.0.0.1/33"}).error.find("--media"), std::string::npos);
+    EXPECT_NE(parse({"--srtp-engine", "x"}).error.find("--srtp-engine"), std::string::npos);
+}
+
+TEST(dataplane_settings, embedded_default_config_maps_and_flags_override) {
+    auto r = parse({"--config", "--instance", "over"});
+    ASSERT_TRUE(r.error.empty()) << r.error;
+    const auto cfg = config::embedded_default();
+    EXPECT_EQ(r.values.instance, "over");
+    EXPECT_EQ(r.values.workers, cfg.dataplane.workers);
+    EXPECT_EQ(r.values.eal_args, cfg.dataplane.eal_args);
+    ASSERT_EQ(r.values.media.size(), 2u);
+    EXPECT_EQ(shm::to_string(r.values.media[0].addr), cfg.realm.access.media_address);
+    EXPECT_EQ(r.values.media[1].dpdk_port, cfg.realm.core.dpdk_port);
+    EXPECT_EQ(dp::validate(r.values), "");
+    auto bad = parse({"--config", "/nonexistent/sbc.toml"});
+    EXPECT_NE(bad.error.find("--config"), std::string::npos);
+}
