@@ -1,0 +1,115 @@
+#include "controlplane/service.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+namespace sbc::cp {
+
+namespace {
+
+nlohmann::json realm_json(const config::realm& r) {
+    return {
+        {"name", r.name},
+        {"signalling_address", r.signalling_address},
+        {"sip_udp_port", r.sip_udp_port},
+        {"sip_tcp_port", r.sip_tcp_port},
+        {"sip_tls_port", r.sip_tls_port},
+        {"media_address", r.media_address},
+        {"media_ports", std::to_string(r.media_port_min) + "-" + std::to_string(r.media_port_max)},
+        {"dpdk_port", r.dpdk_port}};
+}
+
+}  // namespace
+
+service::service(config::appliance cfg, service_options opts)
+    : cfg_(std::move(cfg)),
+      opts_(std::move(opts)),
+      mgmt_(loop_),
+      dataplane_(loop_, cfg_.instance),
+      started_(std::chrono::steady_clock::now()) {}
+
+service::~service() {
+    dataplane_.stop();
+    mgmt_.close();
+    if (signal_fd_ >= 0) {
+        loop_.unwatch(signal_watch_);
+        ::close(signal_fd_);
+    }
+}
+
+bool service::start(std::string& error) {
+    retry_policy policy;
+    policy.deadline = opts_.dataplane_wait;
+    spdlog::info("attaching to dataplane '{}' (waiting up to {} ms)", cfg_.instance,
+                 opts_.dataplane_wait.count());
+    if (dp_status st = dataplane_.attach_at_startup(policy); !st) {
+        error = st.message;
+        return false;
+    }
+    spdlog::info("attached to dataplane pid {}", dataplane_.client().dataplane_pid());
+    dataplane_.start();
+
+    mgmt_.on("status", [this](const nlohmann::json&) { return status(); });
+    mgmt_.on("config", [this](const nlohmann::json&) {
+        return nlohmann::json{{"source", opts_.config_source}, {"toml", config::to_toml(cfg_)}};
+    });
+    mgmt_.on("counters", [this](const nlohmann::json&) { return dataplane_.counters_table(); });
+    if (!mgmt_.open(cfg_.mgmt.socket, cfg_.mgmt.group, error)) {
+        return false;
+    }
+    spdlog::info("mgmt API on {}", cfg_.mgmt.socket);
+    watch_signals();
+    return true;
+}
+
+void service::watch_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    signal_fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    signal_watch_ = loop_.watch(signal_fd_, POLLIN, [this](unsigned) {
+        signalfd_siginfo si{};
+        while (::read(signal_fd_, &si, sizeof(si)) == static_cast<ssize_t>(sizeof(si))) {
+            spdlog::info("signal {}: stopping", si.ssi_signo);
+            loop_.stop();
+        }
+    });
+}
+
+void service::run() {
+    loop_.run();
+}
+
+nlohmann::json service::status() const {
+    nlohmann::json j;
+    j["instance"] = cfg_.instance;
+    j["version"] = SBC_VERSION;
+    j["pid"] = ::getpid();
+    j["uptime_s"] = std::chrono::duration_cast<std::chrono::seconds>(
+                        std::chrono::steady_clock::now() - started_)
+                        .count();
+    j["config_source"] = opts_.config_source;
+    j["dataplane"] = dataplane_.status_json();
+    j["realms"] =
+        nlohmann::json::array({realm_json(cfg_.realm.access), realm_json(cfg_.realm.core)});
+    nlohmann::json nodes = nlohmann::json::array();
+    for (const auto& n : cfg_.sip_server.nodes) {
+        nodes.push_back({{"name", n.name},
+                         {"address", n.address},
+                         {"port", n.port},
+                         {"transport", std::string(config::to_string(n.transport))},
+                         {"state", "configured"}});
+    }
+    j["sip_server"] = {
+        {"comm_system_type", std::string(config::to_string(cfg_.sip_server.comm_system_type))},
+        {"nodes", nodes}};
+    return j;
+}
+
+}  // namespace sbc::cp

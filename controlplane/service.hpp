@@ -1,0 +1,49 @@
+#pragma once
+// sbcd as one object: the loaded config, the io_loop, the mgmt API and the dataplane link.
+// Later parts (transports, registrar relay, B2BUA) hang off this and register their own mgmt
+// commands.
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "config/config.hpp"
+#include "controlplane/dataplane_link.hpp"
+#include "controlplane/mgmt_server.hpp"
+#include "sip/transport/io_loop.hpp"
+
+namespace sbc::cp {
+
+struct service_options {
+    std::string config_source;  // "embedded default" or the file path, for status
+    std::chrono::milliseconds dataplane_wait{30000};
+};
+
+class service {
+  public:
+    service(config::appliance cfg, service_options opts);
+    ~service();
+
+    // Attaches to the dataplane and opens the mgmt socket. False with a one-line `error`.
+    bool start(std::string& error);
+    // Runs until SIGTERM/SIGINT.
+    void run();
+
+    sip::io_loop& loop() { return loop_; }
+    const config::appliance& cfg() const { return cfg_; }
+
+  private:
+    nlohmann::json status() const;
+    void watch_signals();
+
+    config::appliance cfg_;
+    service_options opts_;
+    sip::io_loop loop_;
+    mgmt_server mgmt_;
+    dataplane_link dataplane_;
+    std::chrono::steady_clock::time_point started_;
+    int signal_fd_ = -1;
+    sip::op_id signal_watch_;
+};
+
+}  // namespace sbc::cp

@@ -1,0 +1,131 @@
+#include "mgmt/sbcctl/render.hpp"
+
+#include <algorithm>
+#include <sstream>
+#include <vector>
+
+namespace sbc::mgmt {
+
+std::string scalar_text(const nlohmann::json& v) {
+    if (v.is_null()) {
+        return "-";
+    }
+    if (v.is_string()) {
+        return v.get<std::string>();
+    }
+    if (v.is_boolean()) {
+        return v.get<bool>() ? "yes" : "no";
+    }
+    return v.dump();
+}
+
+namespace {
+
+const nlohmann::json& field(const nlohmann::json& j, const char* key) {
+    static const nlohmann::json null_value;
+    return j.is_object() && j.contains(key) ? j[key] : null_value;
+}
+
+}  // namespace
+
+std::string render_table(const nlohmann::json& table) {
+    const auto& cols = field(table, "columns");
+    const auto& rows = field(table, "rows");
+    if (!cols.is_array() || !rows.is_array()) {
+        return "(malformed table)\n";
+    }
+    std::vector<std::vector<std::string>> cells;
+    std::vector<size_t> width(cols.size(), 0);
+    cells.emplace_back();
+    for (size_t c = 0; c < cols.size(); ++c) {
+        cells.back().push_back(scalar_text(cols[c]));
+    }
+    for (const auto& r : rows) {
+        cells.emplace_back();
+        for (size_t c = 0; c < cols.size(); ++c) {
+            cells.back().push_back(r.is_array() && c < r.size() ? scalar_text(r[c]) : "-");
+        }
+    }
+    for (const auto& row : cells) {
+        for (size_t c = 0; c < row.size(); ++c) {
+            width[c] = std::max(width[c], row[c].size());
+        }
+    }
+    std::ostringstream os;
+    for (const auto& row : cells) {
+        std::string line;
+        for (size_t c = 0; c < row.size(); ++c) {
+            line += row[c];
+            if (c + 1 < row.size()) {
+                line += std::string(width[c] - row[c].size() + 2, ' ');
+            }
+        }
+        os << line << "\n";
+    }
+    if (rows.empty()) {
+        os << "(none)\n";
+    }
+    return os.str();
+}
+
+std::string render_status(const nlohmann::json& st) {
+    std::ostringstream os;
+    os << "sbcd        running, pid " << scalar_text(field(st, "pid")) << ", up "
+       << scalar_text(field(st, "uptime_s")) << " s, instance "
+       << scalar_text(field(st, "instance")) << ", config "
+       << scalar_text(field(st, "config_source")) << "\n";
+    const auto& dp = field(st, "dataplane");
+    if (scalar_text(field(dp, "attached")) == "yes") {
+        os << "dataplane   attached, pid " << scalar_text(field(dp, "pid")) << ", "
+           << scalar_text(field(dp, "state")) << ", heartbeat "
+           << scalar_text(field(dp, "heartbeat_age_ms")) << " ms ago, contract v"
+           << scalar_text(field(dp, "contract_version")) << "\n";
+        const auto& ports = field(dp, "ports");
+        if (ports.is_array()) {
+            for (const auto& p : ports) {
+                os << "  port " << scalar_text(field(p, "id")) << "      "
+                   << scalar_text(field(p, "mac")) << " "
+                   << (scalar_text(field(p, "up")) == "yes" ? "up" : "down") << "  rx "
+                   << scalar_text(field(p, "rx_packets")) << " pkts  tx "
+                   << scalar_text(field(p, "tx_packets")) << " pkts\n";
+            }
+        }
+    } else {
+        os << "dataplane   NOT attached: " << scalar_text(field(dp, "error")) << "\n";
+    }
+    const auto& realms = field(st, "realms");
+    if (realms.is_array()) {
+        for (const auto& r : realms) {
+            const std::string name = scalar_text(field(r, "name"));
+            os << "realm " << name << std::string(name.size() < 6 ? 6 - name.size() : 1, ' ')
+               << scalar_text(field(r, "signalling_address")) << " udp "
+               << scalar_text(field(r, "sip_udp_port")) << " tcp "
+               << scalar_text(field(r, "sip_tcp_port")) << " tls "
+               << scalar_text(field(r, "sip_tls_port")) << ", media "
+               << scalar_text(field(r, "media_address")) << " ports "
+               << scalar_text(field(r, "media_ports")) << " (dpdk port "
+               << scalar_text(field(r, "dpdk_port")) << ")\n";
+        }
+    }
+    const auto& trunk = field(st, "sip_server");
+    if (trunk.is_object()) {
+        os << "sip server  " << scalar_text(field(trunk, "comm_system_type")) << "\n";
+        const auto& nodes = field(trunk, "nodes");
+        if (nodes.is_array()) {
+            for (const auto& n : nodes) {
+                os << "  node " << scalar_text(field(n, "name")) << "  "
+                   << scalar_text(field(n, "address")) << ":" << scalar_text(field(n, "port"))
+                   << "/" << scalar_text(field(n, "transport")) << "  "
+                   << scalar_text(field(n, "state")) << "\n";
+            }
+        }
+    }
+    for (const char* k : {"registrations", "calls"}) {
+        if (st.contains(k)) {
+            os << k << std::string(12 - std::string(k).size(), ' ') << scalar_text(st[k]) << "\n";
+        }
+    }
+    return os.str();
+}
+
+}  // namespace sbc::mgmt
