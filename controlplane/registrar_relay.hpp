@@ -108,6 +108,10 @@ class registrar_relay {
         sip::connection_id flow_connection = 0;
         sip::socket_address flow_remote;
         const subscriber_subnet* subnet = nullptr;
+        // what the client's REGISTER said (checked once, kept for the commit)
+        std::string user_agent, push, contact;
+        std::uint32_t reg_id = 0;
+        bool outbound = false;
     };
 
     void refuse(const inbound_request& req, register_refusal why, std::string_view extra = {});
