@@ -6,6 +6,7 @@
 
 #include "sip/builder.hpp"
 #include "sip/editor.hpp"
+#include "sip/framing.hpp"
 #include "sip/message.hpp"
 #include "sip/sdes.hpp"
 #include "sip/sdp.hpp"
@@ -78,6 +79,11 @@ void touch(const sbc::sip::message& m) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     std::string_view bytes(reinterpret_cast<const char*>(data), size);
+    // Stream framing first: a framed message must be within the buffer.
+    sbc::sip::frame f = sbc::sip::next_frame(bytes);
+    if (f.size > bytes.size()) {
+        __builtin_trap();
+    }
     for (auto how : {sbc::sip::framing::datagram, sbc::sip::framing::stream}) {
         sbc::sip::parse_options o;
         o.how = how;
