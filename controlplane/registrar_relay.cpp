@@ -260,6 +260,13 @@ void registrar_relay::send(std::uint64_t id) {
         }
     };
     core_.transactions().start_client(std::move(parsed.value()), target, std::move(cb));
+    access_.loop().cancel_timer(rl.deadline);
+    rl.deadline =
+        access_.loop().run_after(8 * core_.transactions().timers().t1, [this, alive, id, attempt] {
+            if (!alive.expired()) {
+                on_failure(id, attempt, node_outcome::timeout, "REGISTER unanswered for 8 x T1");
+            }
+        });
 }
 
 void registrar_relay::on_response(std::uint64_t id, std::uint32_t attempt, const sip::message& r) {
@@ -326,7 +333,10 @@ void registrar_relay::retry_or_give_up(std::uint64_t id) {
 }
 
 void registrar_relay::finish(std::uint64_t id) {
-    relays_.erase(id);
+    if (auto it = relays_.find(id); it != relays_.end()) {
+        access_.loop().cancel_timer(it->second.deadline);
+        relays_.erase(it);
+    }
 }
 
 void registrar_relay::forget_pending(const std::string& token) {

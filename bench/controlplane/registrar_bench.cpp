@@ -145,7 +145,7 @@ class tls_client {
     // The status code of the next final response.
     int read_final() {
         for (;;) {
-            sip::frame f = framer_.next();
+            sip::stream_frame f = framer_.next();
             if (f.kind == sip::frame_kind::message) {
                 const int code = std::atoi(std::string(f.bytes.substr(8, 3)).c_str());
                 if (code >= 200) {
@@ -287,17 +287,17 @@ void BM_BindingMemory(benchmark::State& state) {
                             "uri=\"sip:pbx.local\", response=\"0123456789abcdef0123456789abcdef\", "
                             "algorithm=MD5, qop=auth, nc=00000001, cnonce=\"a1b2c3d4\"\r\n";
             if (i % 2 == 0) {
-                b.push = "pn-provider=apns;pn-prid=" + sip::random_token(64) + ";pn-param=ABCD.com.zoom";
+                b.push =
+                    "pn-provider=apns;pn-prid=" + sip::random_token(64) + ";pn-param=ABCD.com.zoom";
             }
             b.core_call_id = sip::make_call_id();
             b.core_from_tag = sip::make_tag();
             b.remote = *sip::socket_address::from_ip("203.0.113.7", 40000);
             table->set_connection(b, i + 1);
             table->mark_active(b);
-            b.expiry_timer = wheel.schedule_after(std::chrono::seconds(600 + i % 600),
-                                                  [&t = *table, token = b.token] {
-                                                      (void)t.by_token(token);
-                                                  });
+            b.expiry_timer =
+                wheel.schedule_after(std::chrono::seconds(600 + i % 600),
+                                     [&t = *table, token = b.token] { (void)t.by_token(token); });
         }
         state.PauseTiming();
         const auto after = mallinfo2().uordblks;
