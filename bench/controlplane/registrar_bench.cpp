@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -147,7 +148,9 @@ class tls_client {
         for (;;) {
             sip::stream_frame f = framer_.next();
             if (f.kind == sip::frame_kind::message) {
-                const int code = std::atoi(std::string(f.bytes.substr(8, 3)).c_str());
+                int code = 0;
+                const std::string_view digits = f.bytes.substr(8, 3);
+                std::from_chars(digits.data(), digits.data() + digits.size(), code);
                 if (code >= 200) {
                     return code;
                 }
@@ -234,7 +237,7 @@ void relay(benchmark::State& state, bool throttling) {
     std::int64_t ok = 0, other = 0;
     sbc.mark();
     std::this_thread::sleep_for(10ms);
-    for (auto _ : state) {
+    for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores)
         ++cseq;
         for (int i = 0; i < clients; ++i) {
             conns[static_cast<std::size_t>(i)]->write(refresh(i, cseq));
@@ -266,7 +269,7 @@ BENCHMARK(BM_RegisterThrottlingOn)->Arg(64)->UseRealTime()->MinTime(3.0);
 
 void BM_BindingMemory(benchmark::State& state) {
     const auto n = static_cast<std::size_t>(state.range(0));
-    for (auto _ : state) {
+    for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores)
         state.PauseTiming();
         malloc_trim(0);
         const auto before = mallinfo2().uordblks;
