@@ -33,19 +33,10 @@ sip::transport_type transport_of(config::sip_transport t) {
     return sip::transport_type::tcp;
 }
 
-// A close that says the node went away (not our own idle timeout or shutdown).
+// An established connection the node (or the network) took away. Failed connects and
+// handshakes are not here: the request that wanted them hears of it as a transport error.
 bool lost(sip::close_reason r) {
-    switch (r) {
-        case sip::close_reason::peer_closed:
-        case sip::close_reason::io_error:
-        case sip::close_reason::connect_failed:
-        case sip::close_reason::connect_timeout:
-        case sip::close_reason::tls_handshake_failed:
-        case sip::close_reason::tls_handshake_timeout:
-            return true;
-        default:
-            return false;
-    }
+    return r == sip::close_reason::peer_closed || r == sip::close_reason::io_error;
 }
 
 }  // namespace
@@ -65,9 +56,16 @@ osv_trunk::osv_trunk(realm_edge& core, const config::sip_server_section& cfg)
         }
         for (node_index i = 0; i < count(); ++i) {
             const trunk_node& n = nodes_[i];
-            if (n.target.type == info.type && n.target.address == info.remote &&
-                n.health != node_health::down && n.probe == 0) {
-                // The node's connection went: find out now whether the node did too.
+            if (n.target.type != info.type || !(n.target.address == info.remote)) {
+                continue;
+            }
+            if (n.probe_in_flight) {
+                // Sent down that connection: it will never be answered.
+                probe_result(i, n.probe_round, node_outcome::transport_error,
+                             "connection lost during OPTIONS");
+            } else if (n.health != node_health::down) {
+                // The node's connection went: find out now whether the node did too (once:
+                // a node that keeps dropping connections fails this probe and goes down).
                 probe(i);
             }
         }
@@ -100,7 +98,7 @@ bool osv_trunk::start(std::string& error) {
     }
     keepalive_ = core_.loop().run_every(std::chrono::seconds(cfg_.options_interval_s), [this] {
         for (node_index i = 0; i < count(); ++i) {
-            if (nodes_[i].probe == 0) {
+            if (!nodes_[i].probe_in_flight) {
                 probe(i);
             }
         }
@@ -140,34 +138,51 @@ void osv_trunk::probe(node_index i) {
         return;
     }
     ++n.options_sent;
+    const std::uint32_t round = ++n.probe_round;
     std::weak_ptr<bool> alive = alive_;
     sip::transaction_layer::client_callbacks cb;
-    cb.on_response = [this, alive, i](const sip::message& r, const sip::transport_context&) {
+    cb.on_response = [this, alive, i, round](const sip::message& r, const sip::transport_context&) {
         if (alive.expired() || r.status_code() < 200) {
             return;
         }
         if (r.status_code() == 503) {
-            probe_result(i, node_outcome::unavailable, "OPTIONS answered 503");
+            probe_result(i, round, node_outcome::unavailable, "OPTIONS answered 503");
         } else {
-            probe_result(i, node_outcome::answered, {});
+            probe_result(i, round, node_outcome::answered, {});
         }
     };
-    cb.on_failure = [this, alive, i](sip::client_failure why) {
+    cb.on_failure = [this, alive, i, round](sip::client_failure why) {
         if (alive.expired()) {
             return;
         }
-        probe_result(i,
+        probe_result(i, round,
                      why == sip::client_failure::timeout ? node_outcome::timeout
                                                          : node_outcome::transport_error,
                      why == sip::client_failure::timeout ? "OPTIONS timed out"
                                                          : "OPTIONS transport failure");
     };
-    n.probe = core_.transactions().start_client(std::move(parsed.value()), n.target, std::move(cb));
+    // Before start_client: a transport failure may be reported before it returns.
+    n.probe_in_flight = true;
+    core_.transactions().start_client(std::move(parsed.value()), n.target, std::move(cb));
+    if (!n.probe_in_flight || round != n.probe_round) {
+        return;  // already decided
+    }
+    n.probe_deadline =
+        core_.loop().run_after(8 * core_.transactions().timers().t1, [this, alive, i, round] {
+            if (!alive.expired()) {
+                probe_result(i, round, node_outcome::timeout, "OPTIONS unanswered for 8 x T1");
+            }
+        });
 }
 
-void osv_trunk::probe_result(node_index i, node_outcome outcome, std::string detail) {
+void osv_trunk::probe_result(node_index i, std::uint32_t round, node_outcome outcome,
+                             std::string detail) {
     trunk_node& n = nodes_[i];
-    n.probe = 0;
+    if (round != n.probe_round || !n.probe_in_flight) {
+        return;  // an abandoned probe, or one already decided by its deadline
+    }
+    core_.loop().cancel_timer(n.probe_deadline);
+    n.probe_in_flight = false;
     if (outcome == node_outcome::answered) {
         ++n.options_answered;
         n.failures_in_row = 0;

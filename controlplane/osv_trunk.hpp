@@ -5,9 +5,11 @@
 //
 // Health. A node starts `probing` (usable) and is probed with OPTIONS every options_interval_s.
 //   * down at once: a relayed request (REGISTER, INVITE, ...) times out, fails in the transport
-//     or gets 503; an OPTIONS fails in the transport (refused, reset, TLS failure); the node's
-//     connection is lost and the immediate re-probe fails in the transport.
-//   * down after failure_threshold consecutive OPTIONS that time out or get 503.
+//     or gets 503; an OPTIONS fails in the transport (refused, reset, TLS failure, or its
+//     connection is lost before the answer); the node's connection is lost and the immediate
+//     re-probe fails in the transport.
+//   * down after failure_threshold consecutive OPTIONS that time out or get 503. An OPTIONS
+//     unanswered for 8 x T1 has timed out (a probe never waits for Timer F).
 //   * up again after recovery_threshold consecutive answered OPTIONS (any final response but
 //     503 proves the node is alive); the first answer takes a `probing` node up.
 // Selection (select()):
@@ -50,7 +52,9 @@ struct trunk_node {
     std::uint32_t successes_in_row = 0;  // OPTIONS
     std::string reason;                  // why it went down / last failure
     sip::time_point since{};
-    sip::transaction_id probe = 0;  // OPTIONS in flight
+    bool probe_in_flight = false;   // an OPTIONS is out
+    std::uint32_t probe_round = 0;  // answers of abandoned probes are ignored
+    sip::timer_id probe_deadline;
     std::uint64_t options_sent = 0, options_answered = 0, options_failed = 0;
     std::uint64_t traffic_failures = 0, went_down = 0;
 };
@@ -94,7 +98,7 @@ class osv_trunk {
     // Node indices fit node_index: the config allows at most 2 nodes.
     node_index count() const { return static_cast<node_index>(nodes_.size()); }
     void probe(node_index n);
-    void probe_result(node_index n, node_outcome outcome, std::string detail);
+    void probe_result(node_index n, std::uint32_t round, node_outcome outcome, std::string detail);
     void set_health(node_index n, node_health h, std::string reason);
     std::optional<node_index> first_usable(std::optional<node_index> skip) const;
 

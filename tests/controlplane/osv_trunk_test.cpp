@@ -54,6 +54,21 @@ TEST(Trunk, OptionsFailuresTakeANodeDownAfterTheThresholdAndAnswersBringItBack) 
     ASSERT_TRUE(f.run_until([&] { return health(f, 0) == node_health::up; }, 3s));
 }
 
+TEST(Trunk, UnansweredOptionsTimeOutAfter8T1AndDoNotBlockRecovery) {
+    sbc_fixture f;
+    f.cfg.sip.t1_ms = 50;  // a probe waits 8 x T1 = 0.4 s, not Timer F
+    f.cfg.sip_server.options_interval_s = 1;
+    f.cfg.sip_server.failure_threshold = 2;
+    f.cfg.sip_server.recovery_threshold = 1;
+    ASSERT_TRUE(f.start()) << f.start_error;
+    ASSERT_EQ(health(f, 0), node_health::up);
+    f.osv[0]->options = fake_osv::mode::silent;
+    ASSERT_TRUE(f.run_until([&] { return health(f, 0) == node_health::down; }, 4s));
+    EXPECT_EQ(f.sbc->trunk().node(0).reason, "OPTIONS unanswered for 8 x T1");
+    f.osv[0]->options = fake_osv::mode::answer;
+    ASSERT_TRUE(f.run_until([&] { return health(f, 0) == node_health::up; }, 3s));
+}
+
 TEST(Trunk, ALostConnectionIsProbedAtOnceAndARefusedProbeMeansDown) {
     sbc_fixture f;
     ASSERT_TRUE(f.start()) << f.start_error;
@@ -62,7 +77,8 @@ TEST(Trunk, ALostConnectionIsProbedAtOnceAndARefusedProbeMeansDown) {
     ASSERT_TRUE(f.register_client(*c, {}));
     // The node dies: its sockets close (FIN), nothing listens any more.
     f.osv.clear();
-    ASSERT_TRUE(f.run_until([&] { return health(f, 0) == node_health::down; }, 2s));
+    ASSERT_TRUE(f.run_until([&] { return health(f, 0) == node_health::down; }, 2s))
+        << f.sbc->trunk().status().dump() << f.sbc->core().status().dump();
 }
 
 TEST(Trunk, ActiveStandbyFailsOverAtOnceAndReturnsToNodeOne) {

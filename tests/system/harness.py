@@ -78,9 +78,18 @@ class Process:
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-        self.log.close()
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                try:
+                    # SIGKILL cannot be ignored, but a process leaving the kernel (DPDK
+                    # releasing its memory on a loaded machine) may take a while.
+                    self.proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    print(f"harness: {self.name} (pid {self.proc.pid}) survived SIGKILL for 30 s")
+        if not self.log.closed:
+            self.log.close()
         return self.proc.returncode
 
 
@@ -419,10 +428,17 @@ class Appliance:
 
     # -- tear-down ---------------------------------------------------------------------------
     def teardown(self):
+        # Whatever fails here, the namespaces and run files still go.
         for w in self.workers:
-            w.close()
+            try:
+                w.close()
+            except Exception as e:  # noqa: BLE001
+                print(f"harness: closing a worker: {e}")
         for p in reversed(self.procs):
-            p.stop()
+            try:
+                p.stop()
+            except Exception as e:  # noqa: BLE001
+                print(f"harness: stopping {p.name}: {e}")
         subprocess.run([SOURCE_DIR / "tools" / "appliance", "down", self.prefix], check=False)
         shutil.rmtree(f"/var/run/dpdk/sbc-{self.instance}", ignore_errors=True)
         keep = os.environ.get("SBC_KEEP_RUNDIR")
