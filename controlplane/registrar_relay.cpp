@@ -612,7 +612,8 @@ nlohmann::json registrar_relay::registrations_table(const nlohmann::json& args) 
         if (args.contains("aor") && args["aor"].is_string()) {
             aor = args["aor"].get<std::string>();
         }
-        if (args.contains("limit") && args["limit"].is_number_unsigned()) {
+        if (args.contains("limit") && args["limit"].is_number_integer() &&
+            args["limit"].get<std::int64_t>() >= 0) {
             limit = args["limit"].get<std::size_t>();
         }
     }
