@@ -1,5 +1,6 @@
 #pragma once
 // The registration relay: REGISTER from a remote subscriber (access realm) to OSV (core realm).
+// registrar_relay.cpp relays; registrar_bindings.cpp is what happens to bindings afterwards.
 //
 //  * Checked first (register_check): precise refusals, counted, nothing stored.
 //  * Relayed to the node the trunk selects, as a new REGISTER (register_messages): our Via,
