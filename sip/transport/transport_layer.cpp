@@ -179,7 +179,11 @@ void transport_layer::on_accept(listener& l, int fd) {
     }
     std::unique_ptr<tls_session> tls;
     if (l.tls) {
-        SSL* ssl = l.tls->new_ssl();
+        std::shared_ptr<tls_server_context> chosen;
+        if (tls_selector_) {
+            chosen = tls_selector_(remote);
+        }
+        SSL* ssl = (chosen ? chosen : l.tls)->new_ssl();
         if (ssl == nullptr) {
             ++counters_.tls_handshake_failures;
             ::close(fd);
