@@ -112,18 +112,27 @@ std::string answer_from_raw(std::string_view head, std::uint16_t code, std::stri
                 break;
         }
     }
-    if (vias.empty() || from.empty() || to.empty() || call_id.empty() || cseq.empty()) {
+    // Without a Via the client's transport cannot take the response (RFC 3261 §18.1.2). A request
+    // missing From, To, Call-ID or CSeq still gets its 400 naming the fault, with the headers it
+    // has: the client may be unable to match it, but the operator's capture shows why it failed.
+    if (vias.empty()) {
         return {};
     }
-    if (!has_tag(to)) {
+    if (!to.empty() && !has_tag(to)) {
         to += ";tag=" + make_tag();
     }
     std::string out = "SIP/2.0 " + std::to_string(code) + " " + std::string(reason) + "\r\n";
     for (const auto& v : vias) {
         out += "Via: " + v + "\r\n";
     }
-    out += "From: " + from + "\r\nTo: " + to + "\r\nCall-ID: " + call_id + "\r\nCSeq: " + cseq +
-           "\r\n";
+    for (const auto& [name, value] : {std::pair<const char*, const std::string&>{"From", from},
+                                      {"To", to},
+                                      {"Call-ID", call_id},
+                                      {"CSeq", cseq}}) {
+        if (!value.empty()) {
+            out.append(name).append(": ").append(value).append("\r\n");
+        }
+    }
     out += extra_headers;
     out += "Content-Length: 0\r\n\r\n";
     return out;

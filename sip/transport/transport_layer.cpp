@@ -223,11 +223,11 @@ void transport_layer::deliver(std::string_view bytes, framing how, const transpo
         return;
     }
     ++counters_.malformed_requests;
+    // Every request that names where to answer (a Via) gets the parser's precise reason, even
+    // when it lacks another mandatory header (`response_possible` is false then).
     const parse_error& e = parsed.error();
-    if (e.response_possible) {
-        if (auto a = answer_from_raw(bytes, e.status(), e.reason()); !a.empty()) {
-            answer(std::move(a));
-        }
+    if (auto a = answer_from_raw(bytes, e.status(), e.reason()); !a.empty()) {
+        answer(std::move(a));
     }
 }
 

@@ -264,10 +264,14 @@ def test_bad_input_is_refused_precisely_and_nothing_is_stored():
         assert r["status"] == 400 and "absurd Expires" in r["start"]
         r = send(acc.call(sipclient.request_text, "c", "alice", expires="soon"))
         assert r["status"] == 400 and "Expires" in r["start"]
-        # Without Call-ID (or To/From/CSeq) no response could be matched: counted, dropped.
+        # Without Call-ID (or To/From/CSeq): a 400 naming the missing header, nothing stored.
         no_call_id = re.sub(r"Call-ID: [^\r]*\r\n", "",
                             acc.call(sipclient.request_text, "c", "alice"))
-        assert send(no_call_id) is None
+        r = send(no_call_id)
+        assert r["status"] == 400 and "missing Call-ID" in r["start"], r
+        no_cseq = re.sub(r"CSeq: [^\r]*\r\n", "", acc.call(sipclient.request_text, "c", "alice"))
+        r = send(no_cseq)
+        assert r["status"] == 400 and "CSeq" in r["start"], r
         # The connection survived all of it.
         assert acc.call(sipclient.register, "c", "alice", "alicepw")["status"] == 503
 
@@ -286,5 +290,5 @@ def test_bad_input_is_refused_precisely_and_nothing_is_stored():
         assert c["registrar.refused_absurd_expires"] == 1
         assert c["registrar.refused_bad_expires"] == 1
         assert c["registrar.osv_unavailable"] == 2
-        assert c["access.malformed_requests"] == 1
+        assert c["access.malformed_requests"] == 2
         assert c["dispatch.refused_source_not_subscriber"] == 1
