@@ -20,16 +20,19 @@ constexpr std::array<header_entry, header_id_count> header_table{{
 
 constexpr std::size_t max_name = 24;
 
-// Header ids grouped by name length, so classification compares only same-length names.
-struct length_index {
-    std::array<std::array<uint8_t, 16>, max_name + 1> ids{};
-    std::array<uint8_t, max_name + 1> count{};
+// Header ids bucketed by (name length, lower-case first letter): classification compares at most
+// a handful of same-length names that start alike.
+struct name_index {
+    static constexpr std::size_t slots = 4;
+    std::array<std::array<uint8_t, slots>, (max_name + 1) * 26> ids{};
+    std::array<uint8_t, (max_name + 1) * 26> count{};
     std::array<uint8_t, 128> compact{};  // lower-case letter -> id + 1
 
-    constexpr length_index() {
+    constexpr name_index() {
         for (std::size_t i = 0; i < header_table.size(); ++i) {
-            std::size_t len = header_table[i].name.size();
-            ids[len][count[len]++] = uint8_t(i);
+            std::string_view n = header_table[i].name;
+            std::size_t b = n.size() * 26 + std::size_t(ascii_lower(n[0]) - 'a');
+            ids[b][count[b]++] = uint8_t(i);
             if (char c = header_table[i].compact) {
                 compact[std::size_t(c)] = uint8_t(i + 1);
             }
@@ -37,7 +40,7 @@ struct length_index {
     }
 };
 
-constexpr length_index index{};
+constexpr name_index index{};
 
 }  // namespace
 
@@ -49,15 +52,21 @@ header_id classify_header(std::string_view name) {
         }
         return header_id::other;
     }
-    if (name.size() > max_name) {
+    char first = ascii_lower(name[0]);
+    if (name.size() > max_name || first < 'a' || first > 'z') {
         return header_id::other;
     }
-    const auto& ids = index.ids[name.size()];
-    char first = ascii_lower(name[0]);
-    for (std::size_t i = 0; i < index.count[name.size()]; ++i) {
-        std::string_view candidate = header_table[ids[i]].name;
-        if (ascii_lower(candidate[0]) == first && iequals(candidate, name)) {
-            return header_id(ids[i]);
+    std::size_t b = name.size() * 26 + std::size_t(first - 'a');
+    for (std::size_t i = 0; i < index.count[b]; ++i) {
+        // Table names are letters and '-': OR-ing 0x20 folds case for them and maps no other
+        // token character onto a letter or '-'.
+        std::string_view candidate = header_table[index.ids[b][i]].name;
+        std::size_t k = 1;
+        while (k < name.size() && (name[k] | 0x20) == (candidate[k] | 0x20)) {
+            ++k;
+        }
+        if (k == name.size()) {
+            return header_id(index.ids[b][i]);
         }
     }
     return header_id::other;

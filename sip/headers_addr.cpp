@@ -62,6 +62,12 @@ void comma_list::iterator::load() {
         return;
     }
     std::size_t start = i;
+    // Most values hold one element: no comma at all means no split to do.
+    if (std::memchr(s.data() + i, ',', s.size() - i) == nullptr) {
+        current_ = trim_lws(s.substr(start));
+        rest_ = s.substr(s.size());
+        return;
+    }
     bool in_angle = false;
     while (i < s.size()) {
         char c = s[i];
@@ -177,21 +183,30 @@ result<via> parse_via(std::string_view element) {
         return error_code::malformed_via;
     }
     v.params = param_list(trim_lws(rest));
-    // Typed checks of the parameters whose values we interpret (RFC 3261 §20.42, RFC 3581).
-    if (auto b = v.params.find("branch"); b && (!b->has_value || !is_token(b->value))) {
-        return error_code::malformed_via;
-    }
-    if (auto t = v.params.find("ttl"); t && (!t->has_value || !parse_uint(t->value, 255))) {
-        return error_code::malformed_via;
-    }
-    if (auto r = v.params.find("rport"); r && r->has_value && !parse_uint(r->value, 65535)) {
-        return error_code::malformed_via;
-    }
-    if (auto r = v.params.find("received"); r) {
-        std::string_view a = r->value;
-        bool ok = is_ipv4(a) || is_ipv6(a) ||
-                  (a.size() > 2 && a.front() == '[' && a.back() == ']' &&
-                   is_ipv6(a.substr(1, a.size() - 2)));
+    // Typed checks of the parameters whose values we interpret (RFC 3261 §20.42, RFC 3581), in
+    // one pass over the list.
+    for (const param& p : v.params) {
+        bool ok = true;
+        switch (ascii_lower(p.name[0])) {
+            case 'b':
+                ok = !iequals(p.name, "branch") || (p.has_value && is_token(p.value));
+                break;
+            case 't':
+                ok = !iequals(p.name, "ttl") || (p.has_value && parse_uint(p.value, 255));
+                break;
+            case 'r':
+                if (iequals(p.name, "rport")) {
+                    ok = !p.has_value || parse_uint(p.value, 65535);
+                } else if (iequals(p.name, "received")) {
+                    std::string_view a = p.value;
+                    ok = is_ipv4(a) || is_ipv6(a) ||
+                         (a.size() > 2 && a.front() == '[' && a.back() == ']' &&
+                          is_ipv6(a.substr(1, a.size() - 2)));
+                }
+                break;
+            default:
+                break;
+        }
         if (!ok) {
             return error_code::malformed_via;
         }
@@ -323,12 +338,11 @@ result<contact> parse_contact(std::string_view element) {
         return error_code::malformed_contact;
     }
     c.addr = *na;
-    if (auto e = c.addr.params.find("expires");
-        e && (!e->has_value || !parse_uint(e->value, UINT32_MAX))) {
-        return error_code::malformed_contact;
-    }
-    if (auto q = c.addr.params.find("q"); q) {
-        if (!q->has_value || !c.q()) {
+    for (const param& p : c.addr.params) {
+        if (iequals(p.name, "expires") && (!p.has_value || !parse_uint(p.value, UINT32_MAX))) {
+            return error_code::malformed_contact;
+        }
+        if (iequals(p.name, "q") && (!p.has_value || !c.q())) {
             return error_code::malformed_contact;
         }
     }

@@ -202,6 +202,9 @@ result<message, parse_error> parse(std::unique_ptr<char[]> buffer, std::size_t l
         } else if (u->scheme == uri_scheme::other && !iequals(u->scheme_name, "urn")) {
             // sip, sips, tel, and urn (RFC 5031 service URNs for emergency calls) are routable.
             note(error_code::unsupported_uri_scheme);
+        } else if (!u->headers.empty()) {
+            // RFC 3261 §19.1.1 (Table 1): headers are not allowed in a Request-URI.
+            note(error_code::malformed_request_uri);
         } else {
             m.ruri_ = *u;
         }
@@ -245,13 +248,16 @@ result<message, parse_error> parse(std::unique_ptr<char[]> buffer, std::size_t l
             break;
         }
         std::string_view hline = all.substr(start, value_end - start);
-        std::size_t colon = hline.find(':');
-        std::size_t name_end = colon;
-        while (name_end != std::string_view::npos && name_end > 0 &&
-               (hline[name_end - 1] == ' ' || hline[name_end - 1] == '\t')) {
-            --name_end;
+        // field-name = token, then HCOLON = *( SP / HTAB ) ":" SWS
+        std::size_t name_end = 0;
+        while (name_end < hline.size() && is_token_char(hline[name_end])) {
+            ++name_end;
         }
-        if (colon == std::string_view::npos || !is_token(hline.substr(0, name_end))) {
+        std::size_t colon = name_end;
+        while (colon < hline.size() && (hline[colon] == ' ' || hline[colon] == '\t')) {
+            ++colon;
+        }
+        if (name_end == 0 || colon == hline.size() || hline[colon] != ':') {
             note(error_code::malformed_header_line);
             continue;
         }

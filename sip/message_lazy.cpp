@@ -77,11 +77,7 @@ const parsed<std::vector<T>>& list(lazy_slot<std::vector<T>>& slot, const messag
             continue;
         }
         any = true;
-        if (!comma_list_balanced(h.value)) {
-            slot.p.state = field_state::malformed;
-            slot.p.value.clear();
-            return slot.p;
-        }
+        // Unbalanced quotes or brackets leave an element that fails to parse below.
         for (std::string_view element : comma_list(h.value)) {
             auto r = parse_fn(element);
             if (!r) {

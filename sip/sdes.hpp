@@ -84,7 +84,8 @@ std::string format_crypto(const crypto_attribute& c);
 std::string format_crypto(uint32_t tag, crypto_suite suite, std::span<const uint8_t> key,
                           std::span<const uint8_t> salt);
 
-// Parses every a=crypto of a media section; fails on the first malformed line or a duplicate tag.
+// Parses every a=crypto of a media section; fails on the first malformed line, a duplicate tag,
+// more than max_crypto lines, or lines that all name unknown suites (crypto_no_known_suite).
 // Returns them in order (unknown suites included, so the caller can choose).
 struct crypto_list_result {
     error err = error::none;

@@ -1,47 +1,8 @@
 #include "sip/text.hpp"
 
+#include <cstring>
+
 namespace sbc::sip {
-
-bool is_token(std::string_view s) {
-    if (s.empty()) {
-        return false;
-    }
-    for (char c : s) {
-        if (!is_token_char(c)) {
-            return false;
-        }
-    }
-    return true;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (ascii_lower(a[i]) != ascii_lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-std::string_view trim_lws_left(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size() && is_lws(s[i])) {
-        ++i;
-    }
-    return s.substr(i);
-}
-
-std::string_view trim_lws(std::string_view s) {
-    s = trim_lws_left(s);
-    std::size_t n = s.size();
-    while (n > 0 && is_lws(s[n - 1])) {
-        --n;
-    }
-    return s.substr(0, n);
-}
 
 std::optional<uint64_t> parse_uint(std::string_view s, uint64_t max) {
     if (s.empty() || s.size() > 20) {
@@ -64,6 +25,15 @@ std::optional<uint64_t> parse_uint(std::string_view s, uint64_t max) {
 std::size_t quoted_string_length(std::string_view s) {
     if (s.empty() || s[0] != '"') {
         return 0;
+    }
+    // Fast path: the closing quote with no quoted-pair before it.
+    const char* close = static_cast<const char*>(std::memchr(s.data() + 1, '"', s.size() - 1));
+    if (close == nullptr) {
+        return 0;
+    }
+    std::size_t end = std::size_t(close - s.data());
+    if (std::memchr(s.data() + 1, '\\', end - 1) == nullptr) {
+        return end + 1;
     }
     for (std::size_t i = 1; i < s.size(); ++i) {
         if (s[i] == '\\') {
@@ -230,7 +200,7 @@ bool is_hostname(std::string_view s) {
                 return false;
             }
             label = 0;
-        } else if (is_alnum(c) || c == '-' || c == '_') {
+        } else if (char_is(c, detail::cc_host)) {
             // '_' is not in the grammar but appears in deployed names (SRV-style); accepted.
             if (label == 0 && c == '-') {
                 return false;
@@ -241,7 +211,12 @@ bool is_hostname(std::string_view s) {
         }
         prev = c;
     }
-    return label > 0 && prev != '-';
+    if (label == 0 || prev == '-') {
+        return false;
+    }
+    // toplabel = ALPHA / ALPHA *( alphanum / "-" ) alphanum: "999.1.1.1" is not a name.
+    std::size_t dot = s.rfind('.');
+    return is_alpha(s[dot == std::string_view::npos ? 0 : dot + 1]);
 }
 
 }  // namespace sbc::sip

@@ -2,6 +2,7 @@
 // Character classes and small string helpers from the RFC 3261 §25.1 grammar. Everything works on
 // std::string_view into the message buffer; nothing allocates except unquote/unescape.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,34 +31,96 @@ constexpr bool is_lws(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+namespace detail {
+// One table for the RFC 3261 §25.1 character sets the parser tests in its inner loops.
+enum char_class : uint16_t {
+    cc_token = 1 << 0,       // token
+    cc_unreserved = 1 << 1,  // alphanum / mark
+    cc_user = 1 << 2,        // unreserved / user-unreserved
+    cc_password = 1 << 3,    // unreserved / "&" "=" "+" "$" ","
+    cc_param = 1 << 4,       // unreserved / param-unreserved
+    cc_header = 1 << 5,      // unreserved / hnv-unreserved
+    cc_host = 1 << 6,        // alphanum "-" "." "_"
+    cc_lws = 1 << 7,         // SP HT CR LF
+};
+
+constexpr std::array<uint16_t, 256> make_char_table() {
+    std::array<uint16_t, 256> t{};
+    auto add = [&t](std::string_view chars, uint16_t cls) {
+        for (char c : chars) {
+            t[uint8_t(c)] |= cls;
+        }
+    };
+    constexpr std::string_view alnum =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    constexpr std::string_view mark = "-_.!~*'()";
+    add(alnum, cc_token | cc_unreserved | cc_user | cc_password | cc_param | cc_header | cc_host);
+    add("-.!%*_+`'~", cc_token);
+    add(mark, cc_unreserved | cc_user | cc_password | cc_param | cc_header);
+    add("&=+$,;?/", cc_user);
+    add("&=+$,", cc_password);
+    add("[]/:&+$", cc_param);
+    add("[]/?:+$=&", cc_header);
+    add("-._", cc_host);
+    add(" \t\r\n", cc_lws);
+    return t;
+}
+inline constexpr std::array<uint16_t, 256> char_table = make_char_table();
+}  // namespace detail
+
+constexpr bool char_is(char c, uint16_t classes) {
+    return (detail::char_table[uint8_t(c)] & classes) != 0;
+}
+
 // token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
 constexpr bool is_token_char(char c) {
-    if (is_alnum(c)) {
-        return true;
-    }
-    switch (c) {
-        case '-':
-        case '.':
-        case '!':
-        case '%':
-        case '*':
-        case '_':
-        case '+':
-        case '`':
-        case '\'':
-        case '~':
-            return true;
-        default:
-            return false;
-    }
+    return char_is(c, detail::cc_token);
 }
-bool is_token(std::string_view s);
+
+inline bool is_token(std::string_view s) {
+    if (s.empty()) {
+        return false;
+    }
+    for (char c : s) {
+        if (!is_token_char(c)) {
+            return false;
+        }
+    }
+    return true;
+}
 
 // Case-insensitive ASCII comparison (header names, param names, hosts, schemes).
-bool iequals(std::string_view a, std::string_view b);
+inline bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (a[i] != b[i] && ascii_lower(a[i]) != ascii_lower(b[i])) {
+            return false;
+        }
+    }
+    return true;
+}
 
-std::string_view trim_lws(std::string_view s);
-std::string_view trim_lws_left(std::string_view s);
+inline std::string_view trim_lws_left(std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size() && is_lws(s[i])) {
+        ++i;
+    }
+    return s.substr(i);
+}
+
+inline std::string_view trim_lws(std::string_view s) {
+    std::size_t b = 0;
+    std::size_t e = s.size();
+    while (b < e && is_lws(s[b])) {
+        ++b;
+    }
+    while (e > b && is_lws(s[e - 1])) {
+        --e;
+    }
+    return s.substr(b, e - b);
+}
 
 // Decimal without sign; fails on empty, non-digits or overflow of `max`.
 std::optional<uint64_t> parse_uint(std::string_view s, uint64_t max = UINT64_MAX);
@@ -78,7 +141,7 @@ bool has_escapes(std::string_view s);
 bool is_ipv4(std::string_view s);
 // An IPv6 address without brackets (RFC 4291 text forms, including embedded IPv4).
 bool is_ipv6(std::string_view s);
-// hostname = *( domainlabel "." ) toplabel [ "." ] — lenient about the toplabel starting digit.
+// hostname = *( domainlabel "." ) toplabel [ "." ]; '_' tolerated inside labels.
 bool is_hostname(std::string_view s);
 
 }  // namespace sbc::sip

@@ -5,105 +5,36 @@
 namespace sbc::sip {
 namespace {
 
-constexpr bool is_mark(char c) {
-    switch (c) {
-        case '-':
-        case '_':
-        case '.':
-        case '!':
-        case '~':
-        case '*':
-        case '\'':
-        case '(':
-        case ')':
-            return true;
-        default:
-            return false;
-    }
-}
-constexpr bool is_unreserved(char c) {
-    return is_alnum(c) || is_mark(c);
-}
-
-// Checks that every '%' starts a %HH escape and every other character satisfies `allowed`.
-template <class F>
-bool valid_escaped(std::string_view s, F allowed) {
+// Checks that every '%' starts a %HH escape and every other character is in `classes`.
+bool valid_escaped(std::string_view s, uint16_t classes) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i] == '%') {
             if (i + 2 >= s.size() || !is_hex(s[i + 1]) || !is_hex(s[i + 2])) {
                 return false;
             }
             i += 2;
-        } else if (!allowed(s[i])) {
+        } else if (!char_is(s[i], classes)) {
             return false;
         }
     }
     return true;
 }
 
-// RFC 3261 §25.1: user = 1*( unreserved / escaped / user-unreserved )
-bool user_char(char c) {
-    switch (c) {
-        case '&':
-        case '=':
-        case '+':
-        case '$':
-        case ',':
-        case ';':
-        case '?':
-        case '/':
-            return true;
-        default:
-            return is_unreserved(c);
+// RFC 3261 §25.1: user, password, paramchar and hnv character sets (text.hpp table).
+constexpr uint16_t user_chars = detail::cc_user;
+constexpr uint16_t password_chars = detail::cc_password;
+constexpr uint16_t param_chars = detail::cc_param;
+constexpr uint16_t header_chars = detail::cc_header;
+
+bool valid_tel(std::string_view s) {
+    for (char c : s) {
+        bool ok = is_hex(c) || c == '*' || c == '#' || c == '+' || c == '-' || c == '.' ||
+                  c == '(' || c == ')' || c == 'p' || c == 'w' || c == '%';
+        if (!ok) {
+            return false;
+        }
     }
-}
-bool password_char(char c) {
-    switch (c) {
-        case '&':
-        case '=':
-        case '+':
-        case '$':
-        case ',':
-            return true;
-        default:
-            return is_unreserved(c);
-    }
-}
-// paramchar = param-unreserved / unreserved / escaped
-bool param_char(char c) {
-    switch (c) {
-        case '[':
-        case ']':
-        case '/':
-        case ':':
-        case '&':
-        case '+':
-        case '$':
-            return true;
-        default:
-            return is_unreserved(c);
-    }
-}
-// hnv-unreserved / unreserved / escaped
-bool header_char(char c) {
-    switch (c) {
-        case '[':
-        case ']':
-        case '/':
-        case '?':
-        case ':':
-        case '+':
-        case '$':
-        case '=':
-        case '&':
-            return true;
-        default:
-            return is_unreserved(c);
-    }
-}
-bool tel_char(char c) {
-    return is_hex(c) || c == '*' || c == '#' || c == '+' || c == '-' || c == '.' || c == '(' ||
-           c == ')' || c == 'p' || c == 'w' || c == '%';
+    return true;
 }
 
 bool valid_uri_params(std::string_view text) {
@@ -121,12 +52,12 @@ bool valid_uri_params(std::string_view text) {
         std::string_view p = text.substr(i, end - i);
         std::size_t eq = p.find('=');
         std::string_view name = p.substr(0, eq);
-        if (name.empty() || !valid_escaped(name, param_char)) {
+        if (name.empty() || !valid_escaped(name, param_chars)) {
             return false;
         }
         if (eq != std::string_view::npos) {
             std::string_view value = p.substr(eq + 1);
-            if (value.empty() || !valid_escaped(value, param_char)) {
+            if (value.empty() || !valid_escaped(value, param_chars)) {
                 return false;
             }
         }
@@ -212,15 +143,17 @@ result<uri> parse_uri(std::string_view text) {
             return error_code::malformed_uri;
         }
     }
-    for (char c : text) {
-        if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"') {
-            return error_code::malformed_uri;
-        }
-    }
     u.scheme = classify_scheme(u.scheme_name);
     std::string_view rest = text.substr(colon + 1);
 
     if (u.scheme == uri_scheme::other) {
+        // SIP, SIPS and TEL components are checked against their character sets below; an
+        // opaque URI only needs to be free of whitespace, controls and the delimiters around it.
+        for (char c : text) {
+            if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"') {
+                return error_code::malformed_uri;
+            }
+        }
         if (rest.empty()) {
             return error_code::malformed_uri;
         }
@@ -232,7 +165,7 @@ result<uri> parse_uri(std::string_view text) {
         std::size_t semi = rest.find(';');
         u.user = rest.substr(0, semi);
         u.has_user = true;
-        if (u.user.empty() || !valid_escaped(u.user, tel_char)) {
+        if (u.user.empty() || !valid_tel(u.user)) {
             return error_code::malformed_uri;
         }
         if (semi != std::string_view::npos) {
@@ -253,11 +186,11 @@ result<uri> parse_uri(std::string_view text) {
         if (pc != std::string_view::npos) {
             u.password = userinfo.substr(pc + 1);
             u.has_password = true;
-            if (!valid_escaped(u.password, password_char)) {
+            if (!valid_escaped(u.password, password_chars)) {
                 return error_code::malformed_uri;
             }
         }
-        if (u.user.empty() || !valid_escaped(u.user, user_char)) {
+        if (u.user.empty() || !valid_escaped(u.user, user_chars)) {
             return error_code::malformed_uri;
         }
         u.has_user = true;
@@ -290,7 +223,7 @@ result<uri> parse_uri(std::string_view text) {
     }
     if (q != std::string_view::npos) {
         u.headers = rest.substr(q + 1);
-        if (u.headers.empty() || !valid_escaped(u.headers, header_char)) {
+        if (u.headers.empty() || !valid_escaped(u.headers, header_chars)) {
             return error_code::malformed_uri;
         }
     }

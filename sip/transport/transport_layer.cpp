@@ -1,0 +1,653 @@
+#include "sip/transport/transport_layer.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "sip/transport/raw_answer.hpp"
+
+namespace sbc::sip {
+
+namespace {
+
+constexpr std::size_t datagram_capacity = 65536;
+constexpr int datagram_drain_batch = 64;  // datagrams read per completion before re-arming
+
+std::string errno_text(std::string_view what, const socket_address& a, int err) {
+    return std::string(what) + " " + a.to_string() + ": " + std::strerror(err);
+}
+
+bool only_whitespace(std::string_view s) {
+    for (char c : s) {
+        if (c != '\r' && c != '\n' && c != ' ' && c != '\t' && c != '\0') {
+            return false;
+        }
+    }
+    return true;
+}
+
+void set_nodelay(int fd) {
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+}  // namespace
+
+struct transport_layer::listener {
+    transport_layer* owner = nullptr;
+    transport_type type = transport_type::udp;
+    int fd = -1;
+    socket_address local;
+    std::shared_ptr<tls_server_context> tls;
+    op_id op;
+    // accept
+    sockaddr_storage peer{};
+    socklen_t peer_len = 0;
+    // UDP
+    std::unique_ptr<char[]> buf;
+    iovec iov{};
+    msghdr msg{};
+    sockaddr_storage from{};
+
+    ~listener() {
+        if (fd >= 0) {
+            ::close(fd);
+        }
+    }
+};
+
+transport_layer::transport_layer(io_loop& loop, const transport_limits& limits, handlers h)
+    : loop_(loop), limits_(limits), handlers_(std::move(h)) {}
+
+transport_layer::~transport_layer() {
+    for (auto& l : listeners_) {
+        l->owner = nullptr;
+        loop_.cancel(l->op);
+    }
+    auto connections = std::move(connections_);
+    connections_.clear();
+    for (auto& [id, c] : connections) {
+        c->detach();
+    }
+}
+
+result<socket_address, std::string> transport_layer::listen_udp(const socket_address& local) {
+    return listen(transport_type::udp, local, nullptr);
+}
+
+result<socket_address, std::string> transport_layer::listen_tcp(const socket_address& local) {
+    return listen(transport_type::tcp, local, nullptr);
+}
+
+result<socket_address, std::string> transport_layer::listen_tls(
+    const socket_address& local, std::shared_ptr<tls_server_context> tls) {
+    if (!tls) {
+        return std::string("listen TLS " + local.to_string() + ": no TLS server context");
+    }
+    return listen(transport_type::tls, local, std::move(tls));
+}
+
+result<socket_address, std::string> transport_layer::listen(
+    transport_type type, const socket_address& local, std::shared_ptr<tls_server_context> tls) {
+    if (!local.valid()) {
+        return std::string("listen: not an IPv4/IPv6 address");
+    }
+    const std::string what = "listen " + std::string(transport_name(type));
+    const bool datagram = type == transport_type::udp;
+    const int fd = ::socket(
+        local.family(), (datagram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return errno_text(what, local, errno);
+    }
+    auto l = std::make_shared<listener>();
+    l->fd = fd;
+    l->owner = this;
+    l->type = type;
+    l->tls = std::move(tls);
+    int one = 1;
+    if (!datagram) {
+        ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    }
+    if (local.family() == AF_INET6) {
+        ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    }
+    if (::bind(fd, local.sa(), local.size()) != 0) {
+        return errno_text(what, local, errno);
+    }
+    if (!datagram && ::listen(fd, 1024) != 0) {
+        return errno_text(what, local, errno);
+    }
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+    l->local = socket_address::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+    listeners_.push_back(l);
+    if (datagram) {
+        int rcvbuf = 4 * 1024 * 1024;  // ride out bursts; the kernel caps it at rmem_max
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+        l->buf = std::make_unique<char[]>(datagram_capacity);
+        arm_datagram(l);
+    } else {
+        arm_accept(l);
+    }
+    return l->local;
+}
+
+const transport_layer::listener* transport_layer::find_listener(transport_type type,
+                                                                int family) const {
+    for (const auto& l : listeners_) {
+        if (l->type == type && l->local.family() == family) {
+            return l.get();
+        }
+    }
+    return nullptr;
+}
+
+void transport_layer::arm_accept(const std::shared_ptr<listener>& l) {
+    l->peer_len = sizeof l->peer;
+    l->op = loop_.accept(l->fd, reinterpret_cast<sockaddr*>(&l->peer), &l->peer_len,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC, [l](int r) {
+                             l->op = {};
+                             if (l->owner == nullptr) {
+                                 if (r >= 0) {
+                                     ::close(r);
+                                 }
+                                 return;
+                             }
+                             if (r < 0) {
+                                 if (r == -ECANCELED) {
+                                     return;
+                                 }
+                                 // Out of fds or memory: back off instead of spinning.
+                                 const bool starved =
+                                     r == -EMFILE || r == -ENFILE || r == -ENOBUFS || r == -ENOMEM;
+                                 if (starved) {
+                                     std::weak_ptr<listener> w = l;
+                                     l->owner->loop_.run_after(milliseconds(100), [w] {
+                                         auto again = w.lock();
+                                         if (again && again->owner != nullptr) {
+                                             again->owner->arm_accept(again);
+                                         }
+                                     });
+                                 } else {
+                                     l->owner->arm_accept(l);
+                                 }
+                                 return;
+                             }
+                             transport_layer* self = l->owner;
+                             self->arm_accept(l);
+                             self->on_accept(*l, r);
+                         });
+}
+
+void transport_layer::on_accept(listener& l, int fd) {
+    const socket_address remote =
+        socket_address::from_sockaddr(reinterpret_cast<sockaddr*>(&l.peer), l.peer_len);
+    const std::string source = remote.ip_key();
+    bool refuse = false;
+    if (connection_count() >= limits_.max_connections) {
+        ++counters_.refused_total_limit;
+        refuse = true;
+    } else if (auto it = per_source_.find(source);
+               it != per_source_.end() && it->second >= limits_.max_connections_per_source) {
+        ++counters_.refused_source_limit;
+        refuse = true;
+    }
+    if (refuse && refusing_ >= limits_.max_refusing_connections) {
+        ++counters_.refused_dropped;
+        ::close(fd);
+        return;
+    }
+    set_nodelay(fd);
+    socket_address local = l.local;
+    if (local.is_any()) {
+        sockaddr_storage ss{};
+        socklen_t len = sizeof ss;
+        if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+            local = socket_address::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+        }
+    }
+    std::unique_ptr<tls_session> tls;
+    if (l.tls) {
+        SSL* ssl = l.tls->new_ssl();
+        if (ssl == nullptr) {
+            ++counters_.tls_handshake_failures;
+            ::close(fd);
+            return;
+        }
+        tls = std::make_unique<tls_session>(ssl, true);
+    }
+    const connection_id id = next_id_++;
+    auto c =
+        std::make_shared<stream_connection>(loop_, static_cast<stream_owner*>(this), id, l.type, fd,
+                                            local, remote, true, limits_, std::move(tls));
+    connections_.emplace(id, c);
+    if (refuse) {
+        c->set_refusing();
+        ++refusing_;
+    } else {
+        c->counted = true;
+        ++per_source_[source];
+        flows_[flow_key{l.type, remote}] = id;
+        ++counters_.connections_accepted;
+    }
+    c->start_inbound();
+}
+
+void transport_layer::arm_datagram(const std::shared_ptr<listener>& l) {
+    l->iov.iov_base = l->buf.get();
+    l->iov.iov_len = datagram_capacity;
+    l->msg = msghdr{};
+    l->msg.msg_name = &l->from;
+    l->msg.msg_namelen = sizeof l->from;
+    l->msg.msg_iov = &l->iov;
+    l->msg.msg_iovlen = 1;
+    l->op = loop_.recvmsg(l->fd, &l->msg, 0, [l](int r) {
+        l->op = {};
+        transport_layer* self = l->owner;
+        if (self == nullptr || r == -ECANCELED) {
+            return;
+        }
+        if (r >= 0) {
+            self->on_datagram(*l, static_cast<std::size_t>(r), (l->msg.msg_flags & MSG_TRUNC) != 0,
+                              socket_address::from_sockaddr(reinterpret_cast<sockaddr*>(&l->from),
+                                                            l->msg.msg_namelen));
+            // Drain what else is queued with plain syscalls before going back to the ring.
+            for (int i = 0; i < datagram_drain_batch && l->owner != nullptr; ++i) {
+                l->msg.msg_namelen = sizeof l->from;
+                l->msg.msg_flags = 0;
+                const ssize_t n = ::recvmsg(l->fd, &l->msg, MSG_DONTWAIT);
+                if (n < 0) {
+                    break;
+                }
+                self->on_datagram(*l, static_cast<std::size_t>(n),
+                                  (l->msg.msg_flags & MSG_TRUNC) != 0,
+                                  socket_address::from_sockaddr(
+                                      reinterpret_cast<sockaddr*>(&l->from), l->msg.msg_namelen));
+            }
+        }
+        if (l->owner != nullptr) {
+            l->owner->arm_datagram(l);
+        }
+    });
+}
+
+void transport_layer::on_datagram(listener& l, std::size_t n, bool truncated,
+                                  const socket_address& from) {
+    counters_.rx_bytes += n;
+    const std::string_view bytes(l.buf.get(), n);
+    const socket_address local = l.local;
+    auto answer = [this, local, from](std::string a) {
+        if (send_datagram(local, from, a) == send_status::ok) {
+            ++counters_.rx_requests_answered;
+        }
+    };
+    if (truncated || n > limits_.max_message_size) {
+        ++counters_.oversize_datagrams;
+        // RFC 3261 §21.5.14: 513 when enough of the request is there to answer.
+        const auto end = bytes.find("\r\n\r\n");
+        const auto head = end == std::string_view::npos ? bytes : bytes.substr(0, end + 4);
+        if (auto a = answer_from_raw(head, 513, "Message Too Large"); !a.empty()) {
+            answer(std::move(a));
+        }
+        return;
+    }
+    if (only_whitespace(bytes)) {
+        ++counters_.keepalive_pings_rx;  // CRLF keep-alives over UDP need no answer
+        return;
+    }
+    transport_context ctx;
+    ctx.type = transport_type::udp;
+    ctx.local = local;
+    ctx.remote = from;
+    deliver(bytes, framing::datagram, ctx, answer);
+}
+
+void transport_layer::deliver(std::string_view bytes, framing how, const transport_context& ctx,
+                              const std::function<void(std::string)>& answer) {
+    auto parsed = parse(bytes, limits_.parse(how));
+    if (parsed) {
+        ++counters_.rx_messages;
+        if (handlers_.on_message) {
+            handlers_.on_message(std::move(parsed.value()), ctx);
+        }
+        return;
+    }
+    if (!looks_like_request(bytes)) {
+        ++counters_.malformed_responses;
+        return;
+    }
+    ++counters_.malformed_requests;
+    const parse_error& e = parsed.error();
+    if (e.response_possible) {
+        if (auto a = answer_from_raw(bytes, e.status(), e.reason()); !a.empty()) {
+            answer(std::move(a));
+        }
+    }
+}
+
+void transport_layer::on_stream_message(stream_connection& c, std::string_view bytes) {
+    if (c.refusing()) {
+        // Over a connection limit: one request gets 503 + Retry-After, then the connection goes.
+        const std::string retry =
+            "Retry-After: " + std::to_string(limits_.retry_after_seconds) + "\r\n";
+        if (auto a = answer_from_raw(bytes, 503, "Service Unavailable", retry); !a.empty()) {
+            if (c.send(std::move(a), {}) == send_status::ok) {
+                ++counters_.rx_requests_answered;
+            }
+        }
+        c.close_after_flush(close_reason::refused);
+        return;
+    }
+    transport_context ctx;
+    ctx.type = c.type();
+    ctx.local = c.local();
+    ctx.remote = c.remote();
+    ctx.connection = c.id();
+    ctx.tls = c.tls_info();
+    deliver(bytes, framing::stream, ctx, [this, &c](std::string a) {
+        if (c.send(std::move(a), {}) == send_status::ok) {
+            ++counters_.rx_requests_answered;
+        }
+    });
+}
+
+void transport_layer::on_stream_framing_error(stream_connection& c, frame_error e,
+                                              std::string_view head) {
+    std::uint16_t code = 0;
+    std::string_view reason;
+    switch (e) {
+        case frame_error::line_too_long:
+            ++counters_.line_too_long;
+            break;
+        case frame_error::too_many_headers:
+            ++counters_.too_many_headers;
+            break;
+        case frame_error::header_too_large:
+            ++counters_.message_too_large;
+            break;
+        case frame_error::body_too_large:
+            ++counters_.message_too_large;
+            code = 413;
+            reason = "Request Entity Too Large";
+            break;
+        case frame_error::missing_content_length:
+            ++counters_.bad_content_length;
+            code = error_status(error_code::missing_content_length);
+            reason = error_reason(error_code::missing_content_length);
+            break;
+        case frame_error::bad_content_length:
+            ++counters_.bad_content_length;
+            code = error_status(error_code::malformed_content_length);
+            reason = error_reason(error_code::malformed_content_length);
+            break;
+        case frame_error::pending_overflow:
+            ++counters_.pending_overflow;
+            break;
+        case frame_error::none:
+            break;
+    }
+    if (code != 0 && !head.empty() && !c.refusing()) {
+        if (auto a = answer_from_raw(head, code, reason); !a.empty()) {
+            if (c.send(std::move(a), {}) == send_status::ok) {
+                ++counters_.rx_requests_answered;
+            }
+        }
+    }
+}
+
+void transport_layer::on_stream_closed(stream_connection& c, close_reason why,
+                                       const std::string& detail) {
+    auto it = connections_.find(c.id());
+    if (it == connections_.end()) {
+        return;
+    }
+    const bool notify = !c.refusing();
+    if (c.refusing()) {
+        --refusing_;
+    } else if (c.counted) {
+        auto src = per_source_.find(c.remote().ip_key());
+        if (src != per_source_.end() && --src->second == 0) {
+            per_source_.erase(src);
+        }
+        c.counted = false;
+    }
+    if (auto f = flows_.find(flow_key{c.type(), c.remote()});
+        f != flows_.end() && f->second == c.id()) {
+        flows_.erase(f);
+    }
+    ++counters_.connections_closed;
+    connection_closed info;
+    info.id = c.id();
+    info.type = c.type();
+    info.local = c.local();
+    info.remote = c.remote();
+    info.reason = why;
+    info.detail = detail;
+    connections_.erase(it);
+    if (notify && handlers_.on_closed) {
+        handlers_.on_closed(info);
+    }
+}
+
+send_status transport_layer::send(connection_id id, std::string bytes, send_callback done) {
+    auto it = connections_.find(id);
+    if (it == connections_.end() || it->second->refusing()) {
+        ++counters_.send_errors;
+        return send_status::no_connection;
+    }
+    const send_status st = it->second->send(std::move(bytes), std::move(done));
+    if (st != send_status::ok) {
+        ++counters_.send_errors;
+    }
+    return st;
+}
+
+send_status transport_layer::send_datagram(const socket_address& local, const socket_address& to,
+                                           std::string_view bytes) {
+    const listener* via = nullptr;
+    for (const auto& l : listeners_) {
+        if (l->type == transport_type::udp && l->local == local) {
+            via = l.get();
+            break;
+        }
+    }
+    if (via == nullptr) {
+        via = find_listener(transport_type::udp, to.family());
+    }
+    if (via == nullptr) {
+        ++counters_.send_errors;
+        return send_status::no_listener;
+    }
+    const ssize_t n = ::sendto(via->fd, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
+                               to.sa(), to.size());
+    if (n < 0) {
+        ++counters_.send_errors;
+        return send_status::io_error;
+    }
+    ++counters_.tx_messages;
+    counters_.tx_bytes += static_cast<std::uint64_t>(n);
+    return send_status::ok;
+}
+
+send_status transport_layer::send(const destination& to, std::string bytes, send_callback done,
+                                  connection_id* used) {
+    if (!to.address.valid() || to.address.port() == 0) {
+        ++counters_.send_errors;
+        return send_status::invalid_destination;
+    }
+    if (to.type == transport_type::udp) {
+        const send_status st = send_datagram(socket_address{}, to.address, bytes);
+        if (st == send_status::ok && done) {
+            loop_.post([done = std::move(done)] { done(send_status::ok); });
+        }
+        return st;
+    }
+    if (auto f = flows_.find(flow_key{to.type, to.address}); f != flows_.end()) {
+        auto c = connections_.find(f->second);
+        if (c != connections_.end() && c->second->usable()) {
+            if (used != nullptr) {
+                *used = c->first;
+            }
+            return send(c->first, std::move(bytes), std::move(done));
+        }
+    }
+    if (to.type == transport_type::tls && !tls_client_) {
+        ++counters_.send_errors;
+        return send_status::no_listener;
+    }
+    const std::string source = to.address.ip_key();
+    if (connection_count() >= limits_.max_connections ||
+        (per_source_.count(source) != 0 &&
+         per_source_[source] >= limits_.max_connections_per_source)) {
+        ++counters_.send_errors;
+        return send_status::limit_reached;
+    }
+    const int fd = ::socket(to.address.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        ++counters_.send_errors;
+        return send_status::io_error;
+    }
+    set_nodelay(fd);
+    // Leave from the signalling address of this realm (a listener of the same family).
+    const listener* l = find_listener(to.type, to.address.family());
+    if (l == nullptr) {
+        l = find_listener(transport_type::tcp, to.address.family());
+    }
+    socket_address local;
+    if (l != nullptr && !l->local.is_any()) {
+        local = l->local;
+        local.set_port(0);
+        int one = 1;
+        ::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        if (::bind(fd, local.sa(), local.size()) != 0) {
+            ::close(fd);
+            ++counters_.send_errors;
+            return send_status::io_error;
+        }
+    }
+    std::unique_ptr<tls_session> tls;
+    if (to.type == transport_type::tls) {
+        SSL* ssl = tls_client_->new_ssl(to.server_name, to.address);
+        if (ssl == nullptr) {
+            ::close(fd);
+            ++counters_.send_errors;
+            return send_status::tls_failed;
+        }
+        tls = std::make_unique<tls_session>(ssl, false);
+    }
+    const connection_id id = next_id_++;
+    auto c =
+        std::make_shared<stream_connection>(loop_, static_cast<stream_owner*>(this), id, to.type,
+                                            fd, local, to.address, false, limits_, std::move(tls));
+    connections_.emplace(id, c);
+    c->counted = true;
+    ++per_source_[source];
+    flows_[flow_key{to.type, to.address}] = id;
+    ++counters_.connections_opened;
+    if (used != nullptr) {
+        *used = id;
+    }
+    const send_status st = c->send(std::move(bytes), std::move(done));
+    c->start_connect();
+    return st;
+}
+
+send_status transport_layer::reply(const transport_context& ctx, std::string bytes,
+                                   send_callback done) {
+    if (ctx.type == transport_type::udp) {
+        const send_status st = send_datagram(ctx.local, ctx.remote, bytes);
+        if (st == send_status::ok && done) {
+            loop_.post([done = std::move(done)] { done(send_status::ok); });
+        }
+        return st;
+    }
+    return send(ctx.connection, std::move(bytes), std::move(done));
+}
+
+void transport_layer::close(connection_id id) {
+    if (auto it = connections_.find(id); it != connections_.end()) {
+        auto c = it->second;
+        c->close(close_reason::local);
+    }
+}
+
+bool transport_layer::is_open(connection_id id) const {
+    auto it = connections_.find(id);
+    return it != connections_.end() && it->second->usable() && !it->second->refusing();
+}
+
+std::optional<connection_info> transport_layer::connection(connection_id id) const {
+    auto it = connections_.find(id);
+    if (it == connections_.end() || it->second->refusing()) {
+        return std::nullopt;
+    }
+    const stream_connection& c = *it->second;
+    connection_info info;
+    info.id = id;
+    info.type = c.type();
+    info.local = c.local();
+    info.remote = c.remote();
+    info.inbound = c.inbound();
+    info.established = c.current_state() == stream_connection::state::open;
+    if (const tls_peer_info* t = c.tls_info()) {
+        info.tls = *t;
+    }
+    info.opened = c.opened_at();
+    info.last_activity = c.last_activity();
+    info.queued_bytes = c.queued_bytes();
+    return info;
+}
+
+std::string_view transport_name(transport_type t) {
+    switch (t) {
+        case transport_type::udp:
+            return "UDP";
+        case transport_type::tcp:
+            return "TCP";
+        case transport_type::tls:
+            return "TLS";
+    }
+    return "?";
+}
+
+std::string_view close_reason_name(close_reason r) {
+    static constexpr std::string_view names[] = {
+#define SBC_SIP_CLOSE_NAME(name, text) #name,
+        SBC_SIP_CLOSE_REASONS(SBC_SIP_CLOSE_NAME)
+#undef SBC_SIP_CLOSE_NAME
+    };
+    return names[static_cast<std::size_t>(r)];
+}
+
+std::string_view send_status_name(send_status s) {
+    switch (s) {
+        case send_status::ok:
+            return "ok";
+        case send_status::no_connection:
+            return "no_connection";
+        case send_status::no_listener:
+            return "no_listener";
+        case send_status::invalid_destination:
+            return "invalid_destination";
+        case send_status::queue_full:
+            return "queue_full";
+        case send_status::limit_reached:
+            return "limit_reached";
+        case send_status::connect_failed:
+            return "connect_failed";
+        case send_status::tls_failed:
+            return "tls_failed";
+        case send_status::io_error:
+            return "io_error";
+        case send_status::closed:
+            return "closed";
+    }
+    return "?";
+}
+
+}  // namespace sbc::sip

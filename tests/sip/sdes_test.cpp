@@ -1,0 +1,241 @@
+// a=crypto (RFC 4568): suites, key-params, session params, dataplane mapping, hostile lines.
+#include <gtest/gtest.h>
+
+#include "sip/sdes.hpp"
+
+namespace sbc::sip::sdp {
+namespace {
+
+// RFC 4568 §9.2 example key: 30 bytes (16 key + 14 salt).
+constexpr const char* key30 = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz";
+
+TEST(Sdes, ParsesRfcExample) {
+    auto r = parse_crypto(std::string("1 AES_CM_128_HMAC_SHA1_80 inline:") + key30 + "|2^20|1:4");
+    ASSERT_TRUE(r.ok()) << error_name(r.err);
+    EXPECT_EQ(r.value.tag, 1u);
+    EXPECT_EQ(r.value.suite, crypto_suite::aes_cm_128_hmac_sha1_80);
+    ASSERT_EQ(r.value.keys.size(), 1u);
+    const key_param& k = r.value.keys[0];
+    EXPECT_EQ(k.key.size(), 16u);
+    EXPECT_EQ(k.salt.size(), 14u);
+    EXPECT_EQ(k.lifetime, uint64_t(1) << 20);
+    EXPECT_TRUE(k.lifetime_power_of_two);
+    EXPECT_EQ(k.mki, 1u);
+    EXPECT_EQ(k.mki_length, 4);
+    EXPECT_EQ(format_crypto(r.value),
+              std::string("1 AES_CM_128_HMAC_SHA1_80 inline:") + key30 + "|2^20|1:4");
+}
+
+TEST(Sdes, LifetimeForms) {
+    auto dec = parse_crypto(std::string("2 AES_CM_128_HMAC_SHA1_32 inline:") + key30 + "|1048576");
+    ASSERT_TRUE(dec.ok());
+    EXPECT_EQ(dec.value.keys[0].lifetime, 1048576u);
+    EXPECT_FALSE(dec.value.keys[0].lifetime_power_of_two);
+    auto mki_only = parse_crypto(std::string("3 AES_CM_128_HMAC_SHA1_32 inline:") + key30 + "|7:1");
+    ASSERT_TRUE(mki_only.ok());
+    EXPECT_FALSE(mki_only.value.keys[0].lifetime.has_value());
+    EXPECT_EQ(mki_only.value.keys[0].mki, 7u);
+}
+
+TEST(Sdes, SeveralKeyParamsAndSessionParams) {
+    std::string v = std::string("5 AES_CM_128_HMAC_SHA1_80 inline:") + key30 +
+                    "|2^20|1:4;inline:" + key30 +
+                    "|2^20|2:4 KDR=23 UNENCRYPTED_SRTCP UNAUTHENTICATED_SRTP "
+                    "UNENCRYPTED_SRTP WSH=128 FEC_ORDER=FEC_SRTP X-FUTURE=1";
+    auto r = parse_crypto(v);
+    ASSERT_TRUE(r.ok()) << error_name(r.err);
+    EXPECT_EQ(r.value.keys.size(), 2u);
+    EXPECT_EQ(r.value.keys[1].mki, 2u);
+    EXPECT_EQ(r.value.kdr, 23);
+    EXPECT_TRUE(r.value.unencrypted_srtcp);
+    EXPECT_TRUE(r.value.unencrypted_srtp);
+    EXPECT_TRUE(r.value.unauthenticated_srtp);
+    EXPECT_EQ(r.value.wsh, 128u);
+    EXPECT_EQ(r.value.session_params.size(), 7u);
+    EXPECT_EQ(format_crypto(r.value), v);
+}
+
+TEST(Sdes, AllSuitesByNameWithKeyLengths) {
+    struct s {
+        const char* name;
+        crypto_suite suite;
+        std::size_t bytes;
+        shm::srtp_suite dp;
+    };
+    const s all[] = {
+        {"AES_CM_128_HMAC_SHA1_80", crypto_suite::aes_cm_128_hmac_sha1_80, 30,
+         shm::srtp_suite::aes_cm_128_hmac_sha1_80},
+        {"AES_CM_128_HMAC_SHA1_32", crypto_suite::aes_cm_128_hmac_sha1_32, 30,
+         shm::srtp_suite::aes_cm_128_hmac_sha1_32},
+        {"F8_128_HMAC_SHA1_80", crypto_suite::f8_128_hmac_sha1_80, 30, shm::srtp_suite::none},
+        {"AES_192_CM_HMAC_SHA1_80", crypto_suite::aes_192_cm_hmac_sha1_80, 38,
+         shm::srtp_suite::none},
+        {"AES_192_CM_HMAC_SHA1_32", crypto_suite::aes_192_cm_hmac_sha1_32, 38,
+         shm::srtp_suite::none},
+        {"AES_256_CM_HMAC_SHA1_80", crypto_suite::aes_256_cm_hmac_sha1_80, 46,
+         shm::srtp_suite::aes_256_cm_hmac_sha1_80},
+        {"AES_256_CM_HMAC_SHA1_32", crypto_suite::aes_256_cm_hmac_sha1_32, 46,
+         shm::srtp_suite::aes_256_cm_hmac_sha1_32},
+        {"AEAD_AES_128_GCM", crypto_suite::aead_aes_128_gcm, 28, shm::srtp_suite::aead_aes_128_gcm},
+        {"AEAD_AES_256_GCM", crypto_suite::aead_aes_256_gcm, 44, shm::srtp_suite::aead_aes_256_gcm},
+    };
+    for (const s& x : all) {
+        std::vector<uint8_t> bytes(x.bytes);
+        for (std::size_t i = 0; i < bytes.size(); ++i) {
+            bytes[i] = uint8_t(i * 7 + 1);
+        }
+        std::string line = "9 " + std::string(x.name) + " inline:" + base64_encode(bytes);
+        auto r = parse_crypto(line);
+        ASSERT_TRUE(r.ok()) << x.name << " " << error_name(r.err);
+        EXPECT_EQ(r.value.suite, x.suite);
+        EXPECT_EQ(suite_name(x.suite), x.name);
+        EXPECT_EQ(to_shm_suite(x.suite), x.dp);
+        if (x.dp != shm::srtp_suite::none) {
+            EXPECT_EQ(from_shm_suite(x.dp), x.suite);
+            auto key = to_srtp_key(r.value);
+            ASSERT_TRUE(key.has_value());
+            EXPECT_EQ(key->master_key_len + key->master_salt_len, x.bytes);
+            EXPECT_EQ(key->master_key[0], 1);
+            EXPECT_EQ(key->master_salt[0], bytes[key->master_key_len]);
+        } else {
+            EXPECT_FALSE(to_srtp_key(r.value).has_value());
+        }
+        // Wrong length for this suite.
+        bytes.push_back(0);
+        EXPECT_EQ(parse_crypto("9 " + std::string(x.name) + " inline:" + base64_encode(bytes)).err,
+                  error::crypto_bad_key_length);
+    }
+}
+
+TEST(Sdes, UnknownSuiteKeptVerbatim) {
+    auto r = parse_crypto("3 NEW_SUITE_2030 inline:abc|xyz FOO");
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r.value.known_suite());
+    EXPECT_EQ(r.value.suite_text, "NEW_SUITE_2030");
+    EXPECT_EQ(format_crypto(r.value), "3 NEW_SUITE_2030 inline:abc|xyz FOO");
+}
+
+TEST(Sdes, OwnKeyLineRoundTrips) {
+    std::vector<uint8_t> key(16, 0xAB), salt(14, 0xCD);
+    std::string line = format_crypto(1, crypto_suite::aes_cm_128_hmac_sha1_80, key, salt);
+    auto r = parse_crypto(line);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r.value.keys[0].key, key);
+    EXPECT_EQ(r.value.keys[0].salt, salt);
+}
+
+TEST(Sdes, ChooseAndListChecks) {
+    media m;
+    m.add_attribute(
+        "crypto", "1 AES_256_CM_HMAC_SHA1_80 inline:" + base64_encode(std::vector<uint8_t>(46, 1)));
+    m.add_attribute("crypto", std::string("2 AES_CM_128_HMAC_SHA1_80 inline:") + key30);
+    m.add_attribute("crypto", "3 F8_128_HMAC_SHA1_80 inline:" + std::string(key30));
+    auto list = parse_crypto_lines(m);
+    ASSERT_TRUE(list.ok());
+    const crypto_suite pref[] = {crypto_suite::f8_128_hmac_sha1_80,
+                                 crypto_suite::aes_cm_128_hmac_sha1_80};
+    const crypto_attribute* c = choose_crypto(list.value, pref);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(c->tag, 2u);  // F8 is skipped: the dataplane cannot do it
+
+    media dup;
+    dup.add_attribute("crypto", std::string("1 AES_CM_128_HMAC_SHA1_80 inline:") + key30);
+    dup.add_attribute("crypto", std::string("1 AES_CM_128_HMAC_SHA1_32 inline:") + key30);
+    EXPECT_EQ(parse_crypto_lines(dup).err, error::crypto_duplicate_tag);
+
+    media unknown;
+    unknown.add_attribute("crypto", "1 FOO inline:x");
+    unknown.add_attribute("crypto", "2 BAR inline:y");
+    EXPECT_EQ(parse_crypto_lines(unknown).err, error::crypto_no_known_suite);
+
+    media many;
+    for (int i = 1; i <= 200; ++i) {
+        many.add_attribute("crypto",
+                           std::to_string(i) + " AES_CM_128_HMAC_SHA1_80 inline:" + key30);
+    }
+    EXPECT_EQ(parse_crypto_lines(many).err, error::too_many_crypto);
+}
+
+struct bad_crypto {
+    const char* value;
+    error expected;
+};
+
+class HostileCrypto : public ::testing::TestWithParam<bad_crypto> {};
+
+TEST_P(HostileCrypto, Rejected) {
+    EXPECT_EQ(error_name(parse_crypto(GetParam().value).err), error_name(GetParam().expected))
+        << GetParam().value;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, HostileCrypto,
+    ::testing::Values(
+        bad_crypto{"", error::malformed_crypto}, bad_crypto{"1", error::malformed_crypto},
+        bad_crypto{"1 AES_CM_128_HMAC_SHA1_80", error::malformed_crypto},
+        bad_crypto{"x AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz",
+                   error::malformed_crypto},
+        bad_crypto{
+            "1000000000 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz",
+            error::malformed_crypto},
+        bad_crypto{"1 AES-CM inline:x", error::malformed_crypto},
+        bad_crypto{"1 AES_CM_128_HMAC_SHA1_80 uri:http://x", error::malformed_crypto},
+        bad_crypto{"1 AES_CM_128_HMAC_SHA1_80 inline:", error::crypto_bad_base64},
+        bad_crypto{"1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVu",
+                   error::crypto_bad_key_length},
+        bad_crypto{"1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGV",
+                   error::crypto_bad_base64},
+        bad_crypto{"1 AES_CM_128_HMAC_SHA1_80 inline:WVNf=X19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz",
+                   error::crypto_bad_base64},
+        bad_crypto{"1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVzA",
+                   error::crypto_bad_base64},
+        bad_crypto{"1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^49",
+                   error::crypto_bad_lifetime},
+        bad_crypto{"1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^x",
+                   error::crypto_bad_lifetime},
+        bad_crypto{"1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|1:0",
+                   error::crypto_bad_mki},
+        bad_crypto{
+            "1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|256:1",
+            error::crypto_bad_mki},
+        bad_crypto{
+            "1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|1:4|2^20",
+            error::crypto_bad_lifetime},
+        bad_crypto{
+            "1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|1|2|3",
+            error::malformed_crypto},
+        bad_crypto{"1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz;"
+                   "inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz",
+                   error::crypto_bad_mki},
+        bad_crypto{
+            "1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz KDR=25",
+            error::crypto_bad_session_param},
+        bad_crypto{
+            "1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz WSH=10",
+            error::crypto_bad_session_param},
+        bad_crypto{
+            "1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz FEC_ORDER=X",
+            error::crypto_bad_session_param}));
+
+TEST(Base64, RoundTripAndStrictness) {
+    for (std::size_t n = 0; n < 50; ++n) {
+        std::vector<uint8_t> v(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            v[i] = uint8_t(255 - i * 13);
+        }
+        std::string e = base64_encode(v);
+        if (n == 0) {
+            EXPECT_FALSE(base64_decode(e).has_value());
+            continue;
+        }
+        auto d = base64_decode(e);
+        ASSERT_TRUE(d.has_value()) << e;
+        EXPECT_EQ(*d, v);
+    }
+    EXPECT_FALSE(base64_decode("QQ=").has_value());
+    EXPECT_FALSE(base64_decode("QR==").has_value());  // non-zero leftover bits
+    EXPECT_TRUE(base64_decode("QQ").has_value());     // unpadded accepted
+}
+
+}  // namespace
+}  // namespace sbc::sip::sdp
