@@ -209,6 +209,7 @@ struct sip_section {
     uint32_t max_headers = 128;
     uint32_t max_line_bytes = 8192;
     uint32_t max_pending_bytes_per_connection = 262144;
+    uint32_t max_connections = 16384;
     uint32_t max_connections_per_source = 32;
     uint32_t tls_handshake_timeout_ms = 5000;
     uint32_t connection_idle_timeout_s = 900;

@@ -87,6 +87,7 @@ void read_sip(table_reader& r, sip_section& out) {
         message && out.max_pending_bytes_per_connection < out.max_message_bytes) {
         r.fail_value("max_pending_bytes_per_connection", "must be at least max_message_bytes");
     }
+    r.integer("max_connections", out.max_connections, 16, 1 << 20);
     r.integer("max_connections_per_source", out.max_connections_per_source, 1, 65535);
     r.integer("tls_handshake_timeout_ms", out.tls_handshake_timeout_ms, 100, 60000);
     r.integer("connection_idle_timeout_s", out.connection_idle_timeout_s, 1, 86400);

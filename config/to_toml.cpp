@@ -202,6 +202,7 @@ void put_system(emitter& e, const appliance& c) {
     e.put("max_headers", s.max_headers);
     e.put("max_line_bytes", s.max_line_bytes);
     e.put("max_pending_bytes_per_connection", s.max_pending_bytes_per_connection);
+    e.put("max_connections", s.max_connections);
     e.put("max_connections_per_source", s.max_connections_per_source);
     e.put("tls_handshake_timeout_ms", s.tls_handshake_timeout_ms);
     e.put("connection_idle_timeout_s", s.connection_idle_timeout_s);

@@ -30,6 +30,7 @@ service::service(config::appliance cfg, service_options opts)
       opts_(std::move(opts)),
       mgmt_(loop_),
       dataplane_(loop_, cfg_.instance),
+      sip_(loop_, cfg_),
       started_(std::chrono::steady_clock::now()) {}
 
 service::~service() {
@@ -58,6 +59,10 @@ bool service::start(std::string& error) {
         return nlohmann::json{{"source", opts_.config_source}, {"toml", config::to_toml(cfg_)}};
     });
     mgmt_.on("counters", [this](const nlohmann::json&) { return dataplane_.counters_table(); });
+    sip_.register_mgmt(mgmt_);
+    if (!sip_.start(error)) {
+        return false;
+    }
     if (!mgmt_.open(cfg_.mgmt.socket, cfg_.mgmt.group, error)) {
         return false;
     }
@@ -98,17 +103,10 @@ nlohmann::json service::status() const {
     j["dataplane"] = dataplane_.status_json();
     j["realms"] =
         nlohmann::json::array({realm_json(cfg_.realm.access), realm_json(cfg_.realm.core)});
-    nlohmann::json nodes = nlohmann::json::array();
-    for (const auto& n : cfg_.sip_server.nodes) {
-        nodes.push_back({{"name", n.name},
-                         {"address", n.address},
-                         {"port", n.port},
-                         {"transport", std::string(config::to_string(n.transport))},
-                         {"state", "configured"}});
-    }
-    j["sip_server"] = {
-        {"comm_system_type", std::string(config::to_string(cfg_.sip_server.comm_system_type))},
-        {"nodes", nodes}};
+    const nlohmann::json sip = sip_.status();
+    j["sip_server"] = sip["sip_server"];
+    j["sip_realms"] = sip["realms"];
+    j["registrations"] = sip["registrations"];
     return j;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
-// sbcd as one object: the loaded config, the io_loop, the mgmt API and the dataplane link.
-// Later parts (transports, registrar relay, B2BUA) hang off this and register their own mgmt
-// commands.
+// sbcd as one object: the loaded config, the io_loop, the mgmt API, the dataplane link and the
+// SIP side (realms, trunk to OSV, registrar relay; the B2BUA hangs off sip_service too). Each
+// part registers its own mgmt commands.
 
 #include <chrono>
 #include <memory>
@@ -10,6 +10,7 @@
 #include "config/config.hpp"
 #include "controlplane/dataplane_link.hpp"
 #include "controlplane/mgmt_server.hpp"
+#include "controlplane/sip_service.hpp"
 #include "sip/transport/io_loop.hpp"
 
 namespace sbc::cp {
@@ -30,6 +31,7 @@ class service {
     void run();
 
     sip::io_loop& loop() { return loop_; }
+    sip_service& sip() { return sip_; }
     const config::appliance& cfg() const { return cfg_; }
 
   private:
@@ -41,6 +43,7 @@ class service {
     sip::io_loop loop_;
     mgmt_server mgmt_;
     dataplane_link dataplane_;
+    sip_service sip_;
     std::chrono::steady_clock::time_point started_;
     int signal_fd_ = -1;
     sip::op_id signal_watch_;

@@ -107,16 +107,39 @@ std::string render_status(const nlohmann::json& st) {
                << scalar_text(field(r, "dpdk_port")) << ")\n";
         }
     }
+    const auto& sip_realms = field(st, "sip_realms");
+    if (sip_realms.is_array()) {
+        for (const auto& r : sip_realms) {
+            os << "sip " << scalar_text(field(r, "name")) << "  ";
+            const auto& listeners = field(r, "listeners");
+            if (listeners.is_array()) {
+                for (const auto& l : listeners) {
+                    os << " " << scalar_text(field(l, "transport")) << " "
+                       << scalar_text(field(l, "address"));
+                }
+            }
+            os << ", " << scalar_text(field(r, "connections")) << " connections\n";
+        }
+    }
     const auto& trunk = field(st, "sip_server");
     if (trunk.is_object()) {
-        os << "sip server  " << scalar_text(field(trunk, "comm_system_type")) << "\n";
+        os << "sip server  " << scalar_text(field(trunk, "comm_system_type")) << ", OPTIONS every "
+           << scalar_text(field(trunk, "options_interval_s")) << " s\n";
         const auto& nodes = field(trunk, "nodes");
         if (nodes.is_array()) {
             for (const auto& n : nodes) {
                 os << "  node " << scalar_text(field(n, "name")) << "  "
                    << scalar_text(field(n, "address")) << ":" << scalar_text(field(n, "port"))
                    << "/" << scalar_text(field(n, "transport")) << "  "
-                   << scalar_text(field(n, "state")) << "\n";
+                   << scalar_text(field(n, "state"));
+                if (n.contains("since_s")) {
+                    os << " for " << scalar_text(field(n, "since_s")) << " s";
+                }
+                const std::string reason = scalar_text(field(n, "reason"));
+                if (scalar_text(field(n, "state")) == "down" && reason != "-") {
+                    os << " (" << reason << ")";
+                }
+                os << "\n";
             }
         }
     }

@@ -213,7 +213,11 @@ void transport_layer::on_accept(listener& l, int fd) {
     }
     std::unique_ptr<tls_session> tls;
     if (l.tls) {
-        SSL* ssl = l.tls->new_ssl();
+        std::shared_ptr<tls_server_context> chosen;
+        if (handlers_.tls_for_source) {
+            chosen = handlers_.tls_for_source(remote);
+        }
+        SSL* ssl = (chosen ? chosen : l.tls)->new_ssl();
         if (ssl == nullptr) {
             ++counters_.tls_handshake_failures;
             ::close(fd);

@@ -52,6 +52,10 @@ class transport_layer final : private stream_owner {
         std::function<void(message&& msg, const transport_context& ctx)> on_message;
         // A TCP/TLS connection closed (not called for refused over-limit connections).
         std::function<void(const connection_closed& info)> on_closed;
+        // TLS listeners: the server context for a connection accepted from `remote` (e.g. the
+        // certificate profile of the client's subnet); nullptr or unset keeps the listener's.
+        std::function<std::shared_ptr<tls_server_context>(const socket_address& remote)>
+            tls_for_source;
     };
 
     transport_layer(io_loop& loop, const transport_limits& limits, handlers h);

@@ -86,6 +86,7 @@ TEST(Loader, MinimalConfigGetsDocumentedDefaults) {
     EXPECT_EQ(c.sip.t1_ms, 500u);
     EXPECT_EQ(c.sip.t2_ms, 4000u);
     EXPECT_EQ(c.sip.t4_ms, 5000u);
+    EXPECT_EQ(c.sip.max_connections, 16384u);
     EXPECT_EQ(c.realm.access.sip_udp_port, 0);
     EXPECT_EQ(c.remote_subscribers.max_registration_expiry_s, 2678400u);
     EXPECT_FALSE(c.remote_subscribers.enable);
@@ -122,6 +123,7 @@ TEST(Loader, MaximalConfigUsingEveryKeyLoadsWithFileChecks) {
     EXPECT_EQ(c.dataplane.neighbours[1].mac, "02:00:5E:10:00:02");
     EXPECT_EQ(c.log.level, log_level::debug);
     EXPECT_EQ(c.calls.cdr_path, "/var/lib/sbc/cdr.log");
+    EXPECT_EQ(c.sip.max_connections, 2048u);
 }
 
 TEST(Loader, MaximalConfigRoundTripsThroughToToml) {

@@ -146,6 +146,9 @@ TEST(Values, OutOfRangeValues) {
     text = minimal_toml + "[remote_subscribers]\nmax_registration_expiry_s = 2678401\n";
     expect_one_error(load(text), "remote_subscribers.max_registration_expiry_s",
                      locate(text, "2678401"), "must be between 60 and 2678400");
+    text = minimal_toml + "[sip]\nmax_connections = 8\n";
+    expect_one_error(load(text), "sip.max_connections", locate(text, "8\n"),
+                     "must be between 16 and 1048576");
     text = minimal_toml + "[sip]\nt1_ms = 500\nt2_ms = 400\n";
     expect_one_error(load(text), "sip.t2_ms", locate(text, "400\n"), "must be at least t1_ms");
 }

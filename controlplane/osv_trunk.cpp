@@ -1,0 +1,295 @@
+#include "controlplane/osv_trunk.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "sip/builder.hpp"
+#include "sip/ids.hpp"
+
+namespace sbc::cp {
+
+std::string_view health_name(node_health h) {
+    switch (h) {
+        case node_health::probing:
+            return "probing";
+        case node_health::up:
+            return "up";
+        case node_health::down:
+            return "down";
+    }
+    return "?";
+}
+
+namespace {
+
+sip::transport_type transport_of(config::sip_transport t) {
+    switch (t) {
+        case config::sip_transport::udp:
+            return sip::transport_type::udp;
+        case config::sip_transport::tcp:
+            return sip::transport_type::tcp;
+        case config::sip_transport::tls:
+            return sip::transport_type::tls;
+    }
+    return sip::transport_type::tcp;
+}
+
+// A close that says the node went away (not our own idle timeout or shutdown).
+bool lost(sip::close_reason r) {
+    switch (r) {
+        case sip::close_reason::peer_closed:
+        case sip::close_reason::io_error:
+        case sip::close_reason::connect_failed:
+        case sip::close_reason::connect_timeout:
+        case sip::close_reason::tls_handshake_failed:
+        case sip::close_reason::tls_handshake_timeout:
+            return true;
+        default:
+            return false;
+    }
+}
+
+}  // namespace
+
+osv_trunk::osv_trunk(realm_edge& core, const config::sip_server_section& cfg)
+    : core_(core), cfg_(cfg), call_id_(sip::make_call_id()) {
+    for (const auto& n : cfg_.nodes) {
+        trunk_node t;
+        t.cfg = n;
+        t.since = core_.loop().now();
+        nodes_.push_back(std::move(t));
+    }
+    std::weak_ptr<bool> alive = alive_;
+    core_.on_closed([this, alive](const sip::connection_closed& info) {
+        if (alive.expired() || !lost(info.reason)) {
+            return;
+        }
+        for (node_index i = 0; i < nodes_.size(); ++i) {
+            const trunk_node& n = nodes_[i];
+            if (n.target.type == info.type && n.target.address == info.remote &&
+                n.health != node_health::down && n.probe == 0) {
+                // The node's connection went: find out now whether the node did too.
+                probe(i);
+            }
+        }
+    });
+}
+
+osv_trunk::~osv_trunk() {
+    stop();
+}
+
+bool osv_trunk::start(std::string& error) {
+    for (auto& n : nodes_) {
+        auto a = sip::socket_address::from_ip(n.cfg.address, n.cfg.port);
+        if (!a) {
+            error = "sip_server.node " + n.cfg.name + ": not an IP address: " + n.cfg.address;
+            return false;
+        }
+        n.target.type = transport_of(n.cfg.transport);
+        n.target.address = *a;
+        if (n.target.type != sip::transport_type::udp &&
+            !core_.enabled(n.target.type == sip::transport_type::tls ? sip::transport_type::tls
+                                                                     : sip::transport_type::tcp) &&
+            !core_.enabled(sip::transport_type::udp) && !core_.enabled(sip::transport_type::tcp)) {
+            error = "sip_server.node " + n.cfg.name + ": the core realm has no SIP listener";
+            return false;
+        }
+    }
+    for (node_index i = 0; i < nodes_.size(); ++i) {
+        probe(i);
+    }
+    keepalive_ = core_.loop().run_every(std::chrono::seconds(cfg_.options_interval_s), [this] {
+        for (node_index i = 0; i < nodes_.size(); ++i) {
+            if (nodes_[i].probe == 0) {
+                probe(i);
+            }
+        }
+    });
+    return true;
+}
+
+void osv_trunk::stop() {
+    if (keepalive_ != 0) {
+        core_.loop().cancel_every(keepalive_);
+        keepalive_ = 0;
+    }
+    alive_ = std::make_shared<bool>(true);  // orphans callbacks still in flight
+}
+
+void osv_trunk::probe(node_index i) {
+    trunk_node& n = nodes_[i];
+    std::string ruri = "sip:";
+    ruri.append(n.target.address.to_string());
+    if (n.target.type == sip::transport_type::tcp) {
+        ruri.append(";transport=tcp");
+    } else if (n.target.type == sip::transport_type::tls) {
+        ruri.append(";transport=tls");
+    }
+    auto req = sip::outgoing_message::request("OPTIONS", ruri);
+    req.add("Via", core_.make_via(n.target.type, sip::make_branch()));
+    req.add("Max-Forwards", "70");
+    req.add(
+        "From",
+        in_angles(core_.contact_uri(n.target.type, "")).append(";tag=").append(sip::make_tag()));
+    req.add("To", in_angles(ruri));
+    req.add("Call-ID", call_id_);
+    req.add("CSeq", std::to_string(++cseq_) + " OPTIONS");
+    req.add("Accept", "application/sdp");
+    auto parsed = sip::parse(req.serialize());
+    if (!parsed) {
+        return;
+    }
+    ++n.options_sent;
+    std::weak_ptr<bool> alive = alive_;
+    sip::transaction_layer::client_callbacks cb;
+    cb.on_response = [this, alive, i](const sip::message& r, const sip::transport_context&) {
+        if (alive.expired() || r.status_code() < 200) {
+            return;
+        }
+        if (r.status_code() == 503) {
+            probe_result(i, node_outcome::unavailable, "OPTIONS answered 503");
+        } else {
+            probe_result(i, node_outcome::answered, {});
+        }
+    };
+    cb.on_failure = [this, alive, i](sip::client_failure why) {
+        if (alive.expired()) {
+            return;
+        }
+        probe_result(i,
+                     why == sip::client_failure::timeout ? node_outcome::timeout
+                                                         : node_outcome::transport_error,
+                     why == sip::client_failure::timeout ? "OPTIONS timed out"
+                                                         : "OPTIONS transport failure");
+    };
+    n.probe = core_.transactions().start_client(std::move(parsed.value()), n.target, std::move(cb));
+}
+
+void osv_trunk::probe_result(node_index i, node_outcome outcome, std::string detail) {
+    trunk_node& n = nodes_[i];
+    n.probe = 0;
+    if (outcome == node_outcome::answered) {
+        ++n.options_answered;
+        n.failures_in_row = 0;
+        ++n.successes_in_row;
+        if (n.health == node_health::probing ||
+            (n.health == node_health::down && n.successes_in_row >= cfg_.recovery_threshold)) {
+            set_health(i, node_health::up, "OPTIONS answered");
+        }
+        return;
+    }
+    ++n.options_failed;
+    n.successes_in_row = 0;
+    ++n.failures_in_row;
+    n.reason = detail;
+    if (n.health != node_health::down &&
+        (outcome == node_outcome::transport_error || n.failures_in_row >= cfg_.failure_threshold)) {
+        set_health(i, node_health::down, std::move(detail));
+    }
+}
+
+void osv_trunk::report(node_index i, node_outcome outcome, std::string_view detail) {
+    if (i >= nodes_.size() || outcome == node_outcome::answered) {
+        return;
+    }
+    trunk_node& n = nodes_[i];
+    ++n.traffic_failures;
+    n.successes_in_row = 0;
+    if (n.health != node_health::down) {
+        set_health(i, node_health::down, std::string(detail));
+    }
+}
+
+void osv_trunk::set_health(node_index i, node_health h, std::string reason) {
+    trunk_node& n = nodes_[i];
+    if (n.health == h) {
+        return;
+    }
+    const node_health before = n.health;
+    n.health = h;
+    n.since = core_.loop().now();
+    n.reason = std::move(reason);
+    if (h == node_health::down) {
+        ++n.went_down;
+        n.successes_in_row = 0;
+        spdlog::warn("sip_server node {} ({}) down: {}", n.cfg.name, n.target.address.to_string(),
+                     n.reason);
+    } else {
+        spdlog::info("sip_server node {} ({}) {} (was {})", n.cfg.name,
+                     n.target.address.to_string(), health_name(h), health_name(before));
+    }
+    for (auto& fn : listeners_) {
+        fn(i, h);
+    }
+}
+
+std::optional<node_index> osv_trunk::first_usable(std::optional<node_index> skip) const {
+    for (node_index i = 0; i < nodes_.size(); ++i) {
+        if (usable(i) && (!skip || *skip != i)) {
+            return i;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<node_index> osv_trunk::select(std::optional<node_index> affinity) {
+    if (cfg_.comm_system_type != config::comm_system::clustered) {
+        return first_usable(std::nullopt);
+    }
+    if (affinity && *affinity < nodes_.size() && usable(*affinity)) {
+        return affinity;
+    }
+    for (std::size_t k = 0; k < nodes_.size(); ++k) {
+        const auto i = static_cast<node_index>((round_robin_ + k) % nodes_.size());
+        if (usable(i)) {
+            round_robin_ = i + 1;
+            return i;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<node_index> osv_trunk::alternative(node_index failed) {
+    return first_usable(failed);
+}
+
+std::optional<node_index> osv_trunk::node_at(const sip::socket_address& source) const {
+    const std::string ip = source.ip();
+    for (node_index i = 0; i < nodes_.size(); ++i) {
+        if (nodes_[i].target.address.ip() == ip) {
+            return i;
+        }
+    }
+    return std::nullopt;
+}
+
+std::uint32_t osv_trunk::retry_after_s() const {
+    const std::uint64_t s =
+        static_cast<std::uint64_t>(cfg_.options_interval_s) * cfg_.recovery_threshold;
+    return static_cast<std::uint32_t>(std::clamp<std::uint64_t>(s, 5, 600));
+}
+
+nlohmann::json osv_trunk::status() const {
+    nlohmann::json nodes = nlohmann::json::array();
+    const auto now = core_.loop().now();
+    for (const auto& n : nodes_) {
+        nodes.push_back(
+            {{"name", n.cfg.name},
+             {"address", n.cfg.address},
+             {"port", n.cfg.port},
+             {"transport", std::string(config::to_string(n.cfg.transport))},
+             {"state", std::string(health_name(n.health))},
+             {"since_s", std::chrono::duration_cast<std::chrono::seconds>(now - n.since).count()},
+             {"reason", n.reason},
+             {"options_sent", n.options_sent},
+             {"options_answered", n.options_answered},
+             {"options_failed", n.options_failed},
+             {"traffic_failures", n.traffic_failures},
+             {"went_down", n.went_down}});
+    }
+    return {{"comm_system_type", std::string(config::to_string(cfg_.comm_system_type))},
+            {"options_interval_s", cfg_.options_interval_s},
+            {"nodes", nodes}};
+}
+
+}  // namespace sbc::cp

@@ -1,0 +1,228 @@
+#include "controlplane/realm_edge.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace sbc::cp {
+
+std::string_view realm_name(realm_id r) {
+    return r == realm_id::access ? "access" : "core";
+}
+
+sip::transport_limits limits_from(const config::sip_section& s) {
+    sip::transport_limits l;
+    l.max_message_size = s.max_message_bytes;
+    l.max_headers = s.max_headers;
+    l.max_line_length = s.max_line_bytes;
+    l.max_pending_bytes = s.max_pending_bytes_per_connection;
+    l.max_connections = s.max_connections;
+    l.max_connections_per_source = s.max_connections_per_source;
+    l.tls_handshake_timeout = std::chrono::milliseconds(s.tls_handshake_timeout_ms);
+    l.idle_timeout = std::chrono::seconds(s.connection_idle_timeout_s);
+    return l;
+}
+
+sip::transaction_timers timers_from(const config::sip_section& s) {
+    sip::transaction_timers t;
+    t.t1 = std::chrono::milliseconds(s.t1_ms);
+    t.t2 = std::chrono::milliseconds(s.t2_ms);
+    t.t4 = std::chrono::milliseconds(s.t4_ms);
+    return t;
+}
+
+namespace {
+
+sip::tls_profile tls_profile_of(const config::certificate_profile& p) {
+    sip::tls_profile t;
+    t.cert_file = p.certificate;
+    t.key_file = p.private_key;
+    t.ca_file = p.ca.value_or("");
+    t.client_certs =
+        p.verify_client ? sip::client_cert_mode::required : sip::client_cert_mode::none;
+    return t;
+}
+
+}  // namespace
+
+realm_edge::realm_edge(sip::io_loop& loop, realm_id id, const sip::transport_limits& limits,
+                       const sip::transaction_timers& timers)
+    : loop_(loop),
+      id_(id),
+      transports_(loop, limits,
+                  {[this](sip::message&& m, const sip::transport_context& ctx) {
+                       transactions_.receive(std::move(m), ctx);
+                   },
+                   [this](const sip::connection_closed& info) {
+                       for (auto& fn : closed_) {
+                           fn(info);
+                       }
+                   },
+                   [this](const sip::socket_address& remote) {
+                       std::shared_ptr<sip::tls_server_context> ctx;
+                       if (choose_profile_) {
+                           auto it = tls_contexts_.find(choose_profile_(remote));
+                           if (it != tls_contexts_.end()) {
+                               ctx = it->second;
+                           }
+                       }
+                       return ctx;
+                   }}),
+      binding_(transports_),
+      transactions_(loop.timers(), binding_,
+                    {[this](sip::transaction_id t, const sip::message& m,
+                            const sip::transport_context& ctx, sip::transaction_id cancelled) {
+                         if (events_.on_request) {
+                             events_.on_request(t, m, ctx, cancelled);
+                         } else {
+                             transactions_.respond(t, 503, "Service Unavailable");
+                         }
+                     },
+                     [this](sip::message&& ack, const sip::transport_context& ctx) {
+                         if (events_.on_ack) {
+                             events_.on_ack(std::move(ack), ctx);
+                         }
+                     },
+                     [this](sip::message&& r, const sip::transport_context& ctx) {
+                         if (events_.on_stray_response) {
+                             events_.on_stray_response(std::move(r), ctx);
+                         }
+                     },
+                     {}},
+                    timers) {}
+
+realm_edge::~realm_edge() = default;
+
+bool realm_edge::open(const realm_listen& where,
+                      const std::vector<config::certificate_profile>& profiles,
+                      profile_for_source choose, std::string& error) {
+    address_ = where.address;
+    default_profile_ = where.certificate_profile;
+    choose_profile_ = std::move(choose);
+    const std::string realm = "realm." + std::string(name());
+    if (where.tls != 0) {
+        for (const auto& p : profiles) {
+            auto ctx = sip::tls_server_context::create({tls_profile_of(p)});
+            if (!ctx) {
+                error = "certificate_profile " + p.name + ": " + ctx.error();
+                return false;
+            }
+            tls_contexts_[p.name] = std::move(ctx.value());
+        }
+        if (tls_contexts_.count(default_profile_) == 0) {
+            error = realm + ".certificate_profile: no certificate profile '" + default_profile_ +
+                    "' for the TLS listener";
+            return false;
+        }
+    }
+    struct port {
+        sip::transport_type type;
+        std::uint16_t number;
+        const char* key;
+    };
+    for (const port& p : {port{sip::transport_type::udp, where.udp, "sip_udp_port"},
+                          port{sip::transport_type::tcp, where.tcp, "sip_tcp_port"},
+                          port{sip::transport_type::tls, where.tls, "sip_tls_port"}}) {
+        if (p.number == 0) {
+            continue;
+        }
+        auto addr = sip::socket_address::from_ip(where.address, p.number);
+        if (!addr) {
+            error = realm + ".signalling_address: not an IP address: " + where.address;
+            return false;
+        }
+        sip::result<sip::socket_address, std::string> bound =
+            p.type == sip::transport_type::udp ? transports_.listen_udp(*addr)
+            : p.type == sip::transport_type::tcp
+                ? transports_.listen_tcp(*addr)
+                : transports_.listen_tls(*addr, tls_contexts_[default_profile_]);
+        if (!bound) {
+            error = realm + "." + p.key + ": " + bound.error();
+            return false;
+        }
+        listening_[p.type] = bound.value();
+        spdlog::info("realm {}: SIP/{} on {}", name(), sip::transport_name(p.type),
+                     bound.value().to_string());
+    }
+    return true;
+}
+
+bool realm_edge::set_tls_client(const config::certificate_profile& profile, std::string& error) {
+    sip::tls_profile t = tls_profile_of(profile);
+    t.client_certs = sip::client_cert_mode::none;
+    t.verify_server = t.ca_file.empty() ? false : true;
+    auto ctx = sip::tls_client_context::create(t);
+    if (!ctx) {
+        error = "certificate_profile " + profile.name + ": " + ctx.error();
+        return false;
+    }
+    transports_.set_tls_client(std::move(ctx.value()));
+    return true;
+}
+
+std::optional<sip::socket_address> realm_edge::local(sip::transport_type t) const {
+    auto it = listening_.find(t);
+    if (it == listening_.end()) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
+std::string realm_edge::host_port(sip::transport_type t) const {
+    auto a = local(t);
+    if (!a && t != sip::transport_type::tls) {
+        // Outbound TCP from a realm that only listens on UDP (or the other way round): the
+        // answer comes back on the connection anyway, the port names our listener.
+        a = local(t == sip::transport_type::tcp ? sip::transport_type::udp
+                                                : sip::transport_type::tcp);
+    }
+    if (!a) {
+        a = sip::socket_address::from_ip(address_, t == sip::transport_type::tls ? 5061 : 5060);
+    }
+    return a ? a->to_string() : address_;
+}
+
+std::string realm_edge::make_via(sip::transport_type t, std::string_view branch) const {
+    std::string v = "SIP/2.0/";
+    v.append(sip::transport_name(t)).append(1, ' ').append(host_port(t));
+    v.append(";branch=").append(branch);
+    if (t == sip::transport_type::udp) {
+        v.append(";rport");
+    }
+    return v;
+}
+
+std::string realm_edge::contact_uri(sip::transport_type t, std::string_view user) const {
+    // sip: with transport=tls rather than sips: (RFC 5630 §3.1.3 prefers sips:, but softphones
+    // and PBXes expect what they sent, and that is transport=tls).
+    std::string u = "sip:";
+    if (!user.empty()) {
+        u.append(user).append(1, '@');
+    }
+    u.append(host_port(t));
+    if (t == sip::transport_type::tcp) {
+        u.append(";transport=tcp");
+    } else if (t == sip::transport_type::tls) {
+        u.append(";transport=tls");
+    }
+    return u;
+}
+
+nlohmann::json realm_edge::status() const {
+    nlohmann::json listeners = nlohmann::json::array();
+    for (const auto& [type, addr] : listening_) {
+        listeners.push_back(
+            {{"transport", std::string(sip::transport_name(type))}, {"address", addr.to_string()}});
+    }
+    nlohmann::json counters = nlohmann::json::object();
+    transports_.counters().for_each(
+        [&](std::string_view n, std::uint64_t v, std::string_view) { counters[n] = v; });
+    transactions_.counters().for_each(
+        [&](std::string_view n, std::uint64_t v, std::string_view) { counters[n] = v; });
+    return {{"name", std::string(name())},
+            {"listeners", listeners},
+            {"connections", transports_.connection_count()},
+            {"client_transactions", transactions_.client_count()},
+            {"server_transactions", transactions_.server_count()},
+            {"counters", counters}};
+}
+
+}  // namespace sbc::cp

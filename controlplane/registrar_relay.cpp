@@ -1,0 +1,632 @@
+#include "controlplane/registrar_relay.hpp"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "controlplane/register_messages.hpp"
+#include "sip/builder.hpp"
+#include "sip/ids.hpp"
+
+namespace sbc::cp {
+
+namespace {
+
+using std::chrono::seconds;
+
+// A challenged first REGISTER keeps its pending binding (token, Call-ID) this long for the
+// client's authenticated retry (64 x T1, one transaction timeout).
+constexpr seconds pending_linger{32};
+
+std::int64_t seconds_left(sip::time_point at, sip::time_point now) {
+    return at > now ? std::chrono::duration_cast<seconds>(at - now).count() : 0;
+}
+
+}  // namespace
+
+registrar_relay::registrar_relay(realm_edge& access, realm_edge& core, osv_trunk& trunk,
+                                 binding_table& bindings,
+                                 const config::remote_subscribers_section& cfg)
+    : access_(access), core_(core), trunk_(trunk), bindings_(bindings), throttle_(cfg) {
+    std::weak_ptr<bool> alive = alive_;
+    access_.on_closed([this, alive](const sip::connection_closed& info) {
+        if (!alive.expired()) {
+            on_closed(info);
+        }
+    });
+    trunk_.on_state_change([this, alive](node_index n, node_health h) {
+        if (!alive.expired()) {
+            on_node_state(n, h);
+        }
+    });
+}
+
+registrar_relay::~registrar_relay() {
+    alive_.reset();
+}
+
+const sip::message* registrar_relay::client_request(const relay& rl) const {
+    return access_.transactions().request_of(rl.server);
+}
+
+void registrar_relay::refuse(const inbound_request& req, register_refusal why,
+                             std::string_view extra) {
+    ++counters_.refused;
+    ++counters_.refusals[static_cast<std::size_t>(why)];
+    auto out = sip::response_for(req.msg, refusal_status(why), refusal_reason(why),
+                                 access_.transactions().to_tag_of(req.txn));
+    std::string bytes = out.serialize();
+    if (!extra.empty()) {
+        bytes.insert(bytes.find("\r\n\r\n") + 2, extra);
+    }
+    access_.transactions().respond(req.txn, std::move(bytes));
+}
+
+void registrar_relay::on_register(const inbound_request& req) {
+    ++counters_.registers;
+    register_check_result checked = check_register(req.msg);
+    if (!checked.request) {
+        std::string extra;
+        if (checked.refusal == register_refusal::bad_extension && !checked.unsupported.empty()) {
+            extra = "Unsupported: " + checked.unsupported + "\r\n";
+        }
+        refuse(req, checked.refusal, extra);
+        return;
+    }
+    register_request& r = *checked.request;
+
+    relay rl;
+    rl.server = req.txn;
+    rl.intent = r.intent;
+    rl.requested = r.expires;
+    rl.aor = r.aor;
+    rl.flow_type = req.ctx.type;
+    rl.flow_connection = req.ctx.connection;
+    rl.flow_remote = req.ctx.remote;
+    rl.subnet = req.subnet;
+
+    if (r.intent == register_intent::unbind) {
+        binding* b = bindings_.find(r.aor, r.instance, r.contact_uri);
+        if (b == nullptr || b->state != binding_state::active) {
+            // Nothing to remove: RFC 3261 §10.3 makes this a success listing what is left.
+            std::vector<std::string> contacts = aor_contacts(r.aor, nullptr);
+            access_.transactions().respond(
+                req.txn, client_response(req.msg, access_.transactions().to_tag_of(req.txn), 200,
+                                         "OK", nullptr, contacts, {}));
+            return;
+        }
+        rl.token = b->token;
+    } else if (r.intent == register_intent::bind) {
+        binding* b = bindings_.find(r.aor, r.instance, r.contact_uri);
+        if (b != nullptr && b->call_id == req.msg.call_id() && req.msg.cseq().number <= b->cseq) {
+            refuse(req, register_refusal::cseq_out_of_order);
+            return;
+        }
+        if (b != nullptr && b->state == binding_state::active && answer_locally(*b, r, req)) {
+            return;
+        }
+        if (b == nullptr) {
+            b = &bindings_.create(r.aor, std::string(r.instance), std::string(r.contact_uri));
+            b->core_call_id = sip::make_call_id();
+            b->core_from_tag = sip::make_tag();
+            arm_expiry(*b, access_.loop().now() + pending_linger);
+        }
+        b->call_id = std::string(req.msg.call_id());
+        b->cseq = req.msg.cseq().number;
+        rl.token = b->token;
+        rl.throttled = throttle_.applies(req.ctx.type, r.user_agent);
+        rl.osv_requested = throttle_.osv_request(r.expires, rl.throttled);
+    } else {
+        rl.call_id = sip::make_call_id();
+        rl.from_tag = sip::make_tag();
+    }
+    const std::uint64_t id = next_relay_++;
+    relays_.emplace(id, std::move(rl));
+    start(id);
+}
+
+bool registrar_relay::answer_locally(binding& b, const register_request& r,
+                                     const inbound_request& req) {
+    const sip::transport_context& ctx = req.ctx;
+    if (!b.throttled || !throttle_.applies(ctx.type, r.user_agent) ||
+        b.call_id != req.msg.call_id() || b.contact != r.contact_uri) {
+        return false;
+    }
+    const bool same_flow = ctx.type == sip::transport_type::udp
+                               ? (b.transport == ctx.type && b.remote == ctx.remote)
+                               : (b.connection != 0 && b.connection == ctx.connection);
+    if (!same_flow || !trunk_.usable(b.node) || trunk_.select(b.node) != b.node) {
+        return false;
+    }
+    const sip::time_point now = access_.loop().now();
+    auto grant = throttle_.local_grant(r.expires, now, b.osv_refreshed_at, b.osv_expires_at);
+    if (!grant) {
+        return false;
+    }
+    b.cseq = req.msg.cseq().number;
+    if (std::string creds = credential_lines(req.msg); !creds.empty()) {
+        b.credentials = std::move(creds);
+    }
+    b.client_expires_at = now + seconds(*grant);
+    arm_expiry(b, b.client_expires_at);
+    ++b.answered_locally;
+    ++counters_.answered_locally;
+    std::vector<std::string> contacts{client_contact(b, *grant)};
+    auto others = aor_contacts(b.aor, &b);
+    contacts.insert(contacts.end(), others.begin(), others.end());
+    access_.transactions().respond(
+        req.txn, client_response(req.msg, access_.transactions().to_tag_of(req.txn), 200, "OK",
+                                 nullptr, contacts, b.outbound ? "Require: outbound\r\n" : ""));
+    return true;
+}
+
+void registrar_relay::start(std::uint64_t id) {
+    relay& rl = relays_.at(id);
+    std::optional<node_index> affinity;
+    if (binding* b = rl.token.empty() ? nullptr : bindings_.by_token(rl.token);
+        b != nullptr && b->state == binding_state::active) {
+        affinity = b->node;
+    } else {
+        // A user's clients share a node (clustered: their dialogs stay there too).
+        for (const binding* other : bindings_.by_aor(rl.aor)) {
+            if (other->state == binding_state::active) {
+                affinity = other->node;
+                break;
+            }
+        }
+    }
+    auto node = trunk_.select(affinity);
+    if (!node) {
+        rl.retried = true;
+        retry_or_give_up(id);
+        return;
+    }
+    rl.node = *node;
+    send(id);
+}
+
+std::string registrar_relay::token_contact(node_index n, std::string_view token) const {
+    return in_angles(core_.contact_uri(trunk_.target(n).type, token));
+}
+
+void registrar_relay::send(std::uint64_t id) {
+    relay& rl = relays_.at(id);
+    const sip::message* client = client_request(rl);
+    if (client == nullptr) {
+        finish(id);
+        return;
+    }
+    const sip::transport_target& target = trunk_.target(rl.node);
+    const std::string via = core_.make_via(target.type, sip::make_branch());
+    std::string contact;
+    core_leg leg;
+    leg.via = via;
+    binding* b = rl.token.empty() ? nullptr : bindings_.by_token(rl.token);
+    if (b != nullptr) {
+        leg.call_id = b->core_call_id;
+        leg.from_tag = b->core_from_tag;
+        leg.cseq = ++b->core_cseq;
+        contact = token_contact(rl.node, b->token);
+        leg.expires = rl.intent == register_intent::bind ? rl.osv_requested : 0;
+        ++b->relayed;
+    } else if (rl.intent == register_intent::bind || rl.intent == register_intent::unbind) {
+        finish(id);  // the binding died meanwhile (its connection closed)
+        return;
+    } else {
+        leg.call_id = rl.call_id;
+        leg.from_tag = rl.from_tag;
+        leg.cseq = rl.attempt + 1;
+        if (rl.intent == register_intent::unbind_all) {
+            contact = "*";
+            leg.expires = 0;
+        }
+    }
+    leg.contact = contact;
+    auto parsed = sip::parse(core_register(*client, leg));
+    if (!parsed) {
+        spdlog::error("registrar: built an unparsable REGISTER ({})", parsed.error().reason());
+        finish(id);
+        return;
+    }
+    ++counters_.relayed;
+    std::weak_ptr<bool> alive = alive_;
+    const std::uint32_t attempt = rl.attempt;
+    sip::transaction_layer::client_callbacks cb;
+    cb.on_response = [this, alive, id, attempt](const sip::message& r,
+                                                const sip::transport_context&) {
+        if (!alive.expired()) {
+            on_response(id, attempt, r);
+        }
+    };
+    cb.on_failure = [this, alive, id, attempt](sip::client_failure why) {
+        if (alive.expired()) {
+            return;
+        }
+        if (why == sip::client_failure::timeout) {
+            on_failure(id, attempt, node_outcome::timeout, "REGISTER timed out");
+        } else {
+            on_failure(id, attempt, node_outcome::transport_error, "REGISTER transport failure");
+        }
+    };
+    core_.transactions().start_client(std::move(parsed.value()), target, std::move(cb));
+}
+
+void registrar_relay::on_response(std::uint64_t id, std::uint32_t attempt, const sip::message& r) {
+    auto it = relays_.find(id);
+    if (it == relays_.end() || it->second.attempt != attempt || r.status_code() < 200) {
+        return;
+    }
+    relay& rl = it->second;
+    if (r.status_code() == 503) {
+        on_failure(id, attempt, node_outcome::unavailable, "REGISTER answered 503");
+        return;
+    }
+    const sip::message* client = client_request(rl);
+    if (client != nullptr) {
+        if (r.status_code() < 300) {
+            commit(rl, *client, r);
+        } else {
+            pass_back(rl, r);
+        }
+    }
+    finish(id);
+}
+
+void registrar_relay::on_failure(std::uint64_t id, std::uint32_t attempt, node_outcome why,
+                                 std::string_view detail) {
+    auto it = relays_.find(id);
+    if (it == relays_.end() || it->second.attempt != attempt) {
+        return;
+    }
+    // The retry below is this relay's own; the node-down listener must not retry it too.
+    ++it->second.attempt;
+    handling_ = id;
+    trunk_.report(it->second.node, why, detail);
+    handling_ = 0;
+    retry_or_give_up(id);
+}
+
+void registrar_relay::retry_or_give_up(std::uint64_t id) {
+    auto it = relays_.find(id);
+    if (it == relays_.end()) {
+        return;
+    }
+    relay& rl = it->second;
+    if (!rl.retried) {
+        rl.retried = true;
+        if (auto alt = trunk_.alternative(rl.node); alt && *alt != rl.node) {
+            rl.node = *alt;
+            ++rl.attempt;
+            ++counters_.failovers;
+            send(id);
+            return;
+        }
+    }
+    ++counters_.osv_unavailable;
+    if (const sip::message* client = client_request(rl)) {
+        const std::string extra = "Retry-After: " + std::to_string(trunk_.retry_after_s()) + "\r\n";
+        access_.transactions().respond(
+            rl.server,
+            client_response(*client, access_.transactions().to_tag_of(rl.server), 503,
+                            "Service Unavailable (no OSV node answered)", nullptr, {}, extra));
+    }
+    forget_pending(rl.token);
+    finish(id);
+}
+
+void registrar_relay::finish(std::uint64_t id) {
+    relays_.erase(id);
+}
+
+void registrar_relay::forget_pending(const std::string& token) {
+    if (token.empty()) {
+        return;
+    }
+    if (binding* b = bindings_.by_token(token);
+        b != nullptr && b->state == binding_state::pending) {
+        access_.loop().cancel_timer(b->expiry_timer);
+        bindings_.erase(*b);
+    }
+}
+
+void registrar_relay::pass_back(relay& rl, const sip::message& response) {
+    const sip::message* client = client_request(rl);
+    const std::uint16_t code = response.status_code();
+    if (code == 401 || code == 407) {
+        ++counters_.challenges;
+        if (binding* b = bindings_.by_token(rl.token);
+            b != nullptr && b->state == binding_state::pending) {
+            arm_expiry(*b, access_.loop().now() + pending_linger);
+        }
+    } else {
+        ++counters_.rejected;
+        forget_pending(rl.token);
+    }
+    access_.transactions().respond(
+        rl.server, client_response(*client, access_.transactions().to_tag_of(rl.server), code,
+                                   response.reason_phrase(), &response, {}, {}));
+}
+
+void registrar_relay::commit(relay& rl, const sip::message& client, const sip::message& ok) {
+    ++counters_.accepted;
+    const std::string_view to_tag = access_.transactions().to_tag_of(rl.server);
+    const sip::time_point now = access_.loop().now();
+    auto respond = [&](const std::vector<std::string>& contacts, std::string_view extra) {
+        access_.transactions().respond(
+            rl.server, client_response(client, to_tag, ok.status_code(), ok.reason_phrase(), &ok,
+                                       contacts, extra));
+    };
+
+    if (rl.intent == register_intent::unbind_all) {
+        for (binding* b : bindings_.by_aor(rl.aor)) {
+            ++counters_.unbound;
+            access_.loop().cancel_timer(b->expiry_timer);
+            bindings_.erase(*b);
+        }
+        respond({}, {});
+        return;
+    }
+    if (rl.intent == register_intent::query) {
+        respond(aor_contacts(rl.aor, nullptr), {});
+        return;
+    }
+    binding* b = bindings_.by_token(rl.token);
+    if (b == nullptr) {
+        respond(aor_contacts(rl.aor, nullptr), {});
+        return;
+    }
+    if (rl.intent == register_intent::unbind) {
+        ++counters_.unbound;
+        access_.loop().cancel_timer(b->expiry_timer);
+        bindings_.erase(*b);
+        respond(aor_contacts(rl.aor, nullptr), {});
+        return;
+    }
+
+    // bind: what OSV granted our token Contact (RFC 3261 §10.3 step 8: per Contact).
+    std::uint32_t granted = rl.osv_requested;
+    bool listed = false;
+    if (const auto& cs = ok.contacts(); cs.ok()) {
+        for (const sip::contact& c : *cs) {
+            if (token_of(c) == b->token) {
+                listed = true;
+                if (auto e = c.expires()) {
+                    granted = *e;
+                } else if (ok.expires().ok()) {
+                    granted = *ok.expires();
+                }
+            }
+        }
+    }
+    if (!listed && ok.expires().ok()) {
+        granted = *ok.expires();
+    }
+    if (granted == 0) {
+        // OSV took the binding away at once: nothing to keep.
+        ++counters_.unbound;
+        access_.loop().cancel_timer(b->expiry_timer);
+        bindings_.erase(*b);
+        respond(aor_contacts(rl.aor, nullptr), {});
+        return;
+    }
+
+    const bool first = b->state != binding_state::active;
+    bindings_.mark_active(*b);
+    if (first) {
+        ++counters_.bindings_created;
+    }
+    b->node = rl.node;
+    b->throttled = rl.throttled;
+    b->osv_refreshed_at = now;
+    b->osv_expires_at = now + seconds(granted);
+    const std::uint32_t grant = throttle_.client_grant(rl.requested, granted);
+    b->client_expires_at = now + seconds(grant);
+    register_check_result again = check_register(client);
+    if (again.request) {
+        const register_request& r = *again.request;
+        b->user_agent = std::string(r.user_agent);
+        b->push = r.push;
+        b->reg_id = r.reg_id;
+        b->outbound = r.outbound;
+        if (!b->instance.empty()) {
+            b->contact = std::string(r.contact_uri);
+        }
+    }
+    if (std::string creds = credential_lines(client); !creds.empty()) {
+        b->credentials = std::move(creds);
+    }
+    b->transport = rl.flow_type;
+    b->remote = rl.flow_remote;
+    b->subnet = rl.subnet;
+    const bool reliable = sip::is_reliable(rl.flow_type);
+    if (reliable && !access_.transports().is_open(rl.flow_connection)) {
+        // The client's connection closed while OSV was deciding.
+        bindings_.set_connection(*b, 0);
+        if (!b->has_push()) {
+            binding_died(*b, &registrar_counters::flow_closed);
+            return;
+        }
+        ++counters_.flow_detached;
+    } else {
+        bindings_.set_connection(*b, reliable ? rl.flow_connection : 0);
+    }
+    arm_expiry(*b, b->client_expires_at);
+    std::vector<std::string> contacts{client_contact(*b, grant)};
+    auto others = aor_contacts(b->aor, b);
+    contacts.insert(contacts.end(), others.begin(), others.end());
+    respond(contacts, b->outbound ? "Require: outbound\r\n" : "");
+}
+
+std::vector<std::string> registrar_relay::aor_contacts(std::string_view aor,
+                                                       const binding* except) const {
+    std::vector<std::string> out;
+    const sip::time_point now = access_.loop().now();
+    for (const binding* b : const_cast<binding_table&>(bindings_).by_aor(aor)) {
+        if (b != except && b->state == binding_state::active) {
+            out.push_back(client_contact(
+                *b, static_cast<std::uint32_t>(seconds_left(b->client_expires_at, now))));
+        }
+    }
+    return out;
+}
+
+void registrar_relay::arm_expiry(binding& b, sip::time_point at) {
+    access_.loop().cancel_timer(b.expiry_timer);
+    std::weak_ptr<bool> alive = alive_;
+    b.expiry_timer = access_.loop().run_at(at, [this, alive, token = b.token] {
+        if (alive.expired()) {
+            return;
+        }
+        binding* x = bindings_.by_token(token);
+        if (x == nullptr) {
+            return;
+        }
+        x->expiry_timer = {};
+        if (x->state == binding_state::pending) {
+            bindings_.erase(*x);
+        } else {
+            binding_died(*x, &registrar_counters::expired);
+        }
+    });
+}
+
+void registrar_relay::binding_died(binding& b, std::uint64_t registrar_counters::*why) {
+    ++(counters_.*why);
+    const sip::time_point now = access_.loop().now();
+    if (b.state == binding_state::active && b.osv_expires_at > now + seconds(1) &&
+        trunk_.usable(b.node)) {
+        unbind_at_osv(b);
+    }
+    access_.loop().cancel_timer(b.expiry_timer);
+    bindings_.erase(b);
+}
+
+void registrar_relay::unbind_at_osv(const binding& b) {
+    const node_index node = b.node;
+    const sip::transport_target& target = trunk_.target(node);
+    const std::string via = core_.make_via(target.type, sip::make_branch());
+    const std::string contact = token_contact(node, b.token);
+    core_leg leg;
+    leg.via = via;
+    leg.call_id = b.core_call_id;
+    leg.from_tag = b.core_from_tag;
+    leg.cseq = b.core_cseq + 1;
+    leg.contact = contact;
+    leg.expires = 0;
+    auto parsed = sip::parse(core_unregister(b, leg));
+    if (!parsed) {
+        ++counters_.osv_unbind_failed;
+        return;
+    }
+    ++counters_.osv_unbind_sent;
+    std::weak_ptr<bool> alive = alive_;
+    sip::transaction_layer::client_callbacks cb;
+    cb.on_response = [this, alive](const sip::message& r, const sip::transport_context&) {
+        if (alive.expired() || r.status_code() < 200) {
+            return;
+        }
+        if (r.status_code() < 300) {
+            ++counters_.osv_unbind_accepted;
+        } else if (r.status_code() == 401 || r.status_code() == 407) {
+            ++counters_.osv_unbind_challenged;
+        } else {
+            ++counters_.osv_unbind_failed;
+        }
+    };
+    cb.on_failure = [this, alive, node](sip::client_failure why) {
+        if (alive.expired()) {
+            return;
+        }
+        ++counters_.osv_unbind_failed;
+        trunk_.report(node,
+                      why == sip::client_failure::timeout ? node_outcome::timeout
+                                                          : node_outcome::transport_error,
+                      "de-REGISTER failed");
+    };
+    core_.transactions().start_client(std::move(parsed.value()), target, std::move(cb));
+}
+
+void registrar_relay::on_closed(const sip::connection_closed& info) {
+    for (binding* b : bindings_.on_connection(info.id)) {
+        if (b->has_push()) {
+            bindings_.set_connection(*b, 0);
+            ++counters_.flow_detached;
+        } else {
+            binding_died(*b, &registrar_counters::flow_closed);
+        }
+    }
+}
+
+void registrar_relay::on_node_state(node_index n, node_health h) {
+    if (h != node_health::down) {
+        return;
+    }
+    std::vector<std::uint64_t> waiting;
+    for (const auto& [id, rl] : relays_) {
+        if (rl.node == n && id != handling_) {
+            waiting.push_back(id);
+        }
+    }
+    for (std::uint64_t id : waiting) {
+        auto it = relays_.find(id);
+        if (it != relays_.end()) {
+            ++it->second.attempt;  // the answer from the dead node, if any, is ignored
+            retry_or_give_up(id);
+        }
+    }
+}
+
+nlohmann::json registrar_relay::counters_json() const {
+    nlohmann::json j = nlohmann::json::object();
+#define SBC_CP_REG_JSON(name, text) j[#name] = counters_.name;
+    SBC_CP_REGISTRAR_COUNTERS(SBC_CP_REG_JSON)
+#undef SBC_CP_REG_JSON
+    for (std::size_t i = 0; i < static_cast<std::size_t>(register_refusal::count_); ++i) {
+        j["refused_" + std::string(refusal_name(static_cast<register_refusal>(i)))] =
+            counters_.refusals[i];
+    }
+    return j;
+}
+
+nlohmann::json registrar_relay::registrations_table(const nlohmann::json& args) const {
+    std::string aor;
+    std::size_t limit = 1000;
+    if (args.is_object()) {
+        if (args.contains("aor") && args["aor"].is_string()) {
+            aor = args["aor"].get<std::string>();
+        }
+        if (args.contains("limit") && args["limit"].is_number_unsigned()) {
+            limit = args["limit"].get<std::size_t>();
+        }
+    }
+    std::vector<const binding*> rows;
+    bindings_.for_each([&](const binding& b) {
+        if (b.state == binding_state::active && (aor.empty() || b.aor == aor)) {
+            rows.push_back(&b);
+        }
+    });
+    const std::size_t total = rows.size();
+    std::sort(rows.begin(), rows.end(), [](const binding* a, const binding* b) {
+        return a->aor != b->aor ? a->aor < b->aor : a->token < b->token;
+    });
+    if (rows.size() > limit) {
+        rows.resize(limit);
+    }
+    const sip::time_point now = access_.loop().now();
+    nlohmann::json out_rows = nlohmann::json::array();
+    for (const binding* b : rows) {
+        out_rows.push_back({b->aor, b->remote.to_string(),
+                            std::string(sip::transport_name(b->transport)), b->user_agent,
+                            seconds_left(b->client_expires_at, now),
+                            seconds_left(b->osv_expires_at, now), trunk_.node(b->node).cfg.name,
+                            b->throttled, b->live_flow() ? "live" : "none",
+                            b->instance.empty() ? std::string("-") : b->instance});
+    }
+    return {{"columns",
+             {"aor", "client", "transport", "user_agent", "expires_s", "osv_expires_s", "node",
+              "throttled", "flow", "instance"}},
+            {"rows", out_rows},
+            {"total", total}};
+}
+
+}  // namespace sbc::cp

@@ -1,0 +1,76 @@
+#pragma once
+// The SIP side of sbcd, wired from the config: the two realm edges (access: remote subscribers
+// over TLS with each subnet's certificate; core: OSV over UDP/TCP), the dispatcher, the trunk
+// to OSV, the bindings, the registrar relay and the client relay, and their mgmt commands.
+//
+// The B2BUA (issue 6) plugs in here: it takes the edges for sending, the dispatcher for its
+// routes (access INVITE; route_to_client(INVITE) for calls from OSV; in-dialog requests and
+// ACKs of both realms), the trunk for the node of a call (select(binding.node): a client's
+// dialogs stay on its registration's node), and the bindings for the client's flow and subnet
+// (media profile).
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "config/appliance.hpp"
+#include "controlplane/binding_table.hpp"
+#include "controlplane/client_relay.hpp"
+#include "controlplane/osv_trunk.hpp"
+#include "controlplane/realm_edge.hpp"
+#include "controlplane/registrar_relay.hpp"
+#include "controlplane/request_dispatcher.hpp"
+#include "controlplane/subscriber_subnets.hpp"
+
+namespace sbc::cp {
+
+class mgmt_server;
+
+// Where the realms listen; by default what the config says (tests override ports).
+struct sip_listen {
+    realm_listen access;
+    realm_listen core;
+    static sip_listen from(const config::appliance& cfg) {
+        return {realm_listen::from(cfg.realm.access), realm_listen::from(cfg.realm.core)};
+    }
+};
+
+class sip_service {
+  public:
+    sip_service(sip::io_loop& loop, const config::appliance& cfg);
+    ~sip_service();
+    sip_service(const sip_service&) = delete;
+    sip_service& operator=(const sip_service&) = delete;
+
+    // Opens the listeners and starts the trunk keep-alive. False with one line.
+    bool start(std::string& error) { return start(sip_listen::from(cfg_), error); }
+    bool start(const sip_listen& where, std::string& error);
+
+    // `registrations` and `sip` (counters); `status` takes status().
+    void register_mgmt(mgmt_server& mgmt);
+    nlohmann::json status() const;
+    nlohmann::json counters() const;
+
+    realm_edge& access() { return access_; }
+    realm_edge& core() { return core_; }
+    request_dispatcher& dispatcher() { return dispatcher_; }
+    osv_trunk& trunk() { return trunk_; }
+    binding_table& bindings() { return bindings_; }
+    registrar_relay& registrar() { return registrar_; }
+    client_relay& clients() { return clients_; }
+    const subscriber_subnets& subnets() const { return subnets_; }
+
+  private:
+    const config::appliance& cfg_;
+    subscriber_subnets subnets_;
+    realm_edge access_;
+    realm_edge core_;
+    osv_trunk trunk_;
+    binding_table bindings_;
+    request_dispatcher dispatcher_;
+    registrar_relay registrar_;
+    client_relay clients_;
+};
+
+}  // namespace sbc::cp
