@@ -39,6 +39,9 @@ nlohmann::json media_manager::leg_json(const entry& e, side s) const {
     if (rt.latched) {
         j["latched"] = endpoint_text(*rt.latched);
     }
+    if (auto lp = looped(e.session->id(), s)) {
+        j["looped_to"] = "session " + std::to_string(lp->id) + " leg " + side_name(lp->s);
+    }
     if (rt.ssrc != 0) {
         j["ssrc"] = rt.ssrc;
     }

@@ -96,6 +96,10 @@ media_manager::created media_manager::create(leg_setup a, leg_setup b, bool emer
                                                 cfg_.media);
     e.started = std::chrono::system_clock::now();
     e.emergency = emergency;
+    for (side sd : {side::a, side::b}) {
+        const leg& l = e.session->get(sd);
+        local_[endpoint_key(l.key.dpdk_port, l.key.local_addr, l.port)] = {id, sd};
+    }
     sessions_.emplace(id, std::move(e));
     if (emergency) {
         ++emergency_sessions_;
@@ -154,7 +158,8 @@ void media_manager::answer(session_id id, side from, std::string_view body, done
     ++counters_.answers;
     const bool rekey = rx_changed(s.get(side::a).current, s.get(side::a).next) ||
                        rx_changed(s.get(side::b).current, s.get(side::b).next);
-    const auto plan = s.plan();
+    auto plan = s.plan();
+    apply_loops(id, plan);
     if (plan.install.empty() && plan.remove.empty()) {
         s.commit();
         done(status::ok(), out);
@@ -217,7 +222,8 @@ void media_manager::restore(entry& e) {
     if (!dp_.attached()) {
         return;
     }
-    const auto plan = e.session->current_plan();
+    auto plan = e.session->current_plan();
+    apply_loops(e.session->id(), plan);
     if (!plan.install.empty()) {
         for (const auto& spec : plan.install) {
             dp_.flow_add(spec, shm::exist_ok);
@@ -336,7 +342,9 @@ void media_manager::replay() {
     ++counters_.replays;
     size_t flows = 0;
     for (auto& [id, e] : sessions_) {
-        for (const auto& spec : e.session->current_plan().install) {
+        auto plan = e.session->current_plan();
+        apply_loops(id, plan);
+        for (const auto& spec : plan.install) {
             if (dp_.flow_add(spec, shm::exist_ok).ok()) {
                 ++flows;
             }
@@ -380,7 +388,14 @@ void media_manager::tick(clock::time_point now) {
                 continue;
             }
             uint64_t last = ns_of(e.media_since);
-            if (auto fc = dp_.flow_counters(s.get(sd).key)) {
+            shm::flow_key source = s.get(sd).key;
+            if (auto lp = looped(id, sd)) {
+                // What this leg's peer sends arrives on the leg behind our own endpoint.
+                if (const media_session* t = find(lp->id)) {
+                    source = t->get(other(lp->s)).key;
+                }
+            }
+            if (auto fc = dp_.flow_counters(source)) {
                 last = std::max(last, fc->last_rx_ns);
             }
             if (now_ns > last && now_ns - last >= limit_ns) {
@@ -398,6 +413,53 @@ void media_manager::tick(clock::time_point now) {
                 on_timeout_(id);
             }
         }
+    }
+}
+
+uint64_t media_manager::endpoint_key(uint16_t dpdk_port, const shm::ip_address& a, uint16_t port) {
+    return uint64_t{dpdk_port} << 48 | uint64_t{shm::ipv4_value(a)} << 16 | port;
+}
+
+std::optional<media_manager::leg_ref> media_manager::loop_target(session_id id,
+                                                                 const shm::endpoint& peer,
+                                                                 uint16_t dpdk_port) const {
+    if (peer.addr.family != shm::addr_family::ipv4) {
+        return std::nullopt;
+    }
+    auto it = local_.find(endpoint_key(dpdk_port, peer.addr, peer.port));
+    if (it == local_.end() || it->second.id == id) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
+std::optional<media_manager::leg_ref> media_manager::looped(session_id id, side s) const {
+    const media_session* ms = find(id);
+    if (ms == nullptr || !ms->get(s).current.active) {
+        return std::nullopt;
+    }
+    return loop_target(id, ms->get(s).current.last_peer, ms->get(s).key.dpdk_port);
+}
+
+void media_manager::apply_loops(session_id id, media_session::flow_plan& plan) const {
+    if (plan.install.size() != 2) {
+        return;
+    }
+    for (size_t i = 0; i < 2; ++i) {
+        const auto& spec = plan.install[i];
+        auto target = loop_target(id, spec.peer, spec.key.dpdk_port);
+        if (!target) {
+            continue;
+        }
+        const media_session* t = find(target->id);
+        if (t == nullptr) {
+            continue;
+        }
+        // The other leg relays straight to the leg behind our endpoint.
+        plan.install[1 - i].partner = t->get(other(target->s)).key;
+        plan.remove.push_back(spec.key);
+        plan.install.erase(plan.install.begin() + static_cast<long>(i));
+        return;
     }
 }
 
@@ -455,6 +517,7 @@ void media_manager::end(session_id id, const call_summary& summary) {
     for (side sd : {side::a, side::b}) {
         const leg& l = s.get(sd);
         pool_for(*l.setup.realm).release(l.port);
+        local_.erase(endpoint_key(l.key.dpdk_port, l.key.local_addr, l.port));
     }
     if (e.emergency) {
         --emergency_sessions_;

@@ -133,6 +133,20 @@ class media_manager {
         bool rekey = false;
     };
 
+    // Hairpin: a leg whose peer is one of our own media endpoints (OSV connecting two of our
+    // subscribers without anchoring media sends each call's core leg to the other's). Packets
+    // sent there would come back to us, so the leg relays straight to the leg behind that
+    // endpoint instead, and the looped leg itself needs no flow.
+    struct leg_ref {
+        session_id id;
+        side s;
+    };
+    std::optional<leg_ref> loop_target(session_id id, const shm::endpoint& peer,
+                                       uint16_t dpdk_port) const;
+    void apply_loops(session_id id, media_session::flow_plan& plan) const;
+    std::optional<leg_ref> looped(session_id id, side s) const;
+    static uint64_t endpoint_key(uint16_t dpdk_port, const shm::ip_address& a, uint16_t port);
+
     entry* lookup(session_id id);
     port_pool& pool_for(const config::realm& r);
     void finish(uint64_t program_id, bool timed_out);
@@ -147,6 +161,7 @@ class media_manager {
     std::unordered_map<session_id, entry> sessions_;
     std::unordered_map<uint64_t, program> programs_;    // by program id
     std::unordered_map<uint64_t, uint64_t> seq_owner_;  // command seq -> program id
+    std::unordered_map<uint64_t, leg_ref> local_;       // our media endpoints -> their leg
     session_id next_id_ = 1;
     uint64_t next_program_ = 1;
     size_t emergency_sessions_ = 0;

@@ -165,3 +165,120 @@ TEST(media_pcap, softphone_rekey_mid_call_loses_no_packet) {
     }
     system(("rm -rf " + dir).c_str());
 }
+
+// OSV connects two of our subscribers without anchoring media: each call's core leg is offered
+// the other's core endpoint. The dataplane cannot send to its own address, so the media manager
+// relays access leg to access leg: alice's SRTP comes out to bob under bob's key.
+TEST(media_pcap, hairpin_through_our_own_core_address) {
+    const std::string dir = "/tmp/" + test::unique_instance("mh");
+    ASSERT_EQ(system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()), 0);
+    const auto k_alice = srtp::test::make_key(shm::srtp_suite::aes_cm_128_hmac_sha1_80, 51);
+    const auto k_bob = srtp::test::make_key(shm::srtp_suite::aes_cm_128_hmac_sha1_80, 52);
+    constexpr uint32_t alice_ip = 0x0a01014d, bob_ip = 0x0a010158;  // 10.1.1.77, 10.1.1.88
+    { srtp::test::ref_session init(k_alice, true); }
+    srtp::test::ref_session alice_tx(k_alice, false), bob_tx(k_bob, false);
+    std::vector<std::vector<uint8_t>> in0, alice_rtp, bob_rtp;
+    for (int i = 0; i < 50; ++i) {
+        auto a = srtp::test::make_rtp(static_cast<uint16_t>(10 + i), 0xa11ce, 160,
+                                      static_cast<uint8_t>(i));
+        alice_rtp.push_back(a);
+        ASSERT_EQ(alice_tx.protect(a), srtp_err_status_ok);
+        in0.push_back(eth(0, alice_ip, 4000, media_access, 40000, a));
+        auto b = srtp::test::make_rtp(static_cast<uint16_t>(900 + i), 0xb0b, 160,
+                                      static_cast<uint8_t>(i + 9));
+        bob_rtp.push_back(b);
+        ASSERT_EQ(bob_tx.protect(b), srtp_err_status_ok);
+        in0.push_back(eth(0, bob_ip, 4002, media_access, 40002, b));
+    }
+    ASSERT_TRUE(test::write_pcap(dir + "/in0.pcap", in0));
+    ASSERT_TRUE(test::write_pcap(dir + "/in1.pcap", {}));
+
+    auto cfg = test::test_config();
+    test::live_dataplane dp;
+    ASSERT_TRUE(dp.start("mh",
+                         {"net_pcap0,rx_pcap=" + dir + "/in0.pcap,tx_pcap=" + dir + "/out0.pcap",
+                          "net_pcap1,rx_pcap=" + dir + "/in1.pcap,tx_pcap=" + dir + "/out1.pcap"},
+                         {"--hold-rx", "--neighbour", "0,10.1.1.77,02:00:00:00:00:4d",
+                          "--neighbour", "0,10.1.1.88,02:00:00:00:00:58"}))
+        << dp.proc.log();
+    media_manager mm(cfg, dp.client);
+    const leg_setup access{&cfg.realm.access, cfg.find_media_profile("SRTP_SDES"), "t", {}};
+    const leg_setup core{&cfg.realm.core, cfg.find_media_profile("OSV_RTP"), "t", {}};
+    auto x = mm.create(access, core);  // alice -> OSV: 10.1.1.1:40000 / 10.2.1.1:50000
+    auto y = mm.create(core, access);  // OSV -> bob:   10.2.1.1:50002 / 10.1.1.1:40002
+    ASSERT_TRUE(x.st && y.st);
+    // Call y first (as OSV forwards alice's offer to bob before alice gets an answer).
+    const std::string alice_offer =
+        test::client_offer(crypto_line(1, k_alice), "", "RTP/SAVP", "10.1.1.77", 4000);
+    std::string x_to_osv;
+    ASSERT_TRUE(mm.offer(x.id, side::a, alice_offer, x_to_osv));
+    std::string y_to_bob;
+    ASSERT_TRUE(mm.offer(y.id, side::a, x_to_osv, y_to_bob));  // c=10.2.1.1 port 50000
+    bool y_done = false;
+    std::string y_answer;
+    mm.answer(y.id, side::b,
+              test::client_offer(crypto_line(1, k_bob), "", "RTP/SAVP", "10.1.1.88", 4002),
+              [&](const status& s, const std::string& b) {
+                  EXPECT_TRUE(s) << s.message();
+                  y_answer = b;  // c=10.2.1.1 port 50002, toward OSV
+                  y_done = true;
+              });
+    ASSERT_TRUE(dp.pump(mm, [&] { return y_done; }));
+    bool x_done = false;
+    std::string x_answer;
+    mm.answer(x.id, side::b, y_answer, [&](const status& s, const std::string& b) {
+        EXPECT_TRUE(s) << s.message();
+        x_answer = b;
+        x_done = true;
+    });
+    ASSERT_TRUE(dp.pump(mm, [&] { return x_done; }));
+    dp.settle(mm);
+    EXPECT_EQ(dp.client.flows_installed(), 2u) << "only the two access legs";
+    EXPECT_EQ(mm.session_json(x.id)["legs"][1]["looped_to"], "session 2 leg a");
+    const shm::srtp_key to_alice = key_in(x_answer);
+    const shm::srtp_key to_bob = [&] {
+        auto s = sdp::parse(y_to_bob);
+        return sdp::to_srtp_key(
+                   sdp::parse_crypto(s.value.media_sections.at(0).crypto_lines().at(0)).value)
+            .value();
+    }();
+
+    ASSERT_TRUE(dp.client.rx_start().ok());
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        uint64_t rx = 0;
+        for (const auto& l : dp.client.lcores()) {
+            rx += l.rx_packets;
+        }
+        if (rx >= in0.size()) {
+            break;
+        }
+        std::this_thread::sleep_for(10ms);
+    }
+    std::this_thread::sleep_for(50ms);
+    dp.client.detach();
+    ASSERT_EQ(dp.proc.stop(), 0) << dp.proc.log();
+
+    srtp::test::ref_session alice_rx(to_alice, true), bob_rx(to_bob, true);
+    size_t to_a = 0, to_b = 0;
+    for (auto& fr : test::read_pcap(dir + "/out0.pcap")) {
+        dp::pkt_desc d{
+            fr.data(), static_cast<uint16_t>(fr.size()), 0, 0, 0, dp::verdict::transmit, 0, 0};
+        auto p = test::payload_of(d);
+        const uint32_t dst = wire::load32(fr.data() + 14 + 16);
+        if (dst == bob_ip) {
+            ASSERT_EQ(bob_rx.unprotect(p), srtp_err_status_ok);
+            EXPECT_EQ(p, alice_rtp.at(to_b));
+            EXPECT_EQ(wire::load16(fr.data() + 34), 40002) << "from bob's leg port";
+            ++to_b;
+        } else if (dst == alice_ip) {
+            ASSERT_EQ(alice_rx.unprotect(p), srtp_err_status_ok);
+            EXPECT_EQ(p, bob_rtp.at(to_a));
+            ++to_a;
+        }
+    }
+    EXPECT_EQ(to_b, 50u);
+    EXPECT_EQ(to_a, 50u);
+    EXPECT_TRUE(test::read_pcap(dir + "/out1.pcap").empty()) << "nothing went to the core port";
+    system(("rm -rf " + dir).c_str());
+}
