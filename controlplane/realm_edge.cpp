@@ -55,16 +55,6 @@ realm_edge::realm_edge(sip::io_loop& loop, realm_id id, const sip::transport_lim
                        for (auto& fn : closed_) {
                            fn(info);
                        }
-                   },
-                   [this](const sip::socket_address& remote) {
-                       std::shared_ptr<sip::tls_server_context> ctx;
-                       if (choose_profile_) {
-                           auto it = tls_contexts_.find(choose_profile_(remote));
-                           if (it != tls_contexts_.end()) {
-                               ctx = it->second;
-                           }
-                       }
-                       return ctx;
                    }}),
       binding_(transports_),
       transactions_(loop.timers(), binding_,
@@ -91,12 +81,24 @@ realm_edge::realm_edge(sip::io_loop& loop, realm_id id, const sip::transport_lim
 
 realm_edge::~realm_edge() = default;
 
+std::shared_ptr<sip::tls_server_context> realm_edge::tls_for(const sip::socket_address& remote) {
+    if (choose_profile_) {
+        auto it = tls_contexts_.find(choose_profile_(remote));
+        if (it != tls_contexts_.end()) {
+            return it->second;
+        }
+    }
+    return nullptr;
+}
+
 bool realm_edge::open(const realm_listen& where,
                       const std::vector<config::certificate_profile>& profiles,
                       profile_for_source choose, std::string& error) {
     address_ = where.address;
     default_profile_ = where.certificate_profile;
     choose_profile_ = std::move(choose);
+    transports_.set_tls_selector(
+        [this](const sip::socket_address& remote) { return tls_for(remote); });
     const std::string realm = "realm." + std::string(name());
     if (where.tls != 0) {
         for (const auto& p : profiles) {

@@ -100,6 +100,8 @@ class realm_edge {
     nlohmann::json status() const;
 
   private:
+    std::shared_ptr<sip::tls_server_context> tls_for(const sip::socket_address& remote);
+
     sip::io_loop& loop_;
     realm_id id_;
     events events_;

@@ -148,6 +148,9 @@ register_check_result check_register(const sip::message& m) {
         }
         r.reg_id = *id;
     }
+    if (expires > absurd_expiry_s) {
+        return refuse(register_refusal::absurd_expires);
+    }
     r.expires = expires;
     r.intent = expires == 0 ? register_intent::unbind : register_intent::bind;
     r.contact_uri = c.addr.uri_text;

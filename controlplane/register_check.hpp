@@ -24,6 +24,7 @@ namespace sbc::cp {
     X(too_many_contacts, 400, "Bad Request (more than one Contact)")                  \
     X(bad_star, 400, "Bad Request (Contact * needs Expires: 0 and no other Contact)") \
     X(bad_expires, 400, "Bad Request (malformed Expires)")                            \
+    X(absurd_expires, 400, "Bad Request (absurd Expires: over 2^31-1 seconds)")       \
     X(cseq_out_of_order, 400, "Bad Request (CSeq out of order)")                      \
     X(bad_authorization, 400, "Bad Request (malformed Authorization)")
 
@@ -39,6 +40,9 @@ std::string_view refusal_reason(register_refusal r);
 
 // RFC 3261 §10.2.1.1: without Expires the registrar picks; 3600 s is what OSV does.
 inline constexpr std::uint32_t default_register_expiry_s = 3600;
+// Above this an expiry is absurd (68 years; the parser clamps values beyond 2^32-1 to 2^32-1,
+// RFC 3261 §20.19) and refused. Anything up to it is capped at max_registration_expiry_s.
+inline constexpr std::uint32_t absurd_expiry_s = 0x7fffffff;
 
 enum class register_intent : std::uint8_t {
     bind,        // add or refresh one binding

@@ -164,7 +164,8 @@ void registrar_relay::start(std::uint64_t id) {
     relay& rl = relays_.at(id);
     std::optional<node_index> affinity;
     if (binding* b = rl.token.empty() ? nullptr : bindings_.by_token(rl.token);
-        b != nullptr && b->state == binding_state::active) {
+        b != nullptr && (b->state == binding_state::active || b->relayed > 0)) {
+        // Its node, also while pending: the node that challenged holds the nonce.
         affinity = b->node;
     } else {
         // A user's clients share a node (clustered: their dialogs stay there too).
@@ -209,6 +210,9 @@ void registrar_relay::send(std::uint64_t id) {
         contact = token_contact(rl.node, b->token);
         leg.expires = rl.intent == register_intent::bind ? rl.osv_requested : 0;
         ++b->relayed;
+        if (b->state == binding_state::pending) {
+            b->node = rl.node;
+        }
     } else if (rl.intent == register_intent::bind || rl.intent == register_intent::unbind) {
         finish(id);  // the binding died meanwhile (its connection closed)
         return;

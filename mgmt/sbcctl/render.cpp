@@ -145,7 +145,8 @@ std::string render_status(const nlohmann::json& st) {
     }
     for (const char* k : {"registrations", "calls"}) {
         if (st.contains(k)) {
-            os << k << std::string(12 - std::string(k).size(), ' ') << scalar_text(st[k]) << "\n";
+            const std::size_t len = std::string_view(k).size();
+            os << k << std::string(len < 12 ? 12 - len : 1, ' ') << scalar_text(st[k]) << "\n";
         }
     }
     return os.str();

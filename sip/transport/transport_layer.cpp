@@ -214,8 +214,8 @@ void transport_layer::on_accept(listener& l, int fd) {
     std::unique_ptr<tls_session> tls;
     if (l.tls) {
         std::shared_ptr<tls_server_context> chosen;
-        if (handlers_.tls_for_source) {
-            chosen = handlers_.tls_for_source(remote);
+        if (tls_selector_) {
+            chosen = tls_selector_(remote);
         }
         SSL* ssl = (chosen ? chosen : l.tls)->new_ssl();
         if (ssl == nullptr) {

@@ -52,11 +52,11 @@ class transport_layer final : private stream_owner {
         std::function<void(message&& msg, const transport_context& ctx)> on_message;
         // A TCP/TLS connection closed (not called for refused over-limit connections).
         std::function<void(const connection_closed& info)> on_closed;
-        // TLS listeners: the server context for a connection accepted from `remote` (e.g. the
-        // certificate profile of the client's subnet); nullptr or unset keeps the listener's.
-        std::function<std::shared_ptr<tls_server_context>(const socket_address& remote)>
-            tls_for_source;
     };
+    // TLS listeners: the server context for a connection accepted from `remote` (e.g. the
+    // certificate profile of the client's subnet); nullptr keeps the listener's own.
+    using tls_selector =
+        std::function<std::shared_ptr<tls_server_context>(const socket_address& remote)>;
 
     transport_layer(io_loop& loop, const transport_limits& limits, handlers h);
     ~transport_layer();
@@ -71,6 +71,7 @@ class transport_layer final : private stream_owner {
                                                    std::shared_ptr<tls_server_context> tls);
     // Context for outbound TLS connections (one per loop: it caches sessions).
     void set_tls_client(std::shared_ptr<tls_client_context> tls) { tls_client_ = std::move(tls); }
+    void set_tls_selector(tls_selector select) { tls_selector_ = std::move(select); }
 
     // Sends down a specific connection (e.g. the flow a client registered on).
     // `done` runs once, later, only when the returned status is ok.
@@ -132,6 +133,7 @@ class transport_layer final : private stream_owner {
     transport_counters counters_;
     std::vector<std::shared_ptr<listener>> listeners_;
     std::shared_ptr<tls_client_context> tls_client_;
+    tls_selector tls_selector_;
     std::unordered_map<connection_id, std::shared_ptr<stream_connection>> connections_;
     std::unordered_map<flow_key, connection_id, flow_key_hash> flows_;
     std::unordered_map<std::string, std::size_t> per_source_;
