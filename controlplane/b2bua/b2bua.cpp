@@ -122,7 +122,7 @@ void b2bua::unindex(call& c) {
 
 std::string b2bua::response(call& c, side s, sip::transaction_id server, uint16_t code,
                             std::string_view reason, const sip::message* crossing,
-                            std::string_view sdp, bool contact) {
+                            std::string_view sdp, bool contact, const header_list& extra) {
     const sip::message* req = edge_of(c, s).transactions().request_of(server);
     if (req == nullptr) {
         return {};
@@ -133,6 +133,9 @@ std::string b2bua::response(call& c, side s, sip::transaction_id server, uint16_
     }
     if (crossing != nullptr) {
         copy_crossing(*crossing, out);
+    }
+    for (const auto& [name, value] : extra) {
+        out.add(name, value);
     }
     if (!sdp.empty()) {
         out.body("application/sdp", sdp);
@@ -234,16 +237,22 @@ void b2bua::finish(call& c) {
 
 void b2bua::arm_session_timer(call& c, const sip::message& r2xx) {
     const auto& se = r2xx.session_expires();
-    if (!se.ok() || se->delta == 0) {
+    if (se.ok() && se->delta != 0) {
+        arm_session_timer(c, se->delta);
+    }
+}
+
+void b2bua::arm_session_timer(call& c, uint32_t interval) {
+    if (interval == 0) {
         return;
     }
     auto& loop = sip_.access().loop();
     loop.cancel_timer(c.session_timer);
-    c.session_interval = se->delta;
+    c.session_interval = interval;
     const call_id_t id = c.id;
     std::weak_ptr<bool> alive = alive_;
     // RFC 4028 §10: without a refresh within the interval the session is over.
-    c.session_timer = loop.run_after(std::chrono::seconds(se->delta), [this, alive, id] {
+    c.session_timer = loop.run_after(std::chrono::seconds(interval), [this, alive, id] {
         if (alive.expired()) {
             return;
         }

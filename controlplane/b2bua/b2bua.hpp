@@ -39,6 +39,7 @@ struct b2bua_counters {
     uint64_t refused_capacity = 0, refused_media = 0, refused_no_node = 0;
     uint64_t reinvites = 0, updates = 0, glare_491 = 0, prack = 0, refer = 0, notify = 0;
     uint64_t other_requests = 0;
+    uint64_t refreshes_answered = 0;  // UPDATE refreshes answered for a peer without UPDATE
     uint64_t byes = 0, unknown_dialog = 0;
     uint64_t media_timeouts = 0, session_timer_expiries = 0, no_ack = 0, no_answer = 0;
 };
@@ -101,6 +102,7 @@ class b2bua {
                  std::optional<side> bye_from = std::nullopt);
     void finish(call& c);
     void arm_session_timer(call& c, const sip::message& r2xx);
+    void arm_session_timer(call& c, uint32_t interval);
     void on_media_timeout(media::session_id sid);
 
     // helpers (b2bua.cpp)
@@ -110,9 +112,10 @@ class b2bua {
     // Runs `fn` now, or after the media programming the call is waiting for.
     void run(call_id_t id, std::function<void(call&)> fn);
     void release(call_id_t id);
+    using header_list = std::vector<std::pair<std::string, std::string>>;
     std::string response(call& c, side s, sip::transaction_id server, uint16_t code,
                          std::string_view reason, const sip::message* crossing,
-                         std::string_view sdp, bool contact);
+                         std::string_view sdp, bool contact, const header_list& extra = {});
     bool respond(call& c, side s, sip::transaction_id server, std::string bytes);
     sip::transaction_id send_request(call& c, side s, sip::outgoing_message&& m,
                                      sip::transaction_layer::client_callbacks cb);

@@ -48,6 +48,10 @@ struct invite_relay {
     std::string ack_out;  // the ACK for the other leg, sent when `from` acknowledges
     bool ack_sent = false;
     bool acked = false;  // `from` acknowledged our 2xx
+    // RFC 4028: the interval the INVITE asked for, and whether its UAC does session timers; a
+    // 2xx without Session-Expires then gets one (refresher=uac), as a proxy would add (§8.1).
+    uint32_t requested_interval = 0;
+    bool uac_timer = false;
 };
 
 // A non-INVITE request relayed across (BYE excepted), by its client transaction.

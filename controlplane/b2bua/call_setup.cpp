@@ -230,6 +230,10 @@ void b2bua::start_call(const req_t& req, binding* client) {
     ir.out_cseq = 1;
     ir.initial = true;
     ir.offer_relayed = sdp.has_value();
+    if (const auto& se = msg.session_expires(); se.ok()) {
+        ir.requested_interval = se->delta;
+    }
+    ir.uac_timer = msg.supports("timer");
     c.invite = std::move(ir);
 
     const call_id_t id = c.id;

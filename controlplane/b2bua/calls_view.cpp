@@ -90,6 +90,7 @@ nlohmann::json b2bua::counters_json() const {
             {"refer", k.refer},
             {"notify", k.notify},
             {"other_requests", k.other_requests},
+            {"refreshes_answered", k.refreshes_answered},
             {"byes", k.byes},
             {"unknown_dialog", k.unknown_dialog},
             {"media_timeouts", k.media_timeouts},

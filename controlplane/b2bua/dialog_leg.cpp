@@ -31,6 +31,19 @@ std::string contact_uri_of(const sip::message& m) {
     return std::string(c->front().addr.uri_text);
 }
 
+void learn_allow(dialog_leg& leg, const sip::message& m) {
+    const auto& allow = m.allow();
+    if (!allow.ok()) {
+        return;
+    }
+    leg.allows_update = false;
+    for (auto method : *allow) {
+        if (method == "UPDATE") {
+            leg.allows_update = true;
+        }
+    }
+}
+
 }  // namespace
 
 void learn_uas(dialog_leg& leg, const sip::message& request) {
@@ -47,9 +60,13 @@ void learn_uas(dialog_leg& leg, const sip::message& request) {
         }
     }
     leg.user_agent = std::string(request.user_agent());
+    learn_allow(leg, request);
 }
 
 void learn_uac(dialog_leg& leg, const sip::message& response, bool creating) {
+    if (response.status_code() >= 200 && response.status_code() < 300) {
+        learn_allow(leg, response);
+    }
     if (creating) {
         leg.remote_tag = std::string(response.to().tag());
         leg.route_set.clear();

@@ -31,6 +31,9 @@ struct dialog_leg {
     std::string contact;                 // our Contact value on this leg: <sip:...>
     std::string user_agent;              // the peer's User-Agent (or Server)
     std::string remote_address;          // the peer's signalling address (for sbcctl)
+    // The peer listed UPDATE in its Allow (or sent none): session refreshes by UPDATE can be
+    // relayed to it. baresip, for one, does not take UPDATE.
+    bool allows_update = true;
 };
 
 // name-addr of a From/To without its header parameters (the tag goes on per leg).

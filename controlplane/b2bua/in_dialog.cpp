@@ -154,6 +154,10 @@ void b2bua::on_reinvite(call& c, side s, sip::transaction_id txn) {
     ir.server = txn;
     ir.out_cseq = l.local_cseq;
     ir.offer_relayed = sdp.has_value();
+    if (const auto& se = m->session_expires(); se.ok()) {
+        ir.requested_interval = se->delta;
+    }
+    ir.uac_timer = m->supports("timer");
     c.invite = std::move(ir);
     by_invite_server_[server_key(c.leg(s).realm, txn)] = c.id;
     send_invite(c, std::move(out));
@@ -192,6 +196,21 @@ void b2bua::relay_request(call& c, side s, sip::transaction_id txn) {
     }
     if (method == sip::sip_method::update) {
         refresh_target(c.leg(s), *m);
+        if (!sdp && !c.leg(o).allows_update) {
+            // A session refresh for a peer that takes no UPDATE (RFC 4028 §9): the refresh is
+            // between the refresher and us; we answer it and keep the session alive.
+            ++counters_.refreshes_answered;
+            ++c.refreshes;
+            header_list extra;
+            if (const auto& se = m->session_expires(); se.ok()) {
+                const auto* h = m->find(sip::header_id::session_expires);
+                extra.emplace_back("Session-Expires", std::string(h->value));
+                extra.emplace_back("Require", "timer");
+                arm_session_timer(c, se->delta);
+            }
+            respond(c, s, txn, response(c, s, txn, 200, "OK", nullptr, {}, true, extra));
+            return;
+        }
     }
     if (sdp) {
         // An offer in UPDATE or PRACK (RFC 3311, RFC 3262): rewritten like any offer. An UPDATE

@@ -211,8 +211,18 @@ void b2bua::invite_2xx(call& c, const sip::message& r) {
 
 void b2bua::relay_2xx(call& c, const sip::message& r, const std::string& body) {
     invite_relay& ir = *c.invite;
+    header_list extra;
+    uint32_t interval = 0;
+    if (const auto& se = r.session_expires(); se.ok()) {
+        interval = se->delta;
+    } else if (ir.requested_interval != 0 && ir.uac_timer) {
+        // RFC 4028 §8.1: the UAS does not do session timers, the UAC does: it refreshes.
+        interval = ir.requested_interval;
+        extra.emplace_back("Session-Expires", std::to_string(interval) + ";refresher=uac");
+        extra.emplace_back("Require", "timer");
+    }
     ir.response_2xx =
-        response(c, ir.from, ir.server, r.status_code(), r.reason_phrase(), &r, body, true);
+        response(c, ir.from, ir.server, r.status_code(), r.reason_phrase(), &r, body, true, extra);
     respond(c, ir.from, ir.server, ir.response_2xx);
     if (ir.initial) {
         c.state = call_state::answered;
@@ -221,7 +231,7 @@ void b2bua::relay_2xx(call& c, const sip::message& r, const std::string& body) {
     } else {
         ++c.refreshes;
     }
-    arm_session_timer(c, r);
+    arm_session_timer(c, interval);
     arm_2xx_retransmit(c.id);
 }
 

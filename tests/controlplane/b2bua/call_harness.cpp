@@ -51,7 +51,6 @@ sip_peer::sip_peer(sip::io_loop& loop, const std::string& ip_, bool fixed_port) 
         sip::transport_layer::handlers{[this](sip::message&& m, const sip::transport_context& ctx) {
                                            txns_->receive(std::move(m), ctx);
                                        },
-                                       {},
                                        {}});
     binding_ = std::make_unique<sip::transport_binding>(*transports_);
     sip::transaction_layer::handlers h;

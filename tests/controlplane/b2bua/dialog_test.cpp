@@ -372,3 +372,61 @@ TEST_F(dialogs, invite_without_sdp_takes_the_offer_from_the_2xx) {
 
 }  // namespace
 }  // namespace sbc::cp::test
+
+namespace sbc::cp::test {
+namespace {
+
+class timers : public dialogs {};
+
+TEST_F(timers, uas_without_session_timers_gets_one_added_for_the_refreshing_uac) {
+    start();
+    // The phone asks for 90 s; OSV's 200 says nothing about timers: the phone is told to refresh.
+    establish("Session-Expires: 90\r\n");
+    auto ok = f.phone->final_response("INVITE")->msg();
+    EXPECT_EQ(header(ok, "Session-Expires"), "90;refresher=uac");
+    EXPECT_TRUE(contains(std::string(ok.data()), "Require: timer"));
+    EXPECT_EQ(f.b2bua->calls_json()["calls"][0]["session_interval_s"], 90);
+}
+
+TEST_F(timers, update_refresh_for_a_peer_without_update_is_answered_here) {
+    start();
+    // The phone's INVITE says it does not take UPDATE (baresip's Allow list).
+    establish("Session-Expires: 90\r\n");
+    f.phone->auto_answer = true;
+    // Re-do with an Allow that lacks UPDATE: a fresh call.
+    f.phone->send(pd.request("BYE"), f.access_addr);
+    ASSERT_TRUE(f.run_until([&] { return f.b2bua->active() == 0; }));
+    peer_dialog p2;
+    std::string inv = f.phone_invite(p2, phone_sdp(0x11), "Session-Expires: 90\r\n");
+    const auto allow = inv.find("Allow: ");
+    inv.replace(allow, inv.find("\r\n", allow) - allow,
+                "Allow: INVITE,ACK,BYE,CANCEL,OPTIONS,NOTIFY,SUBSCRIBE,INFO,MESSAGE");
+    f.phone->send(inv, f.access_addr);
+    ASSERT_TRUE(f.run_until([&] { return f.osv->of("INVITE").size() == 2; }));
+    auto osv_inv = f.osv->last("INVITE");
+    peer_dialog o2 = peer_dialog::uas(osv_inv->msg(),
+                                      "<sip:bob@" + f.osv->address.to_string() + ";transport=tcp>");
+    o2.via_host = f.osv->address.to_string();
+    f.osv->respond(osv_inv->txn,
+                   o2.response(osv_inv->msg(), 200, osv_sdp("sendrecv", "127.0.0.2", 30000),
+                               "Session-Expires: 90;refresher=uas\r\n"));
+    ASSERT_TRUE(f.run_until([&] {
+        auto r = f.phone->final_response("INVITE");
+        return r && r->msg().call_id() == p2.call_id;
+    }));
+    p2.learn(f.phone->final_response("INVITE")->msg());
+    f.phone->send_raw(p2.request("ACK"), f.access_addr);
+    ASSERT_TRUE(f.run_until([&] { return f.osv->acks.size() == 2; }));
+    const size_t updates_at_phone = f.phone->of("UPDATE").size();
+    // OSV refreshes with UPDATE: answered by the SBC, the phone never sees it.
+    f.osv->send(o2.request("UPDATE", {}, "Session-Expires: 90;refresher=uas\r\n"), f.core_addr);
+    ASSERT_TRUE(f.run_until([&] { return f.osv->final_response("UPDATE").has_value(); }));
+    auto ok = f.osv->final_response("UPDATE")->msg();
+    EXPECT_EQ(ok.status_code(), 200);
+    EXPECT_EQ(header(ok, "Session-Expires"), "90;refresher=uas");
+    EXPECT_EQ(f.phone->of("UPDATE").size(), updates_at_phone);
+    EXPECT_EQ(f.b2bua->counters().refreshes_answered, 1u);
+}
+
+}  // namespace
+}  // namespace sbc::cp::test
