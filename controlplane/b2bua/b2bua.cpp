@@ -127,7 +127,10 @@ std::string b2bua::response(call& c, side s, sip::transaction_id server, uint16_
     if (req == nullptr) {
         return {};
     }
-    auto out = sip::response_for(*req, code, reason, c.leg(s).local_tag);
+    // RFC 3261 §12.1.1: responses that create the dialog carry the request's Record-Route back,
+    // so the proxies on that side (OSV's) stay in the route set of the peer there.
+    const bool creating = req->to().tag().empty() && code > 100 && code < 300;
+    auto out = sip::response_for(*req, code, reason, c.leg(s).local_tag, creating);
     if (contact) {
         out.add("Contact", c.leg(s).contact);
     }
