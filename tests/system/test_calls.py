@@ -139,6 +139,261 @@ def rtp_header(hexpayload: str) -> dict:
             "ssrc": struct.unpack(">I", b[8:12])[0]}
 
 
+
+# -- plain RTP for the OSV side (SIPp) -----------------------------------------------------
+
+def write_tone_pcap(path: Path, freq: float, seconds: float, src=("10.2.0.3", 6000),
+                    dst=("10.2.1.1", 6000)):
+    """RTP (PCMU, 20 ms) of a tone as a pcap SIPp's play_pcap_audio sends from its media port."""
+    import audioop
+    rate, ptime = 8000, 160
+    pcm = b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * freq * i / rate)))
+                   for i in range(int(rate * seconds)))
+    ulaw = audioop.lin2ulaw(pcm, 2)
+
+    def ip_csum(h: bytes) -> int:
+        t = sum(struct.unpack("!10H", h))
+        t = (t & 0xFFFF) + (t >> 16)
+        return (~((t & 0xFFFF) + (t >> 16))) & 0xFFFF
+
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]
+    sip_, dip = (bytes(map(int, a.split("."))) for a in (src[0], dst[0]))
+    for n in range(len(ulaw) // ptime):
+        rtp = struct.pack("!BBHII", 0x80, 0, n, n * ptime, 0x51BB) + ulaw[n * ptime:(n + 1) * ptime]
+        udp = struct.pack("!HHHH", src[1], dst[1], 8 + len(rtp), 0) + rtp
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), n, 0, 64, 17, 0, sip_, dip)
+        ip = ip[:10] + struct.pack("!H", ip_csum(ip)) + ip[12:]
+        frame = b"\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x08\x00" + ip + udp
+        t = n * 0.02
+        out.append(struct.pack("<IIII", int(t), int((t % 1) * 1e6), len(frame), len(frame)) + frame)
+    path.write_bytes(b"".join(out))
+
+
+def ulaw_tone(pkts: list[dict]) -> dict:
+    """Power at 440/1000 Hz of the PCMU payloads of captured RTP packets."""
+    import audioop
+    payload = b"".join(bytes.fromhex(p["payload"])[12:] for p in pkts)
+    pcm = audioop.ulaw2lin(payload, 2)
+    samples = list(struct.unpack(f"<{len(pcm) // 2}h", pcm))[:32000]
+    return {"440": goertzel(samples, 8000, 440.0), "1000": goertzel(samples, 8000, 1000.0)}
+
+
+SIPP_HEAD = """<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+"""
+
+SDP_PCMU = """v=0
+o=- 1 1 IN IP4 [local_ip]
+s=-
+c=IN IP4 [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+a={direction}
+"""
+
+
+def sipp_uac_call(pcap: Path, middle: str, extra_headers: str = "") -> str:
+    """An OSV user calls [service] through Kamailio with plain RTP, plays `pcap`, runs `middle`
+    (refreshes, re-INVITEs, waits), then hangs up unless `middle` ends the call itself."""
+    return SIPP_HEAD + f"""<scenario name="osv user calls">
+  <send retrans="500"><![CDATA[
+INVITE sip:[service]@pbx.local SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "OSV user" <sip:1000@pbx.local>;tag=[pid]T[call_number]
+To: <sip:[service]@pbx.local>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:1000@[local_ip]:[local_port];transport=[transport]>
+Max-Forwards: 70
+{extra_headers}Content-Type: application/sdp
+Content-Length: [len]
+
+{SDP_PCMU.format(direction="sendrecv")}]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="200" rrs="true" rtd="true"/>
+  <send><![CDATA[
+ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
+From: "OSV user" <sip:1000@pbx.local>;tag=[pid]T[call_number]
+To: <sip:[service]@pbx.local>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>
+{middle}
+</scenario>
+"""
+
+
+def in_dialog(method: str, cseq: int, headers: str = "", sdp_direction: str | None = None) -> str:
+    body = SDP_PCMU.format(direction=sdp_direction) if sdp_direction else ""
+    ctype = "Content-Type: application/sdp\n" if sdp_direction else ""
+    return f"""  <send retrans="500"><![CDATA[
+{method} [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
+From: "OSV user" <sip:1000@pbx.local>;tag=[pid]T[call_number]
+To: <sip:[service]@pbx.local>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: {cseq} {method}
+Contact: <sip:1000@[local_ip]:[local_port];transport=[transport]>
+Max-Forwards: 70
+{headers}{ctype}Content-Length: [len]
+
+{body}]]></send>
+"""
+
+
+def ack_in_dialog(cseq: int) -> str:
+    return f"""  <send><![CDATA[
+ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
+From: "OSV user" <sip:1000@pbx.local>;tag=[pid]T[call_number]
+To: <sip:[service]@pbx.local>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: {cseq} ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+"""
+
+
+BYE_AND_200 = in_dialog("BYE", 20) + """  <recv response="200"/>
+"""
+
+ANSWER_BYE = """  <recv request="BYE" timeout="30000"/>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+"""
+
+
+def sipp_uas_answer(pcap: Path) -> str:
+    """An OSV user (registered as 1000 by another SIPp) answers a call with plain RTP, plays
+    `pcap`, and takes the BYE."""
+    return SIPP_HEAD + f"""<scenario name="osv user answers">
+  <recv request="INVITE" crlf="true"/>
+  <send><![CDATA[
+SIP/2.0 180 Ringing
+[last_Via:]
+[last_Record-Route:]
+[last_From:]
+[last_To:];tag=[pid]U[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:1000@[local_ip]:[local_port];transport=[transport]>
+Content-Length: 0
+
+]]></send>
+  <send retrans="500"><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_Record-Route:]
+[last_From:]
+[last_To:];tag=[pid]U[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:1000@[local_ip]:[local_port];transport=[transport]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+{SDP_PCMU.format(direction="sendrecv")}]]></send>
+  <recv request="ACK" crlf="true"/>
+  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>
+{ANSWER_BYE}
+</scenario>
+"""
+
+
+SIPP_REGISTER = SIPP_HEAD + """<scenario name="register 1000 for the UAS">
+  <send retrans="500"><![CDATA[
+REGISTER sip:pbx.local SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+Max-Forwards: 70
+From: <sip:1000@pbx.local>;tag=[call_number]
+To: <sip:1000@pbx.local>
+Call-ID: [call_id]
+CSeq: 1 REGISTER
+Contact: <sip:1000@10.2.0.3:5090;transport=tcp>
+Expires: 600
+Content-Length: 0
+
+]]></send>
+  <recv response="401" auth="true"/>
+  <send retrans="500"><![CDATA[
+REGISTER sip:pbx.local SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+Max-Forwards: 70
+From: <sip:1000@pbx.local>;tag=[call_number]
+To: <sip:1000@pbx.local>
+Call-ID: [call_id]
+CSeq: 2 REGISTER
+Contact: <sip:1000@10.2.0.3:5090;transport=tcp>
+[authentication username=1000 password=secret1000]
+Expires: 600
+Content-Length: 0
+
+]]></send>
+  <recv response="200"/>
+</scenario>
+"""
+
+
+class Sipp:
+    """SIPp in the core namespace on 10.2.0.3 (the caller Kamailio trusts), talking to
+    Kamailio over TCP."""
+
+    def __init__(self, app: Appliance, name: str, scenario: str, args: list[str],
+                 port: int = 5070, wait: bool = False):
+        self.app, self.name = app, name
+        self.xml = app.rundir / f"{name}.xml"
+        self.xml.write_text(scenario)
+        self.err = app.rundir / f"{name}_err.log"
+        argv = ["sipp"] + args + ["-sf", self.xml, "-i", "10.2.0.3", "-p", str(port), "-t", "t1",
+                                  "-mi", "10.2.0.3", "-mp", "6000", "-nostdin",
+                                  "-trace_err", "-error_file", self.err]
+        self.proc = app.start(name, argv, app.ns_core, cwd=app.rundir)
+        if wait:
+            assert self.wait(30) == 0, self.errors()
+
+    def wait(self, timeout: float) -> int:
+        try:
+            return self.proc.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return -1
+
+    def errors(self) -> str:
+        return (self.err.read_text() if self.err.exists() else "") + self.proc.output()[-3000:]
+
+
+def osv_user_setup(app: Appliance) -> tuple[Path, Path]:
+    """Kamailio up, a 1000 Hz RTP pcap for SIPp and alice (440 Hz) registered."""
+    pcap = app.rundir / "tone1000.pcap"
+    write_tone_pcap(pcap, 1000.0, 8.0)
+    return pcap, app.rundir / "pki" / "ca.crt"
+
+
+def rtp_of(pkts: list[dict], src: str, dst: str) -> list[dict]:
+    return [p for p in pkts if p["src"] == src and p["dst"] == dst and p["len"] >= 12 and
+            rtp_header(p["payload"])["version"] == 2 and rtp_header(p["payload"])["pt"] == 0]
+
+
 # -- tests ------------------------------------------------------------------------------------
 
 def test_softphones_call_each_other_through_osv_with_audio_both_ways():
@@ -220,3 +475,124 @@ def test_softphones_call_each_other_through_osv_with_audio_both_ways():
         assert st["counters"]["answered"] == 2 and st["counters"]["reinvites"] >= 4
         assert st["media"]["flows_programmed"] >= 4 and st["media"]["nacks"] == 0
         assert app.status()["dataplane"]["flows"] == 0
+
+
+def test_osv_user_and_softphone_call_each_other_rtp_core_srtp_access():
+    """SIPp as an OSV user (plain RTP, 1000 Hz) calls alice (SRTP, 440 Hz), re-INVITEs her to
+    hold and back (the ports stay), and alice calls the OSV user back. The core wire carries
+    plain RTP with alice's tone in it, the access wire SRTP; alice hears the 1000 Hz tone."""
+    with Appliance("cl2", config_edit=fast_trunk) as app:
+        app.kamailio("osv1", "10.2.0.2")
+        app.up()
+        wait_until(lambda: app.node_state("osv1") == "up", 10, "osv1 up")
+        pcap, _ = osv_user_setup(app)
+        alice = app.baresip("alice", "alice", "alicepw", 5100, 4444)
+        set_tone(alice, 440.0)
+        wait_until(alice.registered, 15, "alice registered")
+        core_cap = Capture(app, app.ns_core, "c-med", "core")
+        access_cap = Capture(app, app.ns_acc, "a-med", "access")
+
+        # OSV user -> alice, with a hold/resume re-INVITE pair in the middle.
+        middle = ("  <pause milliseconds=\"3000\"/>\n" +
+                  in_dialog("INVITE", 2, sdp_direction="sendonly") +
+                  '  <recv response="100" optional="true"/>\n  <recv response="200"/>\n' +
+                  ack_in_dialog(2) + '  <pause milliseconds="1000"/>\n' +
+                  in_dialog("INVITE", 3, sdp_direction="sendrecv") +
+                  '  <recv response="100" optional="true"/>\n  <recv response="200"/>\n' +
+                  ack_in_dialog(3) + '  <pause milliseconds="2500"/>\n' + BYE_AND_200)
+        caller = Sipp(app, "sipp-uac", sipp_uac_call(pcap, middle), ["10.2.0.2:5060", "-s", "alice",
+                                                                  "-m", "1", "-timeout", "60s"])
+        wait_until(lambda: re.search(r"[Ii]ncoming call", alice.output()), 10, "alice rings")
+        ctrl(app, alice, "accept")
+        wait_until(lambda: active_calls(app) and active_calls(app)[0]["state"] == "confirmed", 10,
+                   "call up")
+        c = active_calls(app)[0]
+        assert c["direction"] == "core->access"
+        core_leg, access_leg = c["legs"][0]["media"], c["legs"][1]["media"]
+        assert core_leg["protocol"] == "rtp" and access_leg["protocol"] == "srtp"
+        assert caller.wait(40) == 0, caller.errors()
+        wait_until(lambda: not active_calls(app), 10, "call over")
+        st = calls(app)["counters"]
+        assert st["reinvites"] == 2 and st["answered"] == 1
+
+        # alice -> OSV user (registered at Kamailio as 1000).
+        Sipp(app, "sipp-reg", SIPP_REGISTER, ["10.2.0.2:5060", "-m", "1", "-timeout", "20s"],
+             port=5085, wait=True)
+        callee = Sipp(app, "sipp-uas", sipp_uas_answer(pcap), ["-m", "1", "-timeout", "60s"],
+                      port=5090)
+        time.sleep(0.5)
+        ctrl(app, alice, "dial", "sip:1000@pbx.local")
+        wait_until(lambda: active_calls(app) and active_calls(app)[0]["state"] == "confirmed", 15,
+                   "call back up")
+        time.sleep(4)
+        ctrl(app, alice, "hangup")
+        assert callee.wait(20) == 0, callee.errors()
+        wait_until(lambda: not active_calls(app), 10, "second call over")
+        core_cap.stop()
+        access_cap.stop()
+        alice.stop()
+
+        # Core side: plain RTP both ways, alice's 440 Hz readable in the clear.
+        core = core_cap.udp("10.2.1.1")
+        to_osv = rtp_of(core, "10.2.1.1", "10.2.0.3")
+        from_osv = rtp_of(core, "10.2.0.3", "10.2.1.1")
+        assert len(to_osv) > 200 and len(from_osv) > 200, (len(to_osv), len(from_osv))
+        assert {p["len"] for p in to_osv} == {172}
+        tone = ulaw_tone(to_osv)
+        assert tone["440"] > 20 * tone["1000"], tone
+        # The SBC's core port stayed the same through the hold and resume re-INVITEs.
+        first_call = [p for p in to_osv if p["dport"] == 6000]
+        assert len({p["sport"] for p in first_call}) == 2, {p["sport"] for p in first_call}
+        # Access side: SRTP (tag after the 160-byte payload) both ways.
+        acc = [p for p in access_cap.udp("10.1.1.1") if p["len"] >= 12 and
+               rtp_header(p["payload"])["version"] == 2 and rtp_header(p["payload"])["pt"] == 0]
+        assert len(acc) > 400 and {p["len"] for p in acc} == {182}, {p["len"] for p in acc}
+        heard = tone_of(recorded(alice))
+        assert heard["1000"] > 20 * heard["440"], heard
+        recs = [r for r in records(app) if r["final_status"] == 200]
+        assert {r["direction"] for r in recs} == {"core->access", "access->core"}, recs
+
+
+def test_session_refreshed_by_update_survives_and_unrefreshed_one_is_torn_down():
+    """The OSV user asks for a 6 s session interval; alice (baresip) does not do session timers,
+    so the SBC tells the OSV user to refresh (refresher=uac) and answers its UPDATEs. A call
+    refreshed by UPDATE lasts past the interval; a call that is not refreshed is ended on both
+    legs with a Reason when the interval runs out."""
+    se = "Supported: timer\nSession-Expires: 6;refresher=uac\n"
+    with Appliance("cl3", config_edit=fast_trunk) as app:
+        app.kamailio("osv1", "10.2.0.2")
+        app.up()
+        wait_until(lambda: app.node_state("osv1") == "up", 10, "osv1 up")
+        pcap, _ = osv_user_setup(app)
+        alice = app.baresip("alice", "alice", "alicepw", 5100, 4444)
+        set_tone(alice, 440.0)
+        wait_until(alice.registered, 15, "alice registered")
+
+        refresh = "".join('  <pause milliseconds="2500"/>\n' +
+                          in_dialog("UPDATE", 10 + i, headers=se) +
+                          '  <recv response="200"/>\n' for i in range(3))
+        caller = Sipp(app, "sipp-refresh", sipp_uac_call(pcap, refresh + BYE_AND_200, se),
+                      ["10.2.0.2:5060", "-s", "alice", "-m", "1", "-timeout", "60s"])
+        wait_until(lambda: re.search(r"[Ii]ncoming call", alice.output()), 10, "alice rings")
+        ctrl(app, alice, "accept")
+        assert caller.wait(40) == 0, caller.errors()  # 7.5 s of call on a 6 s interval
+        wait_until(lambda: not active_calls(app), 10, "call over")
+        st = calls(app)["counters"]
+        assert st["updates"] == 3 and st["refreshes_answered"] == 3, st
+        assert st["session_timer_expiries"] == 0
+        rec = [r for r in records(app) if r["final_status"] == 200][-1]
+        assert rec["end_reason"] == "bye from caller" and rec["duration_s"] > 7, rec
+
+        # No refresh: the SBC ends the call after 6 s, BYE with a Reason to both sides.
+        caller = Sipp(app, "sipp-norefresh", sipp_uac_call(pcap, ANSWER_BYE, se),
+                      ["10.2.0.2:5060", "-s", "alice", "-m", "1", "-timeout", "60s"])
+        wait_until(lambda: len(re.findall(r"[Ii]ncoming call", alice.output())) >= 2, 10,
+                   "alice rings again")
+        ctrl(app, alice, "accept")
+        assert caller.wait(30) == 0, caller.errors()
+        wait_until(lambda: not active_calls(app), 10, "torn down")
+        st = calls(app)["counters"]
+        assert st["session_timer_expiries"] == 1, st
+        rec = [r for r in records(app) if r["final_status"] == 200][-1]
+        assert rec["end_reason"] == "session timer", rec
+        assert 5 < rec["duration_s"] < 9, rec
