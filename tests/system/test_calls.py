@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
+import sipclient  # noqa: E402
 from harness import Appliance, set_key, wait_until  # noqa: E402
 
 SOAK = os.environ.get("SBC_SOAK") == "1"
@@ -284,9 +285,25 @@ Content-Length: 0
 """
 
 
-def sipp_uas_answer(pcap: Path) -> str:
+def sipp_uas_answer(pcap: Path, reinvites: int = 0) -> str:
     """An OSV user (registered as 1000 by another SIPp) answers a call with plain RTP, plays
-    `pcap`, and takes the BYE."""
+    `pcap`, answers `reinvites` re-INVITEs, and takes the BYE."""
+    again = ("""  <recv request="INVITE" crlf="true"/>
+  <send retrans="500"><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_Record-Route:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:1000@[local_ip]:[local_port];transport=[transport]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+""" + SDP_PCMU.format(direction="sendrecv") + """]]></send>
+  <recv request="ACK" crlf="true"/>
+""") * reinvites
     return SIPP_HEAD + f"""<scenario name="osv user answers">
   <recv request="INVITE" crlf="true"/>
   <send><![CDATA[
@@ -316,7 +333,7 @@ Content-Length: [len]
 {SDP_PCMU.format(direction="sendrecv")}]]></send>
   <recv request="ACK" crlf="true"/>
   <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>
-{ANSWER_BYE}
+{again}{ANSWER_BYE}
 </scenario>
 """
 
@@ -392,6 +409,109 @@ def osv_user_setup(app: Appliance) -> tuple[Path, Path]:
 def rtp_of(pkts: list[dict], src: str, dst: str) -> list[dict]:
     return [p for p in pkts if p["src"] == src and p["dst"] == dst and p["len"] >= 12 and
             rtp_header(p["payload"])["version"] == 2 and rtp_header(p["payload"])["pt"] == 0]
+
+
+# -- a softphone of our own for the rekey: SRTP from pylibsrtp, signalling by hand -------------
+
+def sdes_sdp(port: int, key: bytes, version: int) -> str:
+    import base64
+    return (f"v=0\r\no=zoom 42 {version} IN IP4 10.1.0.2\r\ns=-\r\nc=IN IP4 10.1.0.2\r\n"
+            f"t=0 0\r\nm=audio {port} RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+            f"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{base64.b64encode(key).decode()}\r\n"
+            f"a=sendrecv\r\n")
+
+
+def sip_request(c: "sipclient.SipTlsClient", method: str, uri: str, cseq: int, to_tag: str,
+                body: str = "", extra: str = "", branch: str | None = None) -> str:
+    import secrets
+    host, port = c.local[0], c.local[1]
+    lines = [f"{method} {uri} SIP/2.0",
+             f"Via: SIP/2.0/TLS {host}:{port};branch={branch or 'z9hG4bK' + secrets.token_hex(8)}",
+             "Max-Forwards: 70",
+             f"From: <sip:alice@pbx.local>;tag={c.tag}",
+             f"To: <sip:1000@pbx.local>" + (f";tag={to_tag}" if to_tag else ""),
+             f"Call-ID: call-{c.call_id}",
+             f"CSeq: {cseq} {method}",
+             f"Contact: <sip:alice@{host}:{port};transport=tls>",
+             "User-Agent: ZoomPbxPhone_Windows 6.0.0"]
+    if body:
+        lines.append("Content-Type: application/sdp")
+    return "\r\n".join(lines) + "\r\n" + extra + f"Content-Length: {len(body)}\r\n\r\n" + body
+
+
+def rekey_call(server: tuple, cafile: str, per_key: int) -> dict:
+    """Inside the access namespace: register alice, call 1000 with SRTP under key 1, send
+    `per_key` packets, re-INVITE with key 2 while still sending, switch to key 2 when the 200
+    arrives, send `per_key` more, hang up. Returns what the test checks."""
+    import re as _re
+    import socket as _socket
+    import threading
+    import pylibsrtp
+    c = sipclient.SipTlsClient(server, cafile)
+    assert c.register("alice", "alicepw", ua="ZoomPbxPhone_Windows 6.0.0").status == 200
+    rtp = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+    rtp.bind(("10.1.0.2", 0))
+    port = rtp.getsockname()[1]
+    keys = [os.urandom(30), os.urandom(30)]
+    uri = "sip:1000@pbx.local"
+    inv = sip_request(c, "INVITE", uri, 1, "", sdes_sdp(port, keys[0], 1))
+    c.send(inv)
+    r = c.response(10)
+    cseq = 1
+    if r is not None and r.status in (401, 407):
+        branch = _re.search(r"branch=([^;\s]+)", inv).group(1)
+        to_tag = _re.search(r"tag=([^;\s]+)", r.header("To")).group(1)
+        c.send(sip_request(c, "ACK", uri, 1, to_tag, branch=branch))
+        digest_hdr = r.header("Proxy-Authenticate") or r.header("WWW-Authenticate")
+        name = "Proxy-Authorization" if r.status == 407 else "Authorization"
+        auth = sipclient.digest(digest_hdr, "INVITE", uri, "alice", "alicepw")
+        cseq = 2
+        c.send(sip_request(c, "INVITE", uri, cseq, "", sdes_sdp(port, keys[0], 1),
+                           f"{name}: {auth}\r\n"))
+        r = c.response(15)
+    assert r is not None and r.status == 200, r.summary() if r else None
+    to_tag = _re.search(r"tag=([^;\s]+)", r.header("To")).group(1)
+    target = _re.search(r"<([^>]+)>", r.header("Contact")).group(1)
+    sbc_port = int(_re.search(r"m=audio (\d+) RTP/SAVP", r.body).group(1))
+    c.send(sip_request(c, "ACK", target, cseq, to_tag))
+
+    state = {"session": pylibsrtp.Session(policy=pylibsrtp.Policy(
+        key=keys[0], ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND)), "sent": 0}
+    lock = threading.Lock()
+    total = 2 * per_key
+
+    def sender():
+        t0 = time.monotonic()
+        for seq in range(total):
+            pkt = struct.pack("!BBHII", 0x80, 0, 1000 + seq, seq * 160, 0x2E4E) + b"\xff" * 160
+            with lock:
+                out = state["session"].protect(pkt)
+            rtp.sendto(out, ("10.1.1.1", sbc_port))
+            state["sent"] += 1
+            time.sleep(max(0.0, t0 + 0.02 * (seq + 1) - time.monotonic()))
+
+    th = threading.Thread(target=sender)
+    th.start()
+    while state["sent"] < per_key:
+        time.sleep(0.01)
+    cseq += 1
+    c.send(sip_request(c, "INVITE", target, cseq, to_tag, sdes_sdp(port, keys[1], 2)))
+    r2 = c.response(10)
+    assert r2 is not None and r2.status == 200, r2.summary() if r2 else None
+    with lock:  # RFC 4568 §7.1.4: the new key once the answer is in
+        state["session"] = pylibsrtp.Session(policy=pylibsrtp.Policy(
+            key=keys[1], ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND))
+        switched_at = state["sent"]
+    c.send(sip_request(c, "ACK", target, cseq, to_tag))
+    sbc_port2 = int(_re.search(r"m=audio (\d+) RTP/SAVP", r2.body).group(1))
+    th.join()
+    time.sleep(0.3)
+    cseq += 1
+    c.send(sip_request(c, "BYE", target, cseq, to_tag))
+    bye = c.response(10)
+    c.close()
+    return {"sent": total, "switched_at": switched_at, "ports": [sbc_port, sbc_port2],
+            "bye": bye.status if bye else 0, "ssrc": 0x2E4E}
 
 
 # -- tests ------------------------------------------------------------------------------------
@@ -596,3 +716,38 @@ def test_session_refreshed_by_update_survives_and_unrefreshed_one_is_torn_down()
         rec = [r for r in records(app) if r["final_status"] == 200][-1]
         assert rec["end_reason"] == "session timer", rec
         assert 5 < rec["duration_s"] < 9, rec
+
+
+def test_rekey_mid_call_loses_no_packet_and_keeps_the_port():
+    """A softphone of our own changes its SRTP key with a re-INVITE while it keeps sending: every
+    packet reaches the OSV side (counted on the core wire), before, during and after the key
+    change, from the same SBC port, and the SBC's port toward the phone does not change."""
+    per_key = 250 if SOAK else 150
+    with Appliance("cl4", config_edit=fast_trunk) as app:
+        app.kamailio("osv1", "10.2.0.2")
+        app.up()
+        wait_until(lambda: app.node_state("osv1") == "up", 10, "osv1 up")
+        pcap, ca_file = osv_user_setup(app)
+        Sipp(app, "sipp-reg", SIPP_REGISTER, ["10.2.0.2:5060", "-m", "1", "-timeout", "20s"],
+             port=5085, wait=True)
+        callee = Sipp(app, "sipp-uas", sipp_uas_answer(pcap, reinvites=1),
+                      ["-m", "1", "-timeout", "60s"], port=5090)
+        core_cap = Capture(app, app.ns_core, "c-med", "core")
+        acc = app.worker(app.ns_acc)
+        out = acc.call(rekey_call, ("10.1.0.1", 65061), str(ca_file), per_key, timeout=60)
+        assert out["bye"] == 200, out
+        assert out["ports"][0] == out["ports"][1], out
+        assert callee.wait(20) == 0, callee.errors()
+        time.sleep(0.5)
+        core_cap.stop()
+        pkts = [p for p in rtp_of(core_cap.udp("10.2.1.1"), "10.2.1.1", "10.2.0.3")
+                if rtp_header(p["payload"])["ssrc"] == out["ssrc"]]
+        seqs = sorted(rtp_header(p["payload"])["seq"] for p in pkts)
+        assert seqs == list(range(1000, 1000 + out["sent"])), (len(seqs), out)
+        assert len({p["sport"] for p in pkts}) == 1
+        assert 0 < out["switched_at"] < out["sent"]
+        st = calls(app)
+        assert st["media"]["rekeys"] == 1, st["media"]
+        rec = [r for r in records(app) if r["final_status"] == 200][-1]
+        access = [l for l in rec["legs"] if l["realm"] == "access"][0]
+        assert access["srtp_failures"] == 0 and access["key_switches"] == 1, access
