@@ -63,7 +63,7 @@ osv_trunk::osv_trunk(realm_edge& core, const config::sip_server_section& cfg)
         if (alive.expired() || !lost(info.reason)) {
             return;
         }
-        for (node_index i = 0; i < nodes_.size(); ++i) {
+        for (node_index i = 0; i < count(); ++i) {
             const trunk_node& n = nodes_[i];
             if (n.target.type == info.type && n.target.address == info.remote &&
                 n.health != node_health::down && n.probe == 0) {
@@ -95,11 +95,11 @@ bool osv_trunk::start(std::string& error) {
             return false;
         }
     }
-    for (node_index i = 0; i < nodes_.size(); ++i) {
+    for (node_index i = 0; i < count(); ++i) {
         probe(i);
     }
     keepalive_ = core_.loop().run_every(std::chrono::seconds(cfg_.options_interval_s), [this] {
-        for (node_index i = 0; i < nodes_.size(); ++i) {
+        for (node_index i = 0; i < count(); ++i) {
             if (nodes_[i].probe == 0) {
                 probe(i);
             }
@@ -224,7 +224,7 @@ void osv_trunk::set_health(node_index i, node_health h, std::string reason) {
 }
 
 std::optional<node_index> osv_trunk::first_usable(std::optional<node_index> skip) const {
-    for (node_index i = 0; i < nodes_.size(); ++i) {
+    for (node_index i = 0; i < count(); ++i) {
         if (usable(i) && (!skip || *skip != i)) {
             return i;
         }
@@ -255,7 +255,7 @@ std::optional<node_index> osv_trunk::alternative(node_index failed) {
 
 std::optional<node_index> osv_trunk::node_at(const sip::socket_address& source) const {
     const std::string ip = source.ip();
-    for (node_index i = 0; i < nodes_.size(); ++i) {
+    for (node_index i = 0; i < count(); ++i) {
         if (nodes_[i].target.address.ip() == ip) {
             return i;
         }

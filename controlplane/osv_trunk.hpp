@@ -91,6 +91,8 @@ class osv_trunk {
     nlohmann::json status() const;
 
   private:
+    // Node indices fit node_index: the config allows at most 2 nodes.
+    node_index count() const { return static_cast<node_index>(nodes_.size()); }
     void probe(node_index n);
     void probe_result(node_index n, node_outcome outcome, std::string detail);
     void set_health(node_index n, node_health h, std::string reason);

@@ -84,6 +84,13 @@ void registrar_relay::on_register(const inbound_request& req) {
     rl.flow_connection = req.ctx.connection;
     rl.flow_remote = req.ctx.remote;
     rl.subnet = req.subnet;
+    if (r.intent == register_intent::bind) {
+        rl.user_agent = r.user_agent;
+        rl.push = std::move(r.push);
+        rl.contact = r.contact_uri;
+        rl.reg_id = r.reg_id;
+        rl.outbound = r.outbound;
+    }
 
     if (r.intent == register_intent::unbind) {
         binding* b = bindings_.find(r.aor, r.instance, r.contact_uri);
@@ -253,6 +260,13 @@ void registrar_relay::send(std::uint64_t id) {
         }
     };
     core_.transactions().start_client(std::move(parsed.value()), target, std::move(cb));
+    access_.loop().cancel_timer(rl.deadline);
+    rl.deadline =
+        access_.loop().run_after(8 * core_.transactions().timers().t1, [this, alive, id, attempt] {
+            if (!alive.expired()) {
+                on_failure(id, attempt, node_outcome::timeout, "REGISTER unanswered for 8 x T1");
+            }
+        });
 }
 
 void registrar_relay::on_response(std::uint64_t id, std::uint32_t attempt, const sip::message& r) {
@@ -319,7 +333,10 @@ void registrar_relay::retry_or_give_up(std::uint64_t id) {
 }
 
 void registrar_relay::finish(std::uint64_t id) {
-    relays_.erase(id);
+    if (auto it = relays_.find(id); it != relays_.end()) {
+        access_.loop().cancel_timer(it->second.deadline);
+        relays_.erase(it);
+    }
 }
 
 void registrar_relay::forget_pending(const std::string& token) {
@@ -425,16 +442,12 @@ void registrar_relay::commit(relay& rl, const sip::message& client, const sip::m
     b->osv_expires_at = now + seconds(granted);
     const std::uint32_t grant = throttle_.client_grant(rl.requested, granted);
     b->client_expires_at = now + seconds(grant);
-    register_check_result again = check_register(client);
-    if (again.request) {
-        const register_request& r = *again.request;
-        b->user_agent = std::string(r.user_agent);
-        b->push = r.push;
-        b->reg_id = r.reg_id;
-        b->outbound = r.outbound;
-        if (!b->instance.empty()) {
-            b->contact = std::string(r.contact_uri);
-        }
+    b->user_agent = std::move(rl.user_agent);
+    b->push = std::move(rl.push);
+    b->reg_id = rl.reg_id;
+    b->outbound = rl.outbound;
+    if (!b->instance.empty()) {
+        b->contact = std::move(rl.contact);
     }
     if (std::string creds = credential_lines(client); !creds.empty()) {
         b->credentials = std::move(creds);

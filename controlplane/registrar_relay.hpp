@@ -13,7 +13,9 @@
 //    (failover, or node 1 back in active-standby), or expires 0.
 //  * A node that times out, fails in the transport or answers 503 is reported to the trunk and
 //    the REGISTER is retried once on the node the trunk picks next; with none left the client
-//    gets 503 + Retry-After and no binding is kept that OSV did not accept. A relay waiting on a
+//    gets 503 + Retry-After and no binding is kept that OSV did not accept. "Times out" is the
+//    relay's own deadline, 8 x T1 (4 s) per attempt: two attempts end well before the client's
+//    own transaction gives up (Timer F, 64 x T1), so the client hears the 503. A relay waiting on a
 //    node that the trunk marks down (keep-alive, lost connection) is retried at once too.
 //  * Failover of existing registrations happens on the client's next REGISTER (it is relayed
 //    to the surviving node; the SBC cannot move them earlier: it has no credentials of its
@@ -103,11 +105,16 @@ class registrar_relay {
         bool retried = false;
         node_index node = 0;
         std::uint32_t attempt = 0;
+        sip::timer_id deadline;  // this attempt's answer from OSV is due by then
         // where the client's REGISTER came from (the binding's flow once OSV accepts)
         sip::transport_type flow_type = sip::transport_type::tls;
         sip::connection_id flow_connection = 0;
         sip::socket_address flow_remote;
         const subscriber_subnet* subnet = nullptr;
+        // what the client's REGISTER said (checked once, kept for the commit)
+        std::string user_agent, push, contact;
+        std::uint32_t reg_id = 0;
+        bool outbound = false;
     };
 
     void refuse(const inbound_request& req, register_refusal why, std::string_view extra = {});

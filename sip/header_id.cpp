@@ -34,7 +34,7 @@ struct name_index {
             std::size_t b = n.size() * 26 + std::size_t(ascii_lower(n[0]) - 'a');
             ids[b][count[b]++] = uint8_t(i);
             if (char c = header_table[i].compact) {
-                compact[std::size_t(c)] = uint8_t(i + 1);
+                compact[std::size_t(uint8_t(c))] = uint8_t(i + 1);
             }
         }
     }

@@ -197,14 +197,12 @@ result<message, parse_error> parse(std::unique_ptr<char[]> buffer, std::size_t l
                                             : error_code::malformed_start_line);
         }
         auto u = parse_uri(m.ruri_text_);
-        if (!u) {
+        // RFC 3261 §19.1.1 (Table 1): headers are not allowed in a Request-URI.
+        if (!u || !u->headers.empty()) {
             note(error_code::malformed_request_uri);
         } else if (u->scheme == uri_scheme::other && !iequals(u->scheme_name, "urn")) {
             // sip, sips, tel, and urn (RFC 5031 service URNs for emergency calls) are routable.
             note(error_code::unsupported_uri_scheme);
-        } else if (!u->headers.empty()) {
-            // RFC 3261 §19.1.1 (Table 1): headers are not allowed in a Request-URI.
-            note(error_code::malformed_request_uri);
         } else {
             m.ruri_ = *u;
         }

@@ -4,6 +4,7 @@
 // header names into typed slots, and validates what every SIP element needs (start line, top Via,
 // From, To, Call-ID, CSeq, Content-Length). Every other header is parsed the first time it is
 // asked for and the result is cached. Model: Kamailio src/core/parser/msg_parser.c.
+// A message belongs to one thread at a time: lazy accessors are const but fill a cache.
 
 #include <array>
 #include <cstdint>

@@ -181,16 +181,24 @@ direction media::get_direction(direction session_default) const {
 }
 
 void media::set_direction(direction d) {
+    // The first direction attribute takes the new value in place; any others are dropped.
+    bool placed = false;
+    std::vector<attribute> kept;
+    kept.reserve(attributes.size() + 1);
     for (attribute& a : attributes) {
         if (!a.has_value && direction_of(a.name)) {
+            if (placed) {
+                continue;
+            }
             a.name = direction_name(d);
-            std::erase_if(attributes, [&](const attribute& o) {
-                return &o != &a && !o.has_value && direction_of(o.name).has_value();
-            });
-            return;
+            placed = true;
         }
+        kept.push_back(std::move(a));
     }
-    add_flag(direction_name(d));
+    attributes = std::move(kept);
+    if (!placed) {
+        add_flag(direction_name(d));
+    }
 }
 
 std::vector<rtpmap> media::rtpmaps() const {

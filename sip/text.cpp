@@ -155,7 +155,6 @@ bool is_ipv6(std::string_view s) {
                 return false;
             }
             groups += 2;
-            i = s.size();
             break;
         }
         if (i == start) {

@@ -37,33 +37,53 @@ bool valid_tel(std::string_view s) {
     return true;
 }
 
-bool valid_uri_params(std::string_view text) {
-    // ";name[=value]" repeated; names and values are paramchar strings.
+// Scans ";name[=value]" parameters (paramchar strings, %HH escapes) from the start of `text` up
+// to '?' or the end in one pass. Returns the length scanned, or npos on a syntax error.
+std::size_t scan_uri_params(std::string_view text) {
     std::size_t i = 0;
-    while (i < text.size()) {
-        if (text[i] != ';') {
-            return false;
-        }
-        ++i;
-        std::size_t end = text.find(';', i);
-        if (end == std::string_view::npos) {
-            end = text.size();
-        }
-        std::string_view p = text.substr(i, end - i);
-        std::size_t eq = p.find('=');
-        std::string_view name = p.substr(0, eq);
-        if (name.empty() || !valid_escaped(name, param_chars)) {
-            return false;
-        }
-        if (eq != std::string_view::npos) {
-            std::string_view value = p.substr(eq + 1);
-            if (value.empty() || !valid_escaped(value, param_chars)) {
-                return false;
+    const std::size_t n = text.size();
+    auto scan_chars = [&]() -> bool {
+        std::size_t start = i;
+        while (i < n) {
+            char c = text[i];
+            if (char_is(c, param_chars)) {
+                ++i;
+            } else if (c == '%' && i + 2 < n && is_hex(text[i + 1]) && is_hex(text[i + 2])) {
+                i += 3;
+            } else {
+                break;
             }
         }
-        i = end;
+        return i > start;
+    };
+    while (i < n && text[i] != '?') {
+        if (text[i] != ';') {
+            return std::string_view::npos;
+        }
+        ++i;
+        if (!scan_chars()) {
+            return std::string_view::npos;
+        }
+        if (i < n && text[i] == '=') {
+            ++i;
+            if (!scan_chars()) {
+                return std::string_view::npos;
+            }
+        }
     }
-    return true;
+    return i;
+}
+
+bool valid_uri_params(std::string_view text) {
+    return scan_uri_params(text) == text.size();
+}
+
+// Host kind of a non-bracketed host: dotted quad, or a hostname.
+host_kind classify_host(std::string_view h) {
+    if (!h.empty() && is_digit(h[0]) && is_ipv4(h)) {
+        return host_kind::ipv4;
+    }
+    return is_hostname(h) ? host_kind::name : host_kind::none;
 }
 
 uri_scheme classify_scheme(std::string_view s) {
@@ -103,12 +123,8 @@ result<host_port> parse_host_port(std::string_view text) {
         if (host_end == std::string_view::npos) {
             host_end = text.size();
         }
-        std::string_view h = text.substr(0, host_end);
-        if (is_ipv4(h)) {
-            hp.kind = host_kind::ipv4;
-        } else if (is_hostname(h)) {
-            hp.kind = host_kind::name;
-        } else {
+        hp.kind = classify_host(text.substr(0, host_end));
+        if (hp.kind == host_kind::none) {
             return error_code::malformed_uri;
         }
     }
@@ -196,33 +212,51 @@ result<uri> parse_uri(std::string_view text) {
         u.has_user = true;
         rest = rest.substr(at + 1);
     }
-    std::size_t hp_end = 0;
-    if (!rest.empty() && rest[0] == '[') {
-        hp_end = rest.find(']');
-        if (hp_end == std::string_view::npos) {
+    // hostport, then params up to '?', then headers: one pass each.
+    std::size_t i = 0;
+    const std::size_t n = rest.size();
+    if (i < n && rest[0] == '[') {
+        std::size_t close = rest.find(']');
+        if (close == std::string_view::npos || !is_ipv6(rest.substr(1, close - 1))) {
+            return error_code::malformed_uri;
+        }
+        i = close + 1;
+        u.hp.kind = host_kind::ipv6;
+    } else {
+        while (i < n && char_is(rest[i], detail::cc_host)) {
+            ++i;
+        }
+        u.hp.kind = classify_host(rest.substr(0, i));
+        if (u.hp.kind == host_kind::none) {
             return error_code::malformed_uri;
         }
     }
-    hp_end = rest.find_first_of(";?", hp_end);
-    if (hp_end == std::string_view::npos) {
-        hp_end = rest.size();
-    }
-    auto hp = parse_host_port(rest.substr(0, hp_end));
-    if (!hp) {
-        return hp.error();
-    }
-    u.hp = *hp;
-    rest = rest.substr(hp_end);
-    std::size_t q = rest.find('?');
-    std::string_view params = rest.substr(0, q);
-    if (!params.empty()) {
-        if (!valid_uri_params(params)) {
+    u.hp.host = rest.substr(0, i);
+    if (i < n && rest[i] == ':') {
+        std::size_t ps = ++i;
+        while (i < n && is_digit(rest[i])) {
+            ++i;
+        }
+        auto port = parse_uint(rest.substr(ps, i - ps), 65535);
+        if (!port) {
             return error_code::malformed_uri;
         }
-        u.params = param_list(params);
+        u.hp.port = uint16_t(*port);
+        u.hp.has_port = true;
     }
-    if (q != std::string_view::npos) {
-        u.headers = rest.substr(q + 1);
+    if (i < n && rest[i] == ';') {
+        std::size_t len = scan_uri_params(rest.substr(i));
+        if (len == std::string_view::npos) {
+            return error_code::malformed_uri;
+        }
+        u.params = param_list(rest.substr(i, len));
+        i += len;
+    }
+    if (i < n) {
+        if (rest[i] != '?') {
+            return error_code::malformed_uri;
+        }
+        u.headers = rest.substr(i + 1);
         if (u.headers.empty() || !valid_escaped(u.headers, header_chars)) {
             return error_code::malformed_uri;
         }

@@ -119,6 +119,7 @@ bool transaction_layer::respond(transaction_id id, std::string response) {
         t->st = state::proceeding;
     } else {
         t->st = state::completed;
+        timers_.cancel(t->timeout);
         // Timer J: 64*T1 on unreliable transports to absorb retransmissions, zero on reliable.
         t->linger =
             timers_.schedule_after(t->reliable ? std::chrono::milliseconds(0) : config_.timeout(),

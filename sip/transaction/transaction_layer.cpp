@@ -79,6 +79,10 @@ const message* transaction_layer::request_of(transaction_id server) const {
     return it == servers_.end() ? nullptr : &it->second.request;
 }
 
+void transaction_layer::drop(transaction_id server) {
+    server_terminate(server);
+}
+
 std::string_view transaction_layer::to_tag_of(transaction_id server) const {
     auto it = servers_.find(server);
     return it == servers_.end() ? std::string_view{} : std::string_view(it->second.to_tag);
@@ -142,7 +146,15 @@ void transaction_layer::receive(message&& m, const transport_context& ctx) {
             ++counters_.cancels_unmatched;
         }
     }
-    if (t.invite) {
+    if (!t.invite) {
+        t.timeout = timers_.schedule_after(config_.timeout(), [this, id] {
+            server_txn* s = find_server(id);
+            if (s != nullptr && (s->st == state::trying || s->st == state::proceeding)) {
+                ++counters_.server_unanswered;
+                server_fail(id, server_failure::no_final_response);
+            }
+        });
+    } else {
         t.trying = timers_.schedule_after(config_.trying_after, [this, id] {
             server_txn* s = find_server(id);
             if (s != nullptr && s->st == state::proceeding && s->last_status == 0) {

@@ -76,6 +76,9 @@ class transaction_layer {
     // The same with a response built from the request (RFC 3261 §8.2.6) and the
     // transaction's own To tag.
     bool respond(transaction_id id, std::uint16_t code, std::string_view reason = {});
+    // Forgets a server transaction without answering (e.g. a request dropped by policy); a
+    // retransmission then reaches the TU again as a new request.
+    void drop(transaction_id server);
     const message* request_of(transaction_id server) const;
     std::string_view to_tag_of(transaction_id server) const;
 

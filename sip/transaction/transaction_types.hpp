@@ -54,8 +54,10 @@ enum class client_failure : std::uint8_t { timeout, transport_error };
 
 // Why a server transaction ended abnormally.
 enum class server_failure : std::uint8_t {
-    no_ack,           // Timer H: the final non-2xx response was never acknowledged
-    transport_error,  // the response could not be sent
+    no_ack,             // Timer H: the final non-2xx response was never acknowledged
+    transport_error,    // the response could not be sent
+    no_final_response,  // non-INVITE: the TU gave no final response in 64*T1 (the client has
+                        // given up by then); the transaction is dropped so it cannot leak
 };
 
 // X(name, meaning)
@@ -69,6 +71,7 @@ enum class server_failure : std::uint8_t {
     X(client_transport_errors, "client transactions failed by the transport")         \
     X(server_no_ack, "INVITE server transactions without ACK (Timer H)")              \
     X(server_transport_errors, "responses the transport could not send")              \
+    X(server_unanswered, "non-INVITE server transactions the TU never answered")      \
     X(stray_responses, "responses matching no client transaction")                    \
     X(acks_passed, "ACKs matching no transaction (2xx ACK), passed to the TU")        \
     X(cancels_matched, "CANCELs that matched an INVITE server transaction")           \

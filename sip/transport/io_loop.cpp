@@ -287,7 +287,13 @@ std::uint64_t io_loop::run_every(milliseconds interval, task fn) {
 
 void io_loop::arm_periodic(std::uint64_t id) {
     auto it = periodics_.find(id);
-    it->second.timer = wheel_.schedule_after(it->second.interval, [this, id] {
+    // Next run one interval after this one was due; if the loop fell behind (a long callback,
+    // a descheduled process), skip the missed runs instead of firing them in a burst.
+    time_point next = wheel_.now() + it->second.interval;
+    if (const auto real = sip_clock::now(); next <= real) {
+        next = real + it->second.interval;
+    }
+    it->second.timer = wheel_.schedule_at(next, [this, id] {
         auto found = periodics_.find(id);
         if (found == periodics_.end()) {
             return;

@@ -61,7 +61,8 @@ class io_loop {
         return wheel_.schedule_after(delay, std::move(fn));
     }
     bool cancel_timer(timer_id id) { return wheel_.cancel(id); }
-    // "Run this every N ms", first after one interval, until cancel_every().
+    // "Run this every N ms", first after one interval, until cancel_every(). Runs missed while
+    // the loop was busy are skipped, not caught up.
     std::uint64_t run_every(milliseconds interval, task fn);
     bool cancel_every(std::uint64_t id);
     // Runs `fn` on the next iteration, before the loop waits again.

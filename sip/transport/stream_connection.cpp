@@ -13,8 +13,8 @@ namespace {
 
 // Receive sizes adapt: an idle registered client costs a few KB, a busy trunk gets large reads.
 // A read that fills its buffer doubles the next one, up to max_recv_chunk.
-constexpr std::size_t min_recv_chunk = 4 * 1024;
-constexpr std::size_t max_recv_chunk = 64 * 1024;
+constexpr std::size_t min_recv_chunk = std::size_t{4} * 1024;
+constexpr std::size_t max_recv_chunk = std::size_t{64} * 1024;
 
 send_status status_for(close_reason why) {
     switch (why) {
@@ -182,7 +182,7 @@ void stream_connection::on_recv(int r) {
     }
     if (r <= 0) {
         if (state_ == state::draining) {
-            finish_close(drain_reason_, std::move(drain_detail_));
+            finish_close(drain_reason_, drain_detail_);
         } else if (r == 0) {
             close(close_reason::peer_closed);
         } else {
@@ -249,7 +249,7 @@ void stream_connection::on_tls_bytes(std::size_t n) {
 
 void stream_connection::process_frames() {
     while (state_ == state::open) {
-        const frame f = framer_.next();
+        const stream_frame f = framer_.next();
         switch (f.kind) {
             case frame_kind::need_more:
                 return;
@@ -425,7 +425,7 @@ void stream_connection::close_after_flush(close_reason why, std::string detail) 
     }
     auto keep = shared_from_this();
     if (state_ == state::connecting) {
-        finish_close(why, std::move(detail));
+        finish_close(why, detail);
         return;
     }
     state_ = state::draining;
@@ -438,7 +438,7 @@ void stream_connection::close_after_flush(close_reason why, std::string detail) 
     linger_timer_ = loop_.run_after(limits_.linger, [w = weak()] {
         auto self = w.lock();
         if (self && self->state_ == state::draining) {
-            self->finish_close(self->drain_reason_, std::move(self->drain_detail_));
+            self->finish_close(self->drain_reason_, self->drain_detail_);
         }
     });
     // Plaintext that never went out fails now; what is already queued still goes.
@@ -464,11 +464,11 @@ void stream_connection::close_after_flush(close_reason why, std::string detail) 
     }
 }
 
-void stream_connection::close(close_reason why, std::string detail) {
+void stream_connection::close(close_reason why, const std::string& detail) {
     if (state_ == state::closed) {
         return;
     }
-    finish_close(why, std::move(detail));
+    finish_close(why, detail);
 }
 
 void stream_connection::detach() {
@@ -478,7 +478,7 @@ void stream_connection::detach() {
     }
 }
 
-void stream_connection::finish_close(close_reason why, std::string detail) {
+void stream_connection::finish_close(close_reason why, const std::string& detail) {
     auto keep = shared_from_this();  // the owner drops its reference below
     state_ = state::closed;
     cancel_timers();

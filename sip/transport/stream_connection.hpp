@@ -55,7 +55,7 @@ class stream_connection : public std::enable_shared_from_this<stream_connection>
     // runs once, later, when the status returned here is ok.
     send_status send(std::string bytes, send_callback done);
     // Closes now: pending sends fail, the owner hears `why`.
-    void close(close_reason why, std::string detail = {});
+    void close(close_reason why, const std::string& detail = {});
     // Stops reading messages, flushes what is queued, half-closes, waits (bounded by linger)
     // for the peer to close, then closes with `why`.
     void close_after_flush(close_reason why, std::string detail = {});
@@ -100,7 +100,7 @@ class stream_connection : public std::enable_shared_from_this<stream_connection>
     void arm_idle_timer(milliseconds after);
     void arm_keepalive();
     void cancel_timers();
-    void finish_close(close_reason why, std::string detail);
+    void finish_close(close_reason why, const std::string& detail);
     std::weak_ptr<stream_connection> weak() { return weak_from_this(); }
     transport_counters& counters();
 
@@ -127,8 +127,8 @@ class stream_connection : public std::enable_shared_from_this<stream_connection>
     std::vector<char> cipher_in_;  // TLS: ciphertext receive buffer
     std::size_t recv_chunk_ = 0;
     std::size_t last_recv_size_ = 0;
-    std::deque<outgoing> backlog_;       // plaintext waiting for connect/handshake
-    std::deque<outgoing> queue_;         // wire bytes
+    std::deque<outgoing> backlog_;  // plaintext waiting for connect/handshake
+    std::deque<outgoing> queue_;    // wire bytes
     std::size_t queued_bytes_ = 0;
     std::size_t front_offset_ = 0;  // bytes of queue_.front() already sent
     std::array<iovec, 32> iov_{};

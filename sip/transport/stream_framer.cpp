@@ -15,7 +15,7 @@ constexpr std::string_view frame_error_names[] = {
 
 // Buffers larger than this are given back once they drain, so one large message does not pin
 // memory on an idle connection.
-constexpr std::size_t keep_capacity = 64 * 1024;
+constexpr std::size_t keep_capacity = std::size_t{64} * 1024;
 
 bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -72,9 +72,9 @@ void stream_framer::append(std::string_view bytes) {
     commit(bytes.size());
 }
 
-frame stream_framer::fail(frame_error e, bool with_head) {
+stream_frame stream_framer::fail(frame_error e, bool with_head) {
     error_ = e;
-    frame f;
+    stream_frame f;
     f.kind = frame_kind::error;
     f.error = e;
     if (with_head) {
@@ -123,7 +123,7 @@ std::optional<frame_error> stream_framer::scan_header_line(std::size_t line_star
     return std::nullopt;
 }
 
-frame stream_framer::next() {
+stream_frame stream_framer::next() {
     if (consumed_ > 0) {
         begin_ += consumed_;
         consumed_ = 0;
@@ -132,7 +132,7 @@ frame stream_framer::next() {
         start_line_seen_ = bad_length_ = false;
     }
     if (error_ != frame_error::none) {
-        frame f;
+        stream_frame f;
         f.kind = frame_kind::error;
         f.error = error_;
         return f;
@@ -145,10 +145,10 @@ frame stream_framer::next() {
         // a ping split across reads is taken as a pong; if the second half follows at once it
         // completes a ping.
         if (avail == 0 || (avail == 1 && p[0] == '\r')) {
-            return frame{};
+            return stream_frame{};
         }
         if (p[0] == '\r' && p[1] == '\n') {
-            frame f;
+            stream_frame f;
             if (avail >= 4 && p[2] == '\r' && p[3] == '\n') {
                 consumed_ = 4;
                 after_crlf_ = false;
@@ -182,7 +182,7 @@ frame stream_framer::next() {
             if (avail > limits_.max_pending_bytes) {
                 return fail(frame_error::pending_overflow, false);
             }
-            return frame{};
+            return stream_frame{};
         }
         const std::size_t line_end = static_cast<std::size_t>(static_cast<const char*>(lf) - p) + 1;
         const std::size_t len = line_length(p + line_start_, line_end - line_start_);
@@ -230,10 +230,10 @@ frame stream_framer::next() {
         if (avail > limits_.max_pending_bytes) {
             return fail(frame_error::pending_overflow, false);
         }
-        return frame{};
+        return stream_frame{};
     }
     consumed_ = total;
-    frame f;
+    stream_frame f;
     f.kind = frame_kind::message;
     f.bytes = std::string_view(p, total);
     f.head = std::string_view(p, head_size_);

@@ -43,7 +43,7 @@ enum class frame_kind : std::uint8_t {
     error,      // `error` says why; `head` is the complete header block when one was seen
 };
 
-struct frame {
+struct stream_frame {
     frame_kind kind = frame_kind::need_more;
     frame_error error = frame_error::none;
     std::string_view bytes;
@@ -65,14 +65,14 @@ class stream_framer {
     void append(std::string_view bytes);
 
     // The next event. Views in the result stay valid until the next call of any method.
-    frame next();
+    stream_frame next();
 
     // Bytes held that are not yet framed.
     std::size_t pending() const { return end_ - begin_ - consumed_; }
     bool failed() const { return error_ != frame_error::none; }
 
   private:
-    frame fail(frame_error e, bool with_head);
+    stream_frame fail(frame_error e, bool with_head);
     std::optional<frame_error> scan_header_line(std::size_t line_start, std::size_t line_end);
 
     stream_limits limits_;

@@ -9,25 +9,14 @@
 #include <cstring>
 
 #include "sip/transport/raw_answer.hpp"
+#include "sip/transport/transport_listener.hpp"
 
 namespace sbc::sip {
 
 namespace {
 
-constexpr std::size_t datagram_capacity = 65536;
-constexpr int datagram_drain_batch = 64;  // datagrams read per completion before re-arming
-
 std::string errno_text(std::string_view what, const socket_address& a, int err) {
     return std::string(what) + " " + a.to_string() + ": " + std::strerror(err);
-}
-
-bool only_whitespace(std::string_view s) {
-    for (char c : s) {
-        if (c != '\r' && c != '\n' && c != ' ' && c != '\t' && c != '\0') {
-            return false;
-        }
-    }
-    return true;
 }
 
 void set_nodelay(int fd) {
@@ -36,29 +25,6 @@ void set_nodelay(int fd) {
 }
 
 }  // namespace
-
-struct transport_layer::listener {
-    transport_layer* owner = nullptr;
-    transport_type type = transport_type::udp;
-    int fd = -1;
-    socket_address local;
-    std::shared_ptr<tls_server_context> tls;
-    op_id op;
-    // accept
-    sockaddr_storage peer{};
-    socklen_t peer_len = 0;
-    // UDP
-    std::unique_ptr<char[]> buf;
-    iovec iov{};
-    msghdr msg{};
-    sockaddr_storage from{};
-
-    ~listener() {
-        if (fd >= 0) {
-            ::close(fd);
-        }
-    }
-};
 
 transport_layer::transport_layer(io_loop& loop, const transport_limits& limits, handlers h)
     : loop_(loop), limits_(limits), handlers_(std::move(h)) {}
@@ -129,7 +95,7 @@ result<socket_address, std::string> transport_layer::listen(
     if (datagram) {
         int rcvbuf = 4 * 1024 * 1024;  // ride out bursts; the kernel caps it at rmem_max
         ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-        l->buf = std::make_unique<char[]>(datagram_capacity);
+        l->buf = std::make_unique<char[]>(listener::datagram_capacity);
         arm_datagram(l);
     } else {
         arm_accept(l);
@@ -240,75 +206,6 @@ void transport_layer::on_accept(listener& l, int fd) {
         ++counters_.connections_accepted;
     }
     c->start_inbound();
-}
-
-void transport_layer::arm_datagram(const std::shared_ptr<listener>& l) {
-    l->iov.iov_base = l->buf.get();
-    l->iov.iov_len = datagram_capacity;
-    l->msg = msghdr{};
-    l->msg.msg_name = &l->from;
-    l->msg.msg_namelen = sizeof l->from;
-    l->msg.msg_iov = &l->iov;
-    l->msg.msg_iovlen = 1;
-    l->op = loop_.recvmsg(l->fd, &l->msg, 0, [l](int r) {
-        l->op = {};
-        transport_layer* self = l->owner;
-        if (self == nullptr || r == -ECANCELED) {
-            return;
-        }
-        if (r >= 0) {
-            self->on_datagram(*l, static_cast<std::size_t>(r), (l->msg.msg_flags & MSG_TRUNC) != 0,
-                              socket_address::from_sockaddr(reinterpret_cast<sockaddr*>(&l->from),
-                                                            l->msg.msg_namelen));
-            // Drain what else is queued with plain syscalls before going back to the ring.
-            for (int i = 0; i < datagram_drain_batch && l->owner != nullptr; ++i) {
-                l->msg.msg_namelen = sizeof l->from;
-                l->msg.msg_flags = 0;
-                const ssize_t n = ::recvmsg(l->fd, &l->msg, MSG_DONTWAIT);
-                if (n < 0) {
-                    break;
-                }
-                self->on_datagram(*l, static_cast<std::size_t>(n),
-                                  (l->msg.msg_flags & MSG_TRUNC) != 0,
-                                  socket_address::from_sockaddr(
-                                      reinterpret_cast<sockaddr*>(&l->from), l->msg.msg_namelen));
-            }
-        }
-        if (l->owner != nullptr) {
-            l->owner->arm_datagram(l);
-        }
-    });
-}
-
-void transport_layer::on_datagram(listener& l, std::size_t n, bool truncated,
-                                  const socket_address& from) {
-    counters_.rx_bytes += n;
-    const std::string_view bytes(l.buf.get(), n);
-    const socket_address local = l.local;
-    auto answer = [this, local, from](std::string a) {
-        if (send_datagram(local, from, a) == send_status::ok) {
-            ++counters_.rx_requests_answered;
-        }
-    };
-    if (truncated || n > limits_.max_message_size) {
-        ++counters_.oversize_datagrams;
-        // RFC 3261 §21.5.14: 513 when enough of the request is there to answer.
-        const auto end = bytes.find("\r\n\r\n");
-        const auto head = end == std::string_view::npos ? bytes : bytes.substr(0, end + 4);
-        if (auto a = answer_from_raw(head, 513, "Message Too Large"); !a.empty()) {
-            answer(std::move(a));
-        }
-        return;
-    }
-    if (only_whitespace(bytes)) {
-        ++counters_.keepalive_pings_rx;  // CRLF keep-alives over UDP need no answer
-        return;
-    }
-    transport_context ctx;
-    ctx.type = transport_type::udp;
-    ctx.local = local;
-    ctx.remote = from;
-    deliver(bytes, framing::datagram, ctx, answer);
 }
 
 void transport_layer::deliver(std::string_view bytes, framing how, const transport_context& ctx,
@@ -451,33 +348,6 @@ send_status transport_layer::send(connection_id id, std::string bytes, send_call
     return st;
 }
 
-send_status transport_layer::send_datagram(const socket_address& local, const socket_address& to,
-                                           std::string_view bytes) {
-    const listener* via = nullptr;
-    for (const auto& l : listeners_) {
-        if (l->type == transport_type::udp && l->local == local) {
-            via = l.get();
-            break;
-        }
-    }
-    if (via == nullptr) {
-        via = find_listener(transport_type::udp, to.family());
-    }
-    if (via == nullptr) {
-        ++counters_.send_errors;
-        return send_status::no_listener;
-    }
-    const ssize_t n = ::sendto(via->fd, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
-                               to.sa(), to.size());
-    if (n < 0) {
-        ++counters_.send_errors;
-        return send_status::io_error;
-    }
-    ++counters_.tx_messages;
-    counters_.tx_bytes += static_cast<std::uint64_t>(n);
-    return send_status::ok;
-}
-
 send_status transport_layer::send(const destination& to, std::string bytes, send_callback done,
                                   connection_id* used) {
     if (!to.address.valid() || to.address.port() == 0) {
@@ -605,53 +475,6 @@ std::optional<connection_info> transport_layer::connection(connection_id id) con
     info.last_activity = c.last_activity();
     info.queued_bytes = c.queued_bytes();
     return info;
-}
-
-std::string_view transport_name(transport_type t) {
-    switch (t) {
-        case transport_type::udp:
-            return "UDP";
-        case transport_type::tcp:
-            return "TCP";
-        case transport_type::tls:
-            return "TLS";
-    }
-    return "?";
-}
-
-std::string_view close_reason_name(close_reason r) {
-    static constexpr std::string_view names[] = {
-#define SBC_SIP_CLOSE_NAME(name, text) #name,
-        SBC_SIP_CLOSE_REASONS(SBC_SIP_CLOSE_NAME)
-#undef SBC_SIP_CLOSE_NAME
-    };
-    return names[static_cast<std::size_t>(r)];
-}
-
-std::string_view send_status_name(send_status s) {
-    switch (s) {
-        case send_status::ok:
-            return "ok";
-        case send_status::no_connection:
-            return "no_connection";
-        case send_status::no_listener:
-            return "no_listener";
-        case send_status::invalid_destination:
-            return "invalid_destination";
-        case send_status::queue_full:
-            return "queue_full";
-        case send_status::limit_reached:
-            return "limit_reached";
-        case send_status::connect_failed:
-            return "connect_failed";
-        case send_status::tls_failed:
-            return "tls_failed";
-        case send_status::io_error:
-            return "io_error";
-        case send_status::closed:
-            return "closed";
-    }
-    return "?";
 }
 
 }  // namespace sbc::sip

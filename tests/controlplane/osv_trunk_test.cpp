@@ -106,6 +106,18 @@ TEST(Trunk, ActiveStandbyFailsOverAtOnceAndReturnsToNodeOne) {
     EXPECT_EQ(binding_of(f, "sip:bob@pbx.local")->node, 0);
 }
 
+TEST(Trunk, AHungNodeIsLeftAfterTheRelayDeadline) {
+    sbc_fixture f(config::comm_system::active_standby, 2);
+    f.cfg.sip.t1_ms = 100;  // relay deadline 8 x T1 = 0.8 s
+    ASSERT_TRUE(f.start()) << f.start_error;
+    f.osv[0]->registers = fake_osv::mode::silent;  // accepts, never answers
+    auto c = f.client("127.0.0.5");
+    ASSERT_TRUE(f.register_client(*c, {}));
+    EXPECT_EQ(health(f, 0), node_health::down);
+    EXPECT_EQ(f.sbc->trunk().node(0).reason, "REGISTER unanswered for 8 x T1");
+    EXPECT_EQ(binding_of(f, "sip:alice@pbx.local")->node, 1);
+}
+
 TEST(Trunk, ClusteredSpreadsUsersAndKeepsAUsersClientsTogether) {
     sbc_fixture f(config::comm_system::clustered, 2);
     ASSERT_TRUE(f.start()) << f.start_error;

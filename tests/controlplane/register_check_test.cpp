@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <deque>
+
 #include "controlplane/register_check.hpp"
 
 namespace sbc::cp {
@@ -20,10 +22,13 @@ std::string reg(std::string_view contact_line, std::string_view extra = {},
     return m;
 }
 
+// The result holds views into the message: keep every parsed message for the test's life.
 register_check_result check(const std::string& text) {
+    static std::deque<sip::message> kept;
     auto m = sip::parse(text);
     EXPECT_TRUE(m) << text;
-    return check_register(m.value());
+    kept.push_back(std::move(m.value()));
+    return check_register(kept.back());
 }
 
 TEST(RegisterCheck, ABindingWithEverythingAClientSends) {

@@ -278,13 +278,14 @@ TEST_F(Registrar, OsvAnswering503GivesTheClient503WithRetryAfterAndNoBinding) {
 }
 
 TEST_F(Registrar, UnreachableOsvGives503) {
-    f.cfg.sip.t1_ms = 50;  // Timer F = 3.2 s
+    f.cfg.sip.t1_ms = 50;  // the relay gives OSV 8 x T1 = 0.4 s, the client waits 64 x T1
     start();
     f.osv[0]->registers = fake_osv::mode::silent;
     auto c = f.client("127.0.0.5");
     register_params p;
     c->send(sip::transport_type::tls, f.access_tls, make_register(*c, p));
-    ASSERT_TRUE(f.run_until([&] { return c->response_count() > 0; }, 6s));
+    // Before the client's own transaction gives up (Timer F, 3.2 s here).
+    ASSERT_TRUE(f.run_until([&] { return c->response_count() > 0; }, 3s));
     EXPECT_EQ(c->last_response()->msg().status_code(), 503);
     EXPECT_EQ(f.sbc->bindings().size(), 0u);
     EXPECT_EQ(f.sbc->trunk().node(0).health, node_health::down);
@@ -403,6 +404,34 @@ TEST_F(Registrar, BadRegistersGetPreciseAnswersAndNothingIsStored) {
     EXPECT_EQ(cnt.refusals[static_cast<std::size_t>(register_refusal::bad_contact)], 1u);
     EXPECT_EQ(cnt.refusals[static_cast<std::size_t>(register_refusal::too_many_contacts)], 1u);
     EXPECT_EQ(f.sbc->access().transports().counters().malformed_requests, 4u);
+}
+
+TEST(RegistrarTls, TheCertificatePresentedFollowsTheClientsSubnet) {
+    sbc_fixture f;
+    const auto narrow = f.pki->add_leaf("narrow-cert", "ca", {"sbc.local"}, {"127.0.0.1"});
+    config::certificate_profile p = f.cfg.certificate_profiles[0];
+    p.name = "narrow";
+    p.certificate = narrow.cert;
+    p.private_key = narrow.key;
+    f.cfg.certificate_profiles.push_back(p);
+    f.cfg.remote_subscribers.subnets.push_back({"127.0.0.8/29", "narrow", "SRTP_SDES"});
+    ASSERT_TRUE(f.start()) << f.start_error;
+    auto wide = f.client("127.0.0.5");
+    auto inner = f.client("127.0.0.9");
+    register_params r;
+    ASSERT_TRUE(f.register_client(*wide, r));
+    r.user = "bob";
+    r.call_id = "bob@inner";
+    ASSERT_TRUE(f.register_client(*inner, r));
+    EXPECT_NE(wide->last_response()->tls_subject.find("CN=sbc"), std::string::npos)
+        << wide->last_response()->tls_subject;
+    EXPECT_NE(inner->last_response()->tls_subject.find("CN=narrow-cert"), std::string::npos)
+        << inner->last_response()->tls_subject;
+    // The binding keeps its subnet (the B2BUA takes the media profile from it).
+    f.sbc->bindings().for_each([](const binding& b) {
+        ASSERT_NE(b.subnet, nullptr);
+        EXPECT_EQ(b.subnet->cidr, b.aor == "sip:bob@pbx.local" ? "127.0.0.8/29" : "127.0.0.0/8");
+    });
 }
 
 TEST_F(Registrar, OutOfOrderCSeqIsRefused) {

@@ -13,6 +13,9 @@ received record(const sip::message& m, const sip::transport_context& ctx) {
     r.bytes = std::string(m.data());
     r.ctx = ctx;
     r.ctx.tls = nullptr;
+    if (ctx.tls != nullptr) {
+        r.tls_subject = ctx.tls->subject;
+    }
     return r;
 }
 

@@ -35,7 +35,8 @@ inline constexpr std::string_view test_challenge =
 
 struct received {
     std::string bytes;
-    sip::transport_context ctx;
+    sip::transport_context ctx;  // ctx.tls reset (valid only in the callback)
+    std::string tls_subject;     // the peer certificate's subject, TLS only
     sip::message msg() const { return std::move(sip::parse(bytes).value()); }
 };
 

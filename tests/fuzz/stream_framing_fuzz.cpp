@@ -12,7 +12,7 @@
 
 namespace {
 
-using sbc::sip::frame;
+using sbc::sip::stream_frame;
 using sbc::sip::frame_kind;
 using sbc::sip::stream_framer;
 using sbc::sip::stream_limits;
@@ -30,7 +30,7 @@ void check(bool ok) {
 
 void drain(stream_framer& f, const stream_limits& limits, outcome& out) {
     for (;;) {
-        frame fr = f.next();
+        stream_frame fr = f.next();
         if (fr.kind == frame_kind::need_more) {
             return;
         }

@@ -16,6 +16,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import pytest  # noqa: E402
+
 import harness  # noqa: E402
 import sipclient  # noqa: E402
 from harness import Appliance, set_key, wait_until  # noqa: E402
@@ -153,6 +155,24 @@ def test_register_throttling_bypass_and_expiry_cap():
         assert "pn-prid" not in osv.output()  # push parameters stay at the SBC
         c = app.sip_counters()
         assert c["registrar.answered_locally"] >= 13 - needed
+
+
+@pytest.mark.skipif(os.environ.get("SBC_SOAK") != "1", reason="soak: set SBC_SOAK=1 (2.5 min)")
+def test_register_throttling_unscaled_soak():
+    # The numbers as they are: a client refreshing every 20 s for 2 minutes while OSV
+    # grants an hour. OSV's expiry needs no refresh in that time: it sees only the first
+    # REGISTER (challenge + authorised).
+    with Appliance("rg6", config_edit=fast_trunk) as app:
+        osv = app.kamailio("osv1", "10.2.0.2", max_expires=3600)
+        app.up()
+        wait_until(lambda: app.node_state("osv1") == "up", 10, "osv1 up")
+        acc = app.worker(app.ns_acc)
+        acc.call(sipclient.open_client, "desk", SBC_TLS, ca(app))
+        statuses = acc.call(sipclient.refresh_every, "desk", "alice", "alicepw", 20.0, 7,
+                            expires=60, ua="ZoomPbxPhone/6.0 (Windows)", timeout=180)
+        assert statuses == [200] * 7
+        assert len(osv.registers("SAVED")) == 1, osv.registers("IN")
+        assert aor_in_location(osv, "alice")
 
 
 def test_active_standby_failover_and_return():

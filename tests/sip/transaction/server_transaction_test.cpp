@@ -160,6 +160,28 @@ TEST_F(ServerTxn, NonInviteStatesAndAbsorption) {
     EXPECT_EQ(requests.size(), 2u);
 }
 
+TEST_F(ServerTxn, UnansweredNonInviteIsDroppedAfter64T1) {
+    const auto id = receive_one(request("OPTIONS"));
+    layer.respond(id, 100);
+    clock.advance(31999ms);
+    EXPECT_EQ(layer.server_state(id), st::proceeding);
+    clock.advance(1ms);
+    EXPECT_FALSE(layer.server_state(id).has_value());
+    ASSERT_EQ(server_failures.size(), 1u);
+    EXPECT_EQ(server_failures[0].second, server_failure::no_final_response);
+    EXPECT_EQ(layer.counters().server_unanswered, 1u);
+}
+
+TEST_F(ServerTxn, DroppedRequestReachesTheTuAgainWhenRetransmitted) {
+    const auto req = request("MESSAGE");
+    const auto id = receive_one(req);
+    layer.drop(id);
+    EXPECT_FALSE(layer.server_state(id).has_value());
+    deliver(req);
+    EXPECT_EQ(requests.size(), 2u);
+    EXPECT_TRUE(transport.out.empty());
+}
+
 TEST_F(ServerTxn, TimerJIsZeroOnReliableTransports) {
     const auto id = receive_one(request("OPTIONS", "z9hG4bK-t", "TCP"), transport_type::tcp);
     layer.respond(id, 200);

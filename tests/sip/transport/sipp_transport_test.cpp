@@ -82,9 +82,9 @@ void run_sipp(transport_type type) {
                                              : server.transports.listen_tcp(any);
     ASSERT_TRUE(bound.ok()) << bound.error();
     test::temp_dir dir;
-    const std::string scenario =
-        std::string(std::getenv("SBC_SOURCE_DIR") ? std::getenv("SBC_SOURCE_DIR") : ".") +
-        "/tests/sip/transport/sipp/register_options.xml";
+    const char* source_dir = std::getenv("SBC_SOURCE_DIR");
+    const std::string scenario = std::string(source_dir != nullptr ? source_dir : ".") +
+                                 "/tests/sip/transport/sipp/register_options.xml";
     const std::string stats = dir.file("stats.csv");
     const auto port = test::free_port(type == transport_type::udp ? SOCK_DGRAM : SOCK_STREAM);
     test::child_process sipp({"sipp",

@@ -31,7 +31,7 @@ struct events {
 
 void drain(stream_framer& f, events& ev) {
     for (;;) {
-        frame fr = f.next();
+        stream_frame fr = f.next();
         switch (fr.kind) {
             case frame_kind::need_more:
                 return;

@@ -361,6 +361,7 @@ TEST(TcpTransport, TotalConnectionLimit) {
     recording_server server(loop, limits);
     auto bound = listen_tcp(server.layer);
     std::vector<std::unique_ptr<tcp_client>> clients;
+    clients.reserve(4);
     for (int i = 0; i < 4; ++i) {
         clients.push_back(std::make_unique<tcp_client>(bound));
     }

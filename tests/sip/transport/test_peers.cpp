@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <stdexcept>
+
 namespace sbc::sip::test {
 
 recording_server::recording_server(io_loop& loop, const transport_limits& limits)
@@ -68,7 +70,9 @@ udp_client::udp_client() {
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        throw std::runtime_error("udp_client: bind failed");
+    }
 }
 
 udp_client::~udp_client() {

@@ -47,6 +47,7 @@ child_process::child_process(std::vector<std::string> argv, std::string output_f
         ::dup2(out, 1);
         ::dup2(out, 2);
         std::vector<char*> args;
+        args.reserve(argv.size() + 1);
         for (auto& a : argv) {
             args.push_back(a.data());
         }
@@ -123,7 +124,10 @@ unsigned short free_port(int type) {
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        throw std::runtime_error("free_port: bind failed");
+    }
     socklen_t len = sizeof a;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
     ::close(fd);

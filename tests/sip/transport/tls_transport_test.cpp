@@ -49,7 +49,7 @@ class TlsTransport : public ::testing::Test {
         return p;
     }
 
-    std::shared_ptr<tls_server_context> server_ctx(std::vector<tls_profile> profiles) {
+    std::shared_ptr<tls_server_context> server_ctx(const std::vector<tls_profile>& profiles) {
         auto r = tls_server_context::create(profiles);
         EXPECT_TRUE(r.ok()) << r.error();
         return r.ok() ? *r : nullptr;
@@ -117,6 +117,47 @@ TEST_F(TlsTransport, OurClientAndServerExchangeMessages) {
     EXPECT_NE(back.tls->subject.find("CN=sbc"), std::string::npos) << back.tls->subject;
     EXPECT_EQ(back.tls->dns_names, (std::vector<std::string>{"sbc.test"}));
     EXPECT_EQ(srv.layer.counters().tls_handshakes, 1u);
+}
+
+TEST_F(TlsTransport, BurstOfMessagesIsFramedInOrder) {
+    io_loop loop;
+    recording_server srv(loop);
+    auto bound = *srv.layer.listen_tls(loopback, server_ctx({server_profile(server)}));
+    recording_server cli(loop);
+    cli.answer_requests = false;
+    cli.layer.set_tls_client(client_ctx());
+    const destination to{transport_type::tls, bound, "sbc.test"};
+    for (int i = 1; i <= 40; ++i) {
+        ASSERT_EQ(
+            cli.layer.send(
+                to, options_request(i, "TLS", std::string(static_cast<std::size_t>(i) * 50, 'b'))),
+            send_status::ok);
+    }
+    ASSERT_TRUE(run_until(loop, [&] { return cli.messages.size() == 40; }));
+    ASSERT_EQ(srv.messages.size(), 40u);
+    for (int i = 1; i <= 40; ++i) {
+        EXPECT_EQ(srv.messages[static_cast<std::size_t>(i - 1)].bytes,
+                  options_request(i, "TLS", std::string(static_cast<std::size_t>(i) * 50, 'b')));
+    }
+    EXPECT_EQ(cli.layer.counters().connections_opened, 1u);
+}
+
+TEST_F(TlsTransport, OversizedMessageOverTlsGets413) {
+    io_loop loop;
+    transport_limits limits;
+    limits.max_message_size = 1500;
+    recording_server srv(loop, limits);
+    auto bound = *srv.layer.listen_tls(loopback, server_ctx({server_profile(server)}));
+    recording_server cli(loop);
+    cli.answer_requests = false;
+    cli.layer.set_tls_client(client_ctx());
+    cli.layer.send(destination{transport_type::tls, bound, "sbc.test"},
+                   options_request(1, "TLS", std::string(4000, 'x')));
+    ASSERT_TRUE(run_until(loop, [&] { return !cli.closed.empty(); }));
+    ASSERT_EQ(cli.messages.size(), 1u);
+    EXPECT_TRUE(cli.messages[0].bytes.starts_with("SIP/2.0 413 "));
+    EXPECT_EQ(srv.layer.counters().message_too_large, 1u);
+    EXPECT_TRUE(srv.messages.empty());
 }
 
 TEST_F(TlsTransport, SecondConnectionResumesTheSession) {
