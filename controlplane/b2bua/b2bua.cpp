@@ -229,9 +229,7 @@ void b2bua::finish(call& c) {
     if (c.media != 0) {
         media_.end(c.media, sum);
     }
-    if (c.answered) {
-        ++counters_.answered;
-    } else if (c.final_status >= 300 || c.final_status == 0) {
+    if (!c.answered) {
         ++counters_.failed;
     }
     unindex(c);

@@ -228,6 +228,7 @@ void b2bua::relay_2xx(call& c, const sip::message& r, const std::string& body) {
         c.state = call_state::answered;
         c.answered = std::chrono::system_clock::now();
         c.final_status = r.status_code();
+        ++counters_.answered;
     } else {
         ++c.refreshes;
     }

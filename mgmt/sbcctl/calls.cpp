@@ -4,6 +4,7 @@
 // address, suite, codecs, direction and drop reasons.
 
 #include <boost/program_options.hpp>
+#include <cstdio>
 #include <iostream>
 
 #include "mgmt/sbcctl/command.hpp"
@@ -36,11 +37,20 @@ void print_counters(const nlohmann::json& c, const nlohmann::json& m) {
               << scalar_text(m.value("cdr_written", nlohmann::json())) << "\n";
 }
 
+std::string seconds(const nlohmann::json& v) {
+    if (!v.is_number()) {
+        return scalar_text(v);
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", v.get<double>());
+    return buf;
+}
+
 void print_detail(const nlohmann::json& calls) {
     for (const auto& c : calls) {
         std::cout << "\ncall " << scalar_text(c["call"]) << " " << scalar_text(c["state"]) << " "
                   << scalar_text(c["direction"]) << " " << scalar_text(c["from"]) << " -> "
-                  << scalar_text(c["to"]) << " (" << scalar_text(c["duration_s"]) << " s"
+                  << scalar_text(c["to"]) << " (" << seconds(c["duration_s"]) << " s"
                   << (c.value("held", false) ? ", held" : "") << ")\n";
         for (const auto& l : c["legs"]) {
             std::cout << "  leg " << scalar_text(l["side"]) << " " << scalar_text(l["realm"])
@@ -55,6 +65,10 @@ void print_detail(const nlohmann::json& calls) {
                       << scalar_text(m.value("peer", nlohmann::json()));
             if (m.contains("latched")) {
                 std::cout << " (latched " << scalar_text(m["latched"]) << ")";
+            }
+            if (m.contains("looped_to")) {
+                // OSV joined two of our calls without anchoring media: relayed inside the SBC.
+                std::cout << " (hairpin to " << scalar_text(m["looped_to"]) << ")";
             }
             std::cout << " " << scalar_text(m.value("protocol", nlohmann::json()));
             if (m.contains("suite")) {
