@@ -54,7 +54,9 @@ void b2bua::attach() {
 }
 
 void b2bua::register_mgmt(mgmt_server& mgmt) {
-    mgmt.on("calls", [this](const nlohmann::json&) { return calls_json(); });
+    mgmt.on("calls", [this](const nlohmann::json& args) {
+        return calls_json(args.is_object() ? args.value("limit", size_t{200}) : size_t{200});
+    });
 }
 
 call* b2bua::lookup(call_id_t id) {

@@ -56,7 +56,9 @@ class b2bua {
     void attach();
     void register_mgmt(mgmt_server& mgmt);
 
-    nlohmann::json calls_json() const;
+    // At most `limit` calls in full (the listing of 10,000 calls would not fit a mgmt answer);
+    // "total" says how many there are.
+    nlohmann::json calls_json(size_t limit = 200) const;
     nlohmann::json counters_json() const;
     size_t active() const { return calls_.size(); }
     const b2bua_counters& counters() const { return counters_; }

@@ -1,6 +1,8 @@
 // `sbcctl calls`: one row per call (state, parties, legs with profiles, ports and packet
 // counters), the full detail per call, and the B2BUA's and the media manager's counters.
 
+#include <algorithm>
+
 #include "controlplane/b2bua/b2bua.hpp"
 #include "controlplane/media/call_record.hpp"
 
@@ -14,10 +16,21 @@ double seconds_since(std::chrono::system_clock::time_point t) {
 
 }  // namespace
 
-nlohmann::json b2bua::calls_json() const {
+nlohmann::json b2bua::calls_json(size_t limit) const {
     nlohmann::json rows = nlohmann::json::array();
     nlohmann::json detail = nlohmann::json::array();
+    // Oldest first (ids grow with time).
+    std::vector<call_id_t> ids;
+    ids.reserve(calls_.size());
     for (const auto& [id, cp] : calls_) {
+        ids.push_back(id);
+    }
+    std::sort(ids.begin(), ids.end());
+    if (ids.size() > limit) {
+        ids.resize(limit);
+    }
+    for (call_id_t id : ids) {
+        const call* cp = calls_.at(id).get();
         const call& c = *cp;
         nlohmann::json m = media_.session_json(c.media);
         nlohmann::json legs = nlohmann::json::array();
@@ -67,6 +80,7 @@ nlohmann::json b2bua::calls_json() const {
               "a_media", "a_rx_packets", "a_srtp_failures", "b_profile", "b_local", "b_media",
               "b_rx_packets", "b_srtp_failures"}},
             {"rows", rows},
+            {"total", calls_.size()},
             {"calls", detail},
             {"counters", counters_json()},
             {"media", media_.counters_json()}};

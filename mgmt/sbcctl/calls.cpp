@@ -92,12 +92,14 @@ void print_detail(const nlohmann::json& calls) {
 int run_calls(const global_options& g, const std::vector<std::string>& args) {
     po::options_description opts;
     bool detail = false;
-    opts.add_options()("detail", po::bool_switch(&detail), "every leg of every call in full");
+    unsigned limit = 200;
+    opts.add_options()("detail", po::bool_switch(&detail), "every leg of every call in full")(
+        "limit", po::value<unsigned>(&limit)->default_value(200), "at most this many calls");
     po::variables_map vm;
     po::store(po::command_line_parser(args).options(opts).run(), vm);
     po::notify(vm);
     nlohmann::json result;
-    if (int rc = call_sbcd(g, "calls", nlohmann::json::object(), result); rc != exit_ok) {
+    if (int rc = call_sbcd(g, "calls", {{"limit", limit}}, result); rc != exit_ok) {
         return rc;
     }
     if (g.json) {
@@ -105,6 +107,11 @@ int run_calls(const global_options& g, const std::vector<std::string>& args) {
         return exit_ok;
     }
     std::cout << render_table(result);
+    const auto shown = result.contains("rows") ? result["rows"].size() : 0;
+    const auto total = result.value("total", static_cast<size_t>(shown));
+    if (total > shown) {
+        std::cout << "(" << shown << " of " << total << " shown; --limit N for more)\n";
+    }
     if (detail && result.contains("calls")) {
         print_detail(result["calls"]);
     }
@@ -117,7 +124,7 @@ int run_calls(const global_options& g, const std::vector<std::string>& args) {
 }  // namespace
 
 std::vector<command_spec> call_commands() {
-    return {{"calls", "calls through the B2BUA with their media legs and counters (--detail)",
+    return {{"calls", "calls through the B2BUA, media legs and counters (--detail, --limit N)",
              run_calls}};
 }
 

@@ -88,8 +88,9 @@ def main() -> int:
         t = set_key(t, "calls", "cdr_path", f'"{run}/cdr.jsonl"')
         t = set_key(t, "mgmt", "socket", f'"{run}/sbcd.sock"')
         t = set_key(t, "log", "level", '"warn"')
-        t = set_key(t, "dataplane", "eal_args",
-                    '["--no-huge", "-m", "512", "--no-pci", "--vdev=net_null0", "--vdev=net_null1"]')
+        # The media ports: two net_null devices (flows are installed, no packets move).
+        t = re.sub(r"(?ms)^eal_args = \[.*?\]", 'eal_args = ["--no-huge", "-m", "512", "--no-pci", '
+                   '"--vdev=net_null0", "--vdev=net_null1"]', t)
         cfg = run / "sbc.toml"
         cfg.write_text(t)
 
@@ -100,6 +101,9 @@ def main() -> int:
             procs.append(p)
             return p
 
+        # OSV first: sbcd probes it with OPTIONS as it starts.
+        uas = start("sipp-uas", ["sipp", "-sf", HERE / "uas_rtp.xml", "-i", "127.0.0.2", "-p", "15080",
+                                 "-t", "t1", "-aa", "-nostdin", "-mi", "127.0.0.2", "-mp", "30000"], 0)
         dp = start("dataplane", [build / "dataplane/sbc-dataplane", "--config", cfg], 0)
         wait_for(lambda: Path("/dev/shm/sbc-cpsbench").exists() or dp.poll() is not None, 30,
                  "dataplane")
@@ -108,8 +112,6 @@ def main() -> int:
         if sbcd.poll() is not None:
             print((run / "sbcd.log").read_text(), file=sys.stderr)
             return 1
-        uas = start("sipp-uas", ["sipp", "-sf", HERE / "uas_rtp.xml", "-i", "127.0.0.2", "-p", "15080",
-                                 "-t", "t1", "-aa", "-nostdin", "-mi", "127.0.0.2", "-mp", "30000"], 0)
         time.sleep(1.0)
         cpu0 = cpu_seconds(sbcd.pid)
         t0 = time.monotonic()

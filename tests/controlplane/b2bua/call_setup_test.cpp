@@ -142,6 +142,8 @@ TEST_F(calls, osv_to_registered_softphone_down_its_flow) {
     auto listing = f.b2bua->calls_json();
     ASSERT_EQ(listing["calls"].size(), 1u);
     EXPECT_EQ(listing["calls"][0]["direction"], "core->access");
+    EXPECT_EQ(f.b2bua->calls_json(0)["total"], 1);
+    EXPECT_TRUE(f.b2bua->calls_json(0)["rows"].empty()) << "the listing is bounded";
 
     auto pd = peer_dialog::uas(inv, "<sip:bob@" + f.phone->address.to_string() + ";transport=tcp>");
     pd.via_host = f.phone->address.to_string();
