@@ -123,7 +123,7 @@ nlohmann::json service::status() const {
     j["sip_server"] = sip["sip_server"];
     j["sip_realms"] = sip["realms"];
     j["registrations"] = sip["registrations"];
-    j["calls"] = {{"active", b2bua_.active()}, {"max_sessions", cfg_.calls.max_sessions}};
+    j["calls"] = b2bua_.active();  // details: sbcctl calls
     return j;
 }
 

@@ -51,6 +51,22 @@ void b2bua::attach() {
                             binding*) { on_ack(realm, std::move(ack), ctx); });
     }
     media_.on_media_timeout([this](media::session_id sid) { on_media_timeout(sid); });
+    std::weak_ptr<bool> alive = alive_;
+    sip_.trunk().on_state_change([this, alive](node_index n, node_health h) {
+        if (!alive.expired() && h == node_health::down) {
+            on_node_down(n);
+        }
+    });
+    sip_.core().on_closed([this, alive](const sip::connection_closed& info) {
+        if (alive.expired() || info.reason == sip::close_reason::local) {
+            return;
+        }
+        for (node_index n = 0; n < sip_.trunk().size(); ++n) {
+            if (sip_.trunk().target(n).address == info.remote) {
+                on_node_down(n);
+            }
+        }
+    });
 }
 
 void b2bua::register_mgmt(mgmt_server& mgmt) {

@@ -80,8 +80,12 @@ class b2bua {
     void on_cancel(const req_t& req);
     // INVITE responses and ACK (invite_relay.cpp)
     void send_invite(call& c, sip::outgoing_message&& m);
+    // The initial INVITE on leg b, built from the caller's INVITE.
+    sip::outgoing_message leg_b_invite(call& c, const sip::message& msg);
+    bool fail_over(call& c);
     void on_invite_response(call_id_t id, const sip::message& r);
-    void on_invite_failure(call_id_t id, sip::client_failure why);
+    void on_invite_failure(call_id_t id, sip::transaction_id txn, sip::client_failure why);
+    void on_node_down(node_index n);
     void invite_response(call& c, const sip::message& r);
     void ack_and_bye(call& c, side s, const sip::message& r2xx, uint32_t cseq);
     void invite_2xx(call& c, const sip::message& r);

@@ -72,7 +72,10 @@ struct call {
     std::array<std::string, 2> last_ack;      // per leg: the last ACK for a 2xx we sent
     std::array<uint32_t, 2> last_ack_cseq{};  // its CSeq (a retransmitted 2xx gets it again)
     std::optional<node_index> node;           // the OSV node of the core leg
-    std::string direction;                    // "access->core", "core->access"
+    bool failed_over = false;  // the INVITE went to the alternative node once already
+    std::string offer_b;       // the offer sent on leg b (kept for a failover retry)
+    uint32_t max_forwards = 70;
+    std::string direction;  // "access->core", "core->access"
 
     // RFC 4028: the interval the last refresh agreed, and the timer that ends the call.
     uint32_t session_interval = 0;

@@ -212,18 +212,9 @@ void b2bua::start_call(const req_t& req, binding* client) {
         }
     }
 
-    auto invite = dialog_request(b, edge(realm_b), "INVITE", 1, true);
-    invite.remove("Max-Forwards");
-    invite.add("Max-Forwards", std::to_string(max_forwards));
-    copy_crossing(msg, invite);
-    if (const auto* rep = msg.find(sip::header_id::replaces)) {
-        if (auto mapped = map_replaces(rep->value, realm_a); !mapped.empty()) {
-            invite.add("Replaces", mapped);
-        }
-    }
-    if (sdp) {
-        invite.body("application/sdp", offer);
-    }
+    c.offer_b = std::move(offer);
+    c.max_forwards = max_forwards;
+    auto invite = leg_b_invite(c, msg);
     invite_relay ir;
     ir.from = side::a;
     ir.server = req.txn;
@@ -257,6 +248,68 @@ void b2bua::start_call(const req_t& req, binding* client) {
     send_invite(c, std::move(invite));
 }
 
+sip::outgoing_message b2bua::leg_b_invite(call& c, const sip::message& msg) {
+    dialog_leg& b = c.leg(side::b);
+    auto invite = dialog_request(b, edge(b.realm), "INVITE", b.local_cseq, true);
+    invite.remove("Max-Forwards");
+    invite.add("Max-Forwards", std::to_string(c.max_forwards));
+    copy_crossing(msg, invite);
+    if (const auto* rep = msg.find(sip::header_id::replaces)) {
+        if (auto mapped = map_replaces(rep->value, c.leg(side::a).realm); !mapped.empty()) {
+            invite.add("Replaces", mapped);
+        }
+    }
+    if (!c.offer_b.empty()) {
+        invite.body("application/sdp", c.offer_b);
+    }
+    return invite;
+}
+
+// The OSV node failed the INVITE in the transport before answering anything: the same call
+// attempt goes to the alternative node the trunk's rule gives (once).
+bool b2bua::fail_over(call& c) {
+    if (c.failed_over || !c.node || !c.invite || !c.invite->initial || c.invite->cancelled ||
+        c.state != call_state::calling || c.leg(side::b).realm != realm_id::core) {
+        return false;
+    }
+    const auto alt = sip_.trunk().alternative(*c.node);
+    const sip::message* msg = edge_of(c, side::a).transactions().request_of(c.invite->server);
+    if (!alt || msg == nullptr) {
+        return false;
+    }
+    c.failed_over = true;
+    c.node = alt;
+    dialog_leg& b = c.leg(side::b);
+    b.next_hop = sip_.trunk().target(*alt);
+    b.remote_address = b.next_hop.address.to_string();
+    c.invite->out_cseq = ++b.local_cseq;
+    c.invite->final_seen = false;
+    spdlog::info("call {}: INVITE failed on its OSV node; retrying on {}", c.id,
+                 sip_.trunk().node(*alt).cfg.name);
+    send_invite(c, leg_b_invite(c, *msg));
+    return true;
+}
+
+// A node went down (transport failure, its connection lost, OPTIONS unanswered), or the
+// connection an INVITE went out on closed: INVITEs still waiting there for an answer move to the
+// alternative node (a transaction on a dead TCP connection would otherwise wait for Timer C).
+void b2bua::on_node_down(node_index n) {
+    std::vector<call_id_t> waiting;
+    for (const auto& [id, c] : calls_) {
+        if (c->node == n && c->state == call_state::calling && c->invite && c->invite->initial &&
+            !c->invite->final_seen) {
+            waiting.push_back(id);
+        }
+    }
+    for (call_id_t id : waiting) {
+        run(id, [this](call& c) {
+            if (c.state == call_state::calling) {
+                fail_over(c);
+            }
+        });
+    }
+}
+
 void b2bua::send_invite(call& c, sip::outgoing_message&& m) {
     const call_id_t id = c.id;
     std::weak_ptr<bool> alive = alive_;
@@ -266,13 +319,15 @@ void b2bua::send_invite(call& c, sip::outgoing_message&& m) {
             on_invite_response(id, r);
         }
     };
-    cb.on_failure = [this, alive, id](sip::client_failure why) {
+    auto txn = std::make_shared<sip::transaction_id>(0);
+    cb.on_failure = [this, alive, id, txn](sip::client_failure why) {
         if (!alive.expired()) {
-            on_invite_failure(id, why);
+            on_invite_failure(id, *txn, why);
         }
     };
     const side to = other(c.invite->from);
     const sip::transaction_id t = send_request(c, to, std::move(m), std::move(cb));
+    *txn = t;
     if (call* cl = lookup(id); cl != nullptr && cl->invite) {
         cl->invite->client = t;
     }

@@ -303,10 +303,10 @@ void b2bua::invite_final(call& c, const sip::message& r) {
     }
 }
 
-void b2bua::on_invite_failure(call_id_t id, sip::client_failure why) {
-    run(id, [this, why](call& c) {
-        if (!c.invite || c.invite->final_seen) {
-            return;
+void b2bua::on_invite_failure(call_id_t id, sip::transaction_id txn, sip::client_failure why) {
+    run(id, [this, txn, why](call& c) {
+        if (!c.invite || c.invite->final_seen || c.invite->client != txn) {
+            return;  // an INVITE this call has moved on from (failover) or already answered
         }
         invite_relay& ir = *c.invite;
         ir.final_seen = true;
@@ -315,6 +315,9 @@ void b2bua::on_invite_failure(call_id_t id, sip::client_failure why) {
         if (c.leg(to).realm == realm_id::core && c.node) {
             sip_.trunk().report(
                 *c.node, timeout ? node_outcome::timeout : node_outcome::transport_error, "INVITE");
+        }
+        if (!timeout && fail_over(c)) {
+            return;
         }
         const uint16_t code = timeout ? 408 : 503;
         if (!ir.cancelled) {

@@ -244,6 +244,7 @@ call_fixture::call_fixture() {
     instance = sbc::test::unique_instance("b2b");
     cdr_path = "/tmp/" + instance + ".cdr";
     osv = std::make_unique<sip_peer>(loop, "127.0.0.2", true);
+    osv2 = std::make_unique<sip_peer>(loop, "127.0.0.3", true);
     phone = std::make_unique<sip_peer>(loop, "127.0.0.5", false);
     const uint16_t access_port = sip::test::free_port(SOCK_STREAM);
     const uint16_t core_port = sip::test::free_port(SOCK_STREAM);
@@ -269,6 +270,7 @@ call_fixture::~call_fixture() {
     }
     phone.reset();
     osv.reset();
+    osv2.reset();
     b2bua.reset();
     media.reset();
     sip.reset();
@@ -308,6 +310,15 @@ bool call_fixture::start() {
     tick_ = loop.run_every(std::chrono::milliseconds(100),
                            [this] { media->tick(std::chrono::steady_clock::now()); });
     return sip->start(sip_listen::from(cfg), error);
+}
+
+void call_fixture::add_second_node() {
+    cfg.sip_server.comm_system_type = config::comm_system::active_standby;
+    config::sip_server_node n = cfg.sip_server.nodes[0];
+    n.name = "osv2";
+    n.address = "127.0.0.3";
+    n.port = osv2->address.port();
+    cfg.sip_server.nodes.push_back(n);
 }
 
 std::vector<nlohmann::json> call_fixture::records() const {

@@ -112,6 +112,7 @@ class call_fixture {
     std::unique_ptr<media::media_manager> media;
     std::unique_ptr<b2bua::b2bua> b2bua;
     std::unique_ptr<sip_peer> osv;
+    std::unique_ptr<sip_peer> osv2;  // a second node, in cfg only when a test adds it
     std::unique_ptr<sip_peer> phone;
     sip::socket_address access_addr, core_addr;
     std::string cdr_path;
@@ -142,6 +143,8 @@ class call_fixture {
     // OSV's INVITE to a registered client's token Contact.
     std::string osv_invite(peer_dialog& d, const std::string& token_contact, const std::string& sdp,
                            const std::string& extra = {});
+    // Adds osv2 as node 2 (active-standby).
+    void add_second_node();
 
   private:
     uint64_t tick_ = 0;

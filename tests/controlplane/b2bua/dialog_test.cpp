@@ -348,6 +348,35 @@ TEST_F(dialogs, dead_osv_node_gets_the_caller_a_503) {
     EXPECT_EQ(f.media->active(), 0u);
 }
 
+TEST_F(dialogs, invite_fails_over_to_the_standby_node_within_the_call_attempt) {
+    f.add_second_node();
+    start();
+    // Node 1 answers its OPTIONS, then dies: the trunk still has it up when the call comes.
+    ASSERT_TRUE(f.run_until([&] { return f.osv->last("OPTIONS").has_value(); }));
+    f.run_for(std::chrono::milliseconds(100));
+    f.osv.reset();
+    f.phone->send(f.phone_invite(pd, phone_sdp(0x11)), f.access_addr);
+    ASSERT_TRUE(f.run_until([&] { return f.osv2->last("INVITE").has_value(); }));
+    auto inv = f.osv2->last("INVITE");
+    od = peer_dialog::uas(inv->msg(), "<sip:bob@127.0.0.3>");
+    f.osv2->respond(inv->txn, od.response(inv->msg(), 200, osv_sdp()));
+    ASSERT_TRUE(f.run_until([&] { return f.phone->final_response("INVITE").has_value(); }));
+    EXPECT_EQ(f.phone->final_response("INVITE")->msg().status_code(), 200);
+    EXPECT_EQ(f.phone->responses_to("INVITE").back().msg().status_code(), 200)
+        << "the caller never saw the failed node";
+}
+
+TEST_F(dialogs, node_dying_under_an_invite_fails_over_within_the_call_attempt) {
+    f.add_second_node();
+    start();
+    f.osv->auto_answer = false;
+    f.phone->send(f.phone_invite(pd, phone_sdp(0x11)), f.access_addr);
+    ASSERT_TRUE(f.run_until([&] { return f.osv->last("INVITE").has_value(); }));
+    f.osv.reset();  // node 1 dies with the INVITE unanswered
+    ASSERT_TRUE(
+        f.run_until([&] { return f.osv2->last("INVITE").has_value(); }, std::chrono::seconds(5)));
+}
+
 TEST_F(dialogs, invite_without_sdp_takes_the_offer_from_the_2xx) {
     start();
     f.phone->send(f.phone_invite(pd, {}), f.access_addr);
