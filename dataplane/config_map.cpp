@@ -44,7 +44,7 @@ std::string settings_from_config(const config::appliance& cfg, settings& out) {
         s.eal_args = d.eal_args;
     }
     for (const auto* r : {&cfg.realm.access, &cfg.realm.core}) {
-        const std::string err = add_realm(*r, s);
+        std::string err = add_realm(*r, s);
         if (!err.empty()) {
             return err;
         }

@@ -219,6 +219,13 @@ void control::publish(uint32_t slot) {
     ctl->local_port = s.key.local_port;
     ctl->local_ip = shm::ipv4_value(s.key.local_addr);
     ctl->dpdk_port = s.key.dpdk_port;
+    uint8_t prefix = 32;
+    for (const auto& m : t_.ports[s.key.dpdk_port].media) {
+        if (shm::ipv4_value(m.addr) == ctl->local_ip) {
+            prefix = m.prefix_len;
+        }
+    }
+    ctl->local_mask = prefix == 0 ? 0 : ~0u << (32 - prefix);
     ctl->protocol = s.protocol;
     ctl->rtcp = s.rtcp;
     ctl->rtcp_mux = s.rtcp_mux;

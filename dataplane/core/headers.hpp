@@ -55,43 +55,62 @@ inline constexpr uint16_t rtcp_min = 8;
 inline constexpr uint8_t rtcp_sr = 200, rtcp_rr = 201, rtcp_sdes = 202, rtcp_bye = 203,
                          rtcp_app = 204;
 
-// One's-complement sum of `len` bytes, not folded (RFC 1071).
+// One's-complement sum of `len` bytes, not folded (RFC 1071): native-order 64-bit words in two
+// accumulators with their carries counted (end-around carry added at the end), byte order
+// fixed once when the folded result is stored (RFC 1071 §2(B): the sum is byte-order
+// independent; every word starts at an even offset).
 inline uint64_t sum_bytes(const uint8_t* p, uint32_t len, uint64_t acc = 0) {
-    while (len >= 8) {
+    uint64_t a = acc, b = 0, carry = 0;
+    while (len >= 16) {
+        uint64_t w0, w1;
+        std::memcpy(&w0, p, 8);
+        std::memcpy(&w1, p + 8, 8);
+        a += w0;
+        carry += a < w0;
+        b += w1;
+        carry += b < w1;
+        p += 16;
+        len -= 16;
+    }
+    if (len >= 8) {
         uint64_t w;
         std::memcpy(&w, p, 8);
-        // Sum of 32-bit halves in network order: byte-swap once at the end instead.
-        acc += (w & 0xffffffffULL) + (w >> 32);
+        a += w;
+        carry += a < w;
         p += 8;
         len -= 8;
     }
-    if (len >= 4) {
+    uint64_t t = 0;
+    if (len & 4) {
         uint32_t w;
         std::memcpy(&w, p, 4);
-        acc += w;
+        t += w;
         p += 4;
-        len -= 4;
     }
-    if (len >= 2) {
+    if (len & 2) {
         uint16_t w;
         std::memcpy(&w, p, 2);
-        acc += w;
+        t += w;
         p += 2;
-        len -= 2;
     }
-    if (len != 0) {
-        // The odd byte is the high byte of a 16-bit word in network order; in the
-        // little-endian accumulation it is the low byte of a native word.
-        acc += *p;
+    if (len & 1) {
+        // The odd byte is the high byte of a zero-padded word in network order: the low byte
+        // of a native (little-endian) word.
+        t += *p;
     }
-    return acc;
+    a += b;
+    carry += a < b;
+    a += t;
+    carry += a < t;
+    a += carry;
+    return a + (a < carry);
 }
 
 // Folds a sum_bytes() accumulator into the 16-bit checksum in network byte order (as stored
 // by memcpy into the header), not complemented.
 inline uint16_t fold(uint64_t acc) {
     acc = (acc & 0xffffffffULL) + (acc >> 32);
-    acc = (acc & 0xffffffffULL) + (acc >> 32);
+    acc = (acc & 0xffffffffULL) + (acc >> 32);  // at most 33 bits after the first step
     acc = (acc & 0xffff) + (acc >> 16);
     acc = (acc & 0xffff) + (acc >> 16);
     acc = (acc & 0xffff) + (acc >> 16);

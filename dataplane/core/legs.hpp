@@ -33,7 +33,7 @@ struct leg_ctl {
     uint32_t clock_rate;
     uint32_t idle_timeout_ms;
     uint32_t rtcp_generation_timeout_ms;
-    uint32_t pad;
+    uint32_t local_mask;  // of the media address's prefix: peers inside are on-link
     uint64_t cookie;
     uint64_t tsc_to_rtp_q32;  // clock_rate / tsc_hz in 32.32 fixed point (RTCP jitter)
     shm::pt_rewrite pt_rewrites[8];

@@ -15,6 +15,17 @@ namespace sbc::dp {
 namespace {
 
 using shm::drop_reason;
+
+// The packet-path form of a key (AES schedules, HMAC states) is a few cache lines; at scale it
+// is cold. Prefetch instructions never fault, so the layout need not be known here.
+inline void prefetch_key(const srtp::key_set* k) {
+    if (k != nullptr) {
+        const auto* p = reinterpret_cast<const char*>(k);
+        for (int i = 0; i < 8; ++i) {
+            __builtin_prefetch(p + 64L * i);
+        }
+    }
+}
 using namespace wire;
 
 constexpr size_t idx(drop_reason r) {
@@ -137,7 +148,9 @@ void path::handle_arp(pkt_desc& p, meta& m) {
     }
 }
 
-bool path::classify(pkt_desc& p, meta& m, uint64_t now_tsc) {
+// Stage 1 of a burst: L2/L3/L4 checks and the index lookup; prefetches the leg's state so
+// that stage 2 finds it in cache.
+bool path::classify_l3(pkt_desc& p, meta& m) {
     m.slot = no_slot;
     m.partner = no_slot;
     m.ctl = nullptr;
@@ -203,15 +216,35 @@ bool path::classify(pkt_desc& p, meta& m, uint64_t now_tsc) {
     m.payload = udp + udp_len;
     m.payload_len = static_cast<uint16_t>(ulen - udp_len);
 
-    const uint32_t v = t_.index.lookup(pack_key(p.port, dst_ip, dport));
+    m.key = pack_key(p.port, dst_ip, dport);
+    const uint32_t v = t_.index.lookup(m.key);
     const uint32_t slot = v & ~rtcp_bit;
     if (v == no_slot || slot >= t_.max_flows) {
         drop(p, m, drop_reason::no_flow);
         return false;
     }
+    m.index_value = v;
+    m.slot = slot;
+    __builtin_prefetch(&t_.legs[slot]);
+    const char* st = reinterpret_cast<const char*>(&t_.rx_streams[slot]);
+    __builtin_prefetch(st);
+    __builtin_prefetch(st + 64);
+    const char* fc = reinterpret_cast<const char*>(&t_.counters[slot]);
+    __builtin_prefetch(fc, 1);
+    __builtin_prefetch(fc + 128, 1);
+    __builtin_prefetch(&t_.rtcp[slot], 1);
+    return true;
+}
+
+// Stage 2: the flow's checks (owner, RTP/RTCP demux, header sanity, source).
+bool path::classify_flow(pkt_desc& p, meta& m, uint64_t now_tsc) {
+    const uint32_t v = m.index_value;
+    const uint32_t slot = v & ~rtcp_bit;
+    m.slot = no_slot;  // not the flow's until verified
     bool rtcp = (v & rtcp_bit) != 0;
     leg_rt& rt = t_.legs[slot];
-    const uint64_t expect = pack_key(p.port, dst_ip, static_cast<uint16_t>(dport - (rtcp ? 1 : 0)));
+    const uint64_t expect =
+        rtcp ? m.key - 1 : m.key;  // the RTP port's key (port is the low 16 bits)
     const leg_ctl* ctl = rt.ctl.load(std::memory_order_acquire);
     if (rt.key64 != expect || ctl == nullptr) {
         drop(p, m, drop_reason::no_flow);
@@ -220,12 +253,20 @@ bool path::classify(pkt_desc& p, meta& m, uint64_t now_tsc) {
     uint16_t owner = rt.owner.load(std::memory_order_relaxed);
     if (owner != lcore_ &&
         !(owner == no_owner && rt.owner.compare_exchange_strong(owner, lcore_))) {
-        drop(p, m, drop_reason::wrong_lcore);  // not counted on the flow: not ours to write
+        // RSS delivered the leg here, but its state belongs to the lcore that received it
+        // first: that lcore gets the packet (the adapter counts wrong_lcore if it cannot).
+        p.v = verdict::handoff;
+        p.drop = static_cast<uint8_t>(owner);
         return false;
     }
     m.slot = slot;
     m.ctl = ctl;
     key_mailbox::take(t_.mail[slot].rx, t_.rx_streams[slot]);
+    if (ctl->partner != no_slot) {
+        __builtin_prefetch(&t_.legs[ctl->partner]);
+        __builtin_prefetch(&t_.tx_streams[ctl->partner]);
+    }
+    __builtin_prefetch(&t_.rtcp[slot]);
     // RFC 5761 §4: with rtcp-mux, second octet 192..223 (RTCP packet types 64..95 as an RTP
     // payload type with the marker bit) is RTCP.
     if (!rtcp && ctl->rtcp_mux && m.payload_len >= 2 && m.payload[1] >= 192 &&
@@ -262,19 +303,11 @@ bool path::classify(pkt_desc& p, meta& m, uint64_t now_tsc) {
     return true;
 }
 
-bool path::next_hop(uint16_t port, uint32_t local_ip, uint32_t dst, uint8_t* mac,
-                    uint32_t& nh) const {
-    const port_info& pi = t_.ports[port];
-    uint8_t prefix = 32;
-    for (const auto& a : pi.media) {
-        if (shm::ipv4_value(a.addr) == local_ip) {
-            prefix = a.prefix_len;
-        }
-    }
-    const uint32_t mask = prefix == 0 ? 0 : ~0u << (32 - prefix);
-    nh = ((dst ^ local_ip) & mask) == 0 || pi.gateway == 0 ? dst : pi.gateway;
+bool path::next_hop(const leg_ctl& out, uint32_t dst, uint8_t* mac, uint32_t& nh) const {
+    const uint32_t gw = t_.ports[out.dpdk_port].gateway;
+    nh = ((dst ^ out.local_ip) & out.local_mask) == 0 || gw == 0 ? dst : gw;
     shm::mac_address m;
-    if (!t_.neighbours.lookup(port, nh, m)) {
+    if (!t_.neighbours.lookup(out.dpdk_port, nh, m)) {
         return false;
     }
     std::memcpy(mac, m.data(), 6);
@@ -339,7 +372,7 @@ bool path::choose_destination(pkt_desc& p, meta& m, uint64_t now_tsc) {
     m.dst_ip = ip;
     m.dst_port = port;
     uint32_t nh = 0;
-    if (!next_hop(pctl->dpdk_port, pctl->local_ip, ip, m.mac, nh)) {
+    if (!next_hop(*pctl, ip, m.mac, nh)) {
         drop(p, m, drop_reason::no_neighbour);
         arp_solicit(p, pctl->dpdk_port, pctl->local_ip, nh, now_tsc);
         return false;
@@ -390,12 +423,45 @@ void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
         }
         pkts[i].v = verdict::drop;
         meta_[i].alive = 0;
-        if (classify(pkts[i], meta_[i], now_tsc)) {
-            meta_[i].alive = 1;
+        if (classify_l3(pkts[i], meta_[i])) {
             live[nlive++] = i;
         }
     }
+    // The next level of the chain: control records and key schedules (their addresses are in
+    // the lines prefetched above).
+    for (uint16_t j = 0; j < nlive; ++j) {
+        const uint32_t slot = meta_[live[j]].slot;
+        const auto* c =
+            reinterpret_cast<const char*>(t_.legs[slot].ctl.load(std::memory_order_relaxed));
+        if (c != nullptr) {
+            __builtin_prefetch(c);
+            __builtin_prefetch(c + 64);
+        }
+        prefetch_key(t_.rx_streams[slot].current_key());
+    }
+    uint16_t flows = 0;
+    for (uint16_t j = 0; j < nlive; ++j) {
+        const uint16_t i = live[j];
+        if (classify_flow(pkts[i], meta_[i], now_tsc)) {
+            meta_[i].alive = 1;
+            live[flows++] = i;
+        }
+    }
+    nlive = flows;
 
+    // Partners' control records and outbound keys, needed after the unprotect batch.
+    for (uint16_t j = 0; j < nlive; ++j) {
+        const uint32_t partner = meta_[live[j]].ctl->partner;
+        if (partner != no_slot) {
+            const auto* c =
+                reinterpret_cast<const char*>(t_.legs[partner].ctl.load(std::memory_order_relaxed));
+            if (c != nullptr) {
+                __builtin_prefetch(c);
+                __builtin_prefetch(c + 64);
+            }
+            prefetch_key(t_.tx_streams[partner].current_key());
+        }
+    }
     // Unprotect what came from SRTP peers: RTP in one batch, RTCP in another.
     for (int rtcp = 0; rtcp < 2; ++rtcp) {
         uint16_t k = 0;

@@ -50,16 +50,20 @@ class path {
         uint8_t mac[6];
         uint8_t tos;
         uint8_t pad;
+        uint64_t key;  // index key of the destination
+        uint32_t index_value;
+        uint32_t pad2;
     };
 
     void drop(pkt_desc& p, meta& m, shm::drop_reason r);
     void emit(const shm::event& ev);
     void flow_event(shm::event_type type, const leg_ctl& ctl, uint32_t slot, uint32_t ip,
                     uint16_t port, uint32_t ssrc, uint32_t count);
-    bool classify(pkt_desc& p, meta& m, uint64_t now_tsc);
     void handle_arp(pkt_desc& p, meta& m);
     bool choose_destination(pkt_desc& p, meta& m, uint64_t now_tsc);
-    bool next_hop(uint16_t port, uint32_t local_ip, uint32_t dst, uint8_t* mac, uint32_t& nh) const;
+    bool next_hop(const leg_ctl& out, uint32_t dst, uint8_t* mac, uint32_t& nh) const;
+    bool classify_l3(pkt_desc& p, meta& m);
+    bool classify_flow(pkt_desc& p, meta& m, uint64_t now_tsc);
     void arp_solicit(pkt_desc& p, uint16_t port, uint32_t local_ip, uint32_t nh, uint64_t now_tsc);
     void rewrite(pkt_desc& p, meta& m);
     void note_auth_failure(meta& m, uint64_t now_tsc);

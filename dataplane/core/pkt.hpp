@@ -10,6 +10,7 @@ enum class verdict : uint8_t {
     drop,      // free it; `drop` says why (shm::drop_reason), already counted
     transmit,  // send on `port` (data/len may have changed)
     consumed,  // handled, nothing to send and nothing to count (ARP reply learned)
+    handoff,   // another lcore owns this leg: pass the packet, unchanged, to lcore `drop`
 };
 
 // pkt_desc::offload bits

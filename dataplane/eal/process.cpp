@@ -5,9 +5,12 @@
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -124,6 +127,21 @@ class dataplane {
             }
         } catch (const std::exception& e) {
             return std::string("srtp engine ") + engine_name(s_.srtp_engine) + ": " + e.what();
+        }
+        if (workers_.size() > 1) {
+            for (uint32_t i = 0; i < workers_.size(); ++i) {
+                const std::string name = "sbc_handoff_" + std::to_string(i);
+                rte_ring* r = rte_ring_create(name.c_str(), 1024, static_cast<int>(rte_socket_id()),
+                                              RING_F_SC_DEQ);
+                if (r == nullptr) {
+                    return "handoff ring for worker " + std::to_string(i) + ": " +
+                           rte_strerror(rte_errno);
+                }
+                handoff_.push_back(r);
+            }
+            for (uint32_t i = 0; i < workers_.size(); ++i) {
+                workers_[i]->set_handoff(handoff_[i], handoff_);
+            }
         }
         auto& h = region_.header();
         h.port_count = static_cast<uint32_t>(ports_.ports().size());
@@ -246,6 +264,7 @@ class dataplane {
     std::unique_ptr<control> control_;
     std::vector<std::unique_ptr<worker>> workers_;
     std::vector<std::unique_ptr<launch_arg>> args_;
+    std::vector<rte_ring*> handoff_;
 };
 
 void remove_runtime_dir(const std::string& dir) {
@@ -266,7 +285,10 @@ int run_dataplane(const settings& s, const std::string& program) {
     sigaction(SIGINT, &sa, nullptr);
 
     std::string error;
-    if (s.lcores.empty()) {
+    const bool eal_lcores = std::any_of(
+        s.eal_args.begin(), s.eal_args.end(),
+        [](const std::string& a) { return a == "-l" || a == "-c" || a.rfind("--lcores", 0) == 0; });
+    if (s.lcores.empty() && !eal_lcores) {
         const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         if (cpus > 0 && s.workers + 1 > static_cast<uint32_t>(cpus)) {
             return fail("dataplane.workers = " + std::to_string(s.workers) + " needs " +
@@ -282,6 +304,7 @@ int run_dataplane(const settings& s, const std::string& program) {
 
     std::vector<std::string> args = eal_argv(s, program);
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) {
         argv.push_back(a.data());
     }

@@ -7,6 +7,9 @@
 #include <rte_ethdev.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <new>
+
 namespace sbc::dp {
 
 namespace {
@@ -20,7 +23,7 @@ class mbuf_path {
   public:
     mbuf_path(tables& t, srtp::engine& e, uint16_t lcore, shm::lcore_counters* ctr,
               shm::spsc_ring<shm::event>* notices)
-        : t_(t), ctr_(ctr), path_(t, e, lcore, ctr, notices), txq_(lcore) {}
+        : ctr_(ctr), path_(t, e, lcore, ctr, notices), txq_(lcore) {}
 
     void process(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
         pkt_desc d[max_burst];
@@ -65,6 +68,8 @@ class mbuf_path {
         finish(bufs, d, k);
     }
 
+    void set_handoff(std::vector<rte_ring*> rings) { handoff_ = std::move(rings); }
+
     void flush() {
         for (uint16_t p = 0; p < shm::max_ports; ++p) {
             const uint16_t k = txn_[p];
@@ -104,6 +109,15 @@ class mbuf_path {
         uint16_t ndead = 0;
         for (uint16_t i = 0; i < n; ++i) {
             rte_mbuf* m = pkts[i];
+            if (d[i].v == verdict::handoff) {
+                if (d[i].drop < handoff_.size() && handoff_[d[i].drop] != nullptr &&
+                    rte_ring_mp_enqueue(handoff_[d[i].drop], m) == 0) {
+                    continue;
+                }
+                ctr_->drops[static_cast<size_t>(shm::drop_reason::wrong_lcore)]++;
+                dead[ndead++] = m;
+                continue;
+            }
             if (d[i].v != verdict::transmit || d[i].port >= shm::max_ports) {
                 dead[ndead++] = m;
                 continue;
@@ -134,10 +148,10 @@ class mbuf_path {
         }
     }
 
-    tables& t_;
     shm::lcore_counters* ctr_;
     path path_;
     uint16_t txq_;
+    std::vector<rte_ring*> handoff_;
     rte_mbuf* tx_[shm::max_ports][max_burst];
     uint16_t txn_[shm::max_ports] = {};
 };
@@ -149,14 +163,16 @@ worker::worker(uint32_t index, tables& t, const port_set& ports, uint32_t burst,
       burst_(burst),
       ctr_(counters),
       idle_sleep_us_(idle_sleep_us),
-      notice_mem_(new char[shm::spsc_ring<shm::event>::bytes_for(notice_capacity) + 64]),
+      notice_mem_(static_cast<char*>(std::aligned_alloc(
+          64, (shm::spsc_ring<shm::event>::bytes_for(notice_capacity) + 63) & ~size_t{63}))),
       engine_(std::make_unique<srtp::engine>(t.engine)),
       pool_(ports.pool()) {
     path_ =
         std::make_unique<mbuf_path>(t, *engine_, static_cast<uint16_t>(index), counters, &notices_);
-    void* base = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(notice_mem_.get()) + 63) &
-                                         ~uintptr_t{63});
-    notices_ = shm::spsc_ring<shm::event>::format(base, notice_capacity);
+    if (notice_mem_ == nullptr) {
+        throw std::bad_alloc();
+    }
+    notices_ = shm::spsc_ring<shm::event>::format(notice_mem_.get(), notice_capacity);
     (void)t_;
     for (const auto& p : ports.ports()) {
         if (index < p.queues) {
@@ -167,12 +183,25 @@ worker::worker(uint32_t index, tables& t, const port_set& ports, uint32_t burst,
 
 worker::~worker() = default;
 
+void worker::set_handoff(rte_ring* own, std::vector<rte_ring*> all) {
+    handoff_own_ = own;
+    path_->set_handoff(std::move(all));
+}
+
 uint32_t worker::poll_once() {
     uint32_t total = 0;
     const uint64_t start = rte_rdtsc();
     ctr_->loops++;
     if (t_.rx_enabled.load(std::memory_order_relaxed)) {
         rte_mbuf* pkts[64];
+        if (handoff_own_ != nullptr) {
+            const unsigned n = rte_ring_sc_dequeue_burst(
+                handoff_own_, reinterpret_cast<void**>(pkts), burst_, nullptr);
+            if (n != 0) {
+                total += n;
+                path_->process(pkts, static_cast<uint16_t>(n), rte_rdtsc());
+            }
+        }
         for (const auto& q : rxq_) {
             const uint16_t n =
                 rte_eth_rx_burst(q.port, q.queue, pkts, static_cast<uint16_t>(burst_));

@@ -3,9 +3,11 @@
 // reports quiescence and counters. Also used by the main lcore when workers = 0.
 
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <vector>
 
@@ -44,6 +46,9 @@ class worker {
     // Worker -> main lcore: events and internal notices (neighbours learned).
     shm::spsc_ring<shm::event>& notices() { return notices_; }
     void set_queues(std::vector<worker_queue> q) { rxq_ = std::move(q); }
+    // Packets of legs owned by another worker go to that worker's ring (RSS may spread one
+    // leg's sources over queues); this worker drains `own`. Not set with one worker.
+    void set_handoff(rte_ring* own, std::vector<rte_ring*> all);
 
   private:
     uint32_t index_;
@@ -53,10 +58,14 @@ class worker {
     uint32_t idle_sleep_us_;
     uint32_t idle_loops_ = 0;
     std::vector<worker_queue> rxq_;
-    std::unique_ptr<char[]> notice_mem_;
+    struct free_deleter {
+        void operator()(char* p) const { std::free(p); }
+    };
+    std::unique_ptr<char, free_deleter> notice_mem_;
     shm::spsc_ring<shm::event> notices_;
     std::unique_ptr<srtp::engine> engine_;
     rte_mempool* pool_;
+    rte_ring* handoff_own_ = nullptr;
     std::unique_ptr<mbuf_path> path_;
 };
 

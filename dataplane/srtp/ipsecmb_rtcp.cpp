@@ -1,4 +1,5 @@
-// SRTCP (RFC 3711 §3.4, RFC 7714 §9) on the ipsec-mb job API.
+// SRTCP (RFC 3711 §3.4, RFC 7714 §9) on intel-ipsec-mb, in the same passes as SRTP
+// (ipsecmb_rtp.cpp): frame, authenticate (and decrypt), apply in packet order.
 //   AES-CM:  header(8) | encrypted part | E||index(4) | MKI | tag      (auth: up to E||index)
 //   AES-GCM: header(8) | ciphertext | tag(16) | E||index(4) | MKI      (AAD: header, E||index)
 
@@ -36,7 +37,7 @@ inline const uint8_t* mki_at(const key_set& k, const uint8_t* data, uint16_t len
 // Sets up a try under a.cand[a.tried]: index (its position depends on the key's MKI and tag
 // lengths), tag aside, IV, AAD.
 inline void prepare_unprotect(attempt& a, const packet& p, uint8_t* slot) noexcept {
-    const key_set& k = *a.cand[a.tried];
+    const key_set& k = a.key();
     uint16_t io = index_offset(k, p.len);
     uint32_t word = load_be32(p.data + io);
     a.e_flag = (word & e_bit) != 0 ? 1 : 0;
@@ -44,7 +45,7 @@ inline void prepare_unprotect(attempt& a, const packet& p, uint8_t* slot) noexce
     auto index = static_cast<uint32_t>(a.index);
     if (k.aead) {
         a.payload_end = static_cast<uint16_t>(io - 16);
-        std::memcpy(a.tag_rx, p.data + a.payload_end, 16);
+        copy_short(a.tag_rx, p.data + a.payload_end, 16);
         gcm_rtcp_iv(a.iv, k.rtcp_salt, a.ssrc, index);
         if (a.e_flag) {
             std::memcpy(a.aad, p.data, 8);
@@ -56,36 +57,45 @@ inline void prepare_unprotect(attempt& a, const packet& p, uint8_t* slot) noexce
         }
     } else {
         a.payload_end = io;
-        std::memcpy(a.tag_rx, p.data + p.len - k.rtcp_tag_len, k.rtcp_tag_len);
+        copy_short(a.tag_rx, p.data + p.len - k.rtcp_tag_len, k.rtcp_tag_len);
         cm_rtcp_iv(a.iv, k.rtcp_salt, a.ssrc, index);
     }
 }
 
-inline void fill_unprotect(IMB_JOB* job, attempt& a, const packet& p, uint8_t* slot) noexcept {
-    const key_set& k = *a.cand[a.tried];
+// GCM: one job authenticates and decrypts; a first try under one of two keys writes its
+// plaintext out of place.
+inline void fill_gcm_unprotect(IMB_JOB* job, attempt& a, const packet& p, uint8_t* slot) noexcept {
+    const key_set& k = a.key();
     uint16_t enc_len = a.e_flag ? static_cast<uint16_t>(a.payload_end - rtcp_fixed_header) : 0;
     uint8_t* dst = (a.out_of_place ? slot : p.data) + rtcp_fixed_header;
-    job_span s{p.data, dst, rtcp_fixed_header, enc_len, static_cast<uint16_t>(a.payload_end + 4)};
-    if (k.aead) {
-        if (a.e_flag) {
-            fill_gcm_job(job, k.rtcp_gcm(), k.key_len, false, s, a.aad, 12, a.iv, a.tag_calc, &a);
-        } else {
-            fill_gcm_job(job, k.rtcp_gcm(), k.key_len, false, s, slot,
-                         static_cast<uint16_t>(a.payload_end + 4), a.iv, a.tag_calc, &a);
-        }
+    job_span s{p.data, dst, rtcp_fixed_header, enc_len, 0};
+    if (a.e_flag) {
+        fill_gcm_job(job, k.rtcp_gcm(), k.key_len, false, s, a.aad, 12, a.iv, a.tag_calc, &a);
     } else {
-        fill_cm_job(job, k.rtcp_cm(), k.key_len, false, s, a.iv, a.tag_calc, &a);
+        fill_gcm_job(job, k.rtcp_gcm(), k.key_len, false, s, slot,
+                     static_cast<uint16_t>(a.payload_end + 4), a.iv, a.tag_calc, &a);
     }
+}
+
+inline void authenticate(engine_state& e, packet* pk, uint16_t n) noexcept {
+    hmac_pass(e, pk, n, true, true);
+    run_gcm_jobs(
+        e, n,
+        [&](IMB_JOB* job, uint16_t i) { fill_gcm_unprotect(job, e.att[i], pk[i], e.slot(i)); },
+        gcm_unprotect_done);
 }
 
 }  // namespace
 
 uint16_t ipsecmb_unprotect_rtcp(engine_state& e, packet* pk, uint16_t n) noexcept {
+    prefetch_start(pk, n, true);
     bool any_trial = false;
     for (uint16_t i = 0; i < n; ++i) {
+        prefetch_step(pk, n, i, true);
         packet& p = pk[i];
         attempt& a = e.att[i];
         a.state = st_skip;
+        a.cipher = 0;
         p.events = 0;
         stream* s = p.strm;
         if (s == nullptr || A::key(*s) == nullptr) {
@@ -119,15 +129,13 @@ uint16_t ipsecmb_unprotect_rtcp(engine_state& e, packet* pk, uint16_t n) noexcep
         a.ssrc = ssrc;
         a.header_len = rtcp_fixed_header;
         a.tried = 0;
-        a.out_of_place = a.ncand > 1 ? 1 : 0;
+        a.out_of_place = a.ncand > 1 && a.cand[0]->aead ? 1 : 0;
         any_trial |= a.ncand > 1;
         prepare_unprotect(a, p, e.slot(i));
         a.state = st_pending;
     }
 
-    auto fill = [&](IMB_JOB* job, uint16_t i) { fill_unprotect(job, e.att[i], pk[i], e.slot(i)); };
-    auto done = [](IMB_JOB* job) { unprotect_done(job, true); };
-    run_jobs(e, n, fill, done);
+    authenticate(e, pk, n);
 
     if (any_trial) {
         bool again = false;
@@ -142,9 +150,17 @@ uint16_t ipsecmb_unprotect_rtcp(engine_state& e, packet* pk, uint16_t n) noexcep
             }
         }
         if (again) {
-            run_jobs(e, n, fill, done);
+            authenticate(e, pk, n);
         }
     }
+
+    // Decrypt what authenticated (AES-CM with E set; GCM already did).
+    for (uint16_t i = 0; i < n; ++i) {
+        attempt& a = e.att[i];
+        a.cipher =
+            a.state == st_auth_ok && !a.key().aead && a.e_flag && a.payload_end > rtcp_fixed_header;
+    }
+    ctr_pass(e, pk, n, true);
 
     uint16_t ok = 0;
     for (uint16_t i = 0; i < n; ++i) {
@@ -171,7 +187,7 @@ uint16_t ipsecmb_unprotect_rtcp(engine_state& e, packet* pk, uint16_t n) noexcep
             p.result = status::replay;
             continue;
         }
-        if (a.out_of_place && a.tried == 0 && a.e_flag) {
+        if (a.out_of_place && a.e_flag) {
             std::memcpy(p.data + rtcp_fixed_header, e.slot(i) + rtcp_fixed_header,
                         a.payload_end - rtcp_fixed_header);
         }
@@ -184,10 +200,13 @@ uint16_t ipsecmb_unprotect_rtcp(engine_state& e, packet* pk, uint16_t n) noexcep
 }
 
 uint16_t ipsecmb_protect_rtcp(engine_state& e, packet* pk, uint16_t n) noexcept {
+    prefetch_start(pk, n, true);
     for (uint16_t i = 0; i < n; ++i) {
+        prefetch_step(pk, n, i, true);
         packet& p = pk[i];
         attempt& a = e.att[i];
         a.state = st_skip;
+        a.cipher = 0;
         p.events = 0;
         stream* s = p.strm;
         if (s == nullptr || A::key(*s) == nullptr) {
@@ -228,25 +247,25 @@ uint16_t ipsecmb_protect_rtcp(engine_state& e, packet* pk, uint16_t n) noexcept 
             std::memcpy(a.aad + 8, trailer, 4);
         } else {
             cm_rtcp_iv(a.iv, k.rtcp_salt, ssrc, index);
+            a.cipher = p.len > rtcp_fixed_header;
         }
+        a.header_len = rtcp_fixed_header;
         a.state = st_pending;
     }
 
-    auto fill = [&](IMB_JOB* job, uint16_t i) {
-        attempt& a = e.att[i];
-        packet& p = pk[i];
-        const key_set& k = *a.cand[0];
-        job_span sp{p.data, p.data + rtcp_fixed_header, rtcp_fixed_header,
-                    static_cast<uint16_t>(a.payload_end - rtcp_fixed_header),
-                    static_cast<uint16_t>(a.payload_end + 4)};
-        if (k.aead) {
-            fill_gcm_job(job, k.rtcp_gcm(), k.key_len, true, sp, a.aad, 12, a.iv,
+    ctr_pass(e, pk, n, true);          // encrypt, then
+    hmac_pass(e, pk, n, true, false);  // authenticate the ciphertext and E||index
+    run_gcm_jobs(
+        e, n,
+        [&](IMB_JOB* job, uint16_t i) {
+            attempt& a = e.att[i];
+            packet& p = pk[i];
+            job_span sp{p.data, p.data + rtcp_fixed_header, rtcp_fixed_header,
+                        static_cast<uint16_t>(a.payload_end - rtcp_fixed_header), 0};
+            fill_gcm_job(job, a.key().rtcp_gcm(), a.key().key_len, true, sp, a.aad, 12, a.iv,
                          p.data + a.payload_end, &a);
-        } else {
-            fill_cm_job(job, k.rtcp_cm(), k.key_len, true, sp, a.iv, a.tag_calc, &a);
-        }
-    };
-    run_jobs(e, n, fill, protect_done);
+        },
+        protect_done);
 
     uint16_t ok = 0;
     for (uint16_t i = 0; i < n; ++i) {
@@ -262,10 +281,10 @@ uint16_t ipsecmb_protect_rtcp(engine_state& e, packet* pk, uint16_t n) noexcept 
         const key_set& k = *a.cand[0];
         uint8_t* end = p.data + a.payload_end;
         if (k.aead) {
-            std::memcpy(end + 16 + 4, k.mki, k.mki_len);
+            copy_short(end + 16 + 4, k.mki, k.mki_len);
         } else {
-            std::memcpy(end + 4, k.mki, k.mki_len);
-            std::memcpy(end + 4 + k.mki_len, a.tag_calc, k.rtcp_tag_len);
+            copy_short(end + 4, k.mki, k.mki_len);
+            copy_short(end + 4 + k.mki_len, a.tag_calc, k.rtcp_tag_len);
         }
         p.len = static_cast<uint16_t>(a.payload_end + rtcp_trailer(k));
         p.result = status::ok;

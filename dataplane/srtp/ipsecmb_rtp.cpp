@@ -1,5 +1,7 @@
-// SRTP (RFC 3711 §3.1-3.3, RFC 7714 §8) on the ipsec-mb job API: frame every packet of the
-// chunk, submit all jobs, flush, then apply the results to the streams in packet order.
+// SRTP (RFC 3711 §3.1-3.3, RFC 7714 §8) on intel-ipsec-mb. A chunk is framed first (header,
+// index, replay pre-check, candidate keys), then its crypto runs grouped by algorithm (one
+// HMAC-SHA1 burst, one AES-CTR burst per key size, GCM through the job manager), and only then
+// are the results applied to the streams, in packet order.
 
 #include <cstring>
 
@@ -20,66 +22,52 @@ inline uint16_t rtp_trailer(const key_set& k) noexcept {
     return static_cast<uint16_t>(k.mki_len + k.rtp_tag_len);
 }
 
-// Lays out a received packet for a try under a.cand[a.tried]: tag aside, ROC in its place
-// (AES-CM: the authenticated message is header || payload || ROC, RFC 3711 §4.2), IV.
+// Lays out a received packet for a try under a.key(): tag aside, ROC in its place (AES-CM: the
+// authenticated message is header || payload || ROC, RFC 3711 §4.2), IV.
 inline void prepare_unprotect(attempt& a, const packet& p) noexcept {
-    const key_set& k = *a.cand[a.tried];
+    const key_set& k = a.key();
     a.payload_end = static_cast<uint16_t>(p.len - rtp_trailer(k));
     if (k.aead) {
         // RFC 7714 §8: header || ciphertext || tag || MKI.
-        std::memcpy(a.tag_rx, p.data + a.payload_end, 16);
+        copy_short(a.tag_rx, p.data + a.payload_end, 16);
         gcm_rtp_iv(a.iv, k.rtp_salt, a.ssrc, a.index);
     } else {
         // RFC 3711 §3.1: header || payload || MKI || tag.
-        std::memcpy(a.tag_rx, p.data + a.payload_end + k.mki_len, k.rtp_tag_len);
+        copy_short(a.tag_rx, p.data + a.payload_end + k.mki_len, k.rtp_tag_len);
         store_be32(p.data + a.payload_end, static_cast<uint32_t>(a.index >> 16));
         cm_iv(a.iv, k.rtp_salt, a.ssrc, a.index);
     }
 }
 
-inline void fill_unprotect(IMB_JOB* job, attempt& a, const packet& p, uint8_t* oop) noexcept {
-    const key_set& k = *a.cand[a.tried];
+// GCM authenticates and decrypts in one job: a first try under one of two keys writes its
+// plaintext out of place, so the ciphertext is still there for the second.
+inline void fill_gcm_unprotect(IMB_JOB* job, attempt& a, const packet& p, uint8_t* oop) noexcept {
+    const key_set& k = a.key();
     uint8_t* dst = (a.out_of_place ? oop : p.data) + a.header_len;
-    job_span s{p.data, dst, a.header_len, static_cast<uint16_t>(a.payload_end - a.header_len),
-               static_cast<uint16_t>(a.payload_end + 4)};
-    if (k.aead) {
-        fill_gcm_job(job, k.rtp_gcm(), k.key_len, false, s, p.data, a.header_len, a.iv, a.tag_calc,
-                     &a);
-    } else {
-        fill_cm_job(job, k.rtp_cm(), k.key_len, false, s, a.iv, a.tag_calc, &a);
-    }
+    job_span s{p.data, dst, a.header_len, static_cast<uint16_t>(a.payload_end - a.header_len), 0};
+    fill_gcm_job(job, k.rtp_gcm(), k.key_len, false, s, p.data, a.header_len, a.iv, a.tag_calc, &a);
 }
 
-inline void prefetch_keys(const stream* s) noexcept {
-    if (s == nullptr) {
-        return;
-    }
-    const key_set* k = stream_access::key(*const_cast<stream*>(s));
-    if (k == nullptr) {
-        return;
-    }
-    const auto* m = reinterpret_cast<const char*>(k);
-    __builtin_prefetch(m);
-    for (int line = 2; line < 7; ++line) {
-        __builtin_prefetch(m + 64 * line);
-    }
+// Authenticates every pending attempt: HMAC-SHA1 in one burst, GCM through the job manager.
+inline void authenticate(engine_state& e, packet* pk, uint16_t n) noexcept {
+    hmac_pass(e, pk, n, false, true);
+    run_gcm_jobs(
+        e, n,
+        [&](IMB_JOB* job, uint16_t i) { fill_gcm_unprotect(job, e.att[i], pk[i], e.slot(i)); },
+        gcm_unprotect_done);
 }
 
 }  // namespace
 
 uint16_t ipsecmb_unprotect_rtp(engine_state& e, packet* pk, uint16_t n) noexcept {
-    constexpr uint16_t ahead = 4;
-    for (uint16_t i = 0; i < n && i < ahead; ++i) {
-        prefetch_keys(pk[i].strm);
-    }
+    prefetch_start(pk, n, false);
     bool any_trial = false;
     for (uint16_t i = 0; i < n; ++i) {
-        if (i + ahead < n) {
-            prefetch_keys(pk[i + ahead].strm);
-        }
+        prefetch_step(pk, n, i, false);
         packet& p = pk[i];
         attempt& a = e.att[i];
         a.state = st_skip;
+        a.cipher = 0;
         p.events = 0;
         stream* s = p.strm;
         if (s == nullptr || A::key(*s) == nullptr) {
@@ -118,8 +106,8 @@ uint16_t ipsecmb_unprotect_rtp(engine_state& e, packet* pk, uint16_t n) noexcept
         a.ssrc = v.ssrc;
         a.header_len = v.header_len;
         a.tried = 0;
-        a.out_of_place = a.ncand > 1 ? 1 : 0;
-        if (a.out_of_place) {
+        a.out_of_place = a.ncand > 1 && a.cand[0]->aead ? 1 : 0;
+        if (a.ncand > 1) {
             save_trailer(a, p.data, p.len);
             any_trial = true;
         }
@@ -127,10 +115,7 @@ uint16_t ipsecmb_unprotect_rtp(engine_state& e, packet* pk, uint16_t n) noexcept
         a.state = st_pending;
     }
 
-    auto fill = [&](IMB_JOB* job, uint16_t i) { fill_unprotect(job, e.att[i], pk[i], e.slot(i)); };
-    auto done = [](IMB_JOB* job) { unprotect_done(job, false); };
-    run_jobs(e, n, fill, done);
-
+    authenticate(e, pk, n);
     if (any_trial) {
         // The first key failed: put the packet back as received and try the second one.
         bool again = false;
@@ -146,9 +131,16 @@ uint16_t ipsecmb_unprotect_rtp(engine_state& e, packet* pk, uint16_t n) noexcept
             }
         }
         if (again) {
-            run_jobs(e, n, fill, done);
+            authenticate(e, pk, n);
         }
     }
+
+    // Decrypt what authenticated (AES-CM; GCM already did).
+    for (uint16_t i = 0; i < n; ++i) {
+        attempt& a = e.att[i];
+        a.cipher = a.state == st_auth_ok && !a.key().aead && a.payload_end > a.header_len;
+    }
+    ctr_pass(e, pk, n, false);
 
     uint16_t ok = 0;
     for (uint16_t i = 0; i < n; ++i) {
@@ -176,7 +168,7 @@ uint16_t ipsecmb_unprotect_rtp(engine_state& e, packet* pk, uint16_t n) noexcept
             p.result = status::replay;
             continue;
         }
-        if (a.out_of_place && a.tried == 0) {
+        if (a.out_of_place) {
             std::memcpy(p.data + a.header_len, e.slot(i) + a.header_len,
                         a.payload_end - a.header_len);
         }
@@ -189,17 +181,13 @@ uint16_t ipsecmb_unprotect_rtp(engine_state& e, packet* pk, uint16_t n) noexcept
 }
 
 uint16_t ipsecmb_protect_rtp(engine_state& e, packet* pk, uint16_t n) noexcept {
-    constexpr uint16_t ahead = 4;
-    for (uint16_t i = 0; i < n && i < ahead; ++i) {
-        prefetch_keys(pk[i].strm);
-    }
+    prefetch_start(pk, n, false);
     for (uint16_t i = 0; i < n; ++i) {
-        if (i + ahead < n) {
-            prefetch_keys(pk[i + ahead].strm);
-        }
+        prefetch_step(pk, n, i, false);
         packet& p = pk[i];
         attempt& a = e.att[i];
         a.state = st_skip;
+        a.cipher = 0;
         p.events = 0;
         stream* s = p.strm;
         if (s == nullptr || A::key(*s) == nullptr) {
@@ -240,25 +228,24 @@ uint16_t ipsecmb_protect_rtp(engine_state& e, packet* pk, uint16_t n) noexcept {
         } else {
             store_be32(p.data + p.len, static_cast<uint32_t>(g.index >> 16));
             cm_iv(a.iv, k.rtp_salt, v.ssrc, g.index);
+            a.cipher = p.len > v.header_len;
         }
         a.state = st_pending;
     }
 
-    auto fill = [&](IMB_JOB* job, uint16_t i) {
-        attempt& a = e.att[i];
-        packet& p = pk[i];
-        const key_set& k = *a.cand[0];
-        job_span sp{p.data, p.data + a.header_len, a.header_len,
-                    static_cast<uint16_t>(a.payload_end - a.header_len),
-                    static_cast<uint16_t>(a.payload_end + 4)};
-        if (k.aead) {
-            fill_gcm_job(job, k.rtp_gcm(), k.key_len, true, sp, p.data, a.header_len, a.iv,
-                         p.data + a.payload_end, &a);
-        } else {
-            fill_cm_job(job, k.rtp_cm(), k.key_len, true, sp, a.iv, a.tag_calc, &a);
-        }
-    };
-    run_jobs(e, n, fill, protect_done);
+    ctr_pass(e, pk, n, false);          // encrypt, then
+    hmac_pass(e, pk, n, false, false);  // authenticate the ciphertext
+    run_gcm_jobs(
+        e, n,
+        [&](IMB_JOB* job, uint16_t i) {
+            attempt& a = e.att[i];
+            packet& p = pk[i];
+            job_span sp{p.data, p.data + a.header_len, a.header_len,
+                        static_cast<uint16_t>(a.payload_end - a.header_len), 0};
+            fill_gcm_job(job, a.key().rtp_gcm(), a.key().key_len, true, sp, p.data, a.header_len,
+                         a.iv, p.data + a.payload_end, &a);
+        },
+        protect_done);
 
     uint16_t ok = 0;
     for (uint16_t i = 0; i < n; ++i) {
@@ -272,13 +259,13 @@ uint16_t ipsecmb_protect_rtp(engine_state& e, packet* pk, uint16_t n) noexcept {
             p.events = 0;
             continue;
         }
-        const key_set& k = *a.cand[0];
+        const key_set& k = a.key();
         uint8_t* end = p.data + a.payload_end;
         if (k.aead) {
-            std::memcpy(end + 16, k.mki, k.mki_len);  // the tag is already in place
+            copy_short(end + 16, k.mki, k.mki_len);  // the tag is already in place
         } else {
-            std::memcpy(end, k.mki, k.mki_len);
-            std::memcpy(end + k.mki_len, a.tag_calc, k.rtp_tag_len);
+            copy_short(end, k.mki, k.mki_len);
+            copy_short(end + k.mki_len, a.tag_calc, k.rtp_tag_len);
         }
         p.len = static_cast<uint16_t>(a.payload_end + rtp_trailer(k));
         p.result = status::ok;

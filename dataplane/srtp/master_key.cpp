@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <cstring>
+#include <iterator>
 
 #include "dataplane/srtp/suite.hpp"
 
@@ -20,14 +21,13 @@ const char* key_error_text(key_error e) noexcept {
 }
 
 shm::nack_reason to_nack_reason(key_error e) noexcept {
-    switch (e) {
-#define SBC_X(name, nack, text) \
-    case key_error::name:       \
-        return shm::nack_reason::nack;
+    static constexpr shm::nack_reason table[] = {
+#define SBC_X(name, nack, text) shm::nack_reason::nack,
         SBC_SRTP_KEY_ERRORS(SBC_X)
 #undef SBC_X
-    }
-    return shm::nack_reason::bad_key;
+    };
+    auto i = static_cast<size_t>(e);
+    return i < std::size(table) ? table[i] : shm::nack_reason::bad_key;
 }
 
 key_error validate(const shm::srtp_key& k) noexcept {

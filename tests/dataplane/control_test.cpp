@@ -144,6 +144,89 @@ TEST(flow_control, snapshot_lists_installed_flows) {
     EXPECT_EQ(h.replies[0].seq, 77u);
 }
 
+// The publication scheme under load: a worker thread relays RTP for 64 calls while the main
+// thread deletes, re-adds and updates their legs and reclaims. Under ASan this catches a
+// control record or slot freed before the worker's grace period ended.
+TEST(flow_control, legs_churn_while_a_worker_relays) {
+    harness h(srtp::engine_kind::ipsecmb, 512);
+    constexpr uint16_t calls = 64;
+    auto access = [](uint16_t c) {
+        return make_leg(0, access_ip, static_cast<uint16_t>(20000 + 2 * c), 1, core_ip,
+                        static_cast<uint16_t>(30000 + 2 * c), access_peer, 40000,
+                        media_protocol::rtp);
+    };
+    auto core = [](uint16_t c) {
+        return make_leg(1, core_ip, static_cast<uint16_t>(30000 + 2 * c), 0, access_ip,
+                        static_cast<uint16_t>(20000 + 2 * c), core_peer, 50000,
+                        media_protocol::rtp);
+    };
+    for (uint16_t c = 0; c < calls; ++c) {
+        ASSERT_EQ(h.add(access(c)).type, event_type::ack);
+        ASSERT_EQ(h.add(core(c)).type, event_type::ack);
+    }
+    std::atomic<bool> done{false};
+    std::atomic<uint64_t> sent{0}, bad{0};
+    std::thread worker([&] {
+        h.tables().rcu.online(0);
+        uint16_t seq = 1;
+        for (int loop = 0; loop < 2000; ++loop) {
+            std::vector<frame> frames;
+            for (uint16_t i = 0; i < 32; ++i) {
+                const uint16_t c = static_cast<uint16_t>((loop * 32 + i) % calls);
+                frames.push_back(make_frame(0, access_peer, 40000, access_ip,
+                                            static_cast<uint16_t>(20000 + 2 * c),
+                                            srtp::test::make_rtp(seq++, 0x1000u + c, 160)));
+            }
+            std::vector<dp::pkt_desc> d;
+            d.reserve(frames.size());
+            for (auto& f : frames) {
+                d.push_back(f.desc());
+            }
+            h.path().process(d.data(), static_cast<uint16_t>(d.size()), h.now);
+            for (const auto& x : d) {
+                if (x.v == dp::verdict::transmit) {
+                    ++sent;
+                    const uint8_t* ip = x.data + 14;
+                    if (dp::wire::load16(x.data + 12) == dp::wire::ethertype_ipv4 &&
+                        (!dp::wire::ipv4_cksum_ok(ip, 20) ||
+                         dp::wire::load32(ip + dp::wire::ip_dst) != core_peer)) {
+                        ++bad;
+                    }
+                }
+            }
+            h.tables().rcu.quiescent(0);
+        }
+        h.tables().rcu.go_offline(0);
+        done = true;
+    });
+    int rounds = 0;
+    for (int round = 0; !done.load() && round < 1'000'000; ++round, ++rounds) {
+        const uint16_t c = static_cast<uint16_t>(round % calls);
+        h.del(core(c).key);
+        h.control().reclaim();
+        auto upd = access(c);
+        upd.peer.port = static_cast<uint16_t>(40000 + round);
+        h.update(upd);
+        // The deleted slot comes back only after the worker's next quiescent state: until
+        // then a fresh add may find the table full.
+        while (h.add(core(c)).type != event_type::ack && !done.load()) {
+            h.control().reclaim();
+            std::this_thread::yield();
+        }
+    }
+    worker.join();
+    h.control().reclaim();
+    // Adds that found no free slot (slots come back only after the worker's grace period) are
+    // table_full; with the worker gone everything is reclaimed and they succeed.
+    for (uint16_t c = 0; c < calls; ++c) {
+        ASSERT_EQ(h.add(core(c), shm::exist_ok).type, event_type::ack);
+    }
+    EXPECT_GT(rounds, 10);
+    EXPECT_GT(sent.load(), 0u);
+    EXPECT_EQ(bad.load(), 0u);
+    EXPECT_EQ(h.control().flows(), 2u * calls);
+}
+
 TEST(flow_index, concurrent_reader_never_sees_a_wrong_value) {
     dp::flow_index idx(1024);
     std::atomic<bool> stop{false};

@@ -330,9 +330,22 @@ TEST_P(call, every_drop_reason_is_named_and_counted) {
     ASSERT_EQ(peer_tx.protect(p6), srtp_err_status_ok);
     expect_drop(from_access(p6), drop_reason::no_partner, true);
 
-    // Another lcore owns the leg.
+    // A stream without a key (cannot happen through commands): the engine's error is counted.
+    ASSERT_EQ(h.add(b).type, shm::event_type::ack);
+    h.tables().rx_streams[slot_a].clear();
+    auto p7 = srtp::test::make_rtp(7, ssrc_a, 160);
+    ASSERT_EQ(peer_tx.protect(p7), srtp_err_status_ok);
+    expect_drop(from_access(p7), drop_reason::crypto_error, true);
+
+    // Another lcore owns the leg: the packet goes there, untouched and not counted as a drop.
     h.tables().legs[slot_a].owner.store(5);
-    expect_drop(from_access(p6), drop_reason::wrong_lcore, false);
+    frame mine = from_access(p6);
+    const auto before = mine.bytes;
+    d = h.run1(mine);
+    EXPECT_EQ(d.v, verdict::handoff);
+    EXPECT_EQ(d.drop, 5);
+    EXPECT_EQ(std::vector<uint8_t>(d.data, d.data + d.len),
+              std::vector<uint8_t>(before.begin(), before.begin() + d.len));
 }
 
 TEST_P(call, arp_for_media_addresses_is_answered_and_learned) {

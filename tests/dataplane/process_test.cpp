@@ -69,6 +69,27 @@ TEST(dataplane_process, sigint_with_workers_0_stops_cleanly) {
     EXPECT_FALSE(test::path_exists("/var/run/dpdk/sbc-" + inst));
 }
 
+TEST(dataplane_process, two_workers_on_shared_cpus_start_and_stop) {
+    // Three lcores on this machine's two CPUs (EAL lcore mapping): main + two workers, each
+    // with its own queue pair on every port and a hand-off ring.
+    const std::string inst = test::unique_instance("two");
+    test::dp_process p;
+    ASSERT_TRUE(
+        p.start({"--instance", inst, "--workers", "2", "--eal=--no-huge", "--eal=-m", "--eal=512",
+                 "--eal=--no-pci", "--eal=--lcores=0@0,1@1,2@1", "--vdev", "net_null0",
+                 "--idle-sleep-us", "200", "--max-flows", "64", "--mbuf-pool-size", "4096"},
+                "/tmp/" + inst + ".log"));
+    cp::dataplane_client c;
+    auto st = c.attach_with_retry(inst, {5ms, 100ms, 20s}, cp::attach_mode::observer);
+    ASSERT_TRUE(st) << st.message << p.log();
+    EXPECT_EQ(c.lcores().size(), 2u);
+    EXPECT_EQ(c.header()->worker_count, 2u);
+    c.detach();
+    EXPECT_EQ(p.stop(), 0) << p.log();
+    EXPECT_FALSE(test::path_exists("/dev/shm/sbc-" + inst));
+    EXPECT_FALSE(test::path_exists("/var/run/dpdk/sbc-" + inst));
+}
+
 TEST(dataplane_process, bad_settings_exit_2_with_one_line_naming_the_setting) {
     struct bad_case {
         std::vector<std::string> args;

@@ -12,6 +12,7 @@ namespace {
 dp::cli_result parse(std::vector<std::string> args) {
     args.insert(args.begin(), "sbc-dataplane");
     std::vector<const char*> argv;
+    argv.reserve(args.size());
     for (auto& a : args) {
         argv.push_back(a.c_str());
     }

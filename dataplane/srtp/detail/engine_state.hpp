@@ -29,6 +29,9 @@ struct alignas(64) attempt {
     uint8_t e_flag;
     uint8_t out_of_place;
     uint8_t trailer_len;
+    uint8_t cipher;  // AES-CM: (de)cipher [header_len, payload_end) in the cipher pass
+
+    const key_set& key() const noexcept { return *cand[tried]; }
 };
 
 enum attempt_state : uint8_t {
@@ -45,6 +48,7 @@ struct engine_state {
     IMB_MGR* mgr = nullptr;
     const char* arch = "none";
     attempt att[burst_chunk];
+    IMB_JOB jobs[burst_chunk];  // the synchronous cipher/hash bursts (AES-CM + HMAC-SHA1)
     // Out-of-place plaintext while a packet is tried under the first of two keys. Virtual
     // memory: pages are only touched during a key roll.
     std::unique_ptr<uint8_t[]> oop;
@@ -62,13 +66,14 @@ uint16_t libsrtp_unprotect_rtp(engine_state& e, packet* p, uint16_t n) noexcept;
 uint16_t libsrtp_protect_rtcp(engine_state& e, packet* p, uint16_t n) noexcept;
 uint16_t libsrtp_unprotect_rtcp(engine_state& e, packet* p, uint16_t n) noexcept;
 
-// Runs every job filled by `fill(job, i)` for the packets i with att[i].state == st_pending,
-// then flushes; `done(job)` sees each completed job (in submission order).
+// Runs every job filled by `fill(job, i)` for the packets i with att[i].state == st_pending
+// under an AEAD key, through the job manager, then flushes; `done(job)` sees each completed job
+// (in submission order).
 template <class Fill, class Done>
-inline void run_jobs(engine_state& e, uint16_t n, Fill&& fill, Done&& done) noexcept {
+inline void run_gcm_jobs(engine_state& e, uint16_t n, Fill&& fill, Done&& done) noexcept {
     IMB_MGR* mgr = e.mgr;
     for (uint16_t i = 0; i < n; ++i) {
-        if (e.att[i].state != st_pending) {
+        if (e.att[i].state != st_pending || !e.att[i].key().aead) {
             continue;
         }
         IMB_JOB* job = IMB_GET_NEXT_JOB(mgr);

@@ -69,6 +69,26 @@ inline status parse_rtcp(const uint8_t* p, uint16_t len, uint16_t trailer,
     return status::ok;
 }
 
+// Copies a tag or an MKI (0-4, 10 or 16 bytes) without a libc call for a variable length.
+inline void copy_short(uint8_t* d, const uint8_t* s, unsigned n) noexcept {
+    switch (n) {
+        case 16:
+            std::memcpy(d, s, 16);
+            return;
+        case 10:
+            std::memcpy(d, s, 8);
+            std::memcpy(d + 8, s + 8, 2);
+            return;
+        case 4:
+            std::memcpy(d, s, 4);
+            return;
+        default:
+            for (unsigned i = 0; i < n; ++i) {
+                d[i] = s[i];
+            }
+    }
+}
+
 // Constant-time comparison of authentication tags.
 inline bool tags_equal(const uint8_t* a, const uint8_t* b, unsigned n) noexcept {
     uint8_t d = 0;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "dataplane/srtp/status.hpp"
 #include "dataplane/srtp/stream.hpp"
 
 namespace sbc::srtp::detail {

@@ -83,6 +83,7 @@ TEST_P(Interop, RtpFromLibsrtpAcrossSequenceWrap) {
             bufs.emplace_back(wire);
         }
         std::vector<packet> pk;
+        pk.reserve(bufs.size());
         for (auto& b : bufs) {
             pk.push_back(b.pkt(rx));
         }
@@ -115,6 +116,7 @@ TEST_P(Interop, RtpToLibsrtpIsByteIdentical) {
             bufs.emplace_back(plain.back());
         }
         std::vector<packet> pk;
+        pk.reserve(bufs.size());
         for (auto& b : bufs) {
             pk.push_back(b.pkt(tx));
         }

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dataplane/srtp/detail/libsrtp_session.hpp"
 #include "dataplane/srtp/srtp.hpp"
 
 namespace sbc::srtp::test {
@@ -153,9 +154,9 @@ inline status run1(Fn fn, engine& e, stream& s, buf& b, uint8_t* events = nullpt
 // libsrtp2 as the other end: a session with one ssrc_any template for `k`.
 class ref_session {
   public:
-    ref_session(const shm::srtp_key& k, bool inbound) : mki_(k.mki_len > 0) {
-        static const bool init = srtp_init() == srtp_err_status_ok;
-        if (!init) {
+    ref_session(const shm::srtp_key& k, bool inbound, bool rtcp_encrypt = true)
+        : mki_(k.mki_len > 0) {
+        if (!detail::libsrtp_init()) {
             throw std::runtime_error("srtp_init");
         }
         srtp_policy_t p;
@@ -187,6 +188,9 @@ class ref_session {
                 break;
             default:
                 throw std::invalid_argument("suite");
+        }
+        if (!rtcp_encrypt) {
+            p.rtcp.sec_serv = sec_serv_auth;  // SRTCP with E = 0
         }
         std::memcpy(key_, k.master_key, k.master_key_len);
         std::memcpy(key_ + k.master_key_len, k.master_salt, k.master_salt_len);

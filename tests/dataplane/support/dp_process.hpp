@@ -17,9 +17,27 @@
 
 namespace sbc::test {
 
+// The build tree: SBC_BINARY_DIR, else the nearest parent of this test binary that holds
+// dataplane/sbc-dataplane (ctest may not pass SBC_BINARY_DIR, see the report).
 inline std::string binary_dir() {
-    const char* d = std::getenv("SBC_BINARY_DIR");
-    return d ? d : ".";
+    if (const char* d = std::getenv("SBC_BINARY_DIR"); d != nullptr && *d != '\0') {
+        return d;
+    }
+    char exe[4096];
+    const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        std::string dir(exe, static_cast<size_t>(n));
+        while (dir.size() > 1) {
+            dir = dir.substr(0, dir.rfind('/'));
+            if (dir.empty()) {
+                break;
+            }
+            if (access((dir + "/dataplane/sbc-dataplane").c_str(), X_OK) == 0) {
+                return dir;
+            }
+        }
+    }
+    return ".";
 }
 inline std::string source_dir() {
     const char* d = std::getenv("SBC_SOURCE_DIR");
