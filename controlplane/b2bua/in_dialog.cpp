@@ -73,7 +73,8 @@ void b2bua::on_in_dialog(const req_t& req) {
         sip_.dispatcher().refuse(req, dispatch_refusal::no_transaction);
         return;
     }
-    const auto [id, s] = it->second;
+    const call_id_t id = it->second.first;
+    const side s = it->second.second;
     const sip::transaction_id txn = req.txn;
     const auto method = m.method_kind();
     if (call* c = lookup(id)) {
