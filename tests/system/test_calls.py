@@ -21,6 +21,8 @@ import time
 import wave
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
@@ -751,3 +753,45 @@ def test_rekey_mid_call_loses_no_packet_and_keeps_the_port():
         rec = [r for r in records(app) if r["final_status"] == 200][-1]
         access = [l for l in rec["legs"] if l["realm"] == "access"][0]
         assert access["srtp_failures"] == 0 and access["key_switches"] == 1, access
+
+
+@pytest.mark.skipif(not SOAK, reason="SBC_SOAK=1 runs the long call")
+def test_long_call_with_repeated_holds_soak():
+    """Three minutes of alice calling bob through OSV with a hold and resume every 20 s: media
+    keeps flowing both ways through every renegotiation, nothing times out, no SRTP failure."""
+    with Appliance("cl5", config_edit=fast_trunk) as app:
+        app.kamailio("osv1", "10.2.0.2")
+        app.up()
+        wait_until(lambda: app.node_state("osv1") == "up", 10, "osv1 up")
+        alice = app.baresip("alice", "alice", "alicepw", 5100, 4444)
+        bob = app.baresip("bob", "bob", "bobpw", 5110, 4445)
+        set_tone(alice, 440.0, 240.0)
+        set_tone(bob, 1000.0, 240.0)
+        wait_until(lambda: alice.registered() and bob.registered(), 15, "baresip registered")
+        ctrl(app, alice, "dial", "sip:bob@pbx.local")
+        wait_until(lambda: re.search(r"[Ii]ncoming call", bob.output()), 10, "bob rings")
+        ctrl(app, bob, "accept")
+        wait_until(lambda: len(active_calls(app)) == 2, 10, "two calls up")
+        before = None
+        for _ in range(9):
+            time.sleep(10)
+            ctrl(app, alice, "hold")
+            wait_until(lambda: all(c["held"] for c in active_calls(app)), 10, "held")
+            time.sleep(10)
+            ctrl(app, alice, "resume")
+            wait_until(lambda: not any(c["held"] for c in active_calls(app)), 10, "resumed")
+            legs = [c["legs"][i]["media"] for c in active_calls(app) for i in (0, 1)
+                    if c["legs"][i]["realm"] == "access"]
+            ports = sorted(l["local"] for l in legs)
+            assert before is None or ports == before, (before, ports)
+            before = ports
+            assert all(l["srtp_failures"] <= 2 for l in legs), legs
+        time.sleep(3)
+        ctrl(app, alice, "hangup")
+        wait_until(lambda: not active_calls(app), 10, "calls ended")
+        alice.stop()
+        bob.stop()
+        assert tone_of(recorded(bob))["440"] > 20 * tone_of(recorded(bob))["1000"]
+        assert tone_of(recorded(alice))["1000"] > 20 * tone_of(recorded(alice))["440"]
+        st = calls(app)["counters"]
+        assert st["media_timeouts"] == 0 and st["reinvites"] >= 36, st
