@@ -61,9 +61,10 @@ void b2bua::attach() {
         if (alive.expired() || info.reason == sip::close_reason::local) {
             return;
         }
-        for (node_index n = 0; n < sip_.trunk().size(); ++n) {
-            if (sip_.trunk().target(n).address == info.remote) {
-                on_node_down(n);
+        for (size_t n = 0; n < sip_.trunk().size(); ++n) {
+            const auto node = static_cast<node_index>(n);
+            if (sip_.trunk().target(node).address == info.remote) {
+                on_node_down(node);
             }
         }
     });

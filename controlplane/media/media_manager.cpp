@@ -330,10 +330,8 @@ void media_manager::on_event(const dp_event& ev) {
         case shm::event_type::key_switched:
             ++rt.key_switches;
             break;
-        case shm::event_type::flow_idle:
-            // tick() decides with the counters; the event only makes it look sooner.
-            break;
         default:
+            // flow_idle included: tick() decides media timeouts from the counters.
             break;
     }
 }
