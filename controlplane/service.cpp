@@ -31,9 +31,14 @@ service::service(config::appliance cfg, service_options opts)
       mgmt_(loop_),
       dataplane_(loop_, cfg_.instance),
       sip_(loop_, cfg_),
+      media_(cfg_, dataplane_.client()),
+      b2bua_(sip_, media_, cfg_),
       started_(std::chrono::steady_clock::now()) {}
 
 service::~service() {
+    if (media_tick_ != 0) {
+        loop_.cancel_every(media_tick_);
+    }
     dataplane_.stop();
     mgmt_.close();
     if (signal_fd_ >= 0) {
@@ -52,6 +57,16 @@ bool service::start(std::string& error) {
         return false;
     }
     spdlog::info("attached to dataplane pid {}", dataplane_.client().dataplane_pid());
+    // Calls: the media manager hears the dataplane's events, replays its flows after a dataplane
+    // restart and checks media timeouts once a second; the B2BUA takes INVITEs and dialogs.
+    if (!media_.open_cdr(error)) {
+        return false;
+    }
+    dataplane_.on_event([this](const dp_event& ev) { media_.on_event(ev); });
+    dataplane_.on_reattach([this] { media_.replay(); });
+    media_tick_ = loop_.run_every(std::chrono::seconds(1),
+                                  [this] { media_.tick(std::chrono::steady_clock::now()); });
+    b2bua_.attach();
     dataplane_.start();
 
     mgmt_.on("status", [this](const nlohmann::json&) { return status(); });
@@ -60,6 +75,7 @@ bool service::start(std::string& error) {
     });
     mgmt_.on("counters", [this](const nlohmann::json&) { return dataplane_.counters_table(); });
     sip_.register_mgmt(mgmt_);
+    b2bua_.register_mgmt(mgmt_);
     if (!sip_.start(error)) {
         return false;
     }
@@ -107,6 +123,7 @@ nlohmann::json service::status() const {
     j["sip_server"] = sip["sip_server"];
     j["sip_realms"] = sip["realms"];
     j["registrations"] = sip["registrations"];
+    j["calls"] = b2bua_.active();  // details: sbcctl calls
     return j;
 }
 

@@ -8,7 +8,9 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "controlplane/b2bua/b2bua.hpp"
 #include "controlplane/dataplane_link.hpp"
+#include "controlplane/media/media_manager.hpp"
 #include "controlplane/mgmt_server.hpp"
 #include "controlplane/sip_service.hpp"
 #include "sip/transport/io_loop.hpp"
@@ -32,6 +34,8 @@ class service {
 
     sip::io_loop& loop() { return loop_; }
     sip_service& sip() { return sip_; }
+    media::media_manager& media() { return media_; }
+    b2bua::b2bua& calls() { return b2bua_; }
     const config::appliance& cfg() const { return cfg_; }
 
   private:
@@ -44,6 +48,9 @@ class service {
     mgmt_server mgmt_;
     dataplane_link dataplane_;
     sip_service sip_;
+    media::media_manager media_;
+    b2bua::b2bua b2bua_;
+    uint64_t media_tick_ = 0;
     std::chrono::steady_clock::time_point started_;
     int signal_fd_ = -1;
     sip::op_id signal_watch_;

@@ -14,8 +14,8 @@ namespace {
 
 std::vector<command_spec> all_commands() {
     std::vector<command_spec> all;
-    for (auto* group :
-         {&status_commands, &config_commands, &table_commands, &registration_commands}) {
+    for (auto* group : {&status_commands, &config_commands, &table_commands, &registration_commands,
+                        &call_commands}) {
         auto part = (*group)();
         all.insert(all.end(), part.begin(), part.end());
     }

@@ -68,7 +68,7 @@ def test_baresip_registers_over_tls_and_osv_reaches_it():
         app.up()
         wait_until(lambda: app.node_state("osv1") == "up", 10, "osv1 up")
         alice = app.baresip("alice", "alice", "alicepw", 5100, 4444)
-        bob = app.baresip("bob", "bob", "bobpw", 5110, 4445, mediaenc=None)
+        bob = app.baresip("bob", "bob", "bobpw", 5110, 4445)
         wait_until(lambda: alice.registered() and bob.registered(), 15, "baresip registered")
 
         # 401 -> 200 at OSV: the SBC relayed the challenge and the client's credentials.

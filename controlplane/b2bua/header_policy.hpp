@@ -1,0 +1,23 @@
+#pragma once
+// Which headers a B2BUA relays from one leg to the other. Topology hiding is a whitelist: the
+// headers listed here carry end-to-end meaning (capabilities, identity, session timers,
+// credentials and challenges, reasons, transfer); everything that names a hop, a dialog or a
+// transaction (Via, Route, Record-Route, Contact, Call-ID, CSeq, From/To tags, Max-Forwards) is
+// the B2BUA's own on each leg, and unknown headers stay where they were.
+
+#include <string_view>
+
+#include "sip/builder.hpp"
+#include "sip/message.hpp"
+
+namespace sbc::cp::b2bua {
+
+bool crosses(const sip::header_field& h);
+
+// Appends the headers of `from` that cross, in their order, to `to`.
+void copy_crossing(const sip::message& from, sip::outgoing_message& to);
+
+// "Name: value\r\n" of every crossing header (for edits on a built message).
+std::string crossing_lines(const sip::message& from);
+
+}  // namespace sbc::cp::b2bua

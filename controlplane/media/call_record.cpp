@@ -1,0 +1,58 @@
+#include "controlplane/media/call_record.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+namespace sbc::cp::media {
+
+cdr_writer::~cdr_writer() {
+    if (file_ != nullptr) {
+        std::fclose(file_);
+    }
+}
+
+bool cdr_writer::open(const std::string& path, std::string& error) {
+    path_ = path;
+    if (path.empty()) {
+        return true;
+    }
+    file_ = std::fopen(path.c_str(), "ae");
+    if (file_ == nullptr) {
+        error = "calls.cdr_path: cannot open " + path + ": " + std::strerror(errno);
+        return false;
+    }
+    return true;
+}
+
+bool cdr_writer::write(const nlohmann::json& record) {
+    if (file_ == nullptr) {
+        if (!path_.empty()) {
+            ++lost_;
+        }
+        return path_.empty();
+    }
+    const std::string line = record.dump() + "\n";
+    // One line per record, flushed at once: a reader tailing the file sees whole records.
+    if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fflush(file_) != 0) {
+        ++lost_;
+        return false;
+    }
+    ++written_;
+    return true;
+}
+
+std::string iso8601(std::chrono::system_clock::time_point t) {
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+    const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms % 1000));
+    return buf;
+}
+
+}  // namespace sbc::cp::media

@@ -1,0 +1,131 @@
+// sbcctl calls [--detail]: the calls through the B2BUA (state, parties, each leg's media
+// profile, local port, protocol, packets and SRTP failures), then the call and media counters.
+// --detail adds per leg: realm, Call-ID, signalling peer, User-Agent, media peer, latched
+// address, suite, codecs, direction and drop reasons.
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "mgmt/sbcctl/command.hpp"
+#include "mgmt/sbcctl/render.hpp"
+
+namespace po = boost::program_options;
+
+namespace sbc::mgmt {
+
+namespace {
+
+void print_counters(const nlohmann::json& c, const nlohmann::json& m) {
+    std::cout << "calls: active " << scalar_text(c.value("active", nlohmann::json()))
+              << ", answered " << scalar_text(c.value("answered", nlohmann::json())) << ", failed "
+              << scalar_text(c.value("failed", nlohmann::json())) << ", cancelled "
+              << scalar_text(c.value("cancelled", nlohmann::json())) << ", refused (limit) "
+              << scalar_text(c.value("refused_capacity", nlohmann::json())) << ", refused (media) "
+              << scalar_text(c.value("refused_media", nlohmann::json())) << "\n";
+    std::cout << "dialogs: re-INVITE " << scalar_text(c.value("reinvites", nlohmann::json()))
+              << ", UPDATE " << scalar_text(c.value("updates", nlohmann::json())) << ", 491 "
+              << scalar_text(c.value("glare_491", nlohmann::json())) << ", media timeouts "
+              << scalar_text(c.value("media_timeouts", nlohmann::json()))
+              << ", session timer expiries "
+              << scalar_text(c.value("session_timer_expiries", nlohmann::json())) << "\n";
+    std::cout << "media: flows programmed "
+              << scalar_text(m.value("flows_programmed", nlohmann::json())) << ", removed "
+              << scalar_text(m.value("flows_removed", nlohmann::json())) << ", rekeys "
+              << scalar_text(m.value("rekeys", nlohmann::json())) << ", nacks "
+              << scalar_text(m.value("nacks", nlohmann::json())) << ", call records "
+              << scalar_text(m.value("cdr_written", nlohmann::json())) << "\n";
+}
+
+std::string seconds(const nlohmann::json& v) {
+    if (!v.is_number()) {
+        return scalar_text(v);
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", v.get<double>());
+    return buf;
+}
+
+void print_detail(const nlohmann::json& calls) {
+    for (const auto& c : calls) {
+        std::cout << "\ncall " << scalar_text(c["call"]) << " " << scalar_text(c["state"]) << " "
+                  << scalar_text(c["direction"]) << " " << scalar_text(c["from"]) << " -> "
+                  << scalar_text(c["to"]) << " (" << seconds(c["duration_s"]) << " s"
+                  << (c.value("held", false) ? ", held" : "") << ")\n";
+        for (const auto& l : c["legs"]) {
+            std::cout << "  leg " << scalar_text(l["side"]) << " " << scalar_text(l["realm"])
+                      << " call-id " << scalar_text(l["call_id"]) << " peer "
+                      << scalar_text(l["peer"]) << " ua \"" << scalar_text(l["user_agent"])
+                      << "\"\n";
+            if (!l.contains("media")) {
+                continue;
+            }
+            const auto& m = l["media"];
+            std::cout << "    media " << scalar_text(m.value("local", nlohmann::json())) << " <-> "
+                      << scalar_text(m.value("peer", nlohmann::json()));
+            if (m.contains("latched")) {
+                std::cout << " (latched " << scalar_text(m["latched"]) << ")";
+            }
+            if (m.contains("looped_to")) {
+                // OSV joined two of our calls without anchoring media: relayed inside the SBC.
+                std::cout << " (hairpin to " << scalar_text(m["looped_to"]) << ")";
+            }
+            std::cout << " " << scalar_text(m.value("protocol", nlohmann::json()));
+            if (m.contains("suite")) {
+                std::cout << " " << scalar_text(m["suite"]);
+            }
+            std::cout << " profile " << scalar_text(m.value("profile", nlohmann::json())) << " ("
+                      << scalar_text(m.value("profile_reason", nlohmann::json())) << ")\n";
+            std::cout << "    rx " << scalar_text(m.value("rx_packets", nlohmann::json()))
+                      << " pkts / " << scalar_text(m.value("rx_bytes", nlohmann::json()))
+                      << " B, relayed " << scalar_text(m.value("fwd_packets", nlohmann::json()))
+                      << ", srtp failures "
+                      << scalar_text(m.value("srtp_failures", nlohmann::json()));
+            if (m.contains("drops") && !m["drops"].empty()) {
+                std::cout << ", drops " << m["drops"].dump();
+            }
+            std::cout << "\n";
+        }
+    }
+}
+
+int run_calls(const global_options& g, const std::vector<std::string>& args) {
+    po::options_description opts;
+    bool detail = false;
+    unsigned limit = 200;
+    opts.add_options()("detail", po::bool_switch(&detail), "every leg of every call in full")(
+        "limit", po::value<unsigned>(&limit)->default_value(200), "at most this many calls");
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(opts).run(), vm);
+    po::notify(vm);
+    nlohmann::json result;
+    if (int rc = call_sbcd(g, "calls", {{"limit", limit}}, result); rc != exit_ok) {
+        return rc;
+    }
+    if (g.json) {
+        print_json(result);
+        return exit_ok;
+    }
+    std::cout << render_table(result);
+    const auto shown = result.contains("rows") ? result["rows"].size() : 0;
+    const auto total = result.value("total", static_cast<size_t>(shown));
+    if (total > shown) {
+        std::cout << "(" << shown << " of " << total << " shown; --limit N for more)\n";
+    }
+    if (detail && result.contains("calls")) {
+        print_detail(result["calls"]);
+    }
+    std::cout << "\n";
+    print_counters(result.value("counters", nlohmann::json::object()),
+                   result.value("media", nlohmann::json::object()));
+    return exit_ok;
+}
+
+}  // namespace
+
+std::vector<command_spec> call_commands() {
+    return {{"calls", "calls through the B2BUA, media legs and counters (--detail, --limit N)",
+             run_calls}};
+}
+
+}  // namespace sbc::mgmt
