@@ -441,6 +441,35 @@ def sip_request(c: "sipclient.SipTlsClient", method: str, uri: str, cseq: int, t
     return "\r\n".join(lines) + "\r\n" + extra + f"Content-Length: {len(body)}\r\n\r\n" + body
 
 
+def srtp_call_setup(c: "sipclient.SipTlsClient", port: int, key: bytes) -> dict:
+    """As alice on `c` (registered): INVITE 1000 offering SRTP under `key` on `port`, answering
+    OSV's digest challenge; ACKs the 200. Returns the dialog's target, To-tag, CSeq and the SBC's
+    media port."""
+    import re as _re
+    uri = "sip:1000@pbx.local"
+    inv = sip_request(c, "INVITE", uri, 1, "", sdes_sdp(port, key, 1))
+    c.send(inv)
+    r = c.response(10)
+    cseq = 1
+    if r is not None and r.status in (401, 407):
+        branch = _re.search(r"branch=([^;\s]+)", inv).group(1)
+        to_tag = _re.search(r"tag=([^;\s]+)", r.header("To")).group(1)
+        c.send(sip_request(c, "ACK", uri, 1, to_tag, branch=branch))
+        digest_hdr = r.header("Proxy-Authenticate") or r.header("WWW-Authenticate")
+        name = "Proxy-Authorization" if r.status == 407 else "Authorization"
+        auth = sipclient.digest(digest_hdr, "INVITE", uri, "alice", "alicepw")
+        cseq = 2
+        c.send(sip_request(c, "INVITE", uri, cseq, "", sdes_sdp(port, key, 1),
+                           f"{name}: {auth}\r\n"))
+        r = c.response(15)
+    assert r is not None and r.status == 200, r.summary() if r else None
+    to_tag = _re.search(r"tag=([^;\s]+)", r.header("To")).group(1)
+    target = _re.search(r"<([^>]+)>", r.header("Contact")).group(1)
+    sbc_port = int(_re.search(r"m=audio (\d+) RTP/SAVP", r.body).group(1))
+    c.send(sip_request(c, "ACK", target, cseq, to_tag))
+    return {"target": target, "to_tag": to_tag, "cseq": cseq, "sbc_port": sbc_port}
+
+
 def rekey_call(server: tuple, cafile: str, per_key: int) -> dict:
     """Inside the access namespace: register alice, call 1000 with SRTP under key 1, send
     `per_key` packets, re-INVITE with key 2 while still sending, switch to key 2 when the 200
@@ -455,27 +484,8 @@ def rekey_call(server: tuple, cafile: str, per_key: int) -> dict:
     rtp.bind(("10.1.0.2", 0))
     port = rtp.getsockname()[1]
     keys = [os.urandom(30), os.urandom(30)]
-    uri = "sip:1000@pbx.local"
-    inv = sip_request(c, "INVITE", uri, 1, "", sdes_sdp(port, keys[0], 1))
-    c.send(inv)
-    r = c.response(10)
-    cseq = 1
-    if r is not None and r.status in (401, 407):
-        branch = _re.search(r"branch=([^;\s]+)", inv).group(1)
-        to_tag = _re.search(r"tag=([^;\s]+)", r.header("To")).group(1)
-        c.send(sip_request(c, "ACK", uri, 1, to_tag, branch=branch))
-        digest_hdr = r.header("Proxy-Authenticate") or r.header("WWW-Authenticate")
-        name = "Proxy-Authorization" if r.status == 407 else "Authorization"
-        auth = sipclient.digest(digest_hdr, "INVITE", uri, "alice", "alicepw")
-        cseq = 2
-        c.send(sip_request(c, "INVITE", uri, cseq, "", sdes_sdp(port, keys[0], 1),
-                           f"{name}: {auth}\r\n"))
-        r = c.response(15)
-    assert r is not None and r.status == 200, r.summary() if r else None
-    to_tag = _re.search(r"tag=([^;\s]+)", r.header("To")).group(1)
-    target = _re.search(r"<([^>]+)>", r.header("Contact")).group(1)
-    sbc_port = int(_re.search(r"m=audio (\d+) RTP/SAVP", r.body).group(1))
-    c.send(sip_request(c, "ACK", target, cseq, to_tag))
+    d = srtp_call_setup(c, port, keys[0])
+    target, to_tag, cseq, sbc_port = d["target"], d["to_tag"], d["cseq"], d["sbc_port"]
 
     state = {"session": pylibsrtp.Session(policy=pylibsrtp.Policy(
         key=keys[0], ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND)), "sent": 0}
