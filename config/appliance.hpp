@@ -26,6 +26,8 @@ struct realm {
     std::string media_address;
     uint16_t media_port_min = 0;
     uint16_t media_port_max = 0;
+    uint8_t media_prefix_length = 32;  // peers inside media_address/len are on-link
+    std::string media_gateway;         // next hop for peers outside it; empty = ARP for each peer
     uint16_t dpdk_port = 0;
     std::string certificate_profile;  // empty when not set (allowed only without TLS)
     std::string media_profile;

@@ -37,6 +37,8 @@ void read_realm(table_reader& r, std::string name, realm& out) {
     if (min && max && out.media_port_max < out.media_port_min + 1) {
         r.fail_value("media_port_max", "must be at least media_port_min + 1");
     }
+    r.integer("media_prefix_length", out.media_prefix_length, 0, 128);
+    r.string("media_gateway", out.media_gateway, need::optional, &rules::ip_literal);
     r.integer("dpdk_port", out.dpdk_port, 0, 7, need::required);
     bool cert =
         r.string("certificate_profile", out.certificate_profile, need::optional, &rules::name) ||

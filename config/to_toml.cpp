@@ -74,6 +74,8 @@ void put_realm(emitter& e, const realm& r) {
     e.put("media_address", r.media_address);
     e.put("media_port_min", r.media_port_min);
     e.put("media_port_max", r.media_port_max);
+    e.put("media_prefix_length", r.media_prefix_length);
+    e.put_if("media_gateway", r.media_gateway);
     e.put("dpdk_port", r.dpdk_port);
     e.put_if("certificate_profile", r.certificate_profile);
     e.put("media_profile", r.media_profile);

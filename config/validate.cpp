@@ -4,6 +4,8 @@
 #include <set>
 #include <string>
 
+#include <sys/socket.h>
+
 #include "config/address.hpp"
 
 namespace sbc::config::detail {
@@ -90,7 +92,35 @@ void check_names(context& ctx, const appliance& c) {
     }
 }
 
+// The media subnet: a prefix length that fits the address family, and a gateway on the subnet.
+void check_media_subnet(context& ctx, const realm& r) {
+    const std::string path = "realm." + r.name + ".";
+    const auto address = parse_ip(r.media_address);
+    if (!address || ctx.has_error_at(path + "media_prefix_length")) {
+        return;
+    }
+    const int bits = address->family == AF_INET ? 32 : 128;
+    if (r.media_prefix_length > bits) {
+        ctx.fail_at(path + "media_prefix_length",
+                    "must be at most " + std::to_string(bits) + " for " + r.media_address);
+        return;
+    }
+    if (r.media_gateway.empty() || ctx.has_error_at(path + "media_gateway")) {
+        return;
+    }
+    const auto gateway = parse_ip(r.media_gateway);
+    ip_prefix subnet{*address, r.media_prefix_length};
+    if (!gateway || gateway->family != address->family || !subnet.contains(*gateway)) {
+        ctx.fail_at(path + "media_gateway", "must be on the media subnet " + r.media_address + "/" +
+                                                std::to_string(r.media_prefix_length));
+    } else if (*gateway == *address) {
+        ctx.fail_at(path + "media_gateway", "is the media address itself");
+    }
+}
+
 void check_realm_uses(context& ctx, const appliance& c) {
+    check_media_subnet(ctx, c.realm.access);
+    check_media_subnet(ctx, c.realm.core);
     if (const realm* r = c.find_realm(c.sip_server.realm); r && r->certificate_profile.empty()) {
         for (std::size_t i = 0; i < c.sip_server.nodes.size(); ++i) {
             if (c.sip_server.nodes[i].transport == sip_transport::tls) {

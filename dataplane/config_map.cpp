@@ -13,7 +13,8 @@ std::string add_realm(const config::realm& r, settings& out) {
     }
     media_address m;
     std::string err;
-    const std::string text = std::to_string(r.dpdk_port) + "," + r.media_address +
+    const std::string text = std::to_string(r.dpdk_port) + "," + r.media_address + "/" +
+                             std::to_string(r.media_prefix_length) +
                              (r.media_port_min ? "," + std::to_string(r.media_port_min) + "-" +
                                                      std::to_string(r.media_port_max)
                                                : "");
@@ -22,6 +23,14 @@ std::string add_realm(const config::realm& r, settings& out) {
                "' is not usable by the dataplane";
     }
     out.media.push_back(m);
+    if (!r.media_gateway.empty()) {
+        gateway g;
+        if (!parse_gateway(std::to_string(r.dpdk_port) + "," + r.media_gateway, g, err)) {
+            return "realm." + r.name + ".media_gateway: '" + r.media_gateway +
+                   "' is not usable by the dataplane";
+        }
+        out.gateways.push_back(g);
+    }
     return {};
 }
 

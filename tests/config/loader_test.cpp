@@ -104,6 +104,8 @@ TEST(Loader, MaximalConfigUsingEveryKeyLoadsWithFileChecks) {
     EXPECT_EQ(c.instance, "lab-2");
     EXPECT_EQ(c.sip_server.comm_system_type, comm_system::active_standby);
     EXPECT_EQ(c.sip_server.nodes[1].transport, sip_transport::udp);
+    EXPECT_EQ(c.realm.access.media_prefix_length, 64);
+    EXPECT_EQ(c.realm.core.media_gateway, "10.20.1.254");
     EXPECT_EQ(c.media_profiles[0].protocol, media_protocol::best_effort);
     EXPECT_EQ(c.media_profiles[0].sdes_suites.front(), srtp_suite::aead_aes_256_gcm);
     EXPECT_EQ(c.media_profiles[0].rtcp_mode, rtcp_mode_kind::generate);

@@ -162,6 +162,35 @@ TEST(Values, MediaPortRangeRules) {
                      "must be at least media_port_min + 1");
 }
 
+TEST(Values, MediaSubnetAndGateway) {
+    const std::string base = replace(minimal_toml, "media_address = \"192.0.2.2\"\n",
+                                     "media_address = \"192.0.2.2\"\nmedia_prefix_length = 24\n");
+    auto ok =
+        load(replace(base, "dpdk_port = 0", "media_gateway = \"192.0.2.254\"\ndpdk_port = 0"));
+    ASSERT_TRUE(ok.config);
+    EXPECT_EQ(ok.config->realm.access.media_prefix_length, 24);
+    EXPECT_EQ(ok.config->realm.access.media_gateway, "192.0.2.254");
+    EXPECT_EQ(ok.config->realm.core.media_prefix_length, 32);  // the default
+    EXPECT_TRUE(ok.config->realm.core.media_gateway.empty());
+
+    std::string text =
+        replace(base, "dpdk_port = 0", "media_gateway = \"192.0.3.1\"\ndpdk_port = 0");
+    expect_one_error(load(text), "realm.access.media_gateway", locate(text, "\"192.0.3.1\""),
+                     "must be on the media subnet 192.0.2.2/24");
+    text = replace(base, "dpdk_port = 0", "media_gateway = \"192.0.2.2\"\ndpdk_port = 0");
+    expect_one_error(load(text), "realm.access.media_gateway", locate(text, "\"192.0.2.2\"\nd"),
+                     "is the media address itself");
+    text = replace(base, "dpdk_port = 0", "media_gateway = \"2001:db8::1\"\ndpdk_port = 0");
+    expect_one_error(load(text), "realm.access.media_gateway", locate(text, "\"2001:db8::1\""),
+                     "must be on the media subnet 192.0.2.2/24");
+    text = replace(base, "media_prefix_length = 24", "media_prefix_length = 33");
+    expect_one_error(load(text), "realm.access.media_prefix_length", locate(text, "33"),
+                     "must be at most 32 for 192.0.2.2");
+    text = replace(base, "media_prefix_length = 24", "media_prefix_length = 129");
+    expect_one_error(load(text), "realm.access.media_prefix_length", locate(text, "129"),
+                     "must be between 0 and 128");
+}
+
 TEST(Values, SrtpNeedsSuitesAndRtpTakesNone) {
     std::string text = replace(minimal_toml, "sdes_suites = [\"AES_CM_128_HMAC_SHA1_80\"]\n", "");
     expect_one_error(load(text), "media_profile[0].sdes_suites",

@@ -71,6 +71,29 @@ TEST(dataplane_settings, embedded_default_config_maps_and_flags_override) {
     EXPECT_EQ(shm::to_string(r.values.media[0].addr), cfg.realm.access.media_address);
     EXPECT_EQ(r.values.media[1].dpdk_port, cfg.realm.core.dpdk_port);
     EXPECT_EQ(dp::validate(r.values), "");
+    EXPECT_EQ(r.values.media[0].prefix_len, cfg.realm.access.media_prefix_length);
+    EXPECT_TRUE(r.values.gateways.empty());
     auto bad = parse({"--config", "/nonexistent/sbc.toml"});
     EXPECT_NE(bad.error.find("--config"), std::string::npos);
 }
+
+namespace sbc::dp {
+namespace {
+
+// The realm's media subnet and gateway reach the dataplane: peers outside the subnet go via it.
+TEST(dataplane_settings, media_subnet_and_gateway_come_from_the_config) {
+    auto cfg = config::embedded_default();
+    cfg.realm.core.media_prefix_length = 24;
+    cfg.realm.core.media_gateway = "10.2.1.254";
+    settings s;
+    ASSERT_EQ(settings_from_config(cfg, s), "");
+    ASSERT_EQ(s.media.size(), 2u);
+    EXPECT_EQ(s.media[1].prefix_len, 24);
+    ASSERT_EQ(s.gateways.size(), 1u);
+    EXPECT_EQ(s.gateways[0].dpdk_port, cfg.realm.core.dpdk_port);
+    EXPECT_EQ(shm::to_string(s.gateways[0].addr), "10.2.1.254");
+    EXPECT_EQ(validate(s), "");
+}
+
+}  // namespace
+}  // namespace sbc::dp
