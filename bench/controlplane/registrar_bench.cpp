@@ -12,37 +12,24 @@
 // indices, one expiry timer each); heap bytes in use per binding (mallinfo2).
 #include <benchmark/benchmark.h>
 #include <malloc.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/ssl.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <charconv>
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <thread>
 
+#include "bench/common/loop_bench.hpp"
 #include "config/config.hpp"
 #include "controlplane/binding_table.hpp"
 #include "controlplane/sip_service.hpp"
 #include "sip/ids.hpp"
-#include "sip/transport/stream_framer.hpp"
 #include "sip_harness.hpp"
 
 namespace sbc::cp {
 namespace {
 
 using namespace std::chrono_literals;
-
-double thread_cpu_seconds() {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
 
 std::string refresh(int client, std::uint32_t cseq) {
     const std::string user = "+1555" + std::to_string(1000000 + client);
@@ -80,99 +67,18 @@ std::string refresh(int client, std::uint32_t cseq) {
            "Content-Length: 0\r\n\r\n";
 }
 
-// One thread with its loop, running `setup` then the loop until stopped; its CPU is measured
-// from mark() to finish().
-class loop_thread {
-  public:
-    template <typename Setup>
-    explicit loop_thread(Setup setup) {
-        std::atomic<bool> ready{false};
-        thread_ = std::thread([this, setup, &ready] {
-            sip::io_loop loop;
-            auto keep = setup(loop);
-            ready = true;
-            while (!stop_) {
-                loop.run_once(5ms);
-                if (measuring_.exchange(false)) {
-                    cpu_mark_ = thread_cpu_seconds();
-                }
-            }
-            cpu_end_ = thread_cpu_seconds();
-        });
-        while (!ready) {
-            std::this_thread::sleep_for(1ms);
+// The status code of the next final response on `c`.
+int read_final(bench::stream_client& c) {
+    for (;;) {
+        const std::string_view m = c.next_message();
+        int code = 0;
+        const std::string_view digits = m.substr(8, 3);
+        std::from_chars(digits.data(), digits.data() + digits.size(), code);
+        if (code >= 200) {
+            return code;
         }
     }
-    ~loop_thread() { finish(); }
-    void mark() { measuring_ = true; }
-    void finish() {
-        if (thread_.joinable()) {
-            stop_ = true;
-            thread_.join();
-        }
-    }
-    double cpu() const { return cpu_end_ - cpu_mark_; }
-
-  private:
-    std::thread thread_;
-    std::atomic<bool> stop_{false};
-    std::atomic<bool> measuring_{false};
-    double cpu_mark_ = 0, cpu_end_ = 0;
-};
-
-class tls_client {
-  public:
-    tls_client(const sip::socket_address& to, SSL_CTX* ctx) : framer_(sip::stream_limits{}) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        int one = 1;
-        ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (::connect(fd_, to.sa(), to.size()) != 0) {
-            throw std::runtime_error("connect");
-        }
-        ssl_ = SSL_new(ctx);
-        SSL_set_fd(ssl_, fd_);
-        SSL_set_tlsext_host_name(ssl_, "sbc.local");
-        if (SSL_connect(ssl_) != 1) {
-            throw std::runtime_error("SSL_connect");
-        }
-    }
-    ~tls_client() {
-        SSL_free(ssl_);
-        ::close(fd_);
-    }
-    void write(const std::string& bytes) {
-        SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size()));
-    }
-    // The status code of the next final response.
-    int read_final() {
-        for (;;) {
-            sip::stream_frame f = framer_.next();
-            if (f.kind == sip::frame_kind::message) {
-                int code = 0;
-                const std::string_view digits = f.bytes.substr(8, 3);
-                std::from_chars(digits.data(), digits.data() + digits.size(), code);
-                if (code >= 200) {
-                    return code;
-                }
-                continue;
-            }
-            if (f.kind == sip::frame_kind::error) {
-                throw std::runtime_error("bad response stream");
-            }
-            auto space = framer_.prepare(65536);
-            const int got = SSL_read(ssl_, space.data(), static_cast<int>(space.size()));
-            if (got <= 0) {
-                throw std::runtime_error("connection lost");
-            }
-            framer_.commit(static_cast<std::size_t>(got));
-        }
-    }
-
-  private:
-    int fd_ = -1;
-    SSL* ssl_ = nullptr;
-    sip::stream_framer framer_;
-};
+}
 
 void relay(benchmark::State& state, bool throttling) {
     const int clients = static_cast<int>(state.range(0));
@@ -199,7 +105,7 @@ void relay(benchmark::State& state, bool throttling) {
 
     // OSV: answers every REGISTER 200 (the digest is the SBC's to pass, not to check).
     std::atomic<std::uint16_t> osv_port{0};
-    loop_thread osv([&](sip::io_loop& loop) {
+    bench::loop_thread osv([&](sip::io_loop& loop) {
         auto node = std::make_shared<test::fake_osv>(loop, "127.0.0.2");
         node->challenge = false;
         osv_port = node->address.port();
@@ -211,7 +117,7 @@ void relay(benchmark::State& state, bool throttling) {
     where.access = {"127.0.0.1", 0, 0, access_port, "sbc-tls"};
     where.core = {"127.0.0.1", 0, sip::test::free_port(SOCK_STREAM), 0, ""};
     std::atomic<bool> started{false};
-    loop_thread sbc([&](sip::io_loop& loop) {
+    bench::loop_thread sbc([&](sip::io_loop& loop) {
         auto svc = std::make_shared<sip_service>(loop, cfg);
         std::string error;
         started = svc->start(where, error);
@@ -224,12 +130,12 @@ void relay(benchmark::State& state, bool throttling) {
 
     SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
     const auto to = *sip::socket_address::from_ip("127.0.0.1", access_port);
-    std::vector<std::unique_ptr<tls_client>> conns;
+    std::vector<std::unique_ptr<bench::stream_client>> conns;
     std::uint32_t cseq = 1;
     for (int i = 0; i < clients; ++i) {
-        conns.push_back(std::make_unique<tls_client>(to, ctx));
+        conns.push_back(std::make_unique<bench::stream_client>(to, ctx, "sbc.local"));
         conns.back()->write(refresh(i, cseq));
-        if (conns.back()->read_final() != 200) {
+        if (read_final(*conns.back()) != 200) {
             state.SkipWithError("initial REGISTER failed");
             return;
         }
@@ -243,7 +149,7 @@ void relay(benchmark::State& state, bool throttling) {
             conns[static_cast<std::size_t>(i)]->write(refresh(i, cseq));
         }
         for (auto& c : conns) {
-            (c->read_final() == 200 ? ok : other) += 1;
+            (read_final(*c) == 200 ? ok : other) += 1;
         }
     }
     sbc.finish();

@@ -3,21 +3,15 @@
 // transport_layer: framing, parsing, response_for, send) answers each with a 200. Reported:
 // wall-clock messages/s and messages per second of server-thread CPU ("per server core").
 #include <benchmark/benchmark.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <filesystem>
+#include <memory>
 #include <string>
-#include <thread>
 
+#include "bench/common/loop_bench.hpp"
 #include "sip/builder.hpp"
-#include "sip/transport/stream_framer.hpp"
 #include "sip/transport/tls_context.hpp"
 #include "sip/transport/transport_layer.hpp"
 #include "test_pki.hpp"
@@ -52,163 +46,71 @@ std::string register_request(int n) {
            "Content-Length: 0\r\n\r\n";
 }
 
-double thread_cpu_seconds() {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-// The server loop on its own thread. Answers every request with response_for(request, 200).
-class server_thread {
-  public:
-    server_thread(bool tls, const std::string& dir) {
-        std::atomic<bool> ready{false};
-        thread_ = std::thread([this, tls, dir, &ready] {
-            io_loop loop;
-            transport_limits limits;
-            limits.idle_timeout = 0ms;
-            transport_layer layer(loop, limits,
-                                  {[&layer](message&& m, const transport_context& ctx) {
-                                       layer.reply(ctx,
-                                                   response_for(m, 200, {}, "srv").serialize());
-                                   },
-                                   {}});
-            const auto any = *socket_address::parse("127.0.0.1:0");
-            if (tls) {
-                test::test_pki pki(dir);
-                pki.add_ca("ca");
-                auto cert = pki.add_leaf("sbc", "ca", {"sbc.test"}, {"127.0.0.1"});
-                tls_profile p;
-                p.cert_file = cert.cert;
-                p.key_file = cert.key;
-                p.ca_file = pki.ca("ca").cert;
-                address_ = *layer.listen_tls(any, *tls_server_context::create({p}));
-            } else {
-                address_ = *layer.listen_tcp(any);
-            }
-            ready = true;
-            while (!stop_) {
-                loop.run_once(5ms);
-                if (measuring_.exchange(false)) {
-                    cpu_mark_ = thread_cpu_seconds();
-                }
-            }
-            cpu_end_ = thread_cpu_seconds();
-        });
-        while (!ready) {
-            std::this_thread::sleep_for(1ms);
-        }
-    }
-    ~server_thread() { finish(); }
-    void mark() { measuring_ = true; }
-    void finish() {
-        if (thread_.joinable()) {
-            stop_ = true;
-            thread_.join();
-        }
-    }
-    double cpu_since_mark() const { return cpu_end_ - cpu_mark_; }
-    const socket_address& address() const { return address_; }
-
-  private:
-    std::thread thread_;
-    socket_address address_;
-    std::atomic<bool> stop_{false};
-    std::atomic<bool> measuring_{false};
-    double cpu_mark_ = 0;
-    double cpu_end_ = 0;
-};
-
-// A blocking client connection, TCP or TLS (OpenSSL on the socket).
-class client {
-  public:
-    client(const socket_address& to, bool tls) : framer_(stream_limits{}) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        int one = 1;
-        ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (::connect(fd_, to.sa(), to.size()) != 0) {
-            throw std::runtime_error("connect");
-        }
+// The server loop: answers every request with response_for(request, 200). Sets `address`.
+struct server {
+    server(io_loop& loop, bool tls, const std::string& dir, socket_address& address)
+        : layer(loop, limits(),
+                {[this](message&& m, const transport_context& ctx) {
+                     layer.reply(ctx, response_for(m, 200, {}, "srv").serialize());
+                 },
+                 {}}) {
+        const auto any = *socket_address::parse("127.0.0.1:0");
         if (tls) {
-            ctx_ = SSL_CTX_new(TLS_client_method());
-            ssl_ = SSL_new(ctx_);
-            SSL_set_fd(ssl_, fd_);
-            SSL_set_tlsext_host_name(ssl_, "sbc.test");
-            if (SSL_connect(ssl_) != 1) {
-                throw std::runtime_error("SSL_connect");
-            }
-        }
-    }
-    ~client() {
-        if (ssl_ != nullptr) {
-            SSL_free(ssl_);
-            SSL_CTX_free(ctx_);
-        }
-        ::close(fd_);
-    }
-    void write(const std::string& bytes) {
-        if (ssl_ != nullptr) {
-            SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size()));
+            test::test_pki pki(dir);
+            pki.add_ca("ca");
+            auto cert = pki.add_leaf("sbc", "ca", {"sbc.test"}, {"127.0.0.1"});
+            tls_profile p;
+            p.cert_file = cert.cert;
+            p.key_file = cert.key;
+            p.ca_file = pki.ca("ca").cert;
+            address = *layer.listen_tls(any, *tls_server_context::create({p}));
         } else {
-            std::size_t off = 0;
-            while (off < bytes.size()) {
-                off += static_cast<std::size_t>(
-                    ::send(fd_, bytes.data() + off, bytes.size() - off, 0));
-            }
+            address = *layer.listen_tcp(any);
         }
     }
-    // Blocks until `n` whole responses arrived.
-    void read_responses(int n) {
-        while (n > 0) {
-            stream_frame f = framer_.next();
-            if (f.kind == frame_kind::message) {
-                --n;
-                continue;
-            }
-            if (f.kind == frame_kind::error) {
-                throw std::runtime_error("bad response stream");
-            }
-            auto space = framer_.prepare(65536);
-            const int got = ssl_ != nullptr
-                                ? SSL_read(ssl_, space.data(), static_cast<int>(space.size()))
-                                : static_cast<int>(::recv(fd_, space.data(), space.size(), 0));
-            if (got <= 0) {
-                throw std::runtime_error("connection lost");
-            }
-            framer_.commit(static_cast<std::size_t>(got));
-        }
+    static transport_limits limits() {
+        transport_limits l;
+        l.idle_timeout = 0ms;
+        return l;
     }
-
-  private:
-    int fd_ = -1;
-    SSL_CTX* ctx_ = nullptr;
-    SSL* ssl_ = nullptr;
-    stream_framer framer_;
+    transport_layer layer;
 };
+
+// Reads `n` whole responses.
+void read_responses(bench::stream_client& c, int n) {
+    for (int i = 0; i < n; ++i) {
+        c.next_message();
+    }
+}
 
 void run(benchmark::State& state, bool tls) {
     const int window = static_cast<int>(state.range(0));
     const auto dir = std::filesystem::temp_directory_path() / "sbc-transport-bench";
     std::filesystem::create_directories(dir);
-    server_thread server(tls, dir.string());
-    client c(server.address(), tls);
+    socket_address address;
+    bench::loop_thread server_loop(
+        [&](io_loop& loop) { return std::make_shared<server>(loop, tls, dir.string(), address); });
+    SSL_CTX* ctx = tls ? SSL_CTX_new(TLS_client_method()) : nullptr;
+    auto c = std::make_unique<bench::stream_client>(address, ctx, "sbc.test");
     std::string batch;
     for (int i = 0; i < window; ++i) {
         batch += register_request(i + 1);
     }
-    c.write(batch);  // warm up
-    c.read_responses(window);
-    server.mark();
+    c->write(batch);  // warm up
+    read_responses(*c, window);
+    server_loop.mark();
     std::this_thread::sleep_for(10ms);
     for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores)
-        c.write(batch);
-        c.read_responses(window);
+        c->write(batch);
+        read_responses(*c, window);
     }
-    server.finish();
+    server_loop.finish();
+    c.reset();
+    SSL_CTX_free(ctx);
     const double messages = static_cast<double>(state.iterations()) * window;
     state.SetItemsProcessed(static_cast<std::int64_t>(messages));
     state.counters["request_bytes"] = static_cast<double>(register_request(1).size());
-    state.counters["msgs_per_server_cpu_s"] = messages / server.cpu_since_mark();
+    state.counters["msgs_per_server_cpu_s"] = messages / server_loop.cpu();
     std::filesystem::remove_all(dir);
 }
 
