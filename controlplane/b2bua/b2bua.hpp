@@ -97,6 +97,8 @@ class b2bua {
     // in-dialog requests (in_dialog.cpp)
     void on_in_dialog(const req_t& req);
     void on_reinvite(call& c, side s, sip::transaction_id txn);
+    void refuse_offer(call& c, side s, sip::transaction_id txn, const sip::message& m,
+                      const media::status& st);
     void on_bye(call& c, side s, sip::transaction_id txn);
     void relay_request(call& c, side s, sip::transaction_id txn);
     void request_response(call& c, sip::transaction_id client, const sip::message& r);

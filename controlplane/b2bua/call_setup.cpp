@@ -24,16 +24,6 @@ std::optional<shm::ip_address> ip_of(const sip::socket_address& a) {
     return ip;
 }
 
-std::string warning(const media::status& st) {
-    std::string msg = st.message();
-    for (char& ch : msg) {
-        if (ch == '"' || ch == '\\' || ch == '\r' || ch == '\n') {
-            ch = '\'';
-        }
-    }
-    return "Warning: 399 sbc \"" + msg + "\"\r\n";
-}
-
 std::string aor_of(const sip::name_addr& na) {
     return std::string(na.uri_text);
 }
@@ -199,7 +189,7 @@ void b2bua::start_call(const req_t& req, binding* client) {
             ++counters_.refused_media;
             dispatcher.respond(req, static_cast<uint16_t>(st.sip_status()),
                                st.sip_status() == 400 ? "Bad Request (SDP)" : "Not Acceptable Here",
-                               warning(st));
+                               "Warning: " + st.warning() + "\r\n");
             media::call_summary sum;
             sum.call_id = a.call_id;
             sum.from = c.from_aor;

@@ -16,16 +16,6 @@ uint64_t server_key(realm_id r, sip::transaction_id t) {
     return (r == realm_id::core ? (uint64_t{1} << 63) : 0) | t;
 }
 
-std::string warning(const media::status& st) {
-    std::string msg = st.message();
-    for (char& ch : msg) {
-        if (ch == '"' || ch == '\\' || ch == '\r' || ch == '\n') {
-            ch = '\'';
-        }
-    }
-    return "399 sbc \"" + msg + "\"";
-}
-
 std::string unescape(std::string_view s) {
     std::string out;
     for (size_t i = 0; i < s.size(); ++i) {
@@ -109,6 +99,20 @@ void b2bua::on_bye(call& c, side s, sip::transaction_id txn) {
     hang_up(c, s == side::a ? "bye from caller" : "bye from callee", reason, s);
 }
 
+// An offer the media manager refused: its status and text, the precise cause in a Warning.
+void b2bua::refuse_offer(call& c, side s, sip::transaction_id txn, const sip::message& m,
+                         const media::status& st) {
+    const bool glare = st.code == media::errc::offer_pending;
+    if (glare) {
+        ++counters_.glare_491;
+    }
+    auto out = sip::response_for(m, static_cast<uint16_t>(st.sip_status()),
+                                 glare ? "Request Pending" : std::string_view(media::text(st.code)),
+                                 c.leg(s).local_tag);
+    out.add("Warning", st.warning());
+    respond(c, s, txn, out.serialize());
+}
+
 void b2bua::on_reinvite(call& c, side s, sip::transaction_id txn) {
     const sip::message* m = edge_of(c, s).transactions().request_of(txn);
     if (m == nullptr) {
@@ -130,16 +134,7 @@ void b2bua::on_reinvite(call& c, side s, sip::transaction_id txn) {
     if (sdp) {
         media::status st = media_.offer(c.media, s, *sdp, offer);
         if (!st) {
-            if (st.code == media::errc::offer_pending) {
-                ++counters_.glare_491;
-            }
-            auto out = sip::response_for(*m, static_cast<uint16_t>(st.sip_status()),
-                                         st.code == media::errc::offer_pending
-                                             ? "Request Pending"
-                                             : std::string_view(media::text(st.code)),
-                                         c.leg(s).local_tag);
-            out.add("Warning", warning(st));
-            respond(c, s, txn, out.serialize());
+            refuse_offer(c, s, txn, *m, st);
             return;
         }
     }
@@ -218,16 +213,7 @@ void b2bua::relay_request(call& c, side s, sip::transaction_id txn) {
         // offer while one is pending is 491 (RFC 3311 §5.2).
         media::status st = media_.offer(c.media, s, *sdp, body);
         if (!st) {
-            if (st.code == media::errc::offer_pending) {
-                ++counters_.glare_491;
-            }
-            auto out = sip::response_for(*m, static_cast<uint16_t>(st.sip_status()),
-                                         st.code == media::errc::offer_pending
-                                             ? "Request Pending"
-                                             : std::string_view(media::text(st.code)),
-                                         c.leg(s).local_tag);
-            out.add("Warning", warning(st));
-            respond(c, s, txn, out.serialize());
+            refuse_offer(c, s, txn, *m, st);
             return;
         }
         rr.offer_relayed = true;

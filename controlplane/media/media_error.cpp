@@ -46,4 +46,14 @@ std::string status::message() const {
     return out;
 }
 
+std::string status::warning() const {
+    std::string msg = message();
+    for (char& ch : msg) {
+        if (ch == '"' || ch == '\\' || ch == '\r' || ch == '\n') {
+            ch = '\'';
+        }
+    }
+    return "399 sbc \"" + msg + "\"";
+}
+
 }  // namespace sbc::cp::media

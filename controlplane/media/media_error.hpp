@@ -50,6 +50,8 @@ struct status {
     int sip_status() const { return media::sip_status(code); }
     // "no acceptable a=crypto suite: offered AES_CM_192_..." — for Warning and logs.
     std::string message() const;
+    // The value of a Warning header (RFC 3261 §20.43) carrying message(): `399 sbc "..."`.
+    std::string warning() const;
 };
 
 inline status fail(errc e, std::string detail = {}) {
