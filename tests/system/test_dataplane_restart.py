@@ -14,8 +14,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import sipclient  # noqa: E402
 from harness import Appliance, wait_until  # noqa: E402
-from test_calls import (Capture, SIPP_REGISTER, Sipp, fast_trunk, osv_user_setup,  # noqa: E402
-                        rtp_header, rtp_of, sip_request, sipp_uas_answer, srtp_call_setup)
+from call_support import (Capture, fast_trunk, rtp_header, sip_request,  # noqa: E402
+                          srtp_call_setup)
+from sipp_osv import SIPP_REGISTER, Sipp, osv_user_setup, rtp_of, sipp_uas_answer  # noqa: E402
 
 PACKETS, PPS = 600, 50  # 12 s of G.711 at 20 ms
 
