@@ -1,5 +1,7 @@
 #include "dataplane/core/path.hpp"
 
+#include <x86intrin.h>
+
 #include <cstring>
 
 #include "dataplane/core/arp.hpp"
@@ -406,6 +408,23 @@ void path::rewrite(pkt_desc& p, meta& m) {
 }
 
 void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
+    process_impl<false>(pkts, n, now_tsc, nullptr);
+}
+
+void path::process_profiled(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_profile& prof) {
+    process_impl<true>(pkts, n, now_tsc, &prof);
+}
+
+template <bool Profile>
+void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_profile* prof) {
+    [[maybe_unused]] uint64_t t_prev = Profile ? __rdtsc() : 0;
+    const auto mark = [&]([[maybe_unused]] size_t stage) {
+        if constexpr (Profile) {
+            const uint64_t t = __rdtsc();
+            prof->cycles[stage] += t - t_prev;
+            t_prev = t;
+        }
+    };
     if (n > max_burst) {
         for (uint16_t i = max_burst; i < n; ++i) {
             meta none{};
@@ -427,6 +446,7 @@ void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
             live[nlive++] = i;
         }
     }
+    mark(0);
     // The next level of the chain: control records and key schedules (their addresses are in
     // the lines prefetched above).
     for (uint16_t j = 0; j < nlive; ++j) {
@@ -448,6 +468,7 @@ void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
         }
     }
     nlive = flows;
+    mark(1);
 
     // Partners' control records and outbound keys, needed after the unprotect batch.
     for (uint16_t j = 0; j < nlive; ++j) {
@@ -517,6 +538,7 @@ void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
         }
     }
 
+    mark(2);
     // Accepted: latch, statistics, where to.
     uint16_t fwd = 0;
     for (uint16_t j = 0; j < nlive; ++j) {
@@ -569,6 +591,7 @@ void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
         live[fwd++] = live[j];
     }
 
+    mark(3);
     // Protect for SRTP partners, again one batch per kind.
     for (int rtcp = 0; rtcp < 2; ++rtcp) {
         uint16_t k = 0;
@@ -608,6 +631,7 @@ void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
         }
     }
 
+    mark(4);
     for (uint16_t j = 0; j < fwd; ++j) {
         pkt_desc& p = pkts[live[j]];
         meta& m = meta_[live[j]];
@@ -623,6 +647,7 @@ void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
             fc.fwd_bytes += m.payload_len;
         }
     }
+    mark(5);
 }
 
 }  // namespace sbc::dp

@@ -16,6 +16,14 @@ namespace sbc::dp {
 
 inline constexpr uint16_t max_burst = 64;
 
+// TSC cycles per stage of one path::process_profiled() call (benchmarks).
+struct stage_profile {
+    static constexpr size_t count = 6;
+    static constexpr const char* names[count] = {"classify", "flow",    "unprotect",
+                                                 "forward",  "protect", "rewrite"};
+    uint64_t cycles[count];
+};
+
 class path {
   public:
     // `lcore`: this lcore's owner id (0..workers-1), also its reclamation reader id.
@@ -25,6 +33,8 @@ class path {
 
     // Every packet gets a verdict; drops are counted (lcore and flow counters) here.
     void process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc);
+    // The same, with the TSC cycles of each stage added to `prof` (benchmarks only).
+    void process_profiled(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_profile& prof);
 
     // Looks at the next slice of legs this lcore owns and writes due RTCP reports into
     // `bufs` (empty buffers: len 0, room = capacity). Returns how many it filled, from 0.
@@ -33,6 +43,9 @@ class path {
     bool rtcp_scan_due(uint64_t now_tsc) const { return now_tsc >= next_rtcp_scan_; }
 
   private:
+    template <bool Profile>
+    void process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_profile* prof);
+
     struct meta {
         uint8_t* payload;
         uint8_t* end;  // end of the writable buffer
