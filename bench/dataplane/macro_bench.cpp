@@ -216,8 +216,8 @@ int main(int argc, char** argv) {
         } else if (std::strncmp(arg, "--modes=", 8) == 0) {
             modes.clear();
             for (const auto& m : split(arg + 8)) {
-                for (mode x : {mode::srtp_to_rtp, mode::rtp_to_srtp, mode::srtp_to_srtp,
-                               mode::rtp_to_rtp}) {
+                for (mode x :
+                     {mode::srtp_to_rtp, mode::rtp_to_srtp, mode::srtp_to_srtp, mode::rtp_to_rtp}) {
                     if (m == mode_id(x)) {
                         modes.push_back(x);
                     }

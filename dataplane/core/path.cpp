@@ -219,6 +219,13 @@ bool path::classify_l3(pkt_desc& p, meta& m) {
     m.payload_len = static_cast<uint16_t>(ulen - udp_len);
 
     m.key = pack_key(p.port, dst_ip, dport);
+    t_.index.prefetch(m.key);
+    return true;
+}
+
+// Stage 1b, a loop after stage 1 so that the index buckets are in flight for the whole burst:
+// the lookup, and the leg's state prefetched for stage 2.
+bool path::lookup_flow(pkt_desc& p, meta& m) {
     const uint32_t v = t_.index.lookup(m.key);
     const uint32_t slot = v & ~rtcp_bit;
     if (v == no_slot || slot >= t_.max_flows) {
@@ -445,6 +452,15 @@ void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_prof
         if (classify_l3(pkts[i], meta_[i])) {
             live[nlive++] = i;
         }
+    }
+    {
+        uint16_t k = 0;
+        for (uint16_t j = 0; j < nlive; ++j) {
+            if (lookup_flow(pkts[live[j]], meta_[live[j]])) {
+                live[k++] = live[j];
+            }
+        }
+        nlive = k;
     }
     mark(0);
     // The next level of the chain: control records and key schedules (their addresses are in

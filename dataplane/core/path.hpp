@@ -76,6 +76,7 @@ class path {
     bool choose_destination(pkt_desc& p, meta& m, uint64_t now_tsc);
     bool next_hop(const leg_ctl& out, uint32_t dst, uint8_t* mac, uint32_t& nh) const;
     bool classify_l3(pkt_desc& p, meta& m);
+    bool lookup_flow(pkt_desc& p, meta& m);
     bool classify_flow(pkt_desc& p, meta& m, uint64_t now_tsc);
     void arp_solicit(pkt_desc& p, uint16_t port, uint32_t local_ip, uint32_t nh, uint64_t now_tsc);
     void rewrite(pkt_desc& p, meta& m);
