@@ -86,7 +86,9 @@ inline constexpr uint32_t addrs_per_port = 8;
 class call_set {
   public:
     // The receiving leg is the access leg for SRTP->*, the core leg for RTP->SRTP.
-    call_set(uint32_t calls, mode m, srtp::engine_kind k = srtp::engine_kind::ipsecmb)
+    // `offload`: the ports fill IPv4 and UDP checksums (as 10 GbE NICs do).
+    call_set(uint32_t calls, mode m, srtp::engine_kind k = srtp::engine_kind::ipsecmb,
+             bool offload = false)
         : calls_(calls),
           mode_(m),
           s_(make_settings(calls, k)),
@@ -98,6 +100,8 @@ class call_set {
         for (int p = 0; p < 2; ++p) {
             t_.ports[p].present = true;
             t_.ports[p].mac = {0x02, 0x70, 0, 0, 0, static_cast<uint8_t>(p)};
+            t_.ports[p].tx_ip_cksum = offload;
+            t_.ports[p].tx_udp_cksum = offload;
         }
         notices_ = shm::spsc_ring<shm::event>::format(notice_mem_.get(), 1 << 16);
         path_ = std::make_unique<dp::path>(t_, engine_, 0, &lcore_, &notices_);

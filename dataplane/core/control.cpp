@@ -48,7 +48,7 @@ control::~control() {
         delete l.ctl;
     }
     for (uint32_t i = 0; i < t_.max_flows; ++i) {
-        t_.mail[i].drain();
+        t_.legs[i].mail.drain();
     }
 }
 
@@ -182,7 +182,7 @@ nack_reason control::install_keys(uint32_t slot, const shm::flow_spec& old_spec,
     }
     if (fresh) {
         // Not yet reachable from any worker: set the streams up directly.
-        t_.mail[slot].drain();
+        t_.legs[slot].mail.drain();
         t_.rx_streams[slot].clear();
         t_.tx_streams[slot].clear();
         if (rx) {
@@ -194,14 +194,14 @@ nack_reason control::install_keys(uint32_t slot, const shm::flow_spec& old_spec,
         return nack_reason::none;
     }
     if (!srtp_now && srtp_before) {
-        key_mailbox::post(t_.mail[slot].rx, clear_keys);
-        key_mailbox::post(t_.mail[slot].tx, clear_keys);
+        key_mailbox::post(t_.legs[slot].mail.rx, clear_keys);
+        key_mailbox::post(t_.legs[slot].mail.tx, clear_keys);
     }
     if (rx) {
-        key_mailbox::post(t_.mail[slot].rx, rx.release());
+        key_mailbox::post(t_.legs[slot].mail.rx, rx.release());
     }
     if (tx) {
-        key_mailbox::post(t_.mail[slot].tx, tx.release());
+        key_mailbox::post(t_.legs[slot].mail.tx, tx.release());
     }
     return nack_reason::none;
 }
@@ -232,6 +232,11 @@ void control::publish(uint32_t slot) {
     ctl->latch = s.latch;
     ctl->media_flags = s.media_flags;
     ctl->pt_rewrite_count = s.pt_rewrite_count;
+    // Reception statistics cost two cache lines per packet: kept only where a report may be
+    // generated from them (this leg or its partner generates RTCP).
+    ctl->rtcp_stats =
+        s.rtcp == shm::rtcp_mode::generate ||
+        (ctl->partner != no_slot && legs_[ctl->partner].spec.rtcp == shm::rtcp_mode::generate);
     ctl->ssrc_hint = s.ssrc_hint;
     ctl->clock_rate = s.clock_rate == 0 ? 8000 : s.clock_rate;
     ctl->idle_timeout_ms = s.idle_timeout_ms;
@@ -295,13 +300,13 @@ void control::add(const shm::command& c, uint64_t now_tsc, shm::event& ev) {
     leg_rt& rt = t_.legs[slot];
     rt.key64 = rtp_key(c.flow.key);
     rt.latch.store(0, std::memory_order_relaxed);
-    rt.rtcp_latch.store(0, std::memory_order_relaxed);
+    t_.rare[slot].rtcp_latch.store(0, std::memory_order_relaxed);
+    t_.rare[slot].auth_fail_count = 0;
+    t_.rare[slot].auth_fail_event_tsc = 0;
     rt.last_rx_tsc.store(now_tsc, std::memory_order_relaxed);
     rt.peer_epoch_seen.store(0, std::memory_order_relaxed);
     rt.rtp_ssrc = 0;
     rt.flags = 0;
-    rt.auth_fail_count = 0;
-    rt.auth_fail_event_tsc = 0;
     rt.owner.store(no_owner, std::memory_order_relaxed);
     leg_rtcp_rt& rr = t_.rtcp[slot];
     rr.ssrc.store(0, std::memory_order_relaxed);
@@ -440,7 +445,7 @@ void control::roll(const shm::command& c, shm::event& ev) {
         return;
     }
     (rx ? lc.spec.rx : lc.spec.tx) = c.roll.key_material;
-    key_mailbox::post(rx ? t_.mail[slot].rx : t_.mail[slot].tx, ks.release());
+    key_mailbox::post(rx ? t_.legs[slot].mail.rx : t_.legs[slot].mail.tx, ks.release());
 }
 
 void control::neigh(const shm::command& c, shm::event& ev) {
@@ -495,7 +500,7 @@ void control::reclaim() {
         deferred_.pop_front();
         delete d.ctl;
         if (d.slot != no_slot) {
-            t_.mail[d.slot].drain();
+            t_.legs[d.slot].mail.drain();
             t_.rx_streams[d.slot].clear();
             t_.tx_streams[d.slot].clear();
             t_.legs[d.slot].key64 = 0;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "dataplane/core/key_mail.hpp"
 #include "dataplane/shm/contract.hpp"
 
 namespace sbc::dp {
@@ -29,6 +30,8 @@ struct leg_ctl {
     shm::latch_policy latch;
     uint8_t media_flags;
     uint8_t pt_rewrite_count;
+    uint8_t rtcp_stats;  // keep RTCP reception statistics (this leg or its partner generates)
+    uint8_t pad0[3];
     uint32_t ssrc_hint;
     uint32_t clock_rate;
     uint32_t idle_timeout_ms;
@@ -57,22 +60,32 @@ enum leg_flag : uint8_t {
     latch_confirmed = 1u << 1,  // a packet was accepted from the current latch
 };
 
-// Per-packet runtime of one leg (the direction "from this leg's peer"). One cache line.
+// Per-packet runtime of one leg (the direction "from this leg's peer"). One cache line: what
+// every packet of the leg reads or writes; rarer state is in leg_rare.
 struct alignas(64) leg_rt {
     uint64_t key64;                         // main lcore at install; readers verify index hits
     std::atomic<const leg_ctl*> ctl;        // main lcore publishes; nullptr = being removed
     std::atomic<uint64_t> latch;            // rx lcore; the partner's lcore reads it as destination
-    std::atomic<uint64_t> rtcp_latch;       // rx lcore; RTCP source of the peer
     std::atomic<uint64_t> last_rx_tsc;      // rx lcore; the main lcore reads it for flow_idle
+    key_mailbox mail;                       // main lcore posts keys; rx (mail.rx) and the
+                                            // partner's lcore (mail.tx) take them
     std::atomic<uint32_t> peer_epoch_seen;  // rx lcore; the partner's lcore reads it
     uint32_t rtp_ssrc;                      // rx lcore, RTP legs
     std::atomic<uint16_t> owner;            // lcore that receives this leg (first come), no_owner
     uint8_t flags;                          // leg_flag, rx lcore
     uint8_t pad0;
-    uint32_t auth_fail_count;      // rx lcore: failures since the last auth_fail_burst event
-    uint64_t auth_fail_event_tsc;  // rx lcore: when the last auth_fail_burst event went out
+    uint32_t pad1;
 };
 static_assert(sizeof(leg_rt) == 64);
+
+// What the rx lcore writes only for RTCP packets and authentication failures.
+struct alignas(32) leg_rare {
+    std::atomic<uint64_t> rtcp_latch;  // rx lcore; RTCP source of the peer (partner's lcore reads)
+    uint64_t auth_fail_event_tsc;      // rx lcore: when the last auth_fail_burst event went out
+    uint32_t auth_fail_count;          // rx lcore: failures since the last auth_fail_burst event
+    uint32_t pad;
+};
+static_assert(sizeof(leg_rare) == 32);
 
 // What RTCP generation needs about the stream received on a leg (RFC 3550 §6.4, A.3, A.8):
 // written by the leg's rx lcore, read by the partner's lcore when it generates a report.

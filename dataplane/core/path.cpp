@@ -10,6 +10,7 @@
 #include "dataplane/core/notices.hpp"
 #include "dataplane/core/rewrite.hpp"
 #include "dataplane/core/rtcp.hpp"
+#include "dataplane/srtp/prefetch.hpp"
 #include "dataplane/srtp/status.hpp"
 
 namespace sbc::dp {
@@ -18,16 +19,6 @@ namespace {
 
 using shm::drop_reason;
 
-// The packet-path form of a key (AES schedules, HMAC states) is a few cache lines; at scale it
-// is cold. Prefetch instructions never fault, so the layout need not be known here.
-inline void prefetch_key(const srtp::key_set* k) {
-    if (k != nullptr) {
-        const auto* p = reinterpret_cast<const char*>(k);
-        for (int i = 0; i < 8; ++i) {
-            __builtin_prefetch(p + 64L * i);
-        }
-    }
-}
 using namespace wire;
 
 constexpr size_t idx(drop_reason r) {
@@ -234,14 +225,9 @@ bool path::lookup_flow(pkt_desc& p, meta& m) {
     }
     m.index_value = v;
     m.slot = slot;
-    __builtin_prefetch(&t_.legs[slot]);
-    const char* st = reinterpret_cast<const char*>(&t_.rx_streams[slot]);
-    __builtin_prefetch(st);
-    __builtin_prefetch(st + 64);
-    const char* fc = reinterpret_cast<const char*>(&t_.counters[slot]);
-    __builtin_prefetch(fc, 1);
-    __builtin_prefetch(fc + 128, 1);
-    __builtin_prefetch(&t_.rtcp[slot], 1);
+    srtp::prefetch_line(&t_.legs[slot]);
+    srtp::prefetch_stream(t_.rx_streams[slot]);
+    srtp::prefetch_line(&t_.counters[slot]);
     return true;
 }
 
@@ -270,12 +256,15 @@ bool path::classify_flow(pkt_desc& p, meta& m, uint64_t now_tsc) {
     }
     m.slot = slot;
     m.ctl = ctl;
-    key_mailbox::take(t_.mail[slot].rx, t_.rx_streams[slot]);
+    key_mailbox::take(rt.mail.rx, t_.rx_streams[slot]);
     if (ctl->partner != no_slot) {
-        __builtin_prefetch(&t_.legs[ctl->partner]);
-        __builtin_prefetch(&t_.tx_streams[ctl->partner]);
+        srtp::prefetch_line(&t_.legs[ctl->partner]);
+        srtp::prefetch_stream(t_.tx_streams[ctl->partner]);
     }
-    __builtin_prefetch(&t_.rtcp[slot]);
+    if (ctl->rtcp_stats) {
+        srtp::prefetch_line(&t_.rtcp[slot]);
+        srtp::prefetch_line(reinterpret_cast<const char*>(&t_.rtcp[slot]) + 64);
+    }
     // RFC 5761 §4: with rtcp-mux, second octet 192..223 (RTCP packet types 64..95 as an RTP
     // payload type with the marker bit) is RTCP.
     if (!rtcp && ctl->rtcp_mux && m.payload_len >= 2 && m.payload[1] >= 192 &&
@@ -304,8 +293,8 @@ bool path::classify_flow(pkt_desc& p, meta& m, uint64_t now_tsc) {
         drop(p, m, drop_reason::bad_rtp);
         return false;
     }
-    if (check_source(*ctl, rt, m.src_ip, m.src_port, true, load32(m.payload + 8), now_tsc,
-                     relatch_idle_tsc_) != latch_check::accept) {
+    if (check_source(*ctl, rt, t_.rare[slot], m.src_ip, m.src_port, true, load32(m.payload + 8),
+                     now_tsc, relatch_idle_tsc_) != latch_check::accept) {
         drop(p, m, drop_reason::unlatched_source);
         return false;
     }
@@ -368,7 +357,7 @@ bool path::choose_destination(pkt_desc& p, meta& m, uint64_t now_tsc) {
         return false;
     }
     if (m.rtcp) {
-        const uint64_t rl = stale ? 0 : prt.rtcp_latch.load(std::memory_order_relaxed);
+        const uint64_t rl = stale ? 0 : t_.rare[partner].rtcp_latch.load(std::memory_order_relaxed);
         if (rl != 0) {
             ip = latch_ip(rl);
             port = latch_port(rl);
@@ -390,13 +379,13 @@ bool path::choose_destination(pkt_desc& p, meta& m, uint64_t now_tsc) {
 }
 
 void path::note_auth_failure(meta& m, uint64_t now_tsc) {
-    leg_rt& rt = t_.legs[m.slot];
-    rt.auth_fail_count++;
-    if (rt.auth_fail_event_tsc == 0 || now_tsc - rt.auth_fail_event_tsc >= auth_event_tsc_) {
+    leg_rare& r = t_.rare[m.slot];
+    r.auth_fail_count++;
+    if (r.auth_fail_event_tsc == 0 || now_tsc - r.auth_fail_event_tsc >= auth_event_tsc_) {
         flow_event(shm::event_type::auth_fail_burst, *m.ctl, m.slot, m.src_ip, m.src_port, 0,
-                   rt.auth_fail_count);
-        rt.auth_fail_count = 0;
-        rt.auth_fail_event_tsc = now_tsc;
+                   r.auth_fail_count);
+        r.auth_fail_count = 0;
+        r.auth_fail_event_tsc = now_tsc;
     }
 }
 
@@ -470,10 +459,10 @@ void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_prof
         const auto* c =
             reinterpret_cast<const char*>(t_.legs[slot].ctl.load(std::memory_order_relaxed));
         if (c != nullptr) {
-            __builtin_prefetch(c);
-            __builtin_prefetch(c + 64);
+            srtp::prefetch_line(c);
+            srtp::prefetch_line(c + 64);
         }
-        prefetch_key(t_.rx_streams[slot].current_key());
+        srtp::prefetch_rtp_key(t_.rx_streams[slot].current_key());
     }
     uint16_t flows = 0;
     for (uint16_t j = 0; j < nlive; ++j) {
@@ -493,10 +482,10 @@ void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_prof
             const auto* c =
                 reinterpret_cast<const char*>(t_.legs[partner].ctl.load(std::memory_order_relaxed));
             if (c != nullptr) {
-                __builtin_prefetch(c);
-                __builtin_prefetch(c + 64);
+                srtp::prefetch_line(c);
+                srtp::prefetch_line(c + 64);
             }
-            prefetch_key(t_.tx_streams[partner].current_key());
+            srtp::prefetch_rtp_key(t_.tx_streams[partner].current_key());
         }
     }
     // Unprotect what came from SRTP peers: RTP in one batch, RTCP in another.
@@ -566,10 +555,13 @@ void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_prof
         leg_rt& rt = t_.legs[m.slot];
         if (m.rtcp) {
             const uint64_t want = pack_latch(m.src_ip, m.src_port);
-            if (rt.rtcp_latch.load(std::memory_order_relaxed) != want) {
-                rt.rtcp_latch.store(want, std::memory_order_relaxed);
+            leg_rare& rare = t_.rare[m.slot];
+            if (rare.rtcp_latch.load(std::memory_order_relaxed) != want) {
+                rare.rtcp_latch.store(want, std::memory_order_relaxed);
             }
-            rtcp_note_received(t_.rtcp[m.slot], m.payload, m.payload_len, now_tsc);
+            if (m.ctl->rtcp_stats) {
+                rtcp_note_received(t_.rtcp[m.slot], m.payload, m.payload_len, now_tsc);
+            }
         } else {
             if (commit_latch(rt, m.src_ip, m.src_port, now_tsc)) {
                 flow_event(shm::event_type::latched, *m.ctl, m.slot, m.src_ip, m.src_port,
@@ -586,10 +578,12 @@ void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_prof
                                ssrc, 0);
                 }
             }
-            rtp_note_received(
-                t_.rtcp[m.slot], *m.ctl, m.payload, m.payload_len,
-                static_cast<uint16_t>(m.payload_len > rtp_min ? m.payload_len - rtp_min : 0),
-                now_tsc);
+            if (m.ctl->rtcp_stats) {
+                rtp_note_received(
+                    t_.rtcp[m.slot], *m.ctl, m.payload, m.payload_len,
+                    static_cast<uint16_t>(m.payload_len > rtp_min ? m.payload_len - rtp_min : 0),
+                    now_tsc);
+            }
         }
         if (!choose_destination(p, m, now_tsc)) {
             continue;
@@ -614,7 +608,7 @@ void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_prof
         for (uint16_t j = 0; j < fwd; ++j) {
             meta& m = meta_[live[j]];
             if (m.rtcp == rtcp && m.pctl->protocol == shm::media_protocol::srtp) {
-                key_mailbox::take(t_.mail[m.partner].tx, t_.tx_streams[m.partner]);
+                key_mailbox::take(t_.legs[m.partner].mail.tx, t_.tx_streams[m.partner]);
                 crypto_[k] = srtp::packet{m.payload,
                                           &t_.tx_streams[m.partner],
                                           m.payload_len,
