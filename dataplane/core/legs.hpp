@@ -5,6 +5,7 @@
 // lcore that receives the leg. Both are reached from the slot index the flow index returns.
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "dataplane/core/key_mail.hpp"
@@ -14,24 +15,48 @@ namespace sbc::dp {
 
 inline constexpr uint16_t no_owner = 0xffff;
 
-// Immutable once published. Host byte order throughout.
-struct leg_ctl {
+// What a packet of a leg needs to leave through its partner (the partner's local address and
+// port, SDP peer, RTCP mode, hold, payload-type rewrites): copied from the partner's flow into
+// this leg's control record, so forwarding reads one record and the partner's runtime line
+// (its latch), not the partner's control record.
+struct leg_out {
+    uint32_t peer_ip;  // partner's SDP peer (0 = none)
+    uint16_t peer_port;
+    uint16_t local_port;  // partner's local media port
+    uint32_t local_ip;
+    uint32_t local_mask;  // of the partner's media address prefix: peers inside are on-link
+    uint32_t peer_epoch;  // the partner's (R3: an RTP partner re-latches from a new SDP peer)
+    uint16_t dpdk_port;
+    shm::media_protocol protocol;
+    uint8_t rtcp_mux;
+    uint8_t media_flags;  // shm::media_flag (hold)
+    uint8_t pt_rewrite_count;
+    shm::pt_rewrite pt_rewrites[8];  // applied to RTP sent to the partner's peer
+    uint8_t pad[2];
+};
+static_assert(sizeof(leg_out) == 44);
+
+// Immutable once published. Host byte order throughout. The first line is what the packet path
+// reads for every packet; the second what events, idle sweeps and RTCP generation read.
+struct alignas(64) leg_ctl {
     uint32_t partner;     // slot of the other leg, or no_slot
-    uint32_t generation;  // bumped on every republish
     uint32_t peer_epoch;  // bumped when the SDP peer changes (RTP legs re-latch from it)
     uint32_t peer_ip;     // SDP peer (0 = none: learn by latching)
     uint16_t peer_port;
-    uint16_t local_port;
-    uint32_t local_ip;
-    uint16_t dpdk_port;
     shm::media_protocol protocol;
-    shm::rtcp_mode rtcp;
     uint8_t rtcp_mux;
     shm::latch_policy latch;
-    uint8_t media_flags;
-    uint8_t pt_rewrite_count;
     uint8_t rtcp_stats;  // keep RTCP reception statistics (this leg or its partner generates)
-    uint8_t pad0[3];
+    uint8_t pad0[2];
+    leg_out out;  // the partner's side (zero without a partner)
+    // Second line.
+    uint32_t generation;  // bumped on every republish
+    uint32_t local_ip;
+    uint16_t local_port;
+    uint16_t dpdk_port;
+    shm::rtcp_mode rtcp;
+    uint8_t media_flags;
+    uint8_t pad1[2];
     uint32_t ssrc_hint;
     uint32_t clock_rate;
     uint32_t idle_timeout_ms;
@@ -39,9 +64,9 @@ struct leg_ctl {
     uint32_t local_mask;  // of the media address's prefix: peers inside are on-link
     uint64_t cookie;
     uint64_t tsc_to_rtp_q32;  // clock_rate / tsc_hz in 32.32 fixed point (RTCP jitter)
-    shm::pt_rewrite pt_rewrites[8];
 };
-static_assert(sizeof(leg_ctl) == 88);
+static_assert(offsetof(leg_ctl, generation) <= 64, "per-packet fields in the first line");
+static_assert(sizeof(leg_ctl) == 128);
 
 // A latched address: ipv4 << 32 | port << 16 | 1 (0 = nothing latched).
 constexpr uint64_t pack_latch(uint32_t ip, uint16_t port) {

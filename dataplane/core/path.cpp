@@ -147,7 +147,6 @@ bool path::classify_l3(pkt_desc& p, meta& m) {
     m.slot = no_slot;
     m.partner = no_slot;
     m.ctl = nullptr;
-    m.pctl = nullptr;
     uint8_t* d = p.data;
     m.end = d + p.len + p.room;
     if (p.len < eth_len || p.port >= shm::max_ports || !t_.ports[p.port].present) {
@@ -259,7 +258,9 @@ bool path::classify_flow(pkt_desc& p, meta& m, uint64_t now_tsc) {
     key_mailbox::take(rt.mail.rx, t_.rx_streams[slot]);
     if (ctl->partner != no_slot) {
         srtp::prefetch_line(&t_.legs[ctl->partner]);
-        srtp::prefetch_stream(t_.tx_streams[ctl->partner]);
+        if (ctl->out.protocol == shm::media_protocol::srtp) {
+            srtp::prefetch_stream(t_.tx_streams[ctl->partner]);
+        }
     }
     if (ctl->rtcp_stats) {
         srtp::prefetch_line(&t_.rtcp[slot]);
@@ -301,11 +302,12 @@ bool path::classify_flow(pkt_desc& p, meta& m, uint64_t now_tsc) {
     return true;
 }
 
-bool path::next_hop(const leg_ctl& out, uint32_t dst, uint8_t* mac, uint32_t& nh) const {
-    const uint32_t gw = t_.ports[out.dpdk_port].gateway;
-    nh = ((dst ^ out.local_ip) & out.local_mask) == 0 || gw == 0 ? dst : gw;
+bool path::next_hop(uint16_t port, uint32_t local_ip, uint32_t local_mask, uint32_t dst,
+                    uint8_t* mac, uint32_t& nh) const {
+    const uint32_t gw = t_.ports[port].gateway;
+    nh = ((dst ^ local_ip) & local_mask) == 0 || gw == 0 ? dst : gw;
     shm::mac_address m;
-    if (!t_.neighbours.lookup(out.dpdk_port, nh, m)) {
+    if (!t_.neighbours.lookup(port, nh, m)) {
         return false;
     }
     std::memcpy(mac, m.data(), 6);
@@ -334,24 +336,25 @@ void path::arp_solicit(pkt_desc& p, uint16_t port, uint32_t local_ip, uint32_t n
 }
 
 bool path::choose_destination(pkt_desc& p, meta& m, uint64_t now_tsc) {
+    // The partner's static side is in our own control record (leg_out); only its latch is read
+    // from its runtime line.
     const uint32_t partner = m.ctl->partner;
-    const leg_ctl* pctl =
-        partner == no_slot ? nullptr : t_.legs[partner].ctl.load(std::memory_order_acquire);
-    if (pctl == nullptr) {
+    const leg_out& out = m.ctl->out;
+    const leg_rt* prt = partner == no_slot ? nullptr : &t_.legs[partner];
+    if (prt == nullptr || prt->ctl.load(std::memory_order_relaxed) == nullptr) {
         drop(p, m, drop_reason::no_partner);
         return false;
     }
-    if (pctl->media_flags & shm::media_flag::hold) {
+    if (out.media_flags & shm::media_flag::hold) {
         drop(p, m, drop_reason::held);
         return false;
     }
-    const leg_rt& prt = t_.legs[partner];
     // R3: an RTP leg whose SDP address changed since it last latched goes to the new one.
-    const bool stale = pctl->protocol == shm::media_protocol::rtp &&
-                       prt.peer_epoch_seen.load(std::memory_order_relaxed) != pctl->peer_epoch;
-    const uint64_t l = stale ? 0 : prt.latch.load(std::memory_order_relaxed);
-    uint32_t ip = l ? latch_ip(l) : pctl->peer_ip;
-    uint16_t port = l ? latch_port(l) : pctl->peer_port;
+    const bool stale = out.protocol == shm::media_protocol::rtp &&
+                       prt->peer_epoch_seen.load(std::memory_order_relaxed) != out.peer_epoch;
+    const uint64_t l = stale ? 0 : prt->latch.load(std::memory_order_relaxed);
+    uint32_t ip = l ? latch_ip(l) : out.peer_ip;
+    uint16_t port = l ? latch_port(l) : out.peer_port;
     if (ip == 0 || port == 0) {
         drop(p, m, drop_reason::no_peer);
         return false;
@@ -361,18 +364,17 @@ bool path::choose_destination(pkt_desc& p, meta& m, uint64_t now_tsc) {
         if (rl != 0) {
             ip = latch_ip(rl);
             port = latch_port(rl);
-        } else if (!pctl->rtcp_mux) {
+        } else if (!out.rtcp_mux) {
             port = static_cast<uint16_t>(port + 1);
         }
     }
     m.partner = partner;
-    m.pctl = pctl;
     m.dst_ip = ip;
     m.dst_port = port;
     uint32_t nh = 0;
-    if (!next_hop(*pctl, ip, m.mac, nh)) {
+    if (!next_hop(out.dpdk_port, out.local_ip, out.local_mask, ip, m.mac, nh)) {
         drop(p, m, drop_reason::no_neighbour);
-        arp_solicit(p, pctl->dpdk_port, pctl->local_ip, nh, now_tsc);
+        arp_solicit(p, out.dpdk_port, out.local_ip, nh, now_tsc);
         return false;
     }
     return true;
@@ -390,7 +392,7 @@ void path::note_auth_failure(meta& m, uint64_t now_tsc) {
 }
 
 void path::rewrite(pkt_desc& p, meta& m) {
-    const leg_ctl& pc = *m.pctl;
+    const leg_out& pc = m.ctl->out;
     const uint16_t sport = static_cast<uint16_t>(pc.local_port + (m.rtcp && !pc.rtcp_mux ? 1 : 0));
     const port_info& out = t_.ports[pc.dpdk_port];
     uint8_t* start = m.payload - (eth_len + ipv4_len + udp_len);
@@ -459,8 +461,7 @@ void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_prof
         const auto* c =
             reinterpret_cast<const char*>(t_.legs[slot].ctl.load(std::memory_order_relaxed));
         if (c != nullptr) {
-            srtp::prefetch_line(c);
-            srtp::prefetch_line(c + 64);
+            srtp::prefetch_line(c);  // the first line is what the packet path reads
         }
         srtp::prefetch_rtp_key(t_.rx_streams[slot].current_key());
     }
@@ -475,17 +476,11 @@ void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_prof
     nlive = flows;
     mark(1);
 
-    // Partners' control records and outbound keys, needed after the unprotect batch.
+    // Outbound keys of SRTP partners, needed after the unprotect batch.
     for (uint16_t j = 0; j < nlive; ++j) {
-        const uint32_t partner = meta_[live[j]].ctl->partner;
-        if (partner != no_slot) {
-            const auto* c =
-                reinterpret_cast<const char*>(t_.legs[partner].ctl.load(std::memory_order_relaxed));
-            if (c != nullptr) {
-                srtp::prefetch_line(c);
-                srtp::prefetch_line(c + 64);
-            }
-            srtp::prefetch_rtp_key(t_.tx_streams[partner].current_key());
+        const leg_ctl& c = *meta_[live[j]].ctl;
+        if (c.partner != no_slot && c.out.protocol == shm::media_protocol::srtp) {
+            srtp::prefetch_rtp_key(t_.tx_streams[c.partner].current_key());
         }
     }
     // Unprotect what came from SRTP peers: RTP in one batch, RTCP in another.
@@ -588,12 +583,13 @@ void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_prof
         if (!choose_destination(p, m, now_tsc)) {
             continue;
         }
-        if (!m.rtcp && m.pctl->pt_rewrite_count != 0) {
+        const leg_out& out = m.ctl->out;
+        if (!m.rtcp && out.pt_rewrite_count != 0) {
             const uint8_t pt = m.payload[1] & 0x7f;
-            for (uint8_t r = 0; r < m.pctl->pt_rewrite_count && r < 8; ++r) {
-                if (m.pctl->pt_rewrites[r].from == pt) {
+            for (uint8_t r = 0; r < out.pt_rewrite_count && r < 8; ++r) {
+                if (out.pt_rewrites[r].from == pt) {
                     m.payload[1] = static_cast<uint8_t>((m.payload[1] & 0x80) |
-                                                        (m.pctl->pt_rewrites[r].to & 0x7f));
+                                                        (out.pt_rewrites[r].to & 0x7f));
                     break;
                 }
             }
@@ -607,7 +603,7 @@ void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_prof
         uint16_t k = 0;
         for (uint16_t j = 0; j < fwd; ++j) {
             meta& m = meta_[live[j]];
-            if (m.rtcp == rtcp && m.pctl->protocol == shm::media_protocol::srtp) {
+            if (m.rtcp == rtcp && m.ctl->out.protocol == shm::media_protocol::srtp) {
                 key_mailbox::take(t_.legs[m.partner].mail.tx, t_.tx_streams[m.partner]);
                 crypto_[k] = srtp::packet{m.payload,
                                           &t_.tx_streams[m.partner],

@@ -50,7 +50,6 @@ class path {
         uint8_t* payload;
         uint8_t* end;  // end of the writable buffer
         const leg_ctl* ctl;
-        const leg_ctl* pctl;
         uint32_t slot;
         uint32_t partner;
         uint32_t src_ip;
@@ -74,7 +73,8 @@ class path {
                     uint16_t port, uint32_t ssrc, uint32_t count);
     void handle_arp(pkt_desc& p, meta& m);
     bool choose_destination(pkt_desc& p, meta& m, uint64_t now_tsc);
-    bool next_hop(const leg_ctl& out, uint32_t dst, uint8_t* mac, uint32_t& nh) const;
+    bool next_hop(uint16_t port, uint32_t local_ip, uint32_t local_mask, uint32_t dst, uint8_t* mac,
+                  uint32_t& nh) const;
     bool classify_l3(pkt_desc& p, meta& m);
     bool lookup_flow(pkt_desc& p, meta& m);
     bool classify_flow(pkt_desc& p, meta& m, uint64_t now_tsc);

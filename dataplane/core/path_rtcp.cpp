@@ -66,7 +66,7 @@ uint16_t path::generate_rtcp(pkt_desc* bufs, uint16_t n, uint64_t now_tsc) {
         }
         uint8_t mac[6];
         uint32_t nh = 0;
-        if (!next_hop(*xctl, ip, mac, nh)) {
+        if (!next_hop(xctl->dpdk_port, xctl->local_ip, xctl->local_mask, ip, mac, nh)) {
             continue;
         }
         pkt_desc& b = bufs[used];
