@@ -205,6 +205,10 @@ bool path::classify_l3(pkt_desc& p, meta& m) {
     m.src_ip = load32(ip + ip_src);
     m.src_port = load16(udp + udp_sport);
     m.tos = ip[ip_tos];
+    m.crypto = 0;
+    m.origin.cksum = load16(udp + udp_cksum);
+    m.origin.words = cksum::addr_words(m.src_ip) + cksum::addr_words(dst_ip) + m.src_port + dport;
+    m.origin.adjust = 0;
     m.payload = udp + udp_len;
     m.payload_len = static_cast<uint16_t>(ulen - udp_len);
 
@@ -397,7 +401,8 @@ void path::rewrite(pkt_desc& p, meta& m) {
     const port_info& out = t_.ports[pc.dpdk_port];
     uint8_t* start = m.payload - (eth_len + ipv4_len + udp_len);
     p.offload = write_headers(start, m.mac, out.mac.data(), pc.local_ip, sport, m.dst_ip,
-                              m.dst_port, m.tos, m.payload_len, out.tx_ip_cksum, out.tx_udp_cksum);
+                              m.dst_port, m.tos, m.payload_len, out.tx_ip_cksum, out.tx_udp_cksum,
+                              m.crypto ? nullptr : &m.origin);
     p.data = start;
     p.len = static_cast<uint16_t>(eth_len + ipv4_len + udp_len + m.payload_len);
     p.room = static_cast<uint16_t>(m.end - (start + p.len));
@@ -489,6 +494,7 @@ void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_prof
         for (uint16_t j = 0; j < nlive; ++j) {
             meta& m = meta_[live[j]];
             if (m.rtcp == rtcp && m.ctl->protocol == shm::media_protocol::srtp) {
+                m.crypto = 1;
                 crypto_[k] = srtp::packet{m.payload,
                                           &t_.rx_streams[m.slot],
                                           m.payload_len,
@@ -588,8 +594,10 @@ void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_prof
             const uint8_t pt = m.payload[1] & 0x7f;
             for (uint8_t r = 0; r < out.pt_rewrite_count && r < 8; ++r) {
                 if (out.pt_rewrites[r].from == pt) {
+                    const uint16_t old = load16(m.payload);
                     m.payload[1] = static_cast<uint8_t>((m.payload[1] & 0x80) |
                                                         (out.pt_rewrites[r].to & 0x7f));
+                    m.origin.adjust += (~old & 0xffffu) + load16(m.payload);
                     break;
                 }
             }
@@ -604,6 +612,7 @@ void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_prof
         for (uint16_t j = 0; j < fwd; ++j) {
             meta& m = meta_[live[j]];
             if (m.rtcp == rtcp && m.ctl->out.protocol == shm::media_protocol::srtp) {
+                m.crypto = 1;
                 key_mailbox::take(t_.legs[m.partner].mail.tx, t_.tx_streams[m.partner]);
                 crypto_[k] = srtp::packet{m.payload,
                                           &t_.tx_streams[m.partner],

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "dataplane/core/pkt.hpp"
+#include "dataplane/core/rewrite.hpp"
 #include "dataplane/core/tables.hpp"
 #include "dataplane/shm/spsc_ring.hpp"
 #include "dataplane/srtp/engine.hpp"
@@ -61,10 +62,10 @@ class path {
         uint8_t alive;  // still going somewhere (drop() clears it)
         uint8_t mac[6];
         uint8_t tos;
-        uint8_t pad;
-        uint64_t key;  // index key of the destination
+        uint8_t crypto;  // the payload went through protect or unprotect
+        uint64_t key;    // index key of the destination
         uint32_t index_value;
-        uint32_t pad2;
+        cksum::udp_origin origin;  // for an incremental UDP checksum when the payload is kept
     };
 
     void drop(pkt_desc& p, meta& m, shm::drop_reason r);
