@@ -18,16 +18,16 @@ inline void prefetch_stream(const stream& s) noexcept {
     prefetch_line(&s);
 }
 
-// What an RTP packet under `k` reads: the first line (salt, lengths, MKI) and the RTP material
-// (AES-CM: HMAC-SHA1 pads and AES-128 round keys, four lines). `k` may be null.
+// What an RTP packet under `k` reads with AES_CM_128: the first line (lengths, MKI, salt,
+// HMAC-SHA1 pads) and the AES round keys, four lines (detail/key_set_layout.hpp). `k` may be
+// null.
 inline void prefetch_rtp_key(const key_set* k) noexcept {
     if (k == nullptr) {
         return;
     }
     const auto* base = reinterpret_cast<const char*>(k);
-    prefetch_line(base);
     for (size_t l = 0; l < 4; ++l) {
-        prefetch_line(base + detail::key_set_header + 64 * l);
+        prefetch_line(base + 64 * l);
     }
 }
 

@@ -322,13 +322,12 @@ void BM_ceiling_ipsecmb(benchmark::State& st) {
             if (i + 4 < burst) {  // the same key prefetch as the fast path
                 const auto* next = reinterpret_cast<const char*>(
                     sbc::srtp::detail::stream_access::key(*w.tx[streams[i + 4]]));
-                __builtin_prefetch(next);
-                for (int line = 2; line < 7; ++line) {
+                for (int line = 0; line < 4; ++line) {  // key_set_layout.hpp: AES-128-CM RTP
                     __builtin_prefetch(next + ptrdiff_t{64} * line);
                 }
             }
             const key_set& k = *sbc::srtp::detail::stream_access::key(*w.tx[streams[i]]);
-            const auto& m = k.rtp_cm();
+            const auto m = k.rtp_cm();
             IMB_JOB* job = IMB_GET_NEXT_JOB(mgr);
             job->cipher_direction = IMB_DIR_ENCRYPT;
             job->chain_order = IMB_ORDER_CIPHER_HASH;
@@ -380,12 +379,11 @@ void BM_ceiling_burst(benchmark::State& st) {
             if (i + 4 < burst) {
                 const auto* next = reinterpret_cast<const char*>(
                     sbc::srtp::detail::stream_access::key(*w.tx[streams[i + 4]]));
-                __builtin_prefetch(next);
-                for (int line = 2; line < 7; ++line) {
+                for (int line = 0; line < 4; ++line) {  // key_set_layout.hpp: AES-128-CM RTP
                     __builtin_prefetch(next + ptrdiff_t{64} * line);
                 }
             }
-            const auto& m = sbc::srtp::detail::stream_access::key(*w.tx[streams[i]])->rtp_cm();
+            const auto m = sbc::srtp::detail::stream_access::key(*w.tx[streams[i]])->rtp_cm();
             IMB_JOB& j = jobs[i];
             j.enc_keys = m.enc;
             j.dec_keys = m.enc;

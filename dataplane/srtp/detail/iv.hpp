@@ -1,14 +1,21 @@
 #pragma once
 // Initialisation vectors of the SRTP/SRTCP transforms.
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
 namespace sbc::srtp::detail {
 
+// The salt: 14 bytes (AES-CM, the two low bytes of the IV are the block counter) or 12 (GCM).
+inline void salt_iv(uint8_t iv[16], const uint8_t* salt, size_t n) noexcept {
+    std::memset(iv, 0, 16);
+    std::memcpy(iv, salt, n);
+}
+
 // RFC 3711 §4.1.1: IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16).
-inline void cm_iv(uint8_t iv[16], const uint8_t salt[16], uint32_t ssrc, int64_t index) noexcept {
-    std::memcpy(iv, salt, 16);
+inline void cm_iv(uint8_t iv[16], const uint8_t salt[14], uint32_t ssrc, int64_t index) noexcept {
+    salt_iv(iv, salt, 14);
     iv[4] ^= static_cast<uint8_t>(ssrc >> 24);
     iv[5] ^= static_cast<uint8_t>(ssrc >> 16);
     iv[6] ^= static_cast<uint8_t>(ssrc >> 8);
@@ -20,9 +27,9 @@ inline void cm_iv(uint8_t iv[16], const uint8_t salt[16], uint32_t ssrc, int64_t
 }
 
 // RFC 7714 §8.1: IV = (00 00 || SSRC || ROC || SEQ) XOR salt (12 bytes).
-inline void gcm_rtp_iv(uint8_t iv[16], const uint8_t salt[16], uint32_t ssrc,
+inline void gcm_rtp_iv(uint8_t iv[16], const uint8_t salt[12], uint32_t ssrc,
                        int64_t index) noexcept {
-    std::memcpy(iv, salt, 16);
+    salt_iv(iv, salt, 12);
     iv[2] ^= static_cast<uint8_t>(ssrc >> 24);
     iv[3] ^= static_cast<uint8_t>(ssrc >> 16);
     iv[4] ^= static_cast<uint8_t>(ssrc >> 8);
@@ -34,9 +41,9 @@ inline void gcm_rtp_iv(uint8_t iv[16], const uint8_t salt[16], uint32_t ssrc,
 }
 
 // SRTCP AES-CM: as RTP with the 31-bit SRTCP index as i (RFC 3711 §4.1.1, §3.4).
-inline void cm_rtcp_iv(uint8_t iv[16], const uint8_t salt[16], uint32_t ssrc,
+inline void cm_rtcp_iv(uint8_t iv[16], const uint8_t salt[14], uint32_t ssrc,
                        uint32_t index) noexcept {
-    std::memcpy(iv, salt, 16);
+    salt_iv(iv, salt, 14);
     iv[4] ^= static_cast<uint8_t>(ssrc >> 24);
     iv[5] ^= static_cast<uint8_t>(ssrc >> 16);
     iv[6] ^= static_cast<uint8_t>(ssrc >> 8);
@@ -48,9 +55,9 @@ inline void cm_rtcp_iv(uint8_t iv[16], const uint8_t salt[16], uint32_t ssrc,
 }
 
 // RFC 7714 §9.1: IV = (00 00 || SSRC || 00 00 || 0 || SRTCP index) XOR salt.
-inline void gcm_rtcp_iv(uint8_t iv[16], const uint8_t salt[16], uint32_t ssrc,
+inline void gcm_rtcp_iv(uint8_t iv[16], const uint8_t salt[12], uint32_t ssrc,
                         uint32_t index) noexcept {
-    std::memcpy(iv, salt, 16);
+    salt_iv(iv, salt, 12);
     iv[2] ^= static_cast<uint8_t>(ssrc >> 24);
     iv[3] ^= static_cast<uint8_t>(ssrc >> 16);
     iv[4] ^= static_cast<uint8_t>(ssrc >> 8);

@@ -8,6 +8,7 @@
 
 #include "dataplane/srtp/detail/iv.hpp"
 #include "dataplane/srtp/detail/key_build.hpp"
+#include "dataplane/srtp/detail/sha1_block.hpp"
 #include "dataplane/srtp/kdf.hpp"
 #include "tests/dataplane/srtp/srtp_test_util.hpp"
 
@@ -43,6 +44,52 @@ TEST(Rfc3711B3, KeyDerivation) {
     session_keys rtcp{};
     ASSERT_TRUE(derive_session_keys(k, true, rtcp));
     EXPECT_NE(bytes(rtcp.enc, 16), bytes(sk.enc, 16));
+}
+
+// The combined RTP + RTCP derivation (one key schedule) gives what the per-label one does, for
+// every suite (AES-128 and AES-256 PRFs, 96-bit GCM salts).
+TEST(Rfc3711B3, CombinedDerivationMatchesPerLabel) {
+    for (auto suite : all_suites) {
+        for (uint32_t seed = 1; seed < 20; ++seed) {
+            const shm::srtp_key k = make_key(suite, seed);
+            session_keys rtp{}, rtcp{}, rtp1{}, rtcp1{};
+            ASSERT_TRUE(derive_session_keys(k, rtp, rtcp));
+            ASSERT_TRUE(derive_session_keys(k, false, rtp1));
+            ASSERT_TRUE(derive_session_keys(k, true, rtcp1));
+            EXPECT_EQ(0, std::memcmp(&rtp, &rtp1, sizeof rtp));
+            EXPECT_EQ(0, std::memcmp(&rtcp, &rtcp1, sizeof rtcp));
+            for (auto label : {kdf_label::rtp_encryption, kdf_label::rtcp_auth}) {
+                uint8_t a[48], b[48];
+                ASSERT_TRUE(kdf(k.master_key, k.master_key_len, k.master_salt, label, a, 48));
+                ASSERT_TRUE(kdf(k.master_key, k.master_key_len, k.master_salt, label, b, 48));
+                EXPECT_EQ(0, std::memcmp(a, b, 48));
+            }
+        }
+    }
+}
+
+// HMAC-SHA1 pads: the SHA-NI block function (used when the CPU has it) writes exactly what
+// ipsec-mb's own one-block helper writes, for arbitrary blocks.
+TEST(HmacPrecompute, Sha1OneBlockMatchesIpsecMb) {
+    IMB_MGR* mgr = alloc_mb_mgr(0);
+    ASSERT_NE(mgr, nullptr);
+    init_mb_mgr_auto(mgr, nullptr);
+    uint32_t x = 99;
+    for (int n = 0; n < 200; ++n) {
+        uint8_t block[64];
+        for (auto& b : block) {
+            x = x * 1103515245u + 12345u;
+            b = static_cast<uint8_t>(x >> 16);
+        }
+        uint8_t ours[20], theirs[32];
+        detail::sha1_one_block(mgr, block, ours);
+        IMB_SHA1_ONE_BLOCK(mgr, block, theirs);
+        ASSERT_EQ(0, std::memcmp(ours, theirs, 20)) << n;
+    }
+    free_mb_mgr(mgr);
+    if (!detail::sha1_one_block_uses_sha_ni()) {
+        GTEST_SKIP() << "no SHA-NI on this CPU: ipsec-mb was compared with itself";
+    }
 }
 
 TEST(Rfc3711B3, RefusesBadLengths) {
