@@ -47,6 +47,7 @@ control::~control() {
     }
     for (auto& l : legs_) {
         delete l.ctl;
+        delete l.stats;
     }
     for (uint32_t i = 0; i < t_.max_flows; ++i) {
         t_.legs[i].mail.drain();
@@ -105,6 +106,7 @@ nack_reason control::check(const shm::flow_spec& s) const {
 }
 
 void control::apply(const shm::command& c, uint64_t now_tsc) {
+    now_tsc_ = now_tsc;
     shm::event ev = make_event(shm::event_type::ack, c);
     switch (c.type) {
         case shm::command_type::nop:
@@ -250,6 +252,14 @@ void control::publish(uint32_t slot) {
     ctl->cookie = s.cookie;
     ctl->tsc_to_rtp_q32 = static_cast<uint64_t>(
         (static_cast<unsigned __int128>(ctl->clock_rate) << 32) / (t_.tsc_hz ? t_.tsc_hz : 1));
+    if (ctl->rtcp_stats && lc.stats == nullptr) {
+        // Kept until the slot is reclaimed, so that every record that ever pointed at it is
+        // gone first.
+        lc.stats = new leg_rtcp_rt{};
+        lc.stats->last_rtcp_tsc.store(now_tsc_, std::memory_order_relaxed);
+        lc.stats->last_generated_tsc = now_tsc_;
+    }
+    ctl->stats = ctl->rtcp_stats ? lc.stats : nullptr;
     if (partner != no_slot) {
         const leg_control& pl = legs_[partner];
         const shm::flow_spec& ps = pl.spec;
@@ -354,24 +364,6 @@ void control::add(const shm::command& c, uint64_t now_tsc, shm::event& ev) {
     rt.rtp_ssrc = 0;
     rt.flags = 0;
     rt.owner.store(no_owner, std::memory_order_relaxed);
-    leg_rtcp_rt& rr = t_.rtcp[slot];
-    rr.ssrc.store(0, std::memory_order_relaxed);
-    rr.base_seq.store(0, std::memory_order_relaxed);
-    rr.max_ext_seq.store(0, std::memory_order_relaxed);
-    rr.received.store(0, std::memory_order_relaxed);
-    rr.jitter.store(0, std::memory_order_relaxed);
-    rr.last_sr_mid.store(0, std::memory_order_relaxed);
-    rr.last_sr_tsc.store(0, std::memory_order_relaxed);
-    rr.last_rtcp_tsc.store(now_tsc, std::memory_order_relaxed);
-    rr.last_transit = 0;
-    rr.last_rtp_ts = 0;
-    rr.last_rtp_tsc = 0;
-    rr.expected_prior = 0;
-    rr.received_prior = 0;
-    rr.octets.store(0, std::memory_order_relaxed);
-    rr.packets.store(0, std::memory_order_relaxed);
-    rr.last_generated_tsc = now_tsc;
-
     shm::flow_counters& fc = t_.counters[slot];
     const uint32_t gen = fc.generation;
     std::memset(&fc, 0, sizeof fc);
@@ -543,6 +535,8 @@ void control::reclaim() {
         deferred_.pop_front();
         delete d.ctl;
         if (d.slot != no_slot) {
+            delete legs_[d.slot].stats;
+            legs_[d.slot].stats = nullptr;
             t_.legs[d.slot].mail.drain();
             t_.rx_streams[d.slot].clear();
             t_.tx_streams[d.slot].clear();

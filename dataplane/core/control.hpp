@@ -47,6 +47,7 @@ class control {
         uint32_t peer_epoch = 0;
         bool in_use = false;
         bool idle_reported = false;
+        leg_rtcp_rt* stats = nullptr;     // RTCP reception statistics, once needed
         uint32_t linked = no_slot;        // partner in the published control record
         std::vector<uint32_t> referrers;  // legs whose published partner is this leg
     };
@@ -78,6 +79,7 @@ class control {
     std::vector<uint32_t> free_;
     std::deque<deferred> deferred_;
     uint32_t installed_ = 0;
+    uint64_t now_tsc_ = 0;  // of the command being applied
 };
 
 }  // namespace sbc::dp

@@ -15,6 +15,8 @@ namespace sbc::dp {
 
 inline constexpr uint16_t no_owner = 0xffff;
 
+struct leg_rtcp_rt;
+
 // What a packet of a leg needs to leave through its partner (the partner's local address and
 // port, SDP peer, RTCP mode, hold, payload-type rewrites): copied from the partner's flow into
 // this leg's control record, so forwarding reads one record and the partner's runtime line
@@ -64,6 +66,7 @@ struct alignas(64) leg_ctl {
     uint32_t local_mask;  // of the media address's prefix: peers inside are on-link
     uint64_t cookie;
     uint64_t tsc_to_rtp_q32;  // clock_rate / tsc_hz in 32.32 fixed point (RTCP jitter)
+    leg_rtcp_rt* stats;       // with rtcp_stats: the leg's reception statistics (else null)
 };
 static_assert(offsetof(leg_ctl, generation) <= 64, "per-packet fields in the first line");
 static_assert(sizeof(leg_ctl) == 128);
@@ -113,7 +116,9 @@ struct alignas(32) leg_rare {
 static_assert(sizeof(leg_rare) == 32);
 
 // What RTCP generation needs about the stream received on a leg (RFC 3550 §6.4, A.3, A.8):
-// written by the leg's rx lcore, read by the partner's lcore when it generates a report.
+// written by the leg's rx lcore, read by the partner's lcore when it generates a report. Only
+// legs that need them have one (leg_ctl::stats; the main lcore allocates it when the leg or its
+// partner starts generating RTCP and frees it with the slot).
 struct alignas(64) leg_rtcp_rt {
     std::atomic<uint32_t> ssrc;
     std::atomic<uint32_t> base_seq;       // first extended sequence number

@@ -266,9 +266,9 @@ bool path::classify_flow(pkt_desc& p, meta& m, uint64_t now_tsc) {
             srtp::prefetch_stream(t_.tx_streams[ctl->partner]);
         }
     }
-    if (ctl->rtcp_stats) {
-        srtp::prefetch_line(&t_.rtcp[slot]);
-        srtp::prefetch_line(reinterpret_cast<const char*>(&t_.rtcp[slot]) + 64);
+    if (ctl->rtcp_stats && ctl->stats != nullptr) {
+        srtp::prefetch_line(ctl->stats);
+        srtp::prefetch_line(reinterpret_cast<const char*>(ctl->stats) + 64);
     }
     // RFC 5761 §4: with rtcp-mux, second octet 192..223 (RTCP packet types 64..95 as an RTP
     // payload type with the marker bit) is RTCP.
@@ -560,8 +560,8 @@ void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_prof
             if (rare.rtcp_latch.load(std::memory_order_relaxed) != want) {
                 rare.rtcp_latch.store(want, std::memory_order_relaxed);
             }
-            if (m.ctl->rtcp_stats) {
-                rtcp_note_received(t_.rtcp[m.slot], m.payload, m.payload_len, now_tsc);
+            if (m.ctl->rtcp_stats && m.ctl->stats != nullptr) {
+                rtcp_note_received(*m.ctl->stats, m.payload, m.payload_len, now_tsc);
             }
         } else {
             if (commit_latch(rt, m.src_ip, m.src_port, now_tsc)) {
@@ -579,9 +579,9 @@ void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_prof
                                ssrc, 0);
                 }
             }
-            if (m.ctl->rtcp_stats) {
+            if (m.ctl->rtcp_stats && m.ctl->stats != nullptr) {
                 rtp_note_received(
-                    t_.rtcp[m.slot], *m.ctl, m.payload, m.payload_len,
+                    *m.ctl->stats, *m.ctl, m.payload, m.payload_len,
                     static_cast<uint16_t>(m.payload_len > rtp_min ? m.payload_len - rtp_min : 0),
                     now_tsc);
             }

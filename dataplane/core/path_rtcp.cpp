@@ -39,8 +39,11 @@ uint16_t path::generate_rtcp(pkt_desc* bufs, uint16_t n, uint64_t now_tsc) {
             xctl->rtcp_generation_timeout_ms == 0 || (xctl->media_flags & shm::media_flag::hold)) {
             continue;
         }
+        if (ctl->stats == nullptr || xctl->stats == nullptr) {
+            continue;  // republished a moment ago: the statistics come with the next record
+        }
         const uint64_t timeout = t_.tsc_hz / 1000 * xctl->rtcp_generation_timeout_ms;
-        leg_rtcp_rt& sa = t_.rtcp[a];
+        leg_rtcp_rt& sa = *ctl->stats;
         if (now_tsc - sa.last_rtcp_tsc.load(std::memory_order_relaxed) < timeout ||
             now_tsc - sa.last_generated_tsc < timeout) {
             continue;
@@ -81,7 +84,7 @@ uint16_t path::generate_rtcp(pkt_desc* bufs, uint16_t n, uint64_t now_tsc) {
                              ? sa.ssrc.load(std::memory_order_relaxed)
                              : static_cast<uint32_t>(ctl->cookie * 2654435761u) | 1u;
         in.sender_clock_rate = ctl->clock_rate;
-        in.received = &t_.rtcp[x];
+        in.received = xctl->stats;
         in.now_tsc = now_tsc;
         in.tsc_hz = t_.tsc_hz;
         const uint64_t ns =

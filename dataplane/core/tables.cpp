@@ -7,7 +7,6 @@ tables::tables(const settings& s, uint32_t readers, shm::flow_counters* region_c
       index(s.max_flows * 2),
       legs(s.max_flows),
       rare(s.max_flows),
-      rtcp(s.max_flows),
       rx_streams(s.max_flows, srtp::direction::inbound),
       tx_streams(s.max_flows, srtp::direction::outbound),
       counters(region_counters),
