@@ -1,5 +1,6 @@
 #include "dataplane/srtp/detail/sha1_block.hpp"
 
+#include <cpuid.h>
 #include <immintrin.h>
 
 #include <cstring>
@@ -96,8 +97,19 @@ __attribute__((target("sha,sse4.1"))) void sha1_ni(const uint8_t* data, uint32_t
     state[4] = static_cast<uint32_t>(_mm_extract_epi32(e0, 3));
 }
 
+// CPUID.(EAX=7,ECX=0):EBX bit 29 (SHA), CPUID.1:ECX bit 19 (SSE4.1). (clang 14's
+// __builtin_cpu_supports does not know "sha".)
 bool have_sha_ni() noexcept {
-    static const bool yes = __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+    static const bool yes = [] {
+        unsigned a = 0, b = 0, c = 0, d = 0;
+        if (__get_cpuid(1, &a, &b, &c, &d) == 0 || (c & bit_SSE4_1) == 0) {
+            return false;
+        }
+        if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0) {
+            return false;
+        }
+        return (b & (1u << 29)) != 0;
+    }();
     return yes;
 }
 
