@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "bench/dataplane/call_set.hpp"
+#include "dataplane/core/state_size.hpp"
 
 using namespace sbc;
 using namespace sbc::bench;
@@ -244,6 +245,12 @@ int main(int argc, char** argv) {
         "burst\n",
         static_cast<double>(tsc_hz()) / 1e9, static_cast<unsigned long long>(packets), burst,
         offload ? "offloaded" : "in software");
+    namespace ss = dp::state_size;
+    std::printf(
+        "state per flow direction beyond keys: %zu bytes (per packet: %zu = runtime %zu + control "
+        "%zu + stream %zu + counters %zu); RTCP statistics +%zu where generated\n",
+        ss::total, ss::hot, ss::runtime, ss::control_hot, ss::stream_hot, ss::counters_hot,
+        ss::rtcp_statistics);
     std::printf("%-7s %-10s %6s %6s %6s | %6s %6s %6s | %6s %7s | %5s %6s\n", "calls", "mode",
                 "Mpps", "mean", "med", "ceil", "mean", "med", "lib", "med", "/ceil", "/lib");
     for (uint32_t calls : call_counts) {

@@ -1,5 +1,7 @@
 #include "dataplane/core/tables.hpp"
 
+#include "dataplane/core/state_size.hpp"  // the per-direction size table is checked here
+
 namespace sbc::dp {
 
 tables::tables(const settings& s, uint32_t readers, shm::flow_counters* region_counters)

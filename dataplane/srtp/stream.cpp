@@ -1,5 +1,6 @@
 #include "dataplane/srtp/stream.hpp"
 
+#include <cstddef>
 #include <utility>
 
 #include "dataplane/srtp/detail/key_set_layout.hpp"
@@ -16,6 +17,10 @@ void free_key(key_set*& k) noexcept {
 }  // namespace
 
 stream::stream(direction d) noexcept : dir_(d) {}
+
+void stream::check_layout() noexcept {
+    static_assert(offsetof(stream, rtp_prev_) == hot_bytes, "the per-packet part is one line");
+}
 
 stream::~stream() {
     clear();
