@@ -410,7 +410,26 @@ void BM_ceiling_burst(benchmark::State& st) {
     free_mb_mgr(mgr);
 }
 
+// Control path: the packet-path form of one master key (make_key_set: RFC 3711 §4.3 derivation
+// of the RTP and RTCP session keys, AES round keys, HMAC-SHA1 pads, allocation), and its
+// release. Items = key sets made; flow_add makes two, a key change one.
+void BM_make_key_set(benchmark::State& st) {
+    std::vector<sbc::shm::srtp_key> keys;
+    for (uint32_t n = 0; n < 1024; ++n) {
+        keys.push_back(key_for(n));
+    }
+    uint32_t i = 0;
+    key_error err = key_error::none;
+    for (auto _ : st) {
+        key_set_ptr k =
+            make_key_set(keys[i++ & 1023], direction::inbound, engine_kind::ipsecmb, err);
+        benchmark::DoNotOptimize(k.get());
+    }
+    st.SetItemsProcessed(int64_t(st.iterations()));
+}
+
 void register_all() {
+    benchmark::RegisterBenchmark("make_key_set", BM_make_key_set);
     for (int64_t n : {1, 1000, 10000, 100000}) {
         benchmark::RegisterBenchmark("packet_setup", BM_packet_setup)->Arg(n)->ArgName("streams");
         benchmark::RegisterBenchmark("wire_setup", BM_wire_setup)->Arg(n)->ArgName("streams");
