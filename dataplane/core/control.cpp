@@ -1,5 +1,6 @@
 #include "dataplane/core/control.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "dataplane/shm/address.hpp"
@@ -46,9 +47,10 @@ control::~control() {
     }
     for (auto& l : legs_) {
         delete l.ctl;
+        delete l.stats;
     }
     for (uint32_t i = 0; i < t_.max_flows; ++i) {
-        t_.mail[i].drain();
+        t_.legs[i].mail.drain();
     }
 }
 
@@ -104,6 +106,7 @@ nack_reason control::check(const shm::flow_spec& s) const {
 }
 
 void control::apply(const shm::command& c, uint64_t now_tsc) {
+    now_tsc_ = now_tsc;
     shm::event ev = make_event(shm::event_type::ack, c);
     switch (c.type) {
         case shm::command_type::nop:
@@ -182,7 +185,7 @@ nack_reason control::install_keys(uint32_t slot, const shm::flow_spec& old_spec,
     }
     if (fresh) {
         // Not yet reachable from any worker: set the streams up directly.
-        t_.mail[slot].drain();
+        t_.legs[slot].mail.drain();
         t_.rx_streams[slot].clear();
         t_.tx_streams[slot].clear();
         if (rx) {
@@ -194,24 +197,37 @@ nack_reason control::install_keys(uint32_t slot, const shm::flow_spec& old_spec,
         return nack_reason::none;
     }
     if (!srtp_now && srtp_before) {
-        key_mailbox::post(t_.mail[slot].rx, clear_keys);
-        key_mailbox::post(t_.mail[slot].tx, clear_keys);
+        key_mailbox::post(t_.legs[slot].mail.rx, clear_keys);
+        key_mailbox::post(t_.legs[slot].mail.tx, clear_keys);
     }
     if (rx) {
-        key_mailbox::post(t_.mail[slot].rx, rx.release());
+        key_mailbox::post(t_.legs[slot].mail.rx, rx.release());
     }
     if (tx) {
-        key_mailbox::post(t_.mail[slot].tx, tx.release());
+        key_mailbox::post(t_.legs[slot].mail.tx, tx.release());
     }
     return nack_reason::none;
+}
+
+uint32_t control::local_mask_of(const shm::flow_key& k) const {
+    const uint32_t ip = shm::ipv4_value(k.local_addr);
+    uint8_t prefix = 32;
+    for (const auto& m : t_.ports[k.dpdk_port].media) {
+        if (shm::ipv4_value(m.addr) == ip) {
+            prefix = m.prefix_len;
+        }
+    }
+    return prefix == 0 ? 0 : ~0u << (32 - prefix);
 }
 
 void control::publish(uint32_t slot) {
     leg_control& lc = legs_[slot];
     const shm::flow_spec& s = lc.spec;
     auto* ctl = new leg_ctl{};
-    ctl->partner =
+    const uint32_t partner =
         s.partner.local_addr.family == shm::addr_family::ipv4 ? slot_of(s.partner) : no_slot;
+    link(slot, partner);
+    ctl->partner = partner;
     ctl->generation = ++lc.generation;
     ctl->peer_epoch = lc.peer_epoch;
     ctl->peer_ip = shm::ipv4_value(s.peer.addr);
@@ -219,19 +235,16 @@ void control::publish(uint32_t slot) {
     ctl->local_port = s.key.local_port;
     ctl->local_ip = shm::ipv4_value(s.key.local_addr);
     ctl->dpdk_port = s.key.dpdk_port;
-    uint8_t prefix = 32;
-    for (const auto& m : t_.ports[s.key.dpdk_port].media) {
-        if (shm::ipv4_value(m.addr) == ctl->local_ip) {
-            prefix = m.prefix_len;
-        }
-    }
-    ctl->local_mask = prefix == 0 ? 0 : ~0u << (32 - prefix);
+    ctl->local_mask = local_mask_of(s.key);
     ctl->protocol = s.protocol;
     ctl->rtcp = s.rtcp;
     ctl->rtcp_mux = s.rtcp_mux;
     ctl->latch = s.latch;
     ctl->media_flags = s.media_flags;
-    ctl->pt_rewrite_count = s.pt_rewrite_count;
+    // Reception statistics cost two cache lines per packet: kept only where a report may be
+    // generated from them (this leg or its partner generates RTCP).
+    ctl->rtcp_stats = s.rtcp == shm::rtcp_mode::generate ||
+                      (partner != no_slot && legs_[partner].spec.rtcp == shm::rtcp_mode::generate);
     ctl->ssrc_hint = s.ssrc_hint;
     ctl->clock_rate = s.clock_rate == 0 ? 8000 : s.clock_rate;
     ctl->idle_timeout_ms = s.idle_timeout_ms;
@@ -239,11 +252,59 @@ void control::publish(uint32_t slot) {
     ctl->cookie = s.cookie;
     ctl->tsc_to_rtp_q32 = static_cast<uint64_t>(
         (static_cast<unsigned __int128>(ctl->clock_rate) << 32) / (t_.tsc_hz ? t_.tsc_hz : 1));
-    std::memcpy(ctl->pt_rewrites, s.pt_rewrites, sizeof ctl->pt_rewrites);
+    if (ctl->rtcp_stats && lc.stats == nullptr) {
+        // Kept until the slot is reclaimed, so that every record that ever pointed at it is
+        // gone first.
+        lc.stats = new leg_rtcp_rt{};
+        lc.stats->last_rtcp_tsc.store(now_tsc_, std::memory_order_relaxed);
+        lc.stats->last_generated_tsc = now_tsc_;
+    }
+    ctl->stats = ctl->rtcp_stats ? lc.stats : nullptr;
+    if (partner != no_slot) {
+        const leg_control& pl = legs_[partner];
+        const shm::flow_spec& ps = pl.spec;
+        leg_out& o = ctl->out;
+        o.peer_ip = shm::ipv4_value(ps.peer.addr);
+        o.peer_port = ps.peer.port;
+        o.local_port = ps.key.local_port;
+        o.local_ip = shm::ipv4_value(ps.key.local_addr);
+        o.local_mask = local_mask_of(ps.key);
+        o.peer_epoch = pl.peer_epoch;
+        o.dpdk_port = ps.key.dpdk_port;
+        o.protocol = ps.protocol;
+        o.rtcp_mux = ps.rtcp_mux;
+        o.media_flags = ps.media_flags;
+        o.pt_rewrite_count = ps.pt_rewrite_count;
+        std::memcpy(o.pt_rewrites, ps.pt_rewrites, sizeof o.pt_rewrites);
+    }
     const leg_ctl* old = t_.legs[slot].ctl.exchange(ctl, std::memory_order_acq_rel);
     lc.ctl = ctl;
     if (old != nullptr) {
         retire(old, no_slot);
+    }
+}
+
+void control::link(uint32_t slot, uint32_t partner) {
+    leg_control& lc = legs_[slot];
+    if (lc.linked == partner) {
+        return;
+    }
+    if (lc.linked != no_slot) {
+        auto& r = legs_[lc.linked].referrers;
+        r.erase(std::remove(r.begin(), r.end(), slot), r.end());
+    }
+    if (partner != no_slot) {
+        legs_[partner].referrers.push_back(slot);
+    }
+    lc.linked = partner;
+}
+
+// Legs whose control record carries `slot` as partner copy its forwarding data (leg_out):
+// republished whenever it changes.
+void control::republish_referrers(uint32_t slot) {
+    const std::vector<uint32_t> r = legs_[slot].referrers;  // publish() may edit the list
+    for (uint32_t x : r) {
+        publish(x);
     }
 }
 
@@ -254,7 +315,7 @@ void control::relink_partner_of(uint32_t slot) {
         return;
     }
     const uint32_t other = slot_of(s.partner);
-    if (other != no_slot && legs_[other].spec.partner == s.key) {
+    if (other != no_slot && legs_[other].spec.partner == s.key && legs_[other].linked != slot) {
         publish(other);
     }
 }
@@ -295,32 +356,14 @@ void control::add(const shm::command& c, uint64_t now_tsc, shm::event& ev) {
     leg_rt& rt = t_.legs[slot];
     rt.key64 = rtp_key(c.flow.key);
     rt.latch.store(0, std::memory_order_relaxed);
-    rt.rtcp_latch.store(0, std::memory_order_relaxed);
+    t_.rare[slot].rtcp_latch.store(0, std::memory_order_relaxed);
+    t_.rare[slot].auth_fail_count = 0;
+    t_.rare[slot].auth_fail_event_tsc = 0;
     rt.last_rx_tsc.store(now_tsc, std::memory_order_relaxed);
     rt.peer_epoch_seen.store(0, std::memory_order_relaxed);
     rt.rtp_ssrc = 0;
     rt.flags = 0;
-    rt.auth_fail_count = 0;
-    rt.auth_fail_event_tsc = 0;
     rt.owner.store(no_owner, std::memory_order_relaxed);
-    leg_rtcp_rt& rr = t_.rtcp[slot];
-    rr.ssrc.store(0, std::memory_order_relaxed);
-    rr.base_seq.store(0, std::memory_order_relaxed);
-    rr.max_ext_seq.store(0, std::memory_order_relaxed);
-    rr.received.store(0, std::memory_order_relaxed);
-    rr.jitter.store(0, std::memory_order_relaxed);
-    rr.last_sr_mid.store(0, std::memory_order_relaxed);
-    rr.last_sr_tsc.store(0, std::memory_order_relaxed);
-    rr.last_rtcp_tsc.store(now_tsc, std::memory_order_relaxed);
-    rr.last_transit = 0;
-    rr.last_rtp_ts = 0;
-    rr.last_rtp_tsc = 0;
-    rr.expected_prior = 0;
-    rr.received_prior = 0;
-    rr.octets.store(0, std::memory_order_relaxed);
-    rr.packets.store(0, std::memory_order_relaxed);
-    rr.last_generated_tsc = now_tsc;
-
     shm::flow_counters& fc = t_.counters[slot];
     const uint32_t gen = fc.generation;
     std::memset(&fc, 0, sizeof fc);
@@ -359,6 +402,7 @@ void control::update(const shm::command& c, uint32_t slot, shm::event& ev) {
     lc.idle_reported = false;
     t_.counters[slot].cookie = c.flow.cookie;
     publish(slot);
+    republish_referrers(slot);
     if (!(old.partner == c.flow.partner)) {
         // Re-pairing (transfer): the old partner loses us, the new one gains us.
         if (old.partner.local_addr.family == shm::addr_family::ipv4) {
@@ -399,13 +443,9 @@ void control::del(const shm::command& c, shm::event& ev) {
     lc.ctl = nullptr;
     --installed_;
     t_.counters[slot].generation += 1;  // even: free
-    // The partner keeps running, without us.
-    if (lc.spec.partner.local_addr.family == shm::addr_family::ipv4) {
-        const uint32_t other = slot_of(lc.spec.partner);
-        if (other != no_slot) {
-            publish(other);
-        }
-    }
+    // The legs that forward to us keep running, without a partner.
+    link(slot, no_slot);
+    republish_referrers(slot);
     retire(old, slot);
 }
 
@@ -440,7 +480,7 @@ void control::roll(const shm::command& c, shm::event& ev) {
         return;
     }
     (rx ? lc.spec.rx : lc.spec.tx) = c.roll.key_material;
-    key_mailbox::post(rx ? t_.mail[slot].rx : t_.mail[slot].tx, ks.release());
+    key_mailbox::post(rx ? t_.legs[slot].mail.rx : t_.legs[slot].mail.tx, ks.release());
 }
 
 void control::neigh(const shm::command& c, shm::event& ev) {
@@ -495,7 +535,9 @@ void control::reclaim() {
         deferred_.pop_front();
         delete d.ctl;
         if (d.slot != no_slot) {
-            t_.mail[d.slot].drain();
+            delete legs_[d.slot].stats;
+            legs_[d.slot].stats = nullptr;
+            t_.legs[d.slot].mail.drain();
             t_.rx_streams[d.slot].clear();
             t_.tx_streams[d.slot].clear();
             t_.legs[d.slot].key64 = 0;

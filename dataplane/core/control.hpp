@@ -47,6 +47,9 @@ class control {
         uint32_t peer_epoch = 0;
         bool in_use = false;
         bool idle_reported = false;
+        leg_rtcp_rt* stats = nullptr;     // RTCP reception statistics, once needed
+        uint32_t linked = no_slot;        // partner in the published control record
+        std::vector<uint32_t> referrers;  // legs whose published partner is this leg
     };
     struct deferred {
         uint64_t token;
@@ -64,6 +67,9 @@ class control {
     shm::nack_reason install_keys(uint32_t slot, const shm::flow_spec& old_spec,
                                   const shm::flow_spec& spec, bool fresh);
     void publish(uint32_t slot);
+    void link(uint32_t slot, uint32_t partner);
+    void republish_referrers(uint32_t slot);
+    uint32_t local_mask_of(const shm::flow_key& k) const;
     void relink_partner_of(uint32_t slot);
     void retire(const leg_ctl* ctl, uint32_t slot);
 
@@ -73,6 +79,7 @@ class control {
     std::vector<uint32_t> free_;
     std::deque<deferred> deferred_;
     uint32_t installed_ = 0;
+    uint64_t now_tsc_ = 0;  // of the command being applied
 };
 
 }  // namespace sbc::dp

@@ -8,6 +8,7 @@
 // IPv6 keys are not indexed yet (the control path refuses IPv6 flows with unsupported_family).
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -36,6 +37,9 @@ class flow_index {
     bool erase(uint64_t key);
     uint32_t size() const { return size_; }
 
+    // Bytes of one entry; the table is sized for at most 50 % load.
+    static constexpr size_t entry_bytes = 16;
+
   private:
     struct entry {
         std::atomic<uint64_t> key;
@@ -46,6 +50,7 @@ class flow_index {
         entry e[4];
     };
     static_assert(sizeof(bucket) == 64);
+    static_assert(sizeof(entry) == entry_bytes);
 
     static uint64_t hash(uint64_t key) {
         // Murmur3 finaliser: cheap and good enough for packed addresses.

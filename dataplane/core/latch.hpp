@@ -26,14 +26,14 @@ enum class latch_check : uint8_t {
 };
 
 // Called before crypto for every media packet of a leg; may reset the latch for R3.
-inline latch_check check_source(const leg_ctl& ctl, leg_rt& rt, uint32_t src_ip, uint16_t src_port,
-                                bool has_ssrc, uint32_t ssrc, uint64_t now_tsc,
+inline latch_check check_source(const leg_ctl& ctl, leg_rt& rt, leg_rare& rare, uint32_t src_ip,
+                                uint16_t src_port, bool has_ssrc, uint32_t ssrc, uint64_t now_tsc,
                                 uint64_t relatch_idle_tsc) {
     if (rt.peer_epoch_seen.load(std::memory_order_relaxed) != ctl.peer_epoch) {
         rt.peer_epoch_seen.store(ctl.peer_epoch, std::memory_order_relaxed);
         if (ctl.protocol == shm::media_protocol::rtp) {
             rt.latch.store(0, std::memory_order_relaxed);  // R3
-            rt.rtcp_latch.store(0, std::memory_order_relaxed);
+            rare.rtcp_latch.store(0, std::memory_order_relaxed);
             rt.flags &= static_cast<uint8_t>(~latch_confirmed);
         }
     }

@@ -1,5 +1,7 @@
 #include "dataplane/core/path.hpp"
 
+#include <x86intrin.h>
+
 #include <cstring>
 
 #include "dataplane/core/arp.hpp"
@@ -8,6 +10,7 @@
 #include "dataplane/core/notices.hpp"
 #include "dataplane/core/rewrite.hpp"
 #include "dataplane/core/rtcp.hpp"
+#include "dataplane/srtp/prefetch.hpp"
 #include "dataplane/srtp/status.hpp"
 
 namespace sbc::dp {
@@ -16,16 +19,6 @@ namespace {
 
 using shm::drop_reason;
 
-// The packet-path form of a key (AES schedules, HMAC states) is a few cache lines; at scale it
-// is cold. Prefetch instructions never fault, so the layout need not be known here.
-inline void prefetch_key(const srtp::key_set* k) {
-    if (k != nullptr) {
-        const auto* p = reinterpret_cast<const char*>(k);
-        for (int i = 0; i < 8; ++i) {
-            __builtin_prefetch(p + 64L * i);
-        }
-    }
-}
 using namespace wire;
 
 constexpr size_t idx(drop_reason r) {
@@ -154,7 +147,6 @@ bool path::classify_l3(pkt_desc& p, meta& m) {
     m.slot = no_slot;
     m.partner = no_slot;
     m.ctl = nullptr;
-    m.pctl = nullptr;
     uint8_t* d = p.data;
     m.end = d + p.len + p.room;
     if (p.len < eth_len || p.port >= shm::max_ports || !t_.ports[p.port].present) {
@@ -213,10 +205,21 @@ bool path::classify_l3(pkt_desc& p, meta& m) {
     m.src_ip = load32(ip + ip_src);
     m.src_port = load16(udp + udp_sport);
     m.tos = ip[ip_tos];
+    m.crypto = 0;
+    m.origin.cksum = load16(udp + udp_cksum);
+    m.origin.words = cksum::addr_words(m.src_ip) + cksum::addr_words(dst_ip) + m.src_port + dport;
+    m.origin.adjust = 0;
     m.payload = udp + udp_len;
     m.payload_len = static_cast<uint16_t>(ulen - udp_len);
 
     m.key = pack_key(p.port, dst_ip, dport);
+    t_.index.prefetch(m.key);
+    return true;
+}
+
+// Stage 1b, a loop after stage 1 so that the index buckets are in flight for the whole burst:
+// the lookup, and the leg's state prefetched for stage 2.
+bool path::lookup_flow(pkt_desc& p, meta& m) {
     const uint32_t v = t_.index.lookup(m.key);
     const uint32_t slot = v & ~rtcp_bit;
     if (v == no_slot || slot >= t_.max_flows) {
@@ -225,14 +228,9 @@ bool path::classify_l3(pkt_desc& p, meta& m) {
     }
     m.index_value = v;
     m.slot = slot;
-    __builtin_prefetch(&t_.legs[slot]);
-    const char* st = reinterpret_cast<const char*>(&t_.rx_streams[slot]);
-    __builtin_prefetch(st);
-    __builtin_prefetch(st + 64);
-    const char* fc = reinterpret_cast<const char*>(&t_.counters[slot]);
-    __builtin_prefetch(fc, 1);
-    __builtin_prefetch(fc + 128, 1);
-    __builtin_prefetch(&t_.rtcp[slot], 1);
+    srtp::prefetch_line(&t_.legs[slot]);
+    srtp::prefetch_stream(t_.rx_streams[slot]);
+    srtp::prefetch_line(&t_.counters[slot]);
     return true;
 }
 
@@ -261,12 +259,17 @@ bool path::classify_flow(pkt_desc& p, meta& m, uint64_t now_tsc) {
     }
     m.slot = slot;
     m.ctl = ctl;
-    key_mailbox::take(t_.mail[slot].rx, t_.rx_streams[slot]);
+    key_mailbox::take(rt.mail.rx, t_.rx_streams[slot]);
     if (ctl->partner != no_slot) {
-        __builtin_prefetch(&t_.legs[ctl->partner]);
-        __builtin_prefetch(&t_.tx_streams[ctl->partner]);
+        srtp::prefetch_line(&t_.legs[ctl->partner]);
+        if (ctl->out.protocol == shm::media_protocol::srtp) {
+            srtp::prefetch_stream(t_.tx_streams[ctl->partner]);
+        }
     }
-    __builtin_prefetch(&t_.rtcp[slot]);
+    if (ctl->rtcp_stats && ctl->stats != nullptr) {
+        srtp::prefetch_line(ctl->stats);
+        srtp::prefetch_line(reinterpret_cast<const char*>(ctl->stats) + 64);
+    }
     // RFC 5761 §4: with rtcp-mux, second octet 192..223 (RTCP packet types 64..95 as an RTP
     // payload type with the marker bit) is RTCP.
     if (!rtcp && ctl->rtcp_mux && m.payload_len >= 2 && m.payload[1] >= 192 &&
@@ -295,19 +298,20 @@ bool path::classify_flow(pkt_desc& p, meta& m, uint64_t now_tsc) {
         drop(p, m, drop_reason::bad_rtp);
         return false;
     }
-    if (check_source(*ctl, rt, m.src_ip, m.src_port, true, load32(m.payload + 8), now_tsc,
-                     relatch_idle_tsc_) != latch_check::accept) {
+    if (check_source(*ctl, rt, t_.rare[slot], m.src_ip, m.src_port, true, load32(m.payload + 8),
+                     now_tsc, relatch_idle_tsc_) != latch_check::accept) {
         drop(p, m, drop_reason::unlatched_source);
         return false;
     }
     return true;
 }
 
-bool path::next_hop(const leg_ctl& out, uint32_t dst, uint8_t* mac, uint32_t& nh) const {
-    const uint32_t gw = t_.ports[out.dpdk_port].gateway;
-    nh = ((dst ^ out.local_ip) & out.local_mask) == 0 || gw == 0 ? dst : gw;
+bool path::next_hop(uint16_t port, uint32_t local_ip, uint32_t local_mask, uint32_t dst,
+                    uint8_t* mac, uint32_t& nh) const {
+    const uint32_t gw = t_.ports[port].gateway;
+    nh = ((dst ^ local_ip) & local_mask) == 0 || gw == 0 ? dst : gw;
     shm::mac_address m;
-    if (!t_.neighbours.lookup(out.dpdk_port, nh, m)) {
+    if (!t_.neighbours.lookup(port, nh, m)) {
         return false;
     }
     std::memcpy(mac, m.data(), 6);
@@ -336,68 +340,69 @@ void path::arp_solicit(pkt_desc& p, uint16_t port, uint32_t local_ip, uint32_t n
 }
 
 bool path::choose_destination(pkt_desc& p, meta& m, uint64_t now_tsc) {
+    // The partner's static side is in our own control record (leg_out); only its latch is read
+    // from its runtime line.
     const uint32_t partner = m.ctl->partner;
-    const leg_ctl* pctl =
-        partner == no_slot ? nullptr : t_.legs[partner].ctl.load(std::memory_order_acquire);
-    if (pctl == nullptr) {
+    const leg_out& out = m.ctl->out;
+    const leg_rt* prt = partner == no_slot ? nullptr : &t_.legs[partner];
+    if (prt == nullptr || prt->ctl.load(std::memory_order_relaxed) == nullptr) {
         drop(p, m, drop_reason::no_partner);
         return false;
     }
-    if (pctl->media_flags & shm::media_flag::hold) {
+    if (out.media_flags & shm::media_flag::hold) {
         drop(p, m, drop_reason::held);
         return false;
     }
-    const leg_rt& prt = t_.legs[partner];
     // R3: an RTP leg whose SDP address changed since it last latched goes to the new one.
-    const bool stale = pctl->protocol == shm::media_protocol::rtp &&
-                       prt.peer_epoch_seen.load(std::memory_order_relaxed) != pctl->peer_epoch;
-    const uint64_t l = stale ? 0 : prt.latch.load(std::memory_order_relaxed);
-    uint32_t ip = l ? latch_ip(l) : pctl->peer_ip;
-    uint16_t port = l ? latch_port(l) : pctl->peer_port;
+    const bool stale = out.protocol == shm::media_protocol::rtp &&
+                       prt->peer_epoch_seen.load(std::memory_order_relaxed) != out.peer_epoch;
+    const uint64_t l = stale ? 0 : prt->latch.load(std::memory_order_relaxed);
+    uint32_t ip = l ? latch_ip(l) : out.peer_ip;
+    uint16_t port = l ? latch_port(l) : out.peer_port;
     if (ip == 0 || port == 0) {
         drop(p, m, drop_reason::no_peer);
         return false;
     }
     if (m.rtcp) {
-        const uint64_t rl = stale ? 0 : prt.rtcp_latch.load(std::memory_order_relaxed);
+        const uint64_t rl = stale ? 0 : t_.rare[partner].rtcp_latch.load(std::memory_order_relaxed);
         if (rl != 0) {
             ip = latch_ip(rl);
             port = latch_port(rl);
-        } else if (!pctl->rtcp_mux) {
+        } else if (!out.rtcp_mux) {
             port = static_cast<uint16_t>(port + 1);
         }
     }
     m.partner = partner;
-    m.pctl = pctl;
     m.dst_ip = ip;
     m.dst_port = port;
     uint32_t nh = 0;
-    if (!next_hop(*pctl, ip, m.mac, nh)) {
+    if (!next_hop(out.dpdk_port, out.local_ip, out.local_mask, ip, m.mac, nh)) {
         drop(p, m, drop_reason::no_neighbour);
-        arp_solicit(p, pctl->dpdk_port, pctl->local_ip, nh, now_tsc);
+        arp_solicit(p, out.dpdk_port, out.local_ip, nh, now_tsc);
         return false;
     }
     return true;
 }
 
 void path::note_auth_failure(meta& m, uint64_t now_tsc) {
-    leg_rt& rt = t_.legs[m.slot];
-    rt.auth_fail_count++;
-    if (rt.auth_fail_event_tsc == 0 || now_tsc - rt.auth_fail_event_tsc >= auth_event_tsc_) {
+    leg_rare& r = t_.rare[m.slot];
+    r.auth_fail_count++;
+    if (r.auth_fail_event_tsc == 0 || now_tsc - r.auth_fail_event_tsc >= auth_event_tsc_) {
         flow_event(shm::event_type::auth_fail_burst, *m.ctl, m.slot, m.src_ip, m.src_port, 0,
-                   rt.auth_fail_count);
-        rt.auth_fail_count = 0;
-        rt.auth_fail_event_tsc = now_tsc;
+                   r.auth_fail_count);
+        r.auth_fail_count = 0;
+        r.auth_fail_event_tsc = now_tsc;
     }
 }
 
 void path::rewrite(pkt_desc& p, meta& m) {
-    const leg_ctl& pc = *m.pctl;
+    const leg_out& pc = m.ctl->out;
     const uint16_t sport = static_cast<uint16_t>(pc.local_port + (m.rtcp && !pc.rtcp_mux ? 1 : 0));
     const port_info& out = t_.ports[pc.dpdk_port];
     uint8_t* start = m.payload - (eth_len + ipv4_len + udp_len);
     p.offload = write_headers(start, m.mac, out.mac.data(), pc.local_ip, sport, m.dst_ip,
-                              m.dst_port, m.tos, m.payload_len, out.tx_ip_cksum, out.tx_udp_cksum);
+                              m.dst_port, m.tos, m.payload_len, out.tx_ip_cksum, out.tx_udp_cksum,
+                              m.crypto ? nullptr : &m.origin);
     p.data = start;
     p.len = static_cast<uint16_t>(eth_len + ipv4_len + udp_len + m.payload_len);
     p.room = static_cast<uint16_t>(m.end - (start + p.len));
@@ -406,6 +411,23 @@ void path::rewrite(pkt_desc& p, meta& m) {
 }
 
 void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
+    process_impl<false>(pkts, n, now_tsc, nullptr);
+}
+
+void path::process_profiled(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_profile& prof) {
+    process_impl<true>(pkts, n, now_tsc, &prof);
+}
+
+template <bool Profile>
+void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_profile* prof) {
+    [[maybe_unused]] uint64_t t_prev = Profile ? __rdtsc() : 0;
+    const auto mark = [&]([[maybe_unused]] size_t stage) {
+        if constexpr (Profile) {
+            const uint64_t t = __rdtsc();
+            prof->cycles[stage] += t - t_prev;
+            t_prev = t;
+        }
+    };
     if (n > max_burst) {
         for (uint16_t i = max_burst; i < n; ++i) {
             meta none{};
@@ -427,6 +449,16 @@ void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
             live[nlive++] = i;
         }
     }
+    {
+        uint16_t k = 0;
+        for (uint16_t j = 0; j < nlive; ++j) {
+            if (lookup_flow(pkts[live[j]], meta_[live[j]])) {
+                live[k++] = live[j];
+            }
+        }
+        nlive = k;
+    }
+    mark(0);
     // The next level of the chain: control records and key schedules (their addresses are in
     // the lines prefetched above).
     for (uint16_t j = 0; j < nlive; ++j) {
@@ -434,10 +466,9 @@ void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
         const auto* c =
             reinterpret_cast<const char*>(t_.legs[slot].ctl.load(std::memory_order_relaxed));
         if (c != nullptr) {
-            __builtin_prefetch(c);
-            __builtin_prefetch(c + 64);
+            srtp::prefetch_line(c);  // the first line is what the packet path reads
         }
-        prefetch_key(t_.rx_streams[slot].current_key());
+        srtp::prefetch_rtp_key(t_.rx_streams[slot].current_key());
     }
     uint16_t flows = 0;
     for (uint16_t j = 0; j < nlive; ++j) {
@@ -448,18 +479,13 @@ void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
         }
     }
     nlive = flows;
+    mark(1);
 
-    // Partners' control records and outbound keys, needed after the unprotect batch.
+    // Outbound keys of SRTP partners, needed after the unprotect batch.
     for (uint16_t j = 0; j < nlive; ++j) {
-        const uint32_t partner = meta_[live[j]].ctl->partner;
-        if (partner != no_slot) {
-            const auto* c =
-                reinterpret_cast<const char*>(t_.legs[partner].ctl.load(std::memory_order_relaxed));
-            if (c != nullptr) {
-                __builtin_prefetch(c);
-                __builtin_prefetch(c + 64);
-            }
-            prefetch_key(t_.tx_streams[partner].current_key());
+        const leg_ctl& c = *meta_[live[j]].ctl;
+        if (c.partner != no_slot && c.out.protocol == shm::media_protocol::srtp) {
+            srtp::prefetch_rtp_key(t_.tx_streams[c.partner].current_key());
         }
     }
     // Unprotect what came from SRTP peers: RTP in one batch, RTCP in another.
@@ -468,6 +494,7 @@ void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
         for (uint16_t j = 0; j < nlive; ++j) {
             meta& m = meta_[live[j]];
             if (m.rtcp == rtcp && m.ctl->protocol == shm::media_protocol::srtp) {
+                m.crypto = 1;
                 crypto_[k] = srtp::packet{m.payload,
                                           &t_.rx_streams[m.slot],
                                           m.payload_len,
@@ -517,6 +544,7 @@ void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
         }
     }
 
+    mark(2);
     // Accepted: latch, statistics, where to.
     uint16_t fwd = 0;
     for (uint16_t j = 0; j < nlive; ++j) {
@@ -528,10 +556,13 @@ void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
         leg_rt& rt = t_.legs[m.slot];
         if (m.rtcp) {
             const uint64_t want = pack_latch(m.src_ip, m.src_port);
-            if (rt.rtcp_latch.load(std::memory_order_relaxed) != want) {
-                rt.rtcp_latch.store(want, std::memory_order_relaxed);
+            leg_rare& rare = t_.rare[m.slot];
+            if (rare.rtcp_latch.load(std::memory_order_relaxed) != want) {
+                rare.rtcp_latch.store(want, std::memory_order_relaxed);
             }
-            rtcp_note_received(t_.rtcp[m.slot], m.payload, m.payload_len, now_tsc);
+            if (m.ctl->rtcp_stats && m.ctl->stats != nullptr) {
+                rtcp_note_received(*m.ctl->stats, m.payload, m.payload_len, now_tsc);
+            }
         } else {
             if (commit_latch(rt, m.src_ip, m.src_port, now_tsc)) {
                 flow_event(shm::event_type::latched, *m.ctl, m.slot, m.src_ip, m.src_port,
@@ -548,20 +579,25 @@ void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
                                ssrc, 0);
                 }
             }
-            rtp_note_received(
-                t_.rtcp[m.slot], *m.ctl, m.payload, m.payload_len,
-                static_cast<uint16_t>(m.payload_len > rtp_min ? m.payload_len - rtp_min : 0),
-                now_tsc);
+            if (m.ctl->rtcp_stats && m.ctl->stats != nullptr) {
+                rtp_note_received(
+                    *m.ctl->stats, *m.ctl, m.payload, m.payload_len,
+                    static_cast<uint16_t>(m.payload_len > rtp_min ? m.payload_len - rtp_min : 0),
+                    now_tsc);
+            }
         }
         if (!choose_destination(p, m, now_tsc)) {
             continue;
         }
-        if (!m.rtcp && m.pctl->pt_rewrite_count != 0) {
+        const leg_out& out = m.ctl->out;
+        if (!m.rtcp && out.pt_rewrite_count != 0) {
             const uint8_t pt = m.payload[1] & 0x7f;
-            for (uint8_t r = 0; r < m.pctl->pt_rewrite_count && r < 8; ++r) {
-                if (m.pctl->pt_rewrites[r].from == pt) {
+            for (uint8_t r = 0; r < out.pt_rewrite_count && r < 8; ++r) {
+                if (out.pt_rewrites[r].from == pt) {
+                    const uint16_t old = load16(m.payload);
                     m.payload[1] = static_cast<uint8_t>((m.payload[1] & 0x80) |
-                                                        (m.pctl->pt_rewrites[r].to & 0x7f));
+                                                        (out.pt_rewrites[r].to & 0x7f));
+                    m.origin.adjust += (~old & 0xffffu) + load16(m.payload);
                     break;
                 }
             }
@@ -569,13 +605,15 @@ void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
         live[fwd++] = live[j];
     }
 
+    mark(3);
     // Protect for SRTP partners, again one batch per kind.
     for (int rtcp = 0; rtcp < 2; ++rtcp) {
         uint16_t k = 0;
         for (uint16_t j = 0; j < fwd; ++j) {
             meta& m = meta_[live[j]];
-            if (m.rtcp == rtcp && m.pctl->protocol == shm::media_protocol::srtp) {
-                key_mailbox::take(t_.mail[m.partner].tx, t_.tx_streams[m.partner]);
+            if (m.rtcp == rtcp && m.ctl->out.protocol == shm::media_protocol::srtp) {
+                m.crypto = 1;
+                key_mailbox::take(t_.legs[m.partner].mail.tx, t_.tx_streams[m.partner]);
                 crypto_[k] = srtp::packet{m.payload,
                                           &t_.tx_streams[m.partner],
                                           m.payload_len,
@@ -608,6 +646,7 @@ void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
         }
     }
 
+    mark(4);
     for (uint16_t j = 0; j < fwd; ++j) {
         pkt_desc& p = pkts[live[j]];
         meta& m = meta_[live[j]];
@@ -623,6 +662,7 @@ void path::process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc) {
             fc.fwd_bytes += m.payload_len;
         }
     }
+    mark(5);
 }
 
 }  // namespace sbc::dp

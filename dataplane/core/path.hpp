@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "dataplane/core/pkt.hpp"
+#include "dataplane/core/rewrite.hpp"
 #include "dataplane/core/tables.hpp"
 #include "dataplane/shm/spsc_ring.hpp"
 #include "dataplane/srtp/engine.hpp"
@@ -15,6 +16,14 @@
 namespace sbc::dp {
 
 inline constexpr uint16_t max_burst = 64;
+
+// TSC cycles per stage of one path::process_profiled() call (benchmarks).
+struct stage_profile {
+    static constexpr size_t count = 6;
+    static constexpr const char* names[count] = {"classify", "flow",    "unprotect",
+                                                 "forward",  "protect", "rewrite"};
+    uint64_t cycles[count];
+};
 
 class path {
   public:
@@ -25,6 +34,8 @@ class path {
 
     // Every packet gets a verdict; drops are counted (lcore and flow counters) here.
     void process(pkt_desc* pkts, uint16_t n, uint64_t now_tsc);
+    // The same, with the TSC cycles of each stage added to `prof` (benchmarks only).
+    void process_profiled(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_profile& prof);
 
     // Looks at the next slice of legs this lcore owns and writes due RTCP reports into
     // `bufs` (empty buffers: len 0, room = capacity). Returns how many it filled, from 0.
@@ -33,11 +44,13 @@ class path {
     bool rtcp_scan_due(uint64_t now_tsc) const { return now_tsc >= next_rtcp_scan_; }
 
   private:
+    template <bool Profile>
+    void process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_profile* prof);
+
     struct meta {
         uint8_t* payload;
         uint8_t* end;  // end of the writable buffer
         const leg_ctl* ctl;
-        const leg_ctl* pctl;
         uint32_t slot;
         uint32_t partner;
         uint32_t src_ip;
@@ -49,10 +62,10 @@ class path {
         uint8_t alive;  // still going somewhere (drop() clears it)
         uint8_t mac[6];
         uint8_t tos;
-        uint8_t pad;
-        uint64_t key;  // index key of the destination
+        uint8_t crypto;  // the payload went through protect or unprotect
+        uint64_t key;    // index key of the destination
         uint32_t index_value;
-        uint32_t pad2;
+        cksum::udp_origin origin;  // for an incremental UDP checksum when the payload is kept
     };
 
     void drop(pkt_desc& p, meta& m, shm::drop_reason r);
@@ -61,8 +74,10 @@ class path {
                     uint16_t port, uint32_t ssrc, uint32_t count);
     void handle_arp(pkt_desc& p, meta& m);
     bool choose_destination(pkt_desc& p, meta& m, uint64_t now_tsc);
-    bool next_hop(const leg_ctl& out, uint32_t dst, uint8_t* mac, uint32_t& nh) const;
+    bool next_hop(uint16_t port, uint32_t local_ip, uint32_t local_mask, uint32_t dst, uint8_t* mac,
+                  uint32_t& nh) const;
     bool classify_l3(pkt_desc& p, meta& m);
+    bool lookup_flow(pkt_desc& p, meta& m);
     bool classify_flow(pkt_desc& p, meta& m, uint64_t now_tsc);
     void arp_solicit(pkt_desc& p, uint16_t port, uint32_t local_ip, uint32_t nh, uint64_t now_tsc);
     void rewrite(pkt_desc& p, meta& m);

@@ -39,8 +39,11 @@ uint16_t path::generate_rtcp(pkt_desc* bufs, uint16_t n, uint64_t now_tsc) {
             xctl->rtcp_generation_timeout_ms == 0 || (xctl->media_flags & shm::media_flag::hold)) {
             continue;
         }
+        if (ctl->stats == nullptr || xctl->stats == nullptr) {
+            continue;  // republished a moment ago: the statistics come with the next record
+        }
         const uint64_t timeout = t_.tsc_hz / 1000 * xctl->rtcp_generation_timeout_ms;
-        leg_rtcp_rt& sa = t_.rtcp[a];
+        leg_rtcp_rt& sa = *ctl->stats;
         if (now_tsc - sa.last_rtcp_tsc.load(std::memory_order_relaxed) < timeout ||
             now_tsc - sa.last_generated_tsc < timeout) {
             continue;
@@ -49,7 +52,7 @@ uint16_t path::generate_rtcp(pkt_desc* bufs, uint16_t n, uint64_t now_tsc) {
         const leg_rt& rx = t_.legs[x];
         uint32_t ip = 0;
         uint16_t port = 0;
-        const uint64_t rl = rx.rtcp_latch.load(std::memory_order_relaxed);
+        const uint64_t rl = t_.rare[x].rtcp_latch.load(std::memory_order_relaxed);
         const uint64_t l = rx.latch.load(std::memory_order_relaxed);
         if (rl != 0) {
             ip = latch_ip(rl);
@@ -66,7 +69,7 @@ uint16_t path::generate_rtcp(pkt_desc* bufs, uint16_t n, uint64_t now_tsc) {
         }
         uint8_t mac[6];
         uint32_t nh = 0;
-        if (!next_hop(*xctl, ip, mac, nh)) {
+        if (!next_hop(xctl->dpdk_port, xctl->local_ip, xctl->local_mask, ip, mac, nh)) {
             continue;
         }
         pkt_desc& b = bufs[used];
@@ -81,7 +84,7 @@ uint16_t path::generate_rtcp(pkt_desc* bufs, uint16_t n, uint64_t now_tsc) {
                              ? sa.ssrc.load(std::memory_order_relaxed)
                              : static_cast<uint32_t>(ctl->cookie * 2654435761u) | 1u;
         in.sender_clock_rate = ctl->clock_rate;
-        in.received = &t_.rtcp[x];
+        in.received = xctl->stats;
         in.now_tsc = now_tsc;
         in.tsc_hz = t_.tsc_hz;
         const uint64_t ns =
@@ -96,7 +99,7 @@ uint16_t path::generate_rtcp(pkt_desc* bufs, uint16_t n, uint64_t now_tsc) {
             continue;
         }
         if (xctl->protocol == shm::media_protocol::srtp) {
-            key_mailbox::take(t_.mail[x].tx, t_.tx_streams[x]);
+            key_mailbox::take(t_.legs[x].mail.tx, t_.tx_streams[x]);
             srtp::packet sp{payload,
                             &t_.tx_streams[x],
                             plen,

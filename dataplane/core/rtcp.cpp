@@ -81,7 +81,8 @@ void rtp_note_received(leg_rtcp_rt& st, const leg_ctl& ctl, const uint8_t* rtp, 
         st.received.store(received + 1, std::memory_order_relaxed);
         // A.8: J += (|D| - J) / 16, kept scaled by 16.
         const int32_t d0 = static_cast<int32_t>(transit - st.last_transit);
-        const uint32_t d = static_cast<uint32_t>(d0 < 0 ? -d0 : d0);
+        // |D| in unsigned arithmetic: -INT32_MIN does not fit an int32_t.
+        const uint32_t d = d0 < 0 ? 0u - static_cast<uint32_t>(d0) : static_cast<uint32_t>(d0);
         st.last_transit = transit;
         const uint32_t j = st.jitter.load(std::memory_order_relaxed);
         st.jitter.store(j + d - ((j + 8) >> 4), std::memory_order_relaxed);

@@ -1,15 +1,16 @@
 #include "dataplane/core/tables.hpp"
 
+#include "dataplane/core/state_size.hpp"  // the per-direction size table is checked here
+
 namespace sbc::dp {
 
 tables::tables(const settings& s, uint32_t readers, shm::flow_counters* region_counters)
     : max_flows(s.max_flows),
       index(s.max_flows * 2),
       legs(s.max_flows),
-      rtcp(s.max_flows),
+      rare(s.max_flows),
       rx_streams(s.max_flows, srtp::direction::inbound),
       tx_streams(s.max_flows, srtp::direction::outbound),
-      mail(s.max_flows),
       counters(region_counters),
       rcu(readers) {
     engine = s.srtp_engine == srtp_engine_kind::libsrtp ? srtp::engine_kind::libsrtp

@@ -41,10 +41,9 @@ struct tables {
     uint32_t max_flows;
     flow_index index;
     aligned_array<leg_rt> legs;
-    aligned_array<leg_rtcp_rt> rtcp;
+    aligned_array<leg_rare> rare;
     stream_array rx_streams;  // unprotect what the leg's peer sends (leg's rx lcore)
     stream_array tx_streams;  // protect what goes to the leg's peer (partner's rx lcore)
-    aligned_array<key_mailbox> mail;
     neighbour_table neighbours;
     port_info ports[shm::max_ports];
     shm::flow_counters* counters;  // max_flows entries: the region's, or owned_counters

@@ -9,7 +9,7 @@
 
 namespace sbc::shm {
 
-inline constexpr uint32_t contract_version = 2;
+inline constexpr uint32_t contract_version = 3;
 inline constexpr uint64_t region_magic = 0x314D485343425300ULL;  // "\0SBCSHM1"
 
 // ---- addresses -------------------------------------------------------------------------------
@@ -282,17 +282,20 @@ struct alignas(64) lcore_counters {
 // One per flow slot (the slot index comes with the flow_add ack). `key`, `cookie` and
 // `generation` are written by the main lcore when the flow is installed (generation is odd while
 // the slot is in use); the rest by the lcore that receives the leg. Readers check the key.
+// The first line holds what the packet path writes for every packet.
 struct alignas(64) flow_counters {
-    flow_key key;
-    uint32_t generation;
-    uint32_t pad;
-    uint64_t cookie;
     uint64_t rx_packets, rx_bytes;    // RTP received from this leg's peer
     uint64_t fwd_packets, fwd_bytes;  // of those, relayed to the partner's peer
     uint64_t rtcp_rx_packets, rtcp_fwd_packets, rtcp_generated;
     uint64_t last_rx_ns;  // CLOCK_MONOTONIC of the last accepted packet
+    flow_key key;
+    uint32_t generation;
+    uint32_t pad;
+    uint64_t cookie;
     uint32_t drops[drop_reason_count];
 };
+static_assert(offsetof(flow_counters, key) == 64, "per-packet counters in the first line");
+static_assert(sizeof(flow_counters) == 192);
 
 enum class dataplane_state : uint32_t { starting = 0, running = 1, stopping = 2 };
 

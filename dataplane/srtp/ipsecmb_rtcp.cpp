@@ -22,16 +22,16 @@ inline constexpr uint32_t e_bit = 0x80000000u;
 inline constexpr uint32_t max_srtcp_index = 0x7fffffffu;
 
 inline uint16_t rtcp_trailer(const key_set& k) noexcept {
-    return static_cast<uint16_t>(4 + k.mki_len + k.rtcp_tag_len);
+    return static_cast<uint16_t>(4 + k.mki_len + k.rtcp_tag_len());
 }
 
 // Offset of E||index in a received packet under key k.
 inline uint16_t index_offset(const key_set& k, uint16_t len) noexcept {
-    return static_cast<uint16_t>(len - k.mki_len - 4 - (k.aead ? 0 : k.rtcp_tag_len));
+    return static_cast<uint16_t>(len - k.mki_len - 4 - (k.aead ? 0 : k.rtcp_tag_len()));
 }
 
 inline const uint8_t* mki_at(const key_set& k, const uint8_t* data, uint16_t len) noexcept {
-    return k.aead ? data + len - k.mki_len : data + len - k.rtcp_tag_len - k.mki_len;
+    return k.aead ? data + len - k.mki_len : data + len - k.rtcp_tag_len() - k.mki_len;
 }
 
 // Sets up a try under a.cand[a.tried]: index (its position depends on the key's MKI and tag
@@ -46,7 +46,7 @@ inline void prepare_unprotect(attempt& a, const packet& p, uint8_t* slot) noexce
     if (k.aead) {
         a.payload_end = static_cast<uint16_t>(io - 16);
         copy_short(a.tag_rx, p.data + a.payload_end, 16);
-        gcm_rtcp_iv(a.iv, k.rtcp_salt, a.ssrc, index);
+        gcm_rtcp_iv(a.iv, k.rtcp_salt(), a.ssrc, index);
         if (a.e_flag) {
             std::memcpy(a.aad, p.data, 8);
             std::memcpy(a.aad + 8, p.data + io, 4);
@@ -57,8 +57,8 @@ inline void prepare_unprotect(attempt& a, const packet& p, uint8_t* slot) noexce
         }
     } else {
         a.payload_end = io;
-        copy_short(a.tag_rx, p.data + p.len - k.rtcp_tag_len, k.rtcp_tag_len);
-        cm_rtcp_iv(a.iv, k.rtcp_salt, a.ssrc, index);
+        copy_short(a.tag_rx, p.data + p.len - k.rtcp_tag_len(), k.rtcp_tag_len());
+        cm_rtcp_iv(a.iv, k.rtcp_salt(), a.ssrc, index);
     }
 }
 
@@ -242,11 +242,11 @@ uint16_t ipsecmb_protect_rtcp(engine_state& e, packet* pk, uint16_t n) noexcept 
         uint8_t* trailer = p.data + p.len + (k.aead ? 16 : 0);
         store_be32(trailer, e_bit | index);
         if (k.aead) {
-            gcm_rtcp_iv(a.iv, k.rtcp_salt, ssrc, index);
+            gcm_rtcp_iv(a.iv, k.rtcp_salt(), ssrc, index);
             std::memcpy(a.aad, p.data, 8);
             std::memcpy(a.aad + 8, trailer, 4);
         } else {
-            cm_rtcp_iv(a.iv, k.rtcp_salt, ssrc, index);
+            cm_rtcp_iv(a.iv, k.rtcp_salt(), ssrc, index);
             a.cipher = p.len > rtcp_fixed_header;
         }
         a.header_len = rtcp_fixed_header;
@@ -284,7 +284,7 @@ uint16_t ipsecmb_protect_rtcp(engine_state& e, packet* pk, uint16_t n) noexcept 
             copy_short(end + 16 + 4, k.mki, k.mki_len);
         } else {
             copy_short(end + 4, k.mki, k.mki_len);
-            copy_short(end + 4 + k.mki_len, a.tag_calc, k.rtcp_tag_len);
+            copy_short(end + 4 + k.mki_len, a.tag_calc, k.rtcp_tag_len());
         }
         p.len = static_cast<uint16_t>(a.payload_end + rtcp_trailer(k));
         p.result = status::ok;

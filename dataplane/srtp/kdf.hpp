@@ -1,6 +1,7 @@
 #pragma once
 // RFC 3711 §4.3 key derivation with the AES-CM PRF (§4.3.3), key derivation rate 0, and
-// RFC 6188 (AES-256) / RFC 7714 §11 (GCM: 96-bit salt) variants. Control path only.
+// RFC 6188 (AES-256) / RFC 7714 §11 (GCM: 96-bit salt) variants. Control path only: AES-NI
+// directly (OpenSSL when the CPU has none).
 
 #include <cstddef>
 #include <cstdint>
@@ -34,5 +35,7 @@ struct session_keys {
 
 // All three session keys of one master key for RTP (rtcp = false) or RTCP. `k` must be valid.
 bool derive_session_keys(const shm::srtp_key& k, bool rtcp, session_keys& out) noexcept;
+// RTP and RTCP session keys with one key schedule of the master key.
+bool derive_session_keys(const shm::srtp_key& k, session_keys& rtp, session_keys& rtcp) noexcept;
 
 }  // namespace sbc::srtp

@@ -44,7 +44,7 @@ uint16_t rtp_trailer(const key_set& k) noexcept {
     return static_cast<uint16_t>(k.mki_len + k.rtp_tag_len);
 }
 uint16_t rtcp_trailer(const key_set& k) noexcept {
-    return static_cast<uint16_t>(4 + k.mki_len + k.rtcp_tag_len);
+    return static_cast<uint16_t>(4 + k.mki_len + k.rtcp_tag_len());
 }
 
 // Tries the candidates in order; the packet is restored from `copy` before a second try.
@@ -56,7 +56,7 @@ srtp_err_status_t try_keys(const candidates& c, packet& p, uint8_t* copy, int& o
         std::memcpy(copy, p.data, p.len);
     }
     for (uint8_t j = 0; j < c.n; ++j) {
-        if (c.key[j]->lib == nullptr) {
+        if (c.key[j]->lib() == nullptr) {
             return srtp_err_status_fail;  // key set not made for this engine
         }
         if (j > 0) {
@@ -103,9 +103,9 @@ uint16_t libsrtp_unprotect_rtp(engine_state& e, packet* pk, uint16_t n) noexcept
         int out_len = 0;
         srtp_err_status_t err = try_keys(c, p, e.slot(i), out_len, used, [&](key_set& k, int& l) {
             if (k.key_len != 0 && cur.valid && cur.ssrc == v.ssrc && cur.roc > 0) {
-                libsrtp_carry_roc(k.lib, k.master, direction::inbound, v.ssrc, cur.roc);
+                libsrtp_carry_roc(k.lib(), k.master(), direction::inbound, v.ssrc, cur.roc);
             }
-            return srtp_unprotect_mki(static_cast<srtp_t>(k.lib), p.data, &l, k.mki_len > 0);
+            return srtp_unprotect_mki(static_cast<srtp_t>(k.lib()), p.data, &l, k.mki_len > 0);
         });
         p.result = map_error(err);
         if (p.result != status::ok) {
@@ -147,7 +147,7 @@ uint16_t libsrtp_protect_rtp(engine_state&, packet* pk, uint16_t n) noexcept {
             p.result = status::no_room;
             continue;
         }
-        if (k.lib == nullptr) {
+        if (k.lib() == nullptr) {
             p.result = status::crypto_error;
             continue;
         }
@@ -158,11 +158,11 @@ uint16_t libsrtp_protect_rtp(engine_state&, packet* pk, uint16_t n) noexcept {
         }
         const rtp_index_state& cur = A::rtp(*s);
         if (cur.valid && cur.ssrc == v.ssrc && cur.roc > 0) {
-            libsrtp_carry_roc(k.lib, k.master, direction::outbound, v.ssrc, cur.roc);
+            libsrtp_carry_roc(k.lib(), k.master(), direction::outbound, v.ssrc, cur.roc);
         }
         int l = p.len;
         p.result =
-            map_error(srtp_protect_mki(static_cast<srtp_t>(k.lib), p.data, &l, k.mki_len > 0, 0));
+            map_error(srtp_protect_mki(static_cast<srtp_t>(k.lib()), p.data, &l, k.mki_len > 0, 0));
         if (p.result != status::ok) {
             continue;
         }
@@ -192,7 +192,7 @@ uint16_t libsrtp_unprotect_rtcp(engine_state& e, packet* pk, uint16_t n) noexcep
             continue;
         }
         uint16_t io =
-            static_cast<uint16_t>(p.len - k0.mki_len - 4 - (k0.aead ? 0 : k0.rtcp_tag_len));
+            static_cast<uint16_t>(p.len - k0.mki_len - 4 - (k0.aead ? 0 : k0.rtcp_tag_len()));
         uint32_t index = load_be32(p.data + io) & 0x7fffffffu;
         if (!rtcp_index_fresh(A::rtcp(*s), ssrc, index)) {
             p.result = status::replay;
@@ -202,7 +202,7 @@ uint16_t libsrtp_unprotect_rtcp(engine_state& e, packet* pk, uint16_t n) noexcep
         key_set* used = nullptr;
         int out_len = 0;
         srtp_err_status_t err = try_keys(c, p, e.slot(i), out_len, used, [&](key_set& k, int& l) {
-            return srtp_unprotect_rtcp_mki(static_cast<srtp_t>(k.lib), p.data, &l, k.mki_len > 0);
+            return srtp_unprotect_rtcp_mki(static_cast<srtp_t>(k.lib()), p.data, &l, k.mki_len > 0);
         });
         p.result = map_error(err);
         if (p.result != status::ok) {
@@ -244,13 +244,13 @@ uint16_t libsrtp_protect_rtcp(engine_state&, packet* pk, uint16_t n) noexcept {
             p.result = status::no_room;
             continue;
         }
-        if (k.lib == nullptr) {
+        if (k.lib() == nullptr) {
             p.result = status::crypto_error;
             continue;
         }
         int l = p.len;
         p.result = map_error(
-            srtp_protect_rtcp_mki(static_cast<srtp_t>(k.lib), p.data, &l, k.mki_len > 0, 0));
+            srtp_protect_rtcp_mki(static_cast<srtp_t>(k.lib()), p.data, &l, k.mki_len > 0, 0));
         if (p.result != status::ok) {
             continue;
         }

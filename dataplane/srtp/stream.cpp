@@ -1,5 +1,6 @@
 #include "dataplane/srtp/stream.hpp"
 
+#include <cstddef>
 #include <utility>
 
 #include "dataplane/srtp/detail/key_set_layout.hpp"
@@ -17,6 +18,10 @@ void free_key(key_set*& k) noexcept {
 
 stream::stream(direction d) noexcept : dir_(d) {}
 
+void stream::check_layout() noexcept {
+    static_assert(offsetof(stream, rtp_prev_) == hot_bytes, "the per-packet part is one line");
+}
+
 stream::~stream() {
     clear();
 }
@@ -26,10 +31,11 @@ void stream::install(key_set_ptr k) noexcept {
     if (!k) {
         return;
     }
-    if (key_ != nullptr && same_key(key_->master, k->master) && key_->kind == k->kind) {
+    if (key_ != nullptr && same_key(key_->master(), k->master()) && key_->kind == k->kind) {
         return;  // a re-INVITE repeating the key: nothing changes (rtpengine #1443)
     }
-    if (pending_ != nullptr && same_key(pending_->master, k->master) && pending_->kind == k->kind) {
+    if (pending_ != nullptr && same_key(pending_->master(), k->master()) &&
+        pending_->kind == k->kind) {
         return;  // the same pending key offered again
     }
     if (key_ == nullptr) {
@@ -48,7 +54,7 @@ void stream::install(key_set_ptr k) noexcept {
 }
 
 key_error stream::set_key(const shm::srtp_key& k, engine_kind e) {
-    if (key_ != nullptr && same_key(key_->master, k) && key_->kind == e) {
+    if (key_ != nullptr && same_key(key_->master(), k) && key_->kind == e) {
         return key_error::none;  // no derivation needed for a repeated key
     }
     key_error err = key_error::none;
@@ -92,7 +98,7 @@ uint16_t stream::rtp_overhead() const noexcept {
 }
 
 uint16_t stream::rtcp_overhead() const noexcept {
-    return key_ == nullptr ? 0 : static_cast<uint16_t>(key_->rtcp_tag_len + key_->mki_len + 4);
+    return key_ == nullptr ? 0 : static_cast<uint16_t>(key_->rtcp_tag_len() + key_->mki_len + 4);
 }
 
 }  // namespace sbc::srtp

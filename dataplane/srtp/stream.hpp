@@ -85,8 +85,13 @@ class alignas(64) stream {
     uint16_t rtp_overhead() const noexcept;
     uint16_t rtcp_overhead() const noexcept;
 
+    // Bytes at the start of the record that an RTP packet of the current SSRC reads and writes
+    // (keys, retire point, index and replay window); the rest is for SSRC changes and SRTCP.
+    static constexpr size_t hot_bytes = 64;
+
   private:
     friend struct detail::stream_access;
+    static void check_layout() noexcept;
 
     // Read by every packet, first cache line.
     key_set* key_ = nullptr;       // current

@@ -129,6 +129,55 @@ TEST(flow_control, partners_link_in_either_order_and_unlink_on_delete) {
     EXPECT_EQ(h.tables().legs[sc].ctl.load()->partner, sa);
 }
 
+// A leg forwards from its own control record (leg_out holds the partner's side): whatever
+// changes on the partner must be republished into it, and RTCP statistics exist exactly where a
+// report may be generated from them.
+TEST(flow_control, partner_changes_are_copied_into_the_forwarding_record) {
+    harness h;
+    auto a = leg(20000, 20002);
+    auto b = leg(20002, 20000);
+    const uint32_t sa = h.add(a).slot;
+    const uint32_t sb = h.add(b).slot;
+    auto ctl = [&](uint32_t s) { return h.tables().legs[s].ctl.load(); };
+    EXPECT_EQ(ctl(sa)->out.local_port, 20002);
+    EXPECT_EQ(ctl(sa)->out.peer_ip, access_peer);
+    EXPECT_EQ(ctl(sa)->out.media_flags, 0);
+    EXPECT_EQ(ctl(sa)->stats, nullptr);
+    EXPECT_EQ(ctl(sb)->stats, nullptr);
+    const uint32_t epoch = ctl(sa)->out.peer_epoch;
+
+    // B goes on hold with a new SDP peer and payload-type rewrites.
+    b.media_flags = shm::media_flag::hold;
+    b.peer = shm::make_endpoint(shm::ipv4(0x0a000009), 41000);
+    b.pt_rewrite_count = 1;
+    b.pt_rewrites[0] = {101, 96};
+    ASSERT_EQ(h.update(b).type, event_type::ack);
+    EXPECT_EQ(ctl(sa)->out.media_flags, shm::media_flag::hold);
+    EXPECT_EQ(ctl(sa)->out.peer_ip, 0x0a000009u);
+    EXPECT_EQ(ctl(sa)->out.peer_port, 41000);
+    EXPECT_NE(ctl(sa)->out.peer_epoch, epoch);
+    EXPECT_EQ(ctl(sa)->out.pt_rewrite_count, 1);
+    EXPECT_EQ(ctl(sa)->out.pt_rewrites[0].to, 96);
+
+    // B generates RTCP: both legs keep reception statistics (A's stream is reported as the
+    // sender, B's peer's stream in the report block).
+    b.rtcp = shm::rtcp_mode::generate;
+    ASSERT_EQ(h.update(b).type, event_type::ack);
+    ASSERT_NE(ctl(sa)->stats, nullptr);
+    ASSERT_NE(ctl(sb)->stats, nullptr);
+    EXPECT_TRUE(ctl(sa)->rtcp_stats && ctl(sb)->rtcp_stats);
+    dp::leg_rtcp_rt* kept = ctl(sa)->stats;
+    ASSERT_EQ(h.update(a).type, event_type::ack);  // republished: the same statistics
+    EXPECT_EQ(ctl(sa)->stats, kept);
+
+    // Deleting B leaves A without a partner and without anything of B's.
+    ASSERT_EQ(h.del(b.key).type, event_type::ack);
+    EXPECT_EQ(ctl(sa)->partner, dp::no_slot);
+    EXPECT_EQ(ctl(sa)->out.local_port, 0);
+    EXPECT_FALSE(ctl(sa)->rtcp_stats);
+    EXPECT_EQ(ctl(sa)->stats, nullptr);
+}
+
 TEST(flow_control, snapshot_lists_installed_flows) {
     harness h;
     ASSERT_EQ(h.add(leg(20000, 20002)).type, event_type::ack);

@@ -194,6 +194,46 @@ TEST_P(call, payload_type_rewrite_applies_towards_the_leg_that_asks) {
     auto d = h.run1(from_access(rtp));
     ASSERT_EQ(d.v, verdict::transmit);
     EXPECT_EQ(payload_of(d)[1], 0x80 | 96);
+    expect_headers(d, 1, core_peer_mac, core_ip, 30000, core_peer, 50000);  // checksum updated
+}
+
+// Plain RTP keeps its payload: the UDP checksum is updated from the received one (RFC 1624)
+// rather than summed again. Whatever the sender's addresses, ports, payload and IPv4 options,
+// the result must equal a full computation; a packet that came without a checksum gets one.
+TEST_P(call, plain_relay_updates_the_udp_checksum_incrementally) {
+    install(media_protocol::rtp, media_protocol::rtp);
+    a.peer = {};  // latch to whatever sends first
+    ASSERT_EQ(h.update(a).type, shm::event_type::ack);
+    uint32_t x = 12345;
+    auto next = [&x] { return x = x * 1103515245u + 12345u; };
+    for (int i = 0; i < 200; ++i) {
+        auto rtp = srtp::test::make_rtp(static_cast<uint16_t>(i), ssrc_a,
+                                        static_cast<uint16_t>(1 + next() % 300));
+        for (size_t k = 12; k < rtp.size(); ++k) {
+            rtp[k] = static_cast<uint8_t>(next() >> 13);
+        }
+        frame f = from_access(rtp);
+        if (i == 7) {
+            wire::store16(f.bytes.data() + 34 + 6, 0);  // the sender computed none
+        }
+        if (i % 5 == 3) {
+            // Four bytes of IPv4 options (NOPs): the path strips them; the UDP checksum does
+            // not cover them.
+            frame g = f;
+            g.len = static_cast<uint16_t>(f.len + 4);
+            g.bytes.insert(g.bytes.begin() + 34, {1, 1, 1, 1});
+            uint8_t* ip = g.bytes.data() + 14;
+            ip[0] = 0x46;
+            wire::store16(ip + 2, static_cast<uint16_t>(wire::load16(ip + 2) + 4));
+            ip[10] = ip[11] = 0;
+            const uint16_t c = wire::ipv4_cksum(ip, 24);
+            std::memcpy(ip + 10, &c, 2);
+            f = g;
+        }
+        auto d = h.run1(f);
+        expect_headers(d, 1, core_peer_mac, core_ip, 30000, core_peer, 50000);
+        EXPECT_EQ(payload_of(d), rtp) << i;
+    }
 }
 
 TEST_P(call, every_drop_reason_is_named_and_counted) {

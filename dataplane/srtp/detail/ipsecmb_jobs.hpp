@@ -38,7 +38,7 @@ inline void hmac_pass(engine_state& e, const packet* pk, uint16_t n, bool rtcp,
         if (a.state != st_pending || a.key().aead) {
             continue;
         }
-        const cm_material& cm = rtcp ? a.key().rtcp_cm() : a.key().rtp_cm();
+        const cm_view cm = rtcp ? a.key().rtcp_cm() : a.key().rtp_cm();
         IMB_JOB& j = e.jobs[m++];
         j.src = pk[i].data;
         j.hash_start_src_offset_in_bytes = 0;
@@ -68,7 +68,7 @@ inline void hmac_pass(engine_state& e, const packet* pk, uint16_t n, bool rtcp,
         } else if (!verify) {
             a.state = st_auth_ok;
         } else {
-            unsigned tag_len = rtcp ? a.key().rtcp_tag_len : a.key().rtp_tag_len;
+            unsigned tag_len = rtcp ? a.key().rtcp_tag_len() : a.key().rtp_tag_len;
             a.state = tags_equal(a.tag_calc, a.tag_rx, tag_len) ? st_auth_ok : st_auth_fail;
         }
     }
@@ -85,7 +85,7 @@ inline void ctr_pass(engine_state& e, const packet* pk, uint16_t n, bool rtcp) n
             if (!a.cipher || a.key().key_len != key_len) {
                 continue;
             }
-            const cm_material& cm = rtcp ? a.key().rtcp_cm() : a.key().rtp_cm();
+            const cm_view cm = rtcp ? a.key().rtcp_cm() : a.key().rtp_cm();
             IMB_JOB& j = e.jobs[m++];
             j.enc_keys = cm.enc;
             j.dec_keys = cm.enc;
@@ -122,14 +122,14 @@ inline void ctr_pass(engine_state& e, const packet* pk, uint16_t n, bool rtcp) n
     }
 }
 
-inline void fill_gcm_job(IMB_JOB* job, const gcm_material& m, uint8_t key_len, bool encrypt,
+inline void fill_gcm_job(IMB_JOB* job, const gcm_key_data& m, uint8_t key_len, bool encrypt,
                          const job_span& s, const uint8_t* aad, uint16_t aad_len, const uint8_t* iv,
                          uint8_t* tag_out, void* user) noexcept {
     job->cipher_direction = encrypt ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
     job->chain_order = encrypt ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
     job->cipher_mode = IMB_CIPHER_GCM;
-    job->enc_keys = &m.key;
-    job->dec_keys = &m.key;
+    job->enc_keys = &m;
+    job->dec_keys = &m;
     job->key_len_in_bytes = key_len;
     job->src = s.src;
     job->dst = s.cipher_dst;
@@ -181,10 +181,12 @@ inline void prefetch_key(const packet& p, bool rtcp) noexcept {
     if (k == nullptr) {
         return;
     }
+    // The layout is only known once the first line is read: prefetch the AES-128-CM lines
+    // (key_set_layout.hpp), the common suite. An RTP packet reads lines 0-3, RTCP 0 and 4-7.
     const auto* base = reinterpret_cast<const char*>(k);
-    const char* m = base + key_set_header + (rtcp ? sizeof(cm_material) : 0);
     prefetch(base);
-    for (size_t l = 0; l < 5; ++l) {
+    const char* m = base + (rtcp ? key_set::allocation_size(false, 16) - 64 - 256 : 64);
+    for (size_t l = 0; l < (rtcp ? 4u : 3u); ++l) {
         prefetch(m + 64 * l);
     }
 }

@@ -3,11 +3,13 @@
 
 #include <gtest/gtest.h>
 #include <intel-ipsec-mb.h>
+#include <openssl/evp.h>
 
 #include <cstring>
 
 #include "dataplane/srtp/detail/iv.hpp"
 #include "dataplane/srtp/detail/key_build.hpp"
+#include "dataplane/srtp/detail/sha1_block.hpp"
 #include "dataplane/srtp/kdf.hpp"
 #include "tests/dataplane/srtp/srtp_test_util.hpp"
 
@@ -43,6 +45,67 @@ TEST(Rfc3711B3, KeyDerivation) {
     session_keys rtcp{};
     ASSERT_TRUE(derive_session_keys(k, true, rtcp));
     EXPECT_NE(bytes(rtcp.enc, 16), bytes(sk.enc, 16));
+}
+
+// The combined RTP + RTCP derivation (one key schedule) gives what the per-label one does, and
+// the AES-NI PRF what OpenSSL's AES-CTR gives, for every suite (AES-128 and AES-256 PRFs,
+// 96-bit GCM salts).
+TEST(Rfc3711B3, CombinedDerivationMatchesPerLabel) {
+    for (auto suite : all_suites) {
+        for (uint32_t seed = 1; seed < 20; ++seed) {
+            const shm::srtp_key k = make_key(suite, seed);
+            session_keys rtp{}, rtcp{}, rtp1{}, rtcp1{};
+            ASSERT_TRUE(derive_session_keys(k, rtp, rtcp));
+            ASSERT_TRUE(derive_session_keys(k, false, rtp1));
+            ASSERT_TRUE(derive_session_keys(k, true, rtcp1));
+            EXPECT_EQ(0, std::memcmp(&rtp, &rtp1, sizeof rtp));
+            EXPECT_EQ(0, std::memcmp(&rtcp, &rtcp1, sizeof rtcp));
+            // The PRF itself against OpenSSL's AES-CTR (RFC 3711 §4.3.3), for every label.
+            for (uint8_t label = 0; label < 6; ++label) {
+                uint8_t salt[14] = {};
+                std::memcpy(salt, k.master_salt, k.master_salt_len);
+                uint8_t iv[16] = {};
+                std::memcpy(iv, salt, 14);
+                iv[7] ^= label;
+                uint8_t want[48] = {}, got[48];
+                EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+                int n = 0;
+                ASSERT_EQ(EVP_EncryptInit_ex(
+                              ctx, k.master_key_len == 16 ? EVP_aes_128_ctr() : EVP_aes_256_ctr(),
+                              nullptr, k.master_key, iv),
+                          1);
+                ASSERT_EQ(EVP_EncryptUpdate(ctx, want, &n, want, sizeof want), 1);
+                EVP_CIPHER_CTX_free(ctx);
+                ASSERT_TRUE(kdf(k.master_key, k.master_key_len, salt, static_cast<kdf_label>(label),
+                                got, sizeof got));
+                EXPECT_EQ(bytes(got, 48), bytes(want, 48)) << int(label);
+            }
+        }
+    }
+}
+
+// HMAC-SHA1 pads: the SHA-NI block function (used when the CPU has it) writes exactly what
+// ipsec-mb's own one-block helper writes, for arbitrary blocks.
+TEST(HmacPrecompute, Sha1OneBlockMatchesIpsecMb) {
+    IMB_MGR* mgr = alloc_mb_mgr(0);
+    ASSERT_NE(mgr, nullptr);
+    init_mb_mgr_auto(mgr, nullptr);
+    uint32_t x = 99;
+    for (int n = 0; n < 200; ++n) {
+        uint8_t block[64];
+        for (auto& b : block) {
+            x = x * 1103515245u + 12345u;
+            b = static_cast<uint8_t>(x >> 16);
+        }
+        uint8_t ours[20], theirs[32];
+        detail::sha1_one_block(mgr, block, ours);
+        IMB_SHA1_ONE_BLOCK(mgr, block, theirs);
+        ASSERT_EQ(0, std::memcmp(ours, theirs, 20)) << n;
+    }
+    free_mb_mgr(mgr);
+    if (!detail::sha1_one_block_uses_sha_ni()) {
+        GTEST_SKIP() << "no SHA-NI on this CPU: ipsec-mb was compared with itself";
+    }
 }
 
 TEST(Rfc3711B3, RefusesBadLengths) {

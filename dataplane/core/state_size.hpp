@@ -1,0 +1,41 @@
+#pragma once
+// The dataplane's state per flow direction beyond the SRTP key sets: what the packet path keeps
+// for one leg (what its peer sends us, relayed to the partner's peer). Checked at compile time,
+// so the table in bench/dataplane/RESULTS.md ("State per flow direction") follows the layout.
+
+#include <cstddef>
+
+#include "dataplane/core/flow_index.hpp"
+#include "dataplane/core/legs.hpp"
+#include "dataplane/shm/contract.hpp"
+#include "dataplane/srtp/stream.hpp"
+
+namespace sbc::dp::state_size {
+
+// Read or written by every packet of the direction, one cache line each: the runtime record,
+// the first line of the control record, the first line of the inbound SRTP stream (keys, index,
+// replay window) and the first line of the flow counters.
+inline constexpr size_t runtime = sizeof(leg_rt);
+inline constexpr size_t control_hot = offsetof(leg_ctl, generation);
+inline constexpr size_t stream_hot = srtp::stream::hot_bytes;
+inline constexpr size_t counters_hot = offsetof(shm::flow_counters, key);
+inline constexpr size_t hot = runtime + control_hot + stream_hot + counters_hot;
+static_assert(runtime == 64 && control_hot == 64 && stream_hot == 64 && counters_hot == 64);
+static_assert(hot == 256, "a direction's per-packet state is four cache lines");
+
+// Everything the packet path keeps per direction (RTCP bypass): index entries for the RTP and
+// RTCP ports at <= 50 % load, runtime, rarely written runtime, control record, the inbound and
+// the outbound SRTP stream, flow counters in the shared region.
+inline constexpr size_t index_entries = 2 * 2 * flow_index::entry_bytes;
+inline constexpr size_t total = index_entries + sizeof(leg_rt) + sizeof(leg_rare) +
+                                sizeof(leg_ctl) + 2 * sizeof(srtp::stream) +
+                                sizeof(shm::flow_counters);
+static_assert(index_entries == 64 && sizeof(leg_rare) == 32 && sizeof(leg_ctl) == 128 &&
+              sizeof(srtp::stream) == 192 && sizeof(shm::flow_counters) == 192);
+static_assert(total == 864);
+
+// Only legs that generate RTCP, or whose partner does.
+inline constexpr size_t rtcp_statistics = sizeof(leg_rtcp_rt);
+static_assert(rtcp_statistics == 128);
+
+}  // namespace sbc::dp::state_size
