@@ -133,6 +133,9 @@ nlohmann::json dataplane_link::status_json() const {
                           {"busy_loops", l.busy_loops},
                           {"rx_packets", l.rx_packets},
                           {"tx_packets", l.tx_packets},
+                          {"arp_requests", l.arp_requests},
+                          {"arp_replies", l.arp_replies},
+                          {"rtcp_generated", l.rtcp_generated},
                           {"busy_cycles_per_packet", cpp}});
     }
     j["lcores"] = lcores;

@@ -220,6 +220,19 @@ uint32_t control::local_mask_of(const shm::flow_key& k) const {
     return prefix == 0 ? 0 : ~0u << (32 - prefix);
 }
 
+// Packets for this leg's peer leave from its media address: resolve the next hop now, so the
+// first of them is not spent as the ARP request.
+void control::solicit_next_hop(const leg_ctl& ctl) {
+    if (ctl.peer_ip == 0 || ctl.dpdk_port >= shm::max_ports) {
+        return;
+    }
+    const uint32_t nh = t_.next_hop_ip(ctl.dpdk_port, ctl.local_ip, ctl.local_mask, ctl.peer_ip);
+    shm::mac_address known;
+    if (!t_.neighbours.lookup(ctl.dpdk_port, nh, known)) {
+        t_.solicits.push({ctl.local_ip, nh, ctl.dpdk_port, 0});
+    }
+}
+
 void control::publish(uint32_t slot) {
     leg_control& lc = legs_[slot];
     const shm::flow_spec& s = lc.spec;
@@ -279,6 +292,7 @@ void control::publish(uint32_t slot) {
     }
     const leg_ctl* old = t_.legs[slot].ctl.exchange(ctl, std::memory_order_acq_rel);
     lc.ctl = ctl;
+    solicit_next_hop(*ctl);
     if (old != nullptr) {
         retire(old, no_slot);
     }

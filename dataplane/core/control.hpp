@@ -67,6 +67,7 @@ class control {
     shm::nack_reason install_keys(uint32_t slot, const shm::flow_spec& old_spec,
                                   const shm::flow_spec& spec, bool fresh);
     void publish(uint32_t slot);
+    void solicit_next_hop(const leg_ctl& ctl);
     void link(uint32_t slot, uint32_t partner);
     void republish_referrers(uint32_t slot);
     uint32_t local_mask_of(const shm::flow_key& k) const;

@@ -306,10 +306,25 @@ bool path::classify_flow(pkt_desc& p, meta& m, uint64_t now_tsc) {
     return true;
 }
 
+// A leg that latched to an on-link address is answered at that address directly: the packet's
+// Ethernet source is the neighbour to send to, learned now rather than by ARP after the first
+// answer is lost. Only on a latch change (rare), never per packet.
+void path::learn_source(const pkt_desc& p, const meta& m) {
+    const leg_ctl& c = *m.ctl;
+    if (t_.next_hop_ip(p.port, c.local_ip, c.local_mask, m.src_ip) != m.src_ip) {
+        return;  // reached through the gateway: its address is resolved by ARP
+    }
+    const uint8_t* src_mac = p.data + 6;
+    shm::mac_address known;
+    if (!t_.neighbours.lookup(p.port, m.src_ip, known) ||
+        std::memcmp(known.data(), src_mac, 6) != 0) {
+        emit(make_neighbour_notice(p.port, m.src_ip, src_mac));
+    }
+}
+
 bool path::next_hop(uint16_t port, uint32_t local_ip, uint32_t local_mask, uint32_t dst,
                     uint8_t* mac, uint32_t& nh) const {
-    const uint32_t gw = t_.ports[port].gateway;
-    nh = ((dst ^ local_ip) & local_mask) == 0 || gw == 0 ? dst : gw;
+    nh = t_.next_hop_ip(port, local_ip, local_mask, dst);
     shm::mac_address m;
     if (!t_.neighbours.lookup(port, nh, m)) {
         return false;
@@ -337,6 +352,25 @@ void path::arp_solicit(pkt_desc& p, uint16_t port, uint32_t local_ip, uint32_t n
     p.port = port;
     p.offload = 0;
     p.v = verdict::transmit;  // counted as no_neighbour, sent as the request
+    ctr_->arp_requests++;
+}
+
+uint16_t path::send_solicits(pkt_desc* bufs, uint16_t n, uint64_t now_tsc) {
+    uint16_t used = 0;
+    solicit_request r;
+    while (used < n && t_.solicits.pop(r)) {
+        shm::mac_address known;
+        if (r.port >= shm::max_ports || t_.neighbours.lookup(r.port, r.next_hop, known)) {
+            continue;  // resolved meanwhile (or nonsense)
+        }
+        pkt_desc& p = bufs[used];
+        p.v = verdict::consumed;
+        arp_solicit(p, r.port, r.local_ip, r.next_hop, now_tsc);
+        if (p.v == verdict::transmit) {
+            ++used;
+        }
+    }
+    return used;
 }
 
 bool path::choose_destination(pkt_desc& p, meta& m, uint64_t now_tsc) {
@@ -567,6 +601,7 @@ void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_prof
             if (commit_latch(rt, m.src_ip, m.src_port, now_tsc)) {
                 flow_event(shm::event_type::latched, *m.ctl, m.slot, m.src_ip, m.src_port,
                            load32(m.payload + 8), 0);
+                learn_source(p, m);
             }
             if (m.ctl->protocol == shm::media_protocol::rtp) {
                 const uint32_t ssrc = load32(m.payload + 8);

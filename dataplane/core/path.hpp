@@ -40,6 +40,14 @@ class path {
     // Looks at the next slice of legs this lcore owns and writes due RTCP reports into
     // `bufs` (empty buffers: len 0, room = capacity). Returns how many it filled, from 0.
     uint16_t generate_rtcp(pkt_desc* bufs, uint16_t n, uint64_t now_tsc);
+    // Worker 0 only: turns the main lcore's solicit requests into ARP requests in `bufs` (empty
+    // buffers as for generate_rtcp). Returns how many it filled; skips next hops resolved
+    // meanwhile or asked for within the last second.
+    uint16_t send_solicits(pkt_desc* bufs, uint16_t n, uint64_t now_tsc);
+    // Whether send_solicits() has work (so the caller allocates buffers only then).
+    bool solicits_pending() const {
+        return lcore_ == 0 && t_.solicits.produced() != t_.solicits.consumed();
+    }
     // Whether generate_rtcp() would look at legs now (so the caller allocates buffers only then).
     bool rtcp_scan_due(uint64_t now_tsc) const { return now_tsc >= next_rtcp_scan_; }
 
@@ -80,6 +88,7 @@ class path {
     bool lookup_flow(pkt_desc& p, meta& m);
     bool classify_flow(pkt_desc& p, meta& m, uint64_t now_tsc);
     void arp_solicit(pkt_desc& p, uint16_t port, uint32_t local_ip, uint32_t nh, uint64_t now_tsc);
+    void learn_source(const pkt_desc& p, const meta& m);
     void rewrite(pkt_desc& p, meta& m);
     void note_auth_failure(meta& m, uint64_t now_tsc);
     uint32_t find_owner_slot(uint32_t slot) const;

@@ -13,6 +13,9 @@ tables::tables(const settings& s, uint32_t readers, shm::flow_counters* region_c
       tx_streams(s.max_flows, srtp::direction::outbound),
       counters(region_counters),
       rcu(readers) {
+    solicit_mem = std::make_unique<uint64_t[]>(
+        (shm::spsc_ring<solicit_request>::bytes_for(solicit_capacity) + 7) / 8);
+    solicits = shm::spsc_ring<solicit_request>::format(solicit_mem.get(), solicit_capacity);
     engine = s.srtp_engine == srtp_engine_kind::libsrtp ? srtp::engine_kind::libsrtp
                                                         : srtp::engine_kind::ipsecmb;
     relatch_idle_ms = s.relatch_idle_ms;

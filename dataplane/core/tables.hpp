@@ -14,6 +14,7 @@
 #include "dataplane/core/qsbr.hpp"
 #include "dataplane/settings.hpp"
 #include "dataplane/shm/contract.hpp"
+#include "dataplane/shm/spsc_ring.hpp"
 
 namespace sbc::dp {
 
@@ -24,6 +25,16 @@ struct port_info {
     uint32_t gateway = 0;              // host order, 0 = none
     bool tx_ip_cksum = false;          // the port fills IPv4 header checksums
     bool tx_udp_cksum = false;         // the port fills UDP checksums
+};
+
+// A next hop a newly published flow will send to and that is not resolved yet: the main lcore
+// asks worker 0 (which owns a tx queue on every port) to send the ARP request, so that the
+// flow's first packet finds the neighbour instead of becoming the request itself.
+struct solicit_request {
+    uint32_t local_ip;  // host order: the ARP sender address
+    uint32_t next_hop;  // host order: the address asked for
+    uint16_t port;
+    uint16_t pad;
 };
 
 template <typename T>
@@ -54,7 +65,20 @@ struct tables {
     uint64_t unix_ns_at_tsc0 = 0;  // wall clock = this + tsc * 1e9 / tsc_hz (RTCP SR NTP time)
     srtp::engine_kind engine = srtp::engine_kind::ipsecmb;
     uint32_t relatch_idle_ms = 2000;
+    // Main lcore -> worker 0 (one writer, one reader); a full ring drops the request (the first
+    // packet then asks, as without it).
+    static constexpr uint32_t solicit_capacity = 256;
+    std::unique_ptr<uint64_t[]> solicit_mem;
+    shm::spsc_ring<solicit_request> solicits;
     uint32_t auth_fail_event_ms = 1000;
+
+    // The next hop toward `dst` from the media address `local_ip` (prefix `local_mask`) on
+    // `port`: `dst` itself when on-link or when the port has no gateway, else the gateway.
+    uint32_t next_hop_ip(uint16_t port, uint32_t local_ip, uint32_t local_mask,
+                         uint32_t dst) const {
+        const uint32_t gw = ports[port].gateway;
+        return ((dst ^ local_ip) & local_mask) == 0 || gw == 0 ? dst : gw;
+    }
 
     // True when `ip` is a media address on `port`.
     bool is_media_address(uint16_t port, uint32_t ip) const {

@@ -41,31 +41,17 @@ class mbuf_path {
     }
 
     void housekeeping(uint64_t now_tsc, rte_mempool* pool) {
-        if (!path_.rtcp_scan_due(now_tsc) || pool == nullptr) {
+        if (pool == nullptr) {
             return;
         }
-        constexpr uint16_t k = 8;
-        rte_mbuf* bufs[k];
-        if (rte_pktmbuf_alloc_bulk(pool, bufs, k) != 0) {
-            ctr_->drops[static_cast<size_t>(shm::drop_reason::no_mbuf)]++;
-            return;
+        if (path_.solicits_pending()) {
+            generate(pool,
+                     [&](pkt_desc* d, uint16_t k) { return path_.send_solicits(d, k, now_tsc); });
         }
-        pkt_desc d[k];
-        for (uint16_t i = 0; i < k; ++i) {
-            d[i] = pkt_desc{rte_pktmbuf_mtod(bufs[i], uint8_t*),
-                            0,
-                            static_cast<uint16_t>(rte_pktmbuf_tailroom(bufs[i])),
-                            0,
-                            0,
-                            verdict::consumed,
-                            0,
-                            0};
+        if (path_.rtcp_scan_due(now_tsc)) {
+            generate(pool,
+                     [&](pkt_desc* d, uint16_t k) { return path_.generate_rtcp(d, k, now_tsc); });
         }
-        const uint16_t used = path_.generate_rtcp(d, k, now_tsc);
-        for (uint16_t i = used; i < k; ++i) {
-            d[i].v = verdict::consumed;
-        }
-        finish(bufs, d, k);
     }
 
     void set_handoff(std::vector<rte_ring*> rings) { handoff_ = std::move(rings); }
@@ -87,6 +73,34 @@ class mbuf_path {
     }
 
   private:
+    // Packets the path makes itself: `fill(descs, k)` writes into k fresh mbufs and returns
+    // how many it used; the rest go back to the pool.
+    template <typename Fill>
+    void generate(rte_mempool* pool, Fill fill) {
+        constexpr uint16_t k = 8;
+        rte_mbuf* bufs[k];
+        if (rte_pktmbuf_alloc_bulk(pool, bufs, k) != 0) {
+            ctr_->drops[static_cast<size_t>(shm::drop_reason::no_mbuf)]++;
+            return;
+        }
+        pkt_desc d[k];
+        for (uint16_t i = 0; i < k; ++i) {
+            d[i] = pkt_desc{rte_pktmbuf_mtod(bufs[i], uint8_t*),
+                            0,
+                            static_cast<uint16_t>(rte_pktmbuf_tailroom(bufs[i])),
+                            0,
+                            0,
+                            verdict::consumed,
+                            0,
+                            0};
+        }
+        const uint16_t used = fill(d, k);
+        for (uint16_t i = used; i < k; ++i) {
+            d[i].v = verdict::consumed;
+        }
+        finish(bufs, d, k);
+    }
+
     static uint16_t rx_offload(uint64_t ol) {
         const uint64_t ip = ol & RTE_MBUF_F_RX_IP_CKSUM_MASK;
         const uint64_t l4 = ol & RTE_MBUF_F_RX_L4_CKSUM_MASK;

@@ -9,7 +9,7 @@
 
 namespace sbc::shm {
 
-inline constexpr uint32_t contract_version = 3;
+inline constexpr uint32_t contract_version = 4;
 inline constexpr uint64_t region_magic = 0x314D485343425300ULL;  // "\0SBCSHM1"
 
 // ---- addresses -------------------------------------------------------------------------------
@@ -275,7 +275,7 @@ struct alignas(64) lcore_counters {
     uint64_t loops, busy_loops;
     uint64_t rx_packets, tx_packets;
     uint64_t busy_cycles;  // TSC cycles spent in loops that handled packets
-    uint64_t arp_replies, rtcp_generated, events_lost;
+    uint64_t arp_replies, arp_requests, rtcp_generated, events_lost;
     uint64_t drops[drop_reason_count];
 };
 

@@ -86,7 +86,8 @@ TEST_F(latching, srtp_latch_moves_only_on_authenticated_packets) {
     EXPECT_EQ(send(p3, 0x0a000088, 62000).v, verdict::transmit);
     EXPECT_EQ(latch(), dp::pack_latch(0x0a000088, 62000));
     EXPECT_EQ(events(shm::event_type::latched).size(), 1u);
-    // Return traffic goes to the latched address (first: an ARP request for it).
+    // Return traffic goes to the latched address (the harness does not apply the neighbour
+    // notice the latch produced, so first: an ARP request for it).
     auto arp = h.run1(
         make_frame(1, core_peer, 50000, core_ip, 30000, srtp::test::make_rtp(8, 0x9999, 160)));
     EXPECT_EQ(arp.drop, uint8_t(drop_reason::no_neighbour));

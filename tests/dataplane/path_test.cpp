@@ -421,6 +421,122 @@ TEST_P(call, arp_for_media_addresses_is_answered_and_learned) {
     EXPECT_EQ(d.drop, uint8_t(drop_reason::bad_header));
 }
 
+namespace {
+
+// Empty buffers as the worker hands them to send_solicits().
+struct out_buffers {
+    explicit out_buffers(uint16_t n) : mem(n, std::vector<uint8_t>(256)), d(n) {
+        for (uint16_t i = 0; i < n; ++i) {
+            d[i].data = mem[i].data();
+            d[i].len = 0;
+            d[i].room = 256;
+            d[i].v = verdict::consumed;
+        }
+    }
+    std::vector<std::vector<uint8_t>> mem;
+    std::vector<dp::pkt_desc> d;
+};
+
+void expect_arp_request(const dp::pkt_desc& d, uint16_t port, uint32_t sender, uint32_t target) {
+    using namespace wire;
+    ASSERT_EQ(d.v, verdict::transmit);
+    EXPECT_EQ(d.port, port);
+    EXPECT_EQ(load16(d.data + 12), ethertype_arp);
+    EXPECT_EQ(0, std::memcmp(d.data + 6, port_mac[port].data(), 6));
+    EXPECT_EQ(load16(d.data + eth_len + arp_oper), arp_request);
+    EXPECT_EQ(load32(d.data + eth_len + arp_spa), sender);
+    EXPECT_EQ(load32(d.data + eth_len + arp_tpa), target);
+}
+
+}  // namespace
+
+// Installing a flow whose peer is not resolved asks for it at once (worker 0 sends the ARP
+// request), so the flow's first packet is relayed instead of being spent as the request.
+TEST_P(call, flow_install_resolves_the_peer_before_the_first_packet) {
+    install(media_protocol::rtp, media_protocol::rtp);
+    EXPECT_FALSE(h.path().solicits_pending());  // both peers are static neighbours
+    auto far = b;
+    far.peer = shm::make_endpoint(shm::ipv4(0xc0a80177), 50000);  // on-link, unknown
+    ASSERT_EQ(h.update(far).type, shm::event_type::ack);
+    ASSERT_TRUE(h.path().solicits_pending());
+    out_buffers out(4);
+    ASSERT_EQ(h.path().send_solicits(out.d.data(), 4, h.now), 1u);
+    expect_arp_request(out.d[0], 1, core_ip, 0xc0a80177);
+    EXPECT_EQ(h.lcore.arp_requests, 1u);
+    EXPECT_FALSE(h.path().solicits_pending());
+
+    // The same next hop again within a second (a re-INVITE republishes the leg): no second
+    // request. The answer arrives; the first packet goes out.
+    ASSERT_EQ(h.update(far).type, shm::event_type::ack);
+    out_buffers again(4);
+    EXPECT_EQ(h.path().send_solicits(again.d.data(), 4, h.now + 1000), 0u);
+    const shm::mac_address far_mac{0x02, 0, 0, 0, 1, 0x77};
+    h.tables().neighbours.set(1, 0xc0a80177, far_mac, false);
+    auto d = h.run1(from_access(srtp::test::make_rtp(1, ssrc_a, 160)));
+    expect_headers(d, 1, far_mac, core_ip, 30000, 0xc0a80177, 50000);
+    // Resolved before the worker got to it: nothing is sent.
+    auto other = b;
+    other.peer = shm::make_endpoint(shm::ipv4(0xc0a80178), 50000);
+    ASSERT_EQ(h.update(other).type, shm::event_type::ack);
+    h.tables().neighbours.set(1, 0xc0a80178, far_mac, false);
+    EXPECT_EQ(h.path().send_solicits(again.d.data(), 4, h.now + 2'000'000'000), 0u);
+    EXPECT_EQ(h.lcore.arp_requests, 1u);
+}
+
+// A peer outside the media subnet is reached through the port's gateway: the gateway is what
+// gets resolved and whose MAC the packets carry; the IP destination stays the peer.
+TEST_P(call, peer_outside_the_media_subnet_goes_through_the_gateway) {
+    const uint32_t gateway = 0xc0a801fe, internet_peer = 0xcb007107;  // 203.0.113.7
+    h.tables().ports[1].gateway = gateway;
+    install(media_protocol::rtp, media_protocol::rtp);
+    auto far = b;
+    far.peer = shm::make_endpoint(shm::ipv4(internet_peer), 50000);
+    ASSERT_EQ(h.update(far).type, shm::event_type::ack);
+    out_buffers out(2);
+    ASSERT_EQ(h.path().send_solicits(out.d.data(), 2, h.now), 1u);
+    expect_arp_request(out.d[0], 1, core_ip, gateway);
+    const shm::mac_address gw_mac{0x02, 0, 0, 0, 1, 0xfe};
+    h.tables().neighbours.set(1, gateway, gw_mac, false);
+    auto d = h.run1(from_access(srtp::test::make_rtp(1, ssrc_a, 160)));
+    expect_headers(d, 1, gw_mac, core_ip, 30000, internet_peer, 50000);
+    // On-link peers are still reached directly.
+    ASSERT_EQ(h.update(b).type, shm::event_type::ack);
+    d = h.run1(from_access(srtp::test::make_rtp(2, ssrc_a, 160)));
+    expect_headers(d, 1, core_peer_mac, core_ip, 30000, core_peer, 50000);
+}
+
+// A client that latches from a new on-link address is a neighbour from its packet's Ethernet
+// source (told to the main lcore, which owns the table); one behind the gateway is not.
+TEST_P(call, latching_from_an_on_link_address_learns_its_mac) {
+    install(media_protocol::srtp, media_protocol::rtp);
+    h.notices();
+    srtp::test::ref_session peer_tx(key_peer, false);
+    auto p1 = srtp::test::make_rtp(1, ssrc_a, 160);
+    ASSERT_EQ(peer_tx.protect(p1), srtp_err_status_ok);
+    ASSERT_EQ(h.run1(from_access(p1, 20000, 0x0a000077, 61000)).v, verdict::transmit);
+    std::vector<shm::event> learned;
+    for (const auto& e : h.notices()) {
+        if (e.type == dp::notice_neighbour_learned) {
+            learned.push_back(e);
+        }
+    }
+    ASSERT_EQ(learned.size(), 1u);
+    EXPECT_EQ(shm::ipv4_value(learned[0].addr.addr), 0x0a000077u);
+    EXPECT_EQ(learned[0].key.dpdk_port, 0);
+    shm::mac_address mac;
+    dp::decode_neighbour_notice(learned[0], mac);
+    EXPECT_EQ(mac, access_peer_mac);
+
+    // Behind the gateway: the source MAC is the router's, not the client's.
+    h.tables().ports[0].gateway = 0x0a0000fe;
+    auto p2 = srtp::test::make_rtp(2, ssrc_a, 160);
+    ASSERT_EQ(peer_tx.protect(p2), srtp_err_status_ok);
+    ASSERT_EQ(h.run1(from_access(p2, 20000, 0xcb007107, 61000)).v, verdict::transmit);
+    for (const auto& e : h.notices()) {
+        EXPECT_NE(e.type, dp::notice_neighbour_learned);
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(engines, call,
                          ::testing::Values(srtp::engine_kind::ipsecmb, srtp::engine_kind::libsrtp),
                          [](const auto& i) {

@@ -177,6 +177,20 @@ TEST_P(pcap_relay, srtp_call_with_hostile_packets) {
     // Core side out: plain RTP equal to what the phone encrypted, then the RTCP.
     auto out1 = read_pcap(dir + "/out1.pcap");
     auto out0 = read_pcap(dir + "/out0.pcap");
+    // The access leg's SDP peer (10.0.0.2) was not a known neighbour: installing the flow asked
+    // for it once. The NATed client latched from 10.0.0.77 is reached without asking.
+    std::vector<std::vector<uint8_t>> arp0;
+    std::erase_if(out0, [&](const std::vector<uint8_t>& fr) {
+        if (fr.size() >= 42 && wire::load16(fr.data() + 12) == wire::ethertype_arp) {
+            arp0.push_back(fr);
+            return true;
+        }
+        return false;
+    });
+    ASSERT_EQ(arp0.size(), 1u);
+    EXPECT_EQ(wire::load16(arp0[0].data() + 14 + wire::arp_oper), wire::arp_request);
+    EXPECT_EQ(wire::load32(arp0[0].data() + 14 + wire::arp_spa), access_ip);
+    EXPECT_EQ(wire::load32(arp0[0].data() + 14 + wire::arp_tpa), access_peer);
     ASSERT_EQ(out1.size(), size_t(call_packets + 1));
     ASSERT_EQ(out0.size(), size_t(call_packets + 1));
     size_t rtp_seen = 0, rtcp_seen = 0;
