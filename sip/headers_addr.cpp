@@ -2,6 +2,8 @@
 #include <cstring>
 
 #include "sip/headers.hpp"
+#include "sip/param_scan.hpp"
+#include "sip/parse_internal.hpp"
 #include "sip/text.hpp"
 
 namespace sbc::sip {
@@ -24,15 +26,6 @@ std::size_t read_token(std::string_view s, std::size_t i) {
         ++i;
     }
     return i;
-}
-
-// Header params after an element: empty, or ';'-separated well-formed params.
-bool valid_header_params(std::string_view rest) {
-    rest = trim_lws(rest);
-    if (rest.empty()) {
-        return true;
-    }
-    return rest[0] == ';' && param_list(rest).well_formed();
 }
 
 }  // namespace
@@ -114,8 +107,33 @@ bool comma_list_balanced(std::string_view value) {
     return !in_angle;
 }
 
-result<via> parse_via(std::string_view element) {
-    via v;
+namespace {
+
+// Typed checks of the Via parameters whose values we interpret (RFC 3261 §20.42, RFC 3581).
+bool valid_via_param(std::string_view name, std::string_view value, bool has_value) {
+    switch (name[0] | 0x20) {
+        case 'b':
+            return !iequals(name, "branch") || (has_value && is_token(value));
+        case 't':
+            return !iequals(name, "ttl") || (has_value && parse_uint(value, 255));
+        case 'r':
+            if (iequals(name, "rport")) {
+                return !has_value || parse_uint(value, 65535);
+            }
+            if (iequals(name, "received")) {
+                return is_ipv4(value) || is_ipv6(value) ||
+                       (value.size() > 2 && value.front() == '[' && value.back() == ']' &&
+                        is_ipv6(value.substr(1, value.size() - 2)));
+            }
+            return true;
+        default:
+            return true;
+    }
+}
+
+}  // namespace
+
+bool detail::parse_via_into(via& v, std::string_view element) {
     std::string_view s = trim_lws(element);
     v.text = s;
     std::size_t i = 0;
@@ -124,31 +142,29 @@ result<via> parse_via(std::string_view element) {
         i = skip_lws(s, i);
         std::size_t end = read_token(s, i);
         if (end == i) {
-            return error_code::malformed_via;
+            return false;
         }
         *parts[k] = s.substr(i, end - i);
         i = skip_lws(s, end);
         if (k < 2) {
             if (i >= s.size() || s[i] != '/') {
-                return error_code::malformed_via;
+                return false;
             }
             ++i;
         }
     }
     if (i == 0 || i >= s.size() || !is_lws(s[i - 1])) {
-        return error_code::malformed_via;  // LWS between sent-protocol and sent-by
+        return false;  // LWS between sent-protocol and sent-by
     }
     std::size_t host_start = i;
     if (s[i] == '[') {
         std::size_t close = s.find(']', i);
         if (close == std::string_view::npos) {
-            return error_code::malformed_via;
+            return false;
         }
         i = close + 1;
     } else {
-        while (i < s.size() && (is_alnum(s[i]) || s[i] == '.' || s[i] == '-' || s[i] == '_')) {
-            ++i;
-        }
+        i += span_of(s, i, detail::cc_host);
     }
     std::string_view host = s.substr(host_start, i - host_start);
     std::size_t j = skip_lws(s, i);
@@ -161,55 +177,35 @@ result<via> parse_via(std::string_view element) {
         }
         port = s.substr(ps, j - ps);
         if (port.empty()) {
-            return error_code::malformed_via;
+            return false;
         }
         i = j;
     }
     auto hp = parse_host_port(host);
     if (!hp) {
-        return error_code::malformed_via;
+        return false;
     }
     v.sent_by = *hp;
     if (!port.empty()) {
         auto p = parse_uint(port, 65535);
         if (!p) {
-            return error_code::malformed_via;
+            return false;
         }
         v.sent_by.port = uint16_t(*p);
         v.sent_by.has_port = true;
     }
-    std::string_view rest = s.substr(i);
-    if (!valid_header_params(rest)) {
-        return error_code::malformed_via;
+    const std::string_view rest = trim_lws(s.substr(i));
+    if (!detail::scan_header_params(rest, valid_via_param)) {
+        return false;
     }
-    v.params = param_list(trim_lws(rest));
-    // Typed checks of the parameters whose values we interpret (RFC 3261 §20.42, RFC 3581), in
-    // one pass over the list.
-    for (const param& p : v.params) {
-        bool ok = true;
-        switch (ascii_lower(p.name[0])) {
-            case 'b':
-                ok = !iequals(p.name, "branch") || (p.has_value && is_token(p.value));
-                break;
-            case 't':
-                ok = !iequals(p.name, "ttl") || (p.has_value && parse_uint(p.value, 255));
-                break;
-            case 'r':
-                if (iequals(p.name, "rport")) {
-                    ok = !p.has_value || parse_uint(p.value, 65535);
-                } else if (iequals(p.name, "received")) {
-                    std::string_view a = p.value;
-                    ok = is_ipv4(a) || is_ipv6(a) ||
-                         (a.size() > 2 && a.front() == '[' && a.back() == ']' &&
-                          is_ipv6(a.substr(1, a.size() - 2)));
-                }
-                break;
-            default:
-                break;
-        }
-        if (!ok) {
-            return error_code::malformed_via;
-        }
+    v.params = param_list(rest);
+    return true;
+}
+
+result<via> parse_via(std::string_view element) {
+    via v;
+    if (!detail::parse_via_into(v, element)) {
+        return error_code::malformed_via;
     }
     return v;
 }
@@ -247,44 +243,51 @@ bool via::rfc3261_branch() const {
     return b.size() > 7 && b.substr(0, 7) == "z9hG4bK";
 }
 
-result<name_addr> parse_name_addr(std::string_view element) {
-    name_addr na;
+namespace {
+
+// name-addr / addr-spec with its header params; `on_param` checks each header param (see
+// detail::scan_params) so that Contact's typed checks need no second pass.
+template <class F>
+bool parse_name_addr_checked(name_addr& na, std::string_view element, F&& on_param) {
     std::string_view s = trim_lws(element);
     na.text = s;
     if (s.empty()) {
-        return error_code::malformed_header;
+        return false;
     }
-    std::size_t i = 0;
     std::size_t lt = std::string_view::npos;
     if (s[0] == '"') {
         std::size_t q = quoted_string_length(s);
         if (q == 0) {
-            return error_code::malformed_header;
+            return false;
         }
         na.display_name = s.substr(0, q);
-        i = skip_lws(s, q);
+        std::size_t i = skip_lws(s, q);
         if (i >= s.size() || s[i] != '<') {
-            return error_code::malformed_header;
+            return false;
         }
         lt = i;
+    } else if (s[0] == '<') {
+        lt = 0;
     } else {
-        lt = s.find('<');
-        if (lt != std::string_view::npos) {
+        lt = find_char(s, 0, '<');
+        if (lt < s.size()) {
             // display-name = *(token LWS): tokens separated by whitespace.
             std::string_view dn = trim_lws(s.substr(0, lt));
             for (char c : dn) {
-                if (!is_token_char(c) && !is_lws(c)) {
-                    return error_code::malformed_header;
+                if (!char_is(c, detail::cc_token | detail::cc_lws)) {
+                    return false;
                 }
             }
             na.display_name = dn;
+        } else {
+            lt = std::string_view::npos;
         }
     }
     std::string_view rest;
     if (lt != std::string_view::npos) {
-        std::size_t gt = s.find('>', lt);
-        if (gt == std::string_view::npos) {
-            return error_code::malformed_header;
+        std::size_t gt = find_char(s, lt, '>');
+        if (gt == s.size()) {
+            return false;
         }
         na.angle_brackets = true;
         na.uri_text = s.substr(lt + 1, gt - lt - 1);
@@ -293,24 +296,62 @@ result<name_addr> parse_name_addr(std::string_view element) {
         // addr-spec: the URI ends at the first ';' (its params belong to the header) or LWS.
         std::size_t end = 0;
         while (end < s.size() && s[end] != ';' && !is_lws(s[end])) {
+            // §20: an addr-spec containing ',', '?' or ';' must be enclosed in <>.
+            if (s[end] == ',' || s[end] == '?') {
+                return false;
+            }
             ++end;
         }
         na.uri_text = s.substr(0, end);
         rest = s.substr(end);
-        // §20: an addr-spec containing ',', '?' or ';' must be enclosed in <>.
-        if (na.uri_text.find_first_of(",?") != std::string_view::npos) {
-            return error_code::malformed_header;
+    }
+    if (!detail::parse_uri_into(na.uri, na.uri_text)) {
+        return false;
+    }
+    rest = trim_lws(rest);
+    if (!detail::scan_header_params(rest, on_param)) {
+        return false;
+    }
+    na.params = param_list(rest);
+    return true;
+}
+
+// qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
+std::optional<float> parse_qvalue(std::string_view s) {
+    if (s.empty() || s.size() > 5) {
+        return std::nullopt;
+    }
+    if (s[0] != '0' && s[0] != '1') {
+        return std::nullopt;
+    }
+    float value = float(s[0] - '0');
+    if (s.size() > 1) {
+        if (s[1] != '.') {
+            return std::nullopt;
+        }
+        float scale = 0.1f;
+        for (std::size_t i = 2; i < s.size(); ++i) {
+            if (!is_digit(s[i]) || (s[0] == '1' && s[i] != '0')) {
+                return std::nullopt;
+            }
+            value += scale * float(s[i] - '0');
+            scale /= 10;
         }
     }
-    auto u = parse_uri(na.uri_text);
-    if (!u) {
+    return value;
+}
+
+}  // namespace
+
+bool detail::parse_name_addr_into(name_addr& na, std::string_view element) {
+    return parse_name_addr_checked(na, element, detail::any_param);
+}
+
+result<name_addr> parse_name_addr(std::string_view element) {
+    name_addr na;
+    if (!parse_name_addr_checked(na, element, detail::any_param)) {
         return error_code::malformed_header;
     }
-    na.uri = *u;
-    if (!valid_header_params(rest)) {
-        return error_code::malformed_header;
-    }
-    na.params = param_list(trim_lws(rest));
     return na;
 }
 
@@ -333,18 +374,25 @@ result<contact> parse_contact(std::string_view element) {
         c.addr.text = s;
         return c;
     }
-    auto na = parse_name_addr(s);
-    if (!na) {
+    // RFC 3261 §20.10: expires is delta-seconds, q a qvalue (the first q decides, as q() reads).
+    bool seen_q = false;
+    auto check = [&seen_q](std::string_view name, std::string_view value, bool has_value) {
+        if (iequals(name, "expires")) {
+            return has_value && parse_uint(value, UINT32_MAX).has_value();
+        }
+        if (name.size() == 1 && (name[0] | 0x20) == 'q') {
+            if (!has_value) {
+                return false;
+            }
+            if (!seen_q) {
+                seen_q = true;
+                return parse_qvalue(value).has_value();
+            }
+        }
+        return true;
+    };
+    if (!parse_name_addr_checked(c.addr, s, check)) {
         return error_code::malformed_contact;
-    }
-    c.addr = *na;
-    for (const param& p : c.addr.params) {
-        if (iequals(p.name, "expires") && (!p.has_value || !parse_uint(p.value, UINT32_MAX))) {
-            return error_code::malformed_contact;
-        }
-        if (iequals(p.name, "q") && (!p.has_value || !c.q())) {
-            return error_code::malformed_contact;
-        }
     }
     return c;
 }
@@ -359,30 +407,11 @@ std::optional<uint32_t> contact::expires() const {
 }
 
 std::optional<float> contact::q() const {
-    // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
     auto v = addr.params.value("q");
-    if (!v || v->empty() || v->size() > 5) {
+    if (!v) {
         return std::nullopt;
     }
-    std::string_view s = *v;
-    if (s[0] != '0' && s[0] != '1') {
-        return std::nullopt;
-    }
-    float value = float(s[0] - '0');
-    if (s.size() > 1) {
-        if (s[1] != '.') {
-            return std::nullopt;
-        }
-        float scale = 0.1f;
-        for (std::size_t i = 2; i < s.size(); ++i) {
-            if (!is_digit(s[i]) || (s[0] == '1' && s[i] != '0')) {
-                return std::nullopt;
-            }
-            value += scale * float(s[i] - '0');
-            scale /= 10;
-        }
-    }
-    return value;
+    return parse_qvalue(*v);
 }
 
 std::string_view contact::instance() const {

@@ -1,4 +1,8 @@
-// Lazily parsed headers: parsed the first time they are asked for, cached in message::lazy_cache.
+// Lazily parsed headers: parsed the first time they are asked for, cached in the message's
+// allocation. Also the allocation itself (state, lazy cache, header index, text).
+#include <new>
+#include <utility>
+
 #include "sip/message.hpp"
 #include "sip/multipart.hpp"
 #include "sip/text.hpp"
@@ -7,11 +11,12 @@ namespace sbc::sip {
 
 template <class T>
 struct lazy_slot {
+    using value_type = T;
     bool done = false;
     parsed<T> p;
 };
 
-struct message::lazy_cache {
+struct detail::message_lazy_cache {
     lazy_slot<std::vector<via>> vias;
     lazy_slot<uint32_t> max_forwards, expires, min_expires, rseq;
     lazy_slot<std::vector<contact>> contacts;
@@ -31,23 +36,102 @@ struct message::lazy_cache {
     lazy_slot<sip::retry_after> retry_after;
 };
 
-message::message() = default;
-message::~message() = default;
-message::message(message&&) noexcept = default;
-message& message::operator=(message&&) noexcept = default;
+namespace {
 
-message::lazy_cache& message::cache() const {
-    if (!lazy_) {
-        lazy_ = std::make_unique<lazy_cache>();
+constexpr std::size_t align_up(std::size_t n, std::size_t a) {
+    return (n + a - 1) / a * a;
+}
+
+using detail::message_lazy_cache;
+using detail::message_state;
+
+// [message_state][room for the lazy cache][header_field x n][text, NUL]
+constexpr std::size_t lazy_offset = align_up(sizeof(message_state), alignof(message_lazy_cache));
+constexpr std::size_t headers_offset =
+    align_up(lazy_offset + sizeof(message_lazy_cache), alignof(header_field));
+static_assert(alignof(message_state) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+static_assert(alignof(message_lazy_cache) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+static_assert(std::is_trivially_copyable_v<header_field>);
+
+// The state of every message that was not parsed (default-constructed or moved from).
+constinit message_state empty_state{};
+
+// A lazy accessor's answer on a message that was not parsed.
+template <class T>
+const parsed<T>& absent() {
+    static const parsed<T> none{};
+    return none;
+}
+
+}  // namespace
+
+namespace detail {
+
+message_state* allocate_message(std::size_t headers, std::size_t text_size) {
+    const std::size_t total = headers_offset + headers * sizeof(header_field) + text_size + 1;
+    auto* s = new (::operator new(total)) message_state();
+    s->header_count = headers;
+    s->headers = header_slots(s);
+    return s;
+}
+
+header_field* header_slots(message_state* s) {
+    return reinterpret_cast<header_field*>(reinterpret_cast<char*>(s) + headers_offset);
+}
+
+char* text_slot(message_state* s) {
+    return reinterpret_cast<char*>(header_slots(s) + s->header_count);
+}
+
+void free_message(message_state* s) {
+    if (s->lazy != nullptr) {
+        s->lazy->~message_lazy_cache();
     }
-    return *lazy_;
+    s->~message_state();
+    ::operator delete(s);
+}
+
+}  // namespace detail
+
+message::message() : s_(&empty_state) {}
+
+message::~message() {
+    if (s_ != &empty_state) {
+        detail::free_message(s_);
+    }
+}
+
+message::message(message&& o) noexcept : s_(std::exchange(o.s_, &empty_state)) {}
+
+message& message::operator=(message&& o) noexcept {
+    if (this != &o) {
+        if (s_ != &empty_state) {
+            detail::free_message(s_);
+        }
+        s_ = std::exchange(o.s_, &empty_state);
+    }
+    return *this;
+}
+
+detail::message_lazy_cache* message::cache() const {
+    if (s_ == &empty_state) {
+        return nullptr;
+    }
+    if (s_->lazy == nullptr) {
+        s_->lazy = new (reinterpret_cast<char*>(s_) + lazy_offset) message_lazy_cache();
+    }
+    return s_->lazy;
 }
 
 namespace {
 
 // One value from the first header with this id.
 template <class T, class F>
-const parsed<T>& single(lazy_slot<T>& slot, const message& m, header_id id, F parse_fn) {
+const parsed<T>& single(lazy_slot<T>* cached, const message& m, header_id id, F parse_fn) {
+    if (cached == nullptr) {
+        return absent<T>();
+    }
+    lazy_slot<T>& slot = *cached;
     if (!slot.done) {
         slot.done = true;
         if (const header_field* h = m.find(id)) {
@@ -65,8 +149,12 @@ const parsed<T>& single(lazy_slot<T>& slot, const message& m, header_id id, F pa
 
 // Every comma-separated element of every header with this id, in order.
 template <class T, class F>
-const parsed<std::vector<T>>& list(lazy_slot<std::vector<T>>& slot, const message& m, header_id id,
-                                   F parse_fn) {
+const parsed<std::vector<T>>& list(lazy_slot<std::vector<T>>* cached, const message& m,
+                                   header_id id, F parse_fn) {
+    if (cached == nullptr) {
+        return absent<std::vector<T>>();
+    }
+    lazy_slot<std::vector<T>>& slot = *cached;
     if (slot.done) {
         return slot.p;
     }
@@ -127,50 +215,58 @@ result<std::string_view> parse_option_tag(std::string_view v) {
 }  // namespace
 
 const parsed<std::vector<via>>& message::vias() const {
-    return list(cache().vias, *this, header_id::via, parse_via);
+    return list(slot(&message_lazy_cache::vias), *this, header_id::via, parse_via);
 }
 const parsed<uint32_t>& message::max_forwards() const {
     // RFC 3261 §20.22: 0-255 in practice; any 32-bit value is accepted, the proxy caps it.
-    return single(cache().max_forwards, *this, header_id::max_forwards, parse_u32);
+    return single(slot(&message_lazy_cache::max_forwards), *this, header_id::max_forwards,
+                  parse_u32);
 }
 const parsed<std::vector<contact>>& message::contacts() const {
-    auto& slot = cache().contacts;
-    bool first = !slot.done;
-    const auto& p = list(slot, *this, header_id::contact, parse_contact);
+    auto* cached = slot(&message_lazy_cache::contacts);
+    bool first = cached != nullptr && !cached->done;
+    const auto& p = list(cached, *this, header_id::contact, parse_contact);
     if (first && p.ok() && p.value.size() > 1) {
         // §10.3: "*" is only valid as the single Contact.
         for (const contact& c : p.value) {
             if (c.star) {
-                slot.p.state = field_state::malformed;
-                slot.p.value.clear();
+                cached->p.state = field_state::malformed;
+                cached->p.value.clear();
                 break;
             }
         }
     }
-    return slot.p;
+    return p;
 }
 const parsed<std::vector<name_addr>>& message::routes() const {
-    return list(cache().routes, *this, header_id::route, parse_name_addr);
+    return list(slot(&message_lazy_cache::routes), *this, header_id::route, parse_name_addr);
 }
 const parsed<std::vector<name_addr>>& message::record_routes() const {
-    return list(cache().record_routes, *this, header_id::record_route, parse_name_addr);
+    return list(slot(&message_lazy_cache::record_routes), *this, header_id::record_route,
+                parse_name_addr);
 }
 const parsed<std::vector<name_addr>>& message::paths() const {
-    return list(cache().paths, *this, header_id::path, parse_name_addr);
+    return list(slot(&message_lazy_cache::paths), *this, header_id::path, parse_name_addr);
 }
 const parsed<uint32_t>& message::expires() const {
-    return single(cache().expires, *this, header_id::expires, parse_expires_value);
+    return single(slot(&message_lazy_cache::expires), *this, header_id::expires,
+                  parse_expires_value);
 }
 const parsed<uint32_t>& message::min_expires() const {
-    return single(cache().min_expires, *this, header_id::min_expires, parse_u32);
+    return single(slot(&message_lazy_cache::min_expires), *this, header_id::min_expires, parse_u32);
 }
 const parsed<media_type>& message::content_type() const {
-    return single(cache().content_type, *this, header_id::content_type, parse_media_type);
+    return single(slot(&message_lazy_cache::content_type), *this, header_id::content_type,
+                  parse_media_type);
 }
 // Credentials and challenges are one per header line: their params are comma-separated.
 namespace {
-const parsed<std::vector<auth_value>>& auth_list(lazy_slot<std::vector<auth_value>>& slot,
+const parsed<std::vector<auth_value>>& auth_list(lazy_slot<std::vector<auth_value>>* cached,
                                                  const message& m, header_id id) {
+    if (cached == nullptr) {
+        return absent<std::vector<auth_value>>();
+    }
+    lazy_slot<std::vector<auth_value>>& slot = *cached;
     if (!slot.done) {
         slot.done = true;
         for (const header_field& h : m.headers()) {
@@ -191,16 +287,19 @@ const parsed<std::vector<auth_value>>& auth_list(lazy_slot<std::vector<auth_valu
 }
 }  // namespace
 const parsed<std::vector<auth_value>>& message::authorizations() const {
-    return auth_list(cache().authorizations, *this, header_id::authorization);
+    return auth_list(slot(&message_lazy_cache::authorizations), *this, header_id::authorization);
 }
 const parsed<std::vector<auth_value>>& message::proxy_authorizations() const {
-    return auth_list(cache().proxy_authorizations, *this, header_id::proxy_authorization);
+    return auth_list(slot(&message_lazy_cache::proxy_authorizations), *this,
+                     header_id::proxy_authorization);
 }
 const parsed<std::vector<auth_value>>& message::www_authenticates() const {
-    return auth_list(cache().www_authenticates, *this, header_id::www_authenticate);
+    return auth_list(slot(&message_lazy_cache::www_authenticates), *this,
+                     header_id::www_authenticate);
 }
 const parsed<std::vector<auth_value>>& message::proxy_authenticates() const {
-    return auth_list(cache().proxy_authenticates, *this, header_id::proxy_authenticate);
+    return auth_list(slot(&message_lazy_cache::proxy_authenticates), *this,
+                     header_id::proxy_authenticate);
 }
 std::string_view message::user_agent() const {
     const header_field* h = find(header_id::user_agent);
@@ -211,19 +310,22 @@ std::string_view message::server() const {
     return h ? h->value : std::string_view{};
 }
 const parsed<std::vector<std::string_view>>& message::supported() const {
-    return list(cache().supported, *this, header_id::supported, parse_option_tag);
+    return list(slot(&message_lazy_cache::supported), *this, header_id::supported,
+                parse_option_tag);
 }
 const parsed<std::vector<std::string_view>>& message::require() const {
-    return list(cache().require, *this, header_id::require, parse_option_tag);
+    return list(slot(&message_lazy_cache::require), *this, header_id::require, parse_option_tag);
 }
 const parsed<std::vector<std::string_view>>& message::proxy_require() const {
-    return list(cache().proxy_require, *this, header_id::proxy_require, parse_option_tag);
+    return list(slot(&message_lazy_cache::proxy_require), *this, header_id::proxy_require,
+                parse_option_tag);
 }
 const parsed<std::vector<std::string_view>>& message::unsupported() const {
-    return list(cache().unsupported, *this, header_id::unsupported, parse_option_tag);
+    return list(slot(&message_lazy_cache::unsupported), *this, header_id::unsupported,
+                parse_option_tag);
 }
 const parsed<std::vector<std::string_view>>& message::allow() const {
-    return list(cache().allow, *this, header_id::allow, parse_option_tag);
+    return list(slot(&message_lazy_cache::allow), *this, header_id::allow, parse_option_tag);
 }
 bool message::supports(std::string_view option_tag) const {
     const auto& s = supported();
@@ -238,26 +340,33 @@ bool message::supports(std::string_view option_tag) const {
     return false;
 }
 const parsed<sip::session_expires>& message::session_expires() const {
-    return single(cache().session_expires, *this, header_id::session_expires,
+    return single(slot(&message_lazy_cache::session_expires), *this, header_id::session_expires,
                   parse_session_expires);
 }
 const parsed<delta_seconds>& message::min_se() const {
-    return single(cache().min_se, *this, header_id::min_se, parse_delta_seconds);
+    return single(slot(&message_lazy_cache::min_se), *this, header_id::min_se, parse_delta_seconds);
 }
 const parsed<name_addr>& message::refer_to() const {
-    return single(cache().refer_to, *this, header_id::refer_to, parse_name_addr);
+    return single(slot(&message_lazy_cache::refer_to), *this, header_id::refer_to, parse_name_addr);
 }
 const parsed<name_addr>& message::referred_by() const {
-    return single(cache().referred_by, *this, header_id::referred_by, parse_name_addr);
+    return single(slot(&message_lazy_cache::referred_by), *this, header_id::referred_by,
+                  parse_name_addr);
 }
 const parsed<std::vector<name_addr>>& message::p_asserted_identities() const {
-    return list(cache().pai, *this, header_id::p_asserted_identity, parse_name_addr);
+    return list(slot(&message_lazy_cache::pai), *this, header_id::p_asserted_identity,
+                parse_name_addr);
 }
 const parsed<std::vector<name_addr>>& message::p_preferred_identities() const {
-    return list(cache().ppi, *this, header_id::p_preferred_identity, parse_name_addr);
+    return list(slot(&message_lazy_cache::ppi), *this, header_id::p_preferred_identity,
+                parse_name_addr);
 }
 const parsed<std::vector<std::string_view>>& message::privacy() const {
-    auto& slot = cache().privacy;
+    auto* cached = slot(&message_lazy_cache::privacy);
+    if (cached == nullptr) {
+        return absent<std::vector<std::string_view>>();
+    }
+    auto& slot = *cached;
     if (!slot.done) {
         slot.done = true;
         for (const header_field& h : headers()) {
@@ -278,30 +387,32 @@ const parsed<std::vector<std::string_view>>& message::privacy() const {
     return slot.p;
 }
 const parsed<std::vector<name_addr>>& message::geolocations() const {
-    return list(cache().geolocations, *this, header_id::geolocation, parse_name_addr);
+    return list(slot(&message_lazy_cache::geolocations), *this, header_id::geolocation,
+                parse_name_addr);
 }
 const parsed<std::vector<sip::reason>>& message::reasons() const {
-    return list(cache().reasons, *this, header_id::reason, parse_reason);
+    return list(slot(&message_lazy_cache::reasons), *this, header_id::reason, parse_reason);
 }
 const parsed<uint32_t>& message::rseq() const {
-    return single(cache().rseq, *this, header_id::rseq, parse_u32);
+    return single(slot(&message_lazy_cache::rseq), *this, header_id::rseq, parse_u32);
 }
 const parsed<sip::rack>& message::rack() const {
-    return single(cache().rack, *this, header_id::rack, parse_rack);
+    return single(slot(&message_lazy_cache::rack), *this, header_id::rack, parse_rack);
 }
 const parsed<sip::event>& message::event() const {
-    return single(cache().event, *this, header_id::event, parse_event);
+    return single(slot(&message_lazy_cache::event), *this, header_id::event, parse_event);
 }
 const parsed<sip::subscription_state>& message::subscription_state() const {
-    return single(cache().subscription_state, *this, header_id::subscription_state,
-                  parse_subscription_state);
+    return single(slot(&message_lazy_cache::subscription_state), *this,
+                  header_id::subscription_state, parse_subscription_state);
 }
 const parsed<sip::retry_after>& message::retry_after() const {
-    return single(cache().retry_after, *this, header_id::retry_after, parse_retry_after);
+    return single(slot(&message_lazy_cache::retry_after), *this, header_id::retry_after,
+                  parse_retry_after);
 }
 
 std::optional<std::string_view> message::sdp_body() const {
-    if (body_.empty()) {
+    if (s_->body.empty()) {
         return std::nullopt;
     }
     const auto& ct = content_type();
@@ -309,10 +420,10 @@ std::optional<std::string_view> message::sdp_body() const {
         return std::nullopt;
     }
     if (ct->is("application", "sdp")) {
-        return body_;
+        return s_->body;
     }
     if (iequals(ct->type, "multipart")) {
-        return find_part(body_, ct->boundary(), "application", "sdp");
+        return find_part(s_->body, ct->boundary(), "application", "sdp");
     }
     return std::nullopt;
 }

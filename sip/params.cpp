@@ -1,5 +1,6 @@
 #include "sip/params.hpp"
 
+#include "sip/param_scan.hpp"
 #include "sip/text.hpp"
 
 namespace sbc::sip {
@@ -18,64 +19,105 @@ param_list::iterator& param_list::iterator::operator++() {
     return *this;
 }
 
-// Reads the next parameter from rest_: skips separators and LWS, then name [LWS "=" LWS value].
-void param_list::iterator::load() {
-    std::string_view s = rest_;
+namespace {
+
+// One lenient read of the next parameter of `s` (see param_list::iterator::load): `ends_name`
+// stops a name ("=", separator, LWS), `ends_value` an unquoted value (separator, LWS). Returns
+// where the rest of the list starts, or npos when there are no more parameters.
+template <class EndsName, class EndsValue>
+std::size_t read_param(std::string_view s, char sep, param& out, EndsName ends_name,
+                       EndsValue ends_value) {
+    const std::size_t n = s.size();
     std::size_t i = 0;
-    while (i < s.size() && (is_lws(s[i]) || s[i] == sep_)) {
+    while (i < n && (s[i] == sep || is_lws(s[i]))) {
         ++i;
     }
-    if (i == s.size()) {
-        done_ = true;
-        rest_ = {};
-        return;
+    if (i == n) {
+        return std::string_view::npos;
     }
-    std::size_t name_start = i;
-    while (i < s.size() && s[i] != '=' && s[i] != sep_ && !is_lws(s[i])) {
+    const std::size_t name_start = i;
+    while (i < n && !ends_name(s[i])) {
         ++i;
     }
-    current_ = param{s.substr(name_start, i - name_start), {}, false};
+    out = param{s.substr(name_start, i - name_start), {}, false};
     std::size_t j = i;
-    while (j < s.size() && is_lws(s[j])) {
+    while (j < n && is_lws(s[j])) {
         ++j;
     }
-    if (j < s.size() && s[j] == '=') {
+    if (j < n && s[j] == '=') {
         ++j;
-        while (j < s.size() && is_lws(s[j])) {
+        while (j < n && is_lws(s[j])) {
             ++j;
         }
-        std::size_t value_start = j;
-        if (j < s.size() && s[j] == '"') {
-            std::size_t q = quoted_string_length(s.substr(j));
-            j = q == 0 ? s.size() : j + q;
+        const std::size_t value_start = j;
+        if (j < n && s[j] == '"') {
+            const std::size_t q = quoted_string_length(s.substr(j));
+            j = q == 0 ? n : j + q;
         } else {
-            while (j < s.size() && s[j] != sep_ && !is_lws(s[j])) {
+            while (j < n && !ends_value(s[j])) {
                 ++j;
             }
         }
-        current_.value = s.substr(value_start, j - value_start);
-        current_.has_value = true;
+        out.value = s.substr(value_start, j - value_start);
+        out.has_value = true;
         i = j;
     }
     // Anything up to the next separator belongs to this (malformed) parameter; skip it.
-    while (i < s.size() && s[i] != sep_) {
+    while (i < n && s[i] != sep) {
         if (s[i] == '"') {
-            std::size_t q = quoted_string_length(s.substr(i));
-            i = q == 0 ? s.size() : i + q;
+            const std::size_t q = quoted_string_length(s.substr(i));
+            i = q == 0 ? n : i + q;
         } else {
             ++i;
         }
     }
-    rest_ = s.substr(i);
+    return i;
+}
+
+std::size_t read_param(std::string_view s, char sep, param& out) {
+    // Stop sets from the character table for the usual separators, a generic test otherwise.
+    if (sep == ';') {
+        return read_param(
+            s, sep, out, [](char c) { return char_is(c, detail::cc_name_end_semi); },
+            [](char c) { return char_is(c, detail::cc_value_end_semi); });
+    }
+    if (sep == ',') {
+        return read_param(
+            s, sep, out, [](char c) { return char_is(c, detail::cc_name_end_comma); },
+            [](char c) { return char_is(c, detail::cc_value_end_comma); });
+    }
+    return read_param(
+        s, sep, out, [sep](char c) { return c == '=' || c == sep || is_lws(c); },
+        [sep](char c) { return c == sep || is_lws(c); });
+}
+
+}  // namespace
+
+// Reads the next parameter from rest_: skips separators and LWS, then name [LWS "=" LWS value].
+// Lenient: the text need not be well formed (see well_formed()).
+void param_list::iterator::load() {
+    const std::size_t next = read_param(rest_, sep_, current_);
+    if (next == std::string_view::npos) {
+        done_ = true;
+        rest_ = {};
+        return;
+    }
+    rest_ = rest_.substr(next);
 }
 
 std::optional<param> param_list::find(std::string_view name) const {
-    for (const param& p : *this) {
+    std::string_view rest = text_;
+    param p;
+    for (;;) {
+        const std::size_t next = read_param(rest, sep_, p);
+        if (next == std::string_view::npos) {
+            return std::nullopt;
+        }
         if (iequals(p.name, name)) {
             return p;
         }
+        rest = rest.substr(next);
     }
-    return std::nullopt;
 }
 
 std::optional<std::string_view> param_list::value(std::string_view name) const {
@@ -94,71 +136,8 @@ std::optional<std::string_view> param_list::bare_value(std::string_view name) co
     return strip_quotes(p->value);
 }
 
-namespace {
-// host chars in a param value: IPv6 references and the token set cover what appears there.
-bool is_param_value_char(char c) {
-    return is_token_char(c) || c == '[' || c == ']' || c == ':' || c == '/' || c == '@' ||
-           c == '?' || c == '<' || c == '>' || c == '&' || c == '$' || c == '(' || c == ')';
-}
-}  // namespace
-
 bool param_list::well_formed() const {
-    std::string_view s = text_;
-    std::size_t i = 0;
-    auto skip_lws = [&] {
-        while (i < s.size() && is_lws(s[i])) {
-            ++i;
-        }
-    };
-    skip_lws();
-    if (i < s.size() && s[i] == sep_) {
-        ++i;  // a list may start at its first separator (";a=b") or at a name (digest "a=b")
-    }
-    while (true) {
-        skip_lws();
-        if (i == s.size()) {
-            return true;
-        }
-        std::size_t ns = i;
-        while (i < s.size() && is_token_char(s[i])) {
-            ++i;
-        }
-        if (i == ns) {
-            return false;
-        }
-        skip_lws();
-        if (i < s.size() && s[i] == '=') {
-            ++i;
-            skip_lws();
-            if (i < s.size() && s[i] == '"') {
-                std::size_t q = quoted_string_length(s.substr(i));
-                if (q == 0) {
-                    return false;
-                }
-                i += q;
-            } else {
-                std::size_t vs = i;
-                while (i < s.size() && is_param_value_char(s[i])) {
-                    ++i;
-                }
-                if (i == vs) {
-                    return false;
-                }
-            }
-            skip_lws();
-        }
-        if (i == s.size()) {
-            return true;
-        }
-        if (s[i] != sep_) {
-            return false;
-        }
-        ++i;
-        skip_lws();
-        if (i == s.size()) {
-            return false;  // trailing separator
-        }
-    }
+    return detail::scan_params(text_, sep_, detail::any_param);
 }
 
 }  // namespace sbc::sip

@@ -4,9 +4,14 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace sbc::sip {
 
@@ -34,14 +39,22 @@ constexpr bool is_lws(char c) {
 namespace detail {
 // One table for the RFC 3261 §25.1 character sets the parser tests in its inner loops.
 enum char_class : uint16_t {
-    cc_token = 1 << 0,       // token
-    cc_unreserved = 1 << 1,  // alphanum / mark
-    cc_user = 1 << 2,        // unreserved / user-unreserved
-    cc_password = 1 << 3,    // unreserved / "&" "=" "+" "$" ","
-    cc_param = 1 << 4,       // unreserved / param-unreserved
-    cc_header = 1 << 5,      // unreserved / hnv-unreserved
-    cc_host = 1 << 6,        // alphanum "-" "." "_"
-    cc_lws = 1 << 7,         // SP HT CR LF
+    cc_token = 1 << 0,        // token
+    cc_unreserved = 1 << 1,   // alphanum / mark
+    cc_user = 1 << 2,         // unreserved / user-unreserved
+    cc_password = 1 << 3,     // unreserved / "&" "=" "+" "$" ","
+    cc_param = 1 << 4,        // unreserved / param-unreserved
+    cc_header = 1 << 5,       // unreserved / hnv-unreserved
+    cc_host = 1 << 6,         // alphanum "-" "." "_"
+    cc_lws = 1 << 7,          // SP HT CR LF
+    cc_word = 1 << 8,         // word (RFC 3261 §25.1, Call-ID) without "@"
+    cc_param_value = 1 << 9,  // token / host / the delimiters seen in generic-param values
+    // Where param_list's lenient reader stops a name ("=", separator, LWS) or a value
+    // (separator, LWS), for the two separators in use.
+    cc_name_end_semi = 1 << 10,
+    cc_name_end_comma = 1 << 11,
+    cc_value_end_semi = 1 << 12,
+    cc_value_end_comma = 1 << 13,
 };
 
 constexpr std::array<uint16_t, 256> make_char_table() {
@@ -63,6 +76,17 @@ constexpr std::array<uint16_t, 256> make_char_table() {
     add("[]/?:+$=&", cc_header);
     add("-._", cc_host);
     add(" \t\r\n", cc_lws);
+    for (std::size_t c = 0; c < t.size(); ++c) {
+        if ((t[c] & cc_token) != 0) {
+            t[c] |= cc_word | cc_param_value;
+        }
+    }
+    add("()<>:\\\"/[]?{}", cc_word);
+    add("[]:/@?<>&$()", cc_param_value);
+    add("=; \t\r\n", cc_name_end_semi);
+    add("=, \t\r\n", cc_name_end_comma);
+    add("; \t\r\n", cc_value_end_semi);
+    add(", \t\r\n", cc_value_end_comma);
     return t;
 }
 inline constexpr std::array<uint16_t, 256> char_table = make_char_table();
@@ -75,6 +99,43 @@ constexpr bool char_is(char c, uint16_t classes) {
 // token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
 constexpr bool is_token_char(char c) {
     return char_is(c, detail::cc_token);
+}
+
+// Length of the run of characters of `classes` starting at s[from].
+inline std::size_t span_of(std::string_view s, std::size_t from, uint16_t classes) {
+    std::size_t i = from;
+    while (i < s.size() && char_is(s[i], classes)) {
+        ++i;
+    }
+    return i - from;
+}
+
+// Offset of the first `c` in s[from..], or s.size(). The parser's delimiter searches: SSE2 (the
+// x86-64 baseline) 16 bytes at a time, without the call of memchr for the short spans of a header.
+inline std::size_t find_char(std::string_view s, std::size_t from, char c) {
+    const char* p = s.data();
+    const std::size_t n = s.size();
+#if defined(__SSE2__)
+    const __m128i needle = _mm_set1_epi8(c);
+    while (from + 16 <= n) {
+        const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + from));
+        const unsigned mask = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, needle)));
+        if (mask != 0) {
+            return from + unsigned(__builtin_ctz(mask));
+        }
+        from += 16;
+    }
+    while (from < n && p[from] != c) {
+        ++from;
+    }
+    return from;
+#else
+    if (from >= n) {
+        return n;
+    }
+    const void* hit = std::memchr(p + from, c, n - from);
+    return hit == nullptr ? n : std::size_t(static_cast<const char*>(hit) - p);
+#endif
 }
 
 inline bool is_token(std::string_view s) {

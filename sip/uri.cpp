@@ -1,5 +1,6 @@
 #include "sip/uri.hpp"
 
+#include "sip/parse_internal.hpp"
 #include "sip/text.hpp"
 
 namespace sbc::sip {
@@ -43,9 +44,9 @@ std::size_t scan_uri_params(std::string_view text) {
     std::size_t i = 0;
     const std::size_t n = text.size();
     auto scan_chars = [&]() -> bool {
-        std::size_t start = i;
+        const std::size_t start = i;
         while (i < n) {
-            char c = text[i];
+            const char c = text[i];
             if (char_is(c, param_chars)) {
                 ++i;
             } else if (c == '%' && i + 2 < n && is_hex(text[i + 1]) && is_hex(text[i + 2])) {
@@ -78,12 +79,51 @@ bool valid_uri_params(std::string_view text) {
     return scan_uri_params(text) == text.size();
 }
 
-// Host kind of a non-bracketed host: dotted quad, or a hostname.
-host_kind classify_host(std::string_view h) {
-    if (!h.empty() && is_digit(h[0]) && is_ipv4(h)) {
+// Kind of a non-bracketed host made of host characters only (alphanum "-" "." "_"): a dotted
+// quad, or a hostname by is_hostname's rules: labels not empty and not starting or ending with
+// '-', one trailing '.' allowed, the top label starting with a letter ("999.1.1.1" is not a name).
+host_kind classify_host_chars(const char* h, std::size_t n) {
+    if (n == 0) {
+        return host_kind::none;
+    }
+    if (is_digit(h[0]) && is_ipv4({h, n})) {
         return host_kind::ipv4;
     }
-    return is_hostname(h) ? host_kind::name : host_kind::none;
+    if (n > 255) {
+        return host_kind::none;
+    }
+    const std::size_t e = h[n - 1] == '.' ? n - 1 : n;
+    if (e == 0 || h[0] == '.' || h[0] == '-' || h[e - 1] == '.' || h[e - 1] == '-') {
+        return host_kind::none;
+    }
+    std::size_t top = 0;
+    for (std::size_t k = 1; k < e; ++k) {
+        // Only '-' (0x2d) and '.' (0x2e) constrain their neighbours.
+        if (uint8_t(h[k] - '-') < 2) {
+            if (h[k] == '.') {
+                if (h[k - 1] == '.' || h[k - 1] == '-') {
+                    return host_kind::none;
+                }
+                top = k + 1;
+            } else if (h[k - 1] == '.') {
+                return host_kind::none;
+            }
+        }
+    }
+    return is_alpha(h[top]) ? host_kind::name : host_kind::none;
+}
+
+// The host characters of text[from..]: sets `end` after them and returns their kind.
+host_kind scan_host(std::string_view text, std::size_t from, std::size_t& end) {
+    end = from + span_of(text, from, detail::cc_host);
+    return classify_host_chars(text.data() + from, end - from);
+}
+
+// Host kind of a non-bracketed host: dotted quad, or a hostname.
+host_kind classify_host(std::string_view h) {
+    std::size_t end = 0;
+    host_kind k = scan_host(h, 0, end);
+    return end == h.size() ? k : host_kind::none;
 }
 
 uri_scheme classify_scheme(std::string_view s) {
@@ -143,20 +183,133 @@ result<host_port> parse_host_port(std::string_view text) {
     return hp;
 }
 
-result<uri> parse_uri(std::string_view text) {
-    uri u;
+namespace {
+
+// RFC 3261 userinfo in a sip/sips URI: `user [":" password] "@"`. `at` is the first '@'.
+bool parse_userinfo(uri& u, std::string_view rest, std::size_t at) {
+    const std::string_view userinfo = rest.substr(0, at);
+    const std::size_t pc = userinfo.find(':');
+    u.user = userinfo.substr(0, pc);
+    if (pc != std::string_view::npos) {
+        u.password = userinfo.substr(pc + 1);
+        u.has_password = true;
+        if (!valid_escaped(u.password, password_chars)) {
+            return false;
+        }
+    }
+    if (u.user.empty() || !valid_escaped(u.user, user_chars)) {
+        return false;
+    }
+    u.has_user = true;
+    return true;
+}
+
+// sip/sips after "scheme:": [userinfo "@"] hostport uri-parameters ["?" headers], one pass each.
+bool parse_sip_rest(uri& u, std::string_view rest) {
+    const std::size_t n = rest.size();
+    // Most URIs are `user@host` or `host...`: host characters are user characters, so a run of
+    // them ended by '@' is the user, and one ended by anything but '@' is the host unless an '@'
+    // follows (then the general userinfo rules apply; an '@' is valid nowhere after the host).
+    std::size_t host_start = 0;
+    const bool bracket = !rest.empty() && rest[0] == '[';
+    const std::size_t run = bracket ? 0 : span_of(rest, 0, detail::cc_host);
+    bool after_userinfo = false;
+    if (run < n && rest[run] == '@') {
+        if (run == 0) {
+            return false;
+        }
+        u.user = rest.substr(0, run);
+        u.has_user = true;
+        host_start = run + 1;
+        after_userinfo = true;
+    } else if (!bracket && run < n) {
+        const std::size_t at = find_char(rest, run, '@');
+        if (at < n) {
+            if (!parse_userinfo(u, rest, at)) {
+                return false;
+            }
+            host_start = at + 1;
+            after_userinfo = true;
+        }
+    }
+    std::size_t host_end = run;
+    host_kind kind;
+    if (host_start < n && rest[host_start] == '[') {
+        const std::size_t close = rest.find(']', host_start);
+        if (close == std::string_view::npos ||
+            !is_ipv6(rest.substr(host_start + 1, close - host_start - 1))) {
+            return false;
+        }
+        host_end = close + 1;
+        kind = host_kind::ipv6;
+    } else if (after_userinfo) {
+        kind = scan_host(rest, host_start, host_end);
+    } else {
+        kind = classify_host_chars(rest.data(), run);
+    }
+    if (kind == host_kind::none) {
+        return false;
+    }
+    u.hp.kind = kind;
+    u.hp.host = rest.substr(host_start, host_end - host_start);
+    std::size_t i = host_end;
+    if (i < n && rest[i] == ':') {
+        const std::size_t ps = ++i;
+        while (i < n && is_digit(rest[i])) {
+            ++i;
+        }
+        auto port = parse_uint(rest.substr(ps, i - ps), 65535);
+        if (!port) {
+            return false;
+        }
+        u.hp.port = uint16_t(*port);
+        u.hp.has_port = true;
+    }
+    if (i < n && rest[i] == ';') {
+        const std::size_t len = scan_uri_params(rest.substr(i));
+        if (len == std::string_view::npos) {
+            return false;
+        }
+        u.params = param_list(rest.substr(i, len));
+        i += len;
+    }
+    if (i < n) {
+        if (rest[i] != '?') {
+            return false;
+        }
+        u.headers = rest.substr(i + 1);
+        if (u.headers.empty() || !valid_escaped(u.headers, header_chars)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+bool detail::parse_uri_into(uri& u, std::string_view text) {
     u.text = text;
-    std::size_t colon = text.find(':');
+    std::size_t colon;
+    // "sip:" and "sips:" (any case) without the general scheme scan.
+    if (text.size() >= 4 && (text[0] | 0x20) == 's' && (text[1] | 0x20) == 'i' &&
+        (text[2] | 0x20) == 'p' &&
+        (text[3] == ':' || ((text[3] | 0x20) == 's' && text.size() >= 5 && text[4] == ':'))) {
+        colon = text[3] == ':' ? 3 : 4;
+        u.scheme = colon == 3 ? uri_scheme::sip : uri_scheme::sips;
+        u.scheme_name = text.substr(0, colon);
+        return parse_sip_rest(u, text.substr(colon + 1));
+    }
+    colon = text.find(':');
     if (colon == std::string_view::npos || colon == 0) {
-        return error_code::malformed_uri;
+        return false;
     }
     u.scheme_name = text.substr(0, colon);
     if (!is_alpha(u.scheme_name[0])) {
-        return error_code::malformed_uri;
+        return false;
     }
     for (char c : u.scheme_name) {
         if (!is_alnum(c) && c != '+' && c != '-' && c != '.') {
-            return error_code::malformed_uri;
+            return false;
         }
     }
     u.scheme = classify_scheme(u.scheme_name);
@@ -167,14 +320,14 @@ result<uri> parse_uri(std::string_view text) {
         // opaque URI only needs to be free of whitespace, controls and the delimiters around it.
         for (char c : text) {
             if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"') {
-                return error_code::malformed_uri;
+                return false;
             }
         }
         if (rest.empty()) {
-            return error_code::malformed_uri;
+            return false;
         }
         u.opaque = rest;
-        return u;
+        return true;
     }
 
     if (u.scheme == uri_scheme::tel) {
@@ -182,84 +335,24 @@ result<uri> parse_uri(std::string_view text) {
         u.user = rest.substr(0, semi);
         u.has_user = true;
         if (u.user.empty() || !valid_tel(u.user)) {
-            return error_code::malformed_uri;
+            return false;
         }
         if (semi != std::string_view::npos) {
             std::string_view p = rest.substr(semi);
             if (!valid_uri_params(p)) {
-                return error_code::malformed_uri;
+                return false;
             }
             u.params = param_list(p);
         }
-        return u;
+        return true;
     }
+    return parse_sip_rest(u, rest);
+}
 
-    std::size_t at = rest.find('@');
-    if (at != std::string_view::npos) {
-        std::string_view userinfo = rest.substr(0, at);
-        std::size_t pc = userinfo.find(':');
-        u.user = userinfo.substr(0, pc);
-        if (pc != std::string_view::npos) {
-            u.password = userinfo.substr(pc + 1);
-            u.has_password = true;
-            if (!valid_escaped(u.password, password_chars)) {
-                return error_code::malformed_uri;
-            }
-        }
-        if (u.user.empty() || !valid_escaped(u.user, user_chars)) {
-            return error_code::malformed_uri;
-        }
-        u.has_user = true;
-        rest = rest.substr(at + 1);
-    }
-    // hostport, then params up to '?', then headers: one pass each.
-    std::size_t i = 0;
-    const std::size_t n = rest.size();
-    if (i < n && rest[0] == '[') {
-        std::size_t close = rest.find(']');
-        if (close == std::string_view::npos || !is_ipv6(rest.substr(1, close - 1))) {
-            return error_code::malformed_uri;
-        }
-        i = close + 1;
-        u.hp.kind = host_kind::ipv6;
-    } else {
-        while (i < n && char_is(rest[i], detail::cc_host)) {
-            ++i;
-        }
-        u.hp.kind = classify_host(rest.substr(0, i));
-        if (u.hp.kind == host_kind::none) {
-            return error_code::malformed_uri;
-        }
-    }
-    u.hp.host = rest.substr(0, i);
-    if (i < n && rest[i] == ':') {
-        std::size_t ps = ++i;
-        while (i < n && is_digit(rest[i])) {
-            ++i;
-        }
-        auto port = parse_uint(rest.substr(ps, i - ps), 65535);
-        if (!port) {
-            return error_code::malformed_uri;
-        }
-        u.hp.port = uint16_t(*port);
-        u.hp.has_port = true;
-    }
-    if (i < n && rest[i] == ';') {
-        std::size_t len = scan_uri_params(rest.substr(i));
-        if (len == std::string_view::npos) {
-            return error_code::malformed_uri;
-        }
-        u.params = param_list(rest.substr(i, len));
-        i += len;
-    }
-    if (i < n) {
-        if (rest[i] != '?') {
-            return error_code::malformed_uri;
-        }
-        u.headers = rest.substr(i + 1);
-        if (u.headers.empty() || !valid_escaped(u.headers, header_chars)) {
-            return error_code::malformed_uri;
-        }
+result<uri> parse_uri(std::string_view text) {
+    uri u;
+    if (!detail::parse_uri_into(u, text)) {
+        return error_code::malformed_uri;
     }
     return u;
 }
