@@ -133,7 +133,7 @@ bool valid_via_param(std::string_view name, std::string_view value, bool has_val
 
 }  // namespace
 
-bool detail::parse_via_into(via& v, std::string_view element) {
+bool detail::parse_via_into(via& v, std::string_view element, bounds b) {
     std::string_view s = trim_lws(element);
     v.text = s;
     std::size_t i = 0;
@@ -164,7 +164,7 @@ bool detail::parse_via_into(via& v, std::string_view element) {
         }
         i = close + 1;
     } else {
-        i += span_of(s, i, detail::cc_host);
+        i = detail::span_end(s, i, detail::k_host, b);
     }
     std::string_view host = s.substr(host_start, i - host_start);
     std::size_t j = skip_lws(s, i);
@@ -195,7 +195,7 @@ bool detail::parse_via_into(via& v, std::string_view element) {
         v.sent_by.has_port = true;
     }
     const std::string_view rest = trim_lws(s.substr(i));
-    if (!detail::scan_header_params(rest, valid_via_param)) {
+    if (!detail::scan_header_params(rest, valid_via_param, b)) {
         return false;
     }
     v.params = param_list(rest);
@@ -204,7 +204,7 @@ bool detail::parse_via_into(via& v, std::string_view element) {
 
 result<via> parse_via(std::string_view element) {
     via v;
-    if (!detail::parse_via_into(v, element)) {
+    if (!detail::parse_via_into(v, element, detail::bounds::exact)) {
         return error_code::malformed_via;
     }
     return v;
@@ -248,7 +248,8 @@ namespace {
 // name-addr / addr-spec with its header params; `on_param` checks each header param (see
 // detail::scan_params) so that Contact's typed checks need no second pass.
 template <class F>
-bool parse_name_addr_checked(name_addr& na, std::string_view element, F&& on_param) {
+bool parse_name_addr_checked(name_addr& na, std::string_view element, F&& on_param,
+                             detail::bounds b) {
     std::string_view s = trim_lws(element);
     na.text = s;
     if (s.empty()) {
@@ -256,7 +257,7 @@ bool parse_name_addr_checked(name_addr& na, std::string_view element, F&& on_par
     }
     std::size_t lt = std::string_view::npos;
     if (s[0] == '"') {
-        std::size_t q = quoted_string_length(s);
+        std::size_t q = detail::quoted_length(s, b);
         if (q == 0) {
             return false;
         }
@@ -269,14 +270,12 @@ bool parse_name_addr_checked(name_addr& na, std::string_view element, F&& on_par
     } else if (s[0] == '<') {
         lt = 0;
     } else {
-        lt = find_char(s, 0, '<');
+        lt = detail::find_in(s, 0, '<', b);
         if (lt < s.size()) {
             // display-name = *(token LWS): tokens separated by whitespace.
             std::string_view dn = trim_lws(s.substr(0, lt));
-            for (char c : dn) {
-                if (!char_is(c, detail::cc_token | detail::cc_lws)) {
-                    return false;
-                }
+            if (detail::span_end(dn, 0, detail::k_token_lws, b) != dn.size()) {
+                return false;
             }
             na.display_name = dn;
         } else {
@@ -285,7 +284,7 @@ bool parse_name_addr_checked(name_addr& na, std::string_view element, F&& on_par
     }
     std::string_view rest;
     if (lt != std::string_view::npos) {
-        std::size_t gt = find_char(s, lt, '>');
+        std::size_t gt = detail::find_in(s, lt, '>', b);
         if (gt == s.size()) {
             return false;
         }
@@ -305,11 +304,11 @@ bool parse_name_addr_checked(name_addr& na, std::string_view element, F&& on_par
         na.uri_text = s.substr(0, end);
         rest = s.substr(end);
     }
-    if (!detail::parse_uri_into(na.uri, na.uri_text)) {
+    if (!detail::parse_uri_into(na.uri, na.uri_text, b)) {
         return false;
     }
     rest = trim_lws(rest);
-    if (!detail::scan_header_params(rest, on_param)) {
+    if (!detail::scan_header_params(rest, on_param, b)) {
         return false;
     }
     na.params = param_list(rest);
@@ -343,13 +342,13 @@ std::optional<float> parse_qvalue(std::string_view s) {
 
 }  // namespace
 
-bool detail::parse_name_addr_into(name_addr& na, std::string_view element) {
-    return parse_name_addr_checked(na, element, detail::any_param);
+bool detail::parse_name_addr_into(name_addr& na, std::string_view element, bounds b) {
+    return parse_name_addr_checked(na, element, detail::any_param, b);
 }
 
 result<name_addr> parse_name_addr(std::string_view element) {
     name_addr na;
-    if (!parse_name_addr_checked(na, element, detail::any_param)) {
+    if (!parse_name_addr_checked(na, element, detail::any_param, detail::bounds::exact)) {
         return error_code::malformed_header;
     }
     return na;
@@ -366,13 +365,12 @@ std::string name_addr::display_name_text() const {
     return std::string(display_name);
 }
 
-result<contact> parse_contact(std::string_view element) {
-    contact c;
+bool detail::parse_contact_into(contact& c, std::string_view element, bounds b) {
     std::string_view s = trim_lws(element);
     if (s == "*") {
         c.star = true;
         c.addr.text = s;
-        return c;
+        return true;
     }
     // RFC 3261 §20.10: expires is delta-seconds, q a qvalue (the first q decides, as q() reads).
     bool seen_q = false;
@@ -391,7 +389,12 @@ result<contact> parse_contact(std::string_view element) {
         }
         return true;
     };
-    if (!parse_name_addr_checked(c.addr, s, check)) {
+    return parse_name_addr_checked(c.addr, s, check, b);
+}
+
+result<contact> parse_contact(std::string_view element) {
+    contact c;
+    if (!detail::parse_contact_into(c, element, detail::bounds::exact)) {
         return error_code::malformed_contact;
     }
     return c;

@@ -11,6 +11,7 @@
 
 #include "sip/message.hpp"
 #include "sip/parse_internal.hpp"
+#include "sip/scan.hpp"
 #include "sip/text.hpp"
 
 namespace sbc::sip {
@@ -44,20 +45,16 @@ bool is_sip_version(std::string_view v) {
     return true;
 }
 
-// RFC 3261 §23.3 word: the Call-ID is word ["@" word], no whitespace.
+// RFC 3261 §23.3 word: the Call-ID is word ["@" word], no whitespace. `s` is padded.
 bool valid_call_id(std::string_view s) {
     if (s.empty() || s.front() == '@' || s.back() == '@') {
         return false;
     }
-    int at = 0;
-    for (char c : s) {
-        if (!char_is(c, detail::cc_word)) {
-            if (c != '@' || ++at > 1) {
-                return false;
-            }
-        }
+    if (detail::span_end(s, 0, detail::k_word_at, detail::bounds::padded) != s.size()) {
+        return false;
     }
-    return true;
+    const std::size_t at = detail::find_in(s, 0, '@', detail::bounds::padded);
+    return at == s.size() || detail::find_in(s, at + 1, '@', detail::bounds::padded) == s.size();
 }
 
 // Header fields found by the scan, in order: on the stack for the usual counts.
@@ -205,8 +202,7 @@ void scan_headers(std::string_view all, std::size_t pos, const parse_limits& lim
         header_field f;
         f.name = hline.substr(0, name_end);
         // A well-known name matched letter by letter is a token; anything else is checked.
-        f.id = start + 16 <= len ? detail::classify_header_padded(f.name.data(), f.name.size())
-                                 : classify_header(f.name);
+        f.id = detail::classify_header_at(f.name.data(), f.name.size(), start + 16 <= len);
         if (f.id == header_id::other && !is_token(f.name)) {
             note(error_code::malformed_header_line);
             continue;
@@ -293,13 +289,12 @@ std::string_view moved(std::string_view v, const char* from, const char* to) {
     return v.data() == nullptr ? v : std::string_view(to + (v.data() - from), v.size());
 }
 
+// `caller_keeps_bytes`: `all` outlives the result (not a buffer handed over to parse()), so the
+// error's request_fields may point into it.
 result<message, parse_error> parse_scanned(std::string_view all, std::size_t pos,
-                                           std::unique_ptr<char[]> owned,
-                                           const parse_options& options) {
+                                           bool caller_keeps_bytes, const parse_options& options) {
     const parse_limits& lim = options.limits;
     const std::size_t len = all.size();
-    // Views into bytes the caller keeps (not into a buffer handed over, which dies with us).
-    const bool caller_keeps_bytes = owned == nullptr;
     auto failure = [&](error_code code, bool response_possible, const head_scan& h) {
         parse_error e{code, response_possible};
         if (caller_keeps_bytes) {
@@ -317,21 +312,14 @@ result<message, parse_error> parse_scanned(std::string_view all, std::size_t pos
         return failure(h.fatal, false, h);
     }
 
-    // ---- one allocation: state, header index, text ----
-    detail::message_state* s = detail::allocate_message(h.fields.size(), owned ? 0 : len);
+    // ---- one allocation: state, header index, text (padded for the SIMD scans) ----
+    detail::message_state* s = detail::allocate_message(h.fields.size(), len);
     message m = message_access::make(s);
     const char* from = all.data();
-    const char* text = from;
-    if (owned) {
-        s->owned_input = std::move(owned);
-    } else {
-        char* copy = detail::text_slot(s);
-        if (len != 0) {
-            std::memcpy(copy, from, len);
-        }
-        copy[len] = '\0';
-        text = copy;
-    }
+    char* copy = detail::text_slot(s);
+    std::memcpy(copy, from, len);
+    std::memset(copy + len, 0, detail::text_padding);
+    const char* text = copy;
     header_field* slots = detail::header_slots(s);
     // The scanned fields, moved to the copy (their views are never null: substrings of `all`).
     for (std::size_t i = 0; i < h.fields.size(); ++i) {
@@ -360,7 +348,8 @@ result<message, parse_error> parse_scanned(std::string_view all, std::size_t pos
         s->method_kind = classify_method(s->method);
         error_code uri_error = error_code::none;
         // RFC 3261 §19.1.1 (Table 1): headers are not allowed in a Request-URI.
-        if (!detail::parse_uri_into(s->ruri, s->ruri_text) || !s->ruri.headers.empty()) {
+        if (!detail::parse_uri_into(s->ruri, s->ruri_text, detail::bounds::padded) ||
+            !s->ruri.headers.empty()) {
             uri_error = error_code::malformed_request_uri;
         } else if (s->ruri.scheme == uri_scheme::other && !iequals(s->ruri.scheme_name, "urn")) {
             // sip, sips, tel, and urn (RFC 5031 service URNs for emergency calls) are routable.
@@ -385,7 +374,7 @@ result<message, parse_error> parse_scanned(std::string_view all, std::size_t pos
     if (const header_field* v = m.find(header_id::via)) {
         comma_list list(v->value);
         auto it = list.begin();
-        if (it == list.end() || !detail::parse_via_into(s->top_via, *it)) {
+        if (it == list.end() || !detail::parse_via_into(s->top_via, *it, detail::bounds::padded)) {
             fail(error_code::malformed_via);
         }
     } else {
@@ -397,7 +386,7 @@ result<message, parse_error> parse_scanned(std::string_view all, std::size_t pos
             fail(missing);
             return;
         }
-        if (!detail::parse_name_addr_into(out, f->value)) {
+        if (!detail::parse_name_addr_into(out, f->value, detail::bounds::padded)) {
             fail(bad);
         } else if (!once(id)) {
             fail(error_code::duplicate_header);
@@ -517,7 +506,7 @@ result<message, parse_error> parse(std::string_view bytes, const parse_options& 
                                : error_code::empty_message,
                            false};
     }
-    return parse_scanned(bytes, pos, nullptr, options);
+    return parse_scanned(bytes, pos, true, options);
 }
 
 result<message, parse_error> parse(std::unique_ptr<char[]> buffer, std::size_t len,
@@ -529,7 +518,9 @@ result<message, parse_error> parse(std::unique_ptr<char[]> buffer, std::size_t l
                                                                   : error_code::empty_message,
                            false};
     }
-    return parse_scanned(all, pos, std::move(buffer), options);
+    // The text is copied into the message's allocation like any other (with padding for the
+    // scans); the buffer handed over is released on return.
+    return parse_scanned(all, pos, false, options);
 }
 
 bool header_line_reader::next(header_field& out) {

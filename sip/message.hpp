@@ -64,6 +64,7 @@ class message;
 
 namespace detail {
 struct message_lazy_cache;
+struct message_lazy_rest;
 
 // Everything parse() found, at the front of the message's single allocation (with the lazy cache,
 // the header index and the text; see message_lazy.cpp). Not part of the API.
@@ -83,13 +84,15 @@ struct message_state {
     name_addr from, to;
     sip::cseq cseq;
     sip::uri ruri;
-    message_lazy_cache* lazy = nullptr;   // built in place on the first lazy access
-    std::unique_ptr<char[]> owned_input;  // the buffer handed to parse(unique_ptr, len)
+    // Built in place in the allocation on first use (sip/message_cache.hpp).
+    message_lazy_cache* lazy = nullptr;
+    message_lazy_rest* lazy_rest = nullptr;
+    std::size_t allocation = 0;  // bytes, for reuse (message_storage.cpp)
 };
 
 // One allocation for a message: its state, room for the lazy cache, `headers` header fields and
-// `text_size` bytes of text (plus a NUL). Returns the state; header_slots()/text_slot() locate the
-// rest.
+// `text_size` bytes of text plus padding (sip/scan.hpp). Returns the state; header_slots() and
+// text_slot() locate the rest.
 message_state* allocate_message(std::size_t headers, std::size_t text_size);
 header_field* header_slots(message_state* s);
 char* text_slot(message_state* s);
@@ -197,19 +200,26 @@ class message {
     // Never null: a message that was not parsed points at a shared empty state.
     detail::message_state* s_;
 
-    detail::message_lazy_cache* cache() const;  // nullptr for a message that was not parsed
+    // The two parts of the lazy cache; nullptr for a message that was not parsed.
+    detail::message_lazy_cache* cache() const;
+    detail::message_lazy_rest* cache_rest() const;
     // A slot of the lazy cache; nullptr for a message that was not parsed.
     template <class Slot>
     Slot* slot(Slot detail::message_lazy_cache::*member) const {
         detail::message_lazy_cache* c = cache();
         return c == nullptr ? nullptr : &(c->*member);
     }
+    template <class Slot>
+    Slot* slot(Slot detail::message_lazy_rest::*member) const {
+        detail::message_lazy_rest* c = cache_rest();
+        return c == nullptr ? nullptr : &(c->*member);
+    }
 };
 
 // Parses a copy of `bytes`. On failure, parse_error::fields are views into `bytes`.
 result<message, parse_error> parse(std::string_view bytes, const parse_options& options = {});
-// Parses and takes ownership of a receive buffer (`len` bytes of it are the message). On failure
-// the buffer is gone: parse_error::fields are empty.
+// Parses and takes ownership of a receive buffer (`len` bytes of it are the message; they are
+// copied like the other overload's, and the buffer is released). parse_error::fields are empty.
 result<message, parse_error> parse(std::unique_ptr<char[]> buffer, std::size_t len,
                                    const parse_options& options = {});
 

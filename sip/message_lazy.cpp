@@ -1,60 +1,17 @@
 // Lazily parsed headers: parsed the first time they are asked for, cached in the message's
-// allocation. Also the allocation itself (state, lazy cache, header index, text).
-#include <new>
-#include <utility>
-
+// allocation (message_storage.cpp).
 #include "sip/message.hpp"
+#include "sip/message_cache.hpp"
 #include "sip/multipart.hpp"
+#include "sip/parse_internal.hpp"
 #include "sip/text.hpp"
 
 namespace sbc::sip {
 
-template <class T>
-struct lazy_slot {
-    using value_type = T;
-    bool done = false;
-    parsed<T> p;
-};
-
-struct detail::message_lazy_cache {
-    lazy_slot<std::vector<via>> vias;
-    lazy_slot<uint32_t> max_forwards, expires, min_expires, rseq;
-    lazy_slot<std::vector<contact>> contacts;
-    lazy_slot<std::vector<name_addr>> routes, record_routes, paths, pai, ppi, geolocations;
-    lazy_slot<media_type> content_type;
-    lazy_slot<std::vector<auth_value>> authorizations, proxy_authorizations, www_authenticates,
-        proxy_authenticates;
-    lazy_slot<std::vector<std::string_view>> supported, require, proxy_require, unsupported, allow,
-        privacy;
-    lazy_slot<sip::session_expires> session_expires;
-    lazy_slot<delta_seconds> min_se;
-    lazy_slot<name_addr> refer_to, referred_by;
-    lazy_slot<std::vector<sip::reason>> reasons;
-    lazy_slot<sip::rack> rack;
-    lazy_slot<sip::event> event;
-    lazy_slot<sip::subscription_state> subscription_state;
-    lazy_slot<sip::retry_after> retry_after;
-};
+using detail::message_lazy_cache;
+using detail::message_lazy_rest;
 
 namespace {
-
-constexpr std::size_t align_up(std::size_t n, std::size_t a) {
-    return (n + a - 1) / a * a;
-}
-
-using detail::message_lazy_cache;
-using detail::message_state;
-
-// [message_state][room for the lazy cache][header_field x n][text, NUL]
-constexpr std::size_t lazy_offset = align_up(sizeof(message_state), alignof(message_lazy_cache));
-constexpr std::size_t headers_offset =
-    align_up(lazy_offset + sizeof(message_lazy_cache), alignof(header_field));
-static_assert(alignof(message_state) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
-static_assert(alignof(message_lazy_cache) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
-static_assert(std::is_trivially_copyable_v<header_field>);
-
-// The state of every message that was not parsed (default-constructed or moved from).
-constinit message_state empty_state{};
 
 // A lazy accessor's answer on a message that was not parsed.
 template <class T>
@@ -62,68 +19,6 @@ const parsed<T>& absent() {
     static const parsed<T> none{};
     return none;
 }
-
-}  // namespace
-
-namespace detail {
-
-message_state* allocate_message(std::size_t headers, std::size_t text_size) {
-    const std::size_t total = headers_offset + headers * sizeof(header_field) + text_size + 1;
-    auto* s = new (::operator new(total)) message_state();
-    s->header_count = headers;
-    s->headers = header_slots(s);
-    return s;
-}
-
-header_field* header_slots(message_state* s) {
-    return reinterpret_cast<header_field*>(reinterpret_cast<char*>(s) + headers_offset);
-}
-
-char* text_slot(message_state* s) {
-    return reinterpret_cast<char*>(header_slots(s) + s->header_count);
-}
-
-void free_message(message_state* s) {
-    if (s->lazy != nullptr) {
-        s->lazy->~message_lazy_cache();
-    }
-    s->~message_state();
-    ::operator delete(s);
-}
-
-}  // namespace detail
-
-message::message() : s_(&empty_state) {}
-
-message::~message() {
-    if (s_ != &empty_state) {
-        detail::free_message(s_);
-    }
-}
-
-message::message(message&& o) noexcept : s_(std::exchange(o.s_, &empty_state)) {}
-
-message& message::operator=(message&& o) noexcept {
-    if (this != &o) {
-        if (s_ != &empty_state) {
-            detail::free_message(s_);
-        }
-        s_ = std::exchange(o.s_, &empty_state);
-    }
-    return *this;
-}
-
-detail::message_lazy_cache* message::cache() const {
-    if (s_ == &empty_state) {
-        return nullptr;
-    }
-    if (s_->lazy == nullptr) {
-        s_->lazy = new (reinterpret_cast<char*>(s_) + lazy_offset) message_lazy_cache();
-    }
-    return s_->lazy;
-}
-
-namespace {
 
 // One value from the first header with this id.
 template <class T, class F>
@@ -182,6 +77,41 @@ const parsed<std::vector<T>>& list(lazy_slot<std::vector<T>>* cached, const mess
     return slot.p;
 }
 
+// As list(), parsing each element in place; the elements are views into the message's (padded)
+// text.
+template <class T>
+const parsed<std::vector<T>>& list_into(lazy_slot<std::vector<T>>* cached, const message& m,
+                                        header_id id,
+                                        bool (*into)(T&, std::string_view, detail::bounds)) {
+    if (cached == nullptr) {
+        return absent<std::vector<T>>();
+    }
+    lazy_slot<std::vector<T>>& slot = *cached;
+    if (slot.done) {
+        return slot.p;
+    }
+    slot.done = true;
+    const header_field* first = m.find(id);
+    if (first == nullptr) {
+        return slot.p;
+    }
+    for (const header_field* h = first; h != m.headers().data() + m.headers().size(); ++h) {
+        if (h->id != id) {
+            continue;
+        }
+        // Unbalanced quotes or brackets leave an element that fails to parse below.
+        for (std::string_view element : comma_list(h->value)) {
+            if (!into(slot.p.value.emplace_back(), element, detail::bounds::padded)) {
+                slot.p.state = field_state::malformed;
+                slot.p.value.clear();
+                return slot.p;
+            }
+        }
+    }
+    slot.p.state = field_state::ok;
+    return slot.p;
+}
+
 result<uint32_t> parse_u32(std::string_view v) {
     auto n = parse_uint(trim_lws(v), UINT32_MAX);
     return n ? result<uint32_t>(uint32_t(*n)) : result<uint32_t>(error_code::malformed_header);
@@ -215,7 +145,8 @@ result<std::string_view> parse_option_tag(std::string_view v) {
 }  // namespace
 
 const parsed<std::vector<via>>& message::vias() const {
-    return list(slot(&message_lazy_cache::vias), *this, header_id::via, parse_via);
+    return list_into(slot(&message_lazy_cache::vias), *this, header_id::via,
+                     detail::parse_via_into);
 }
 const parsed<uint32_t>& message::max_forwards() const {
     // RFC 3261 §20.22: 0-255 in practice; any 32-bit value is accepted, the proxy caps it.
@@ -225,7 +156,7 @@ const parsed<uint32_t>& message::max_forwards() const {
 const parsed<std::vector<contact>>& message::contacts() const {
     auto* cached = slot(&message_lazy_cache::contacts);
     bool first = cached != nullptr && !cached->done;
-    const auto& p = list(cached, *this, header_id::contact, parse_contact);
+    const auto& p = list_into(cached, *this, header_id::contact, detail::parse_contact_into);
     if (first && p.ok() && p.value.size() > 1) {
         // §10.3: "*" is only valid as the single Contact.
         for (const contact& c : p.value) {
@@ -239,21 +170,23 @@ const parsed<std::vector<contact>>& message::contacts() const {
     return p;
 }
 const parsed<std::vector<name_addr>>& message::routes() const {
-    return list(slot(&message_lazy_cache::routes), *this, header_id::route, parse_name_addr);
+    return list_into(slot(&message_lazy_cache::routes), *this, header_id::route,
+                     detail::parse_name_addr_into);
 }
 const parsed<std::vector<name_addr>>& message::record_routes() const {
-    return list(slot(&message_lazy_cache::record_routes), *this, header_id::record_route,
-                parse_name_addr);
+    return list_into(slot(&message_lazy_cache::record_routes), *this, header_id::record_route,
+                     detail::parse_name_addr_into);
 }
 const parsed<std::vector<name_addr>>& message::paths() const {
-    return list(slot(&message_lazy_cache::paths), *this, header_id::path, parse_name_addr);
+    return list_into(slot(&message_lazy_cache::paths), *this, header_id::path,
+                     detail::parse_name_addr_into);
 }
 const parsed<uint32_t>& message::expires() const {
     return single(slot(&message_lazy_cache::expires), *this, header_id::expires,
                   parse_expires_value);
 }
 const parsed<uint32_t>& message::min_expires() const {
-    return single(slot(&message_lazy_cache::min_expires), *this, header_id::min_expires, parse_u32);
+    return single(slot(&message_lazy_rest::min_expires), *this, header_id::min_expires, parse_u32);
 }
 const parsed<media_type>& message::content_type() const {
     return single(slot(&message_lazy_cache::content_type), *this, header_id::content_type,
@@ -287,18 +220,18 @@ const parsed<std::vector<auth_value>>& auth_list(lazy_slot<std::vector<auth_valu
 }
 }  // namespace
 const parsed<std::vector<auth_value>>& message::authorizations() const {
-    return auth_list(slot(&message_lazy_cache::authorizations), *this, header_id::authorization);
+    return auth_list(slot(&message_lazy_rest::authorizations), *this, header_id::authorization);
 }
 const parsed<std::vector<auth_value>>& message::proxy_authorizations() const {
-    return auth_list(slot(&message_lazy_cache::proxy_authorizations), *this,
+    return auth_list(slot(&message_lazy_rest::proxy_authorizations), *this,
                      header_id::proxy_authorization);
 }
 const parsed<std::vector<auth_value>>& message::www_authenticates() const {
-    return auth_list(slot(&message_lazy_cache::www_authenticates), *this,
+    return auth_list(slot(&message_lazy_rest::www_authenticates), *this,
                      header_id::www_authenticate);
 }
 const parsed<std::vector<auth_value>>& message::proxy_authenticates() const {
-    return auth_list(slot(&message_lazy_cache::proxy_authenticates), *this,
+    return auth_list(slot(&message_lazy_rest::proxy_authenticates), *this,
                      header_id::proxy_authenticate);
 }
 std::string_view message::user_agent() const {
@@ -310,22 +243,21 @@ std::string_view message::server() const {
     return h ? h->value : std::string_view{};
 }
 const parsed<std::vector<std::string_view>>& message::supported() const {
-    return list(slot(&message_lazy_cache::supported), *this, header_id::supported,
-                parse_option_tag);
+    return list(slot(&message_lazy_rest::supported), *this, header_id::supported, parse_option_tag);
 }
 const parsed<std::vector<std::string_view>>& message::require() const {
-    return list(slot(&message_lazy_cache::require), *this, header_id::require, parse_option_tag);
+    return list(slot(&message_lazy_rest::require), *this, header_id::require, parse_option_tag);
 }
 const parsed<std::vector<std::string_view>>& message::proxy_require() const {
-    return list(slot(&message_lazy_cache::proxy_require), *this, header_id::proxy_require,
+    return list(slot(&message_lazy_rest::proxy_require), *this, header_id::proxy_require,
                 parse_option_tag);
 }
 const parsed<std::vector<std::string_view>>& message::unsupported() const {
-    return list(slot(&message_lazy_cache::unsupported), *this, header_id::unsupported,
+    return list(slot(&message_lazy_rest::unsupported), *this, header_id::unsupported,
                 parse_option_tag);
 }
 const parsed<std::vector<std::string_view>>& message::allow() const {
-    return list(slot(&message_lazy_cache::allow), *this, header_id::allow, parse_option_tag);
+    return list(slot(&message_lazy_rest::allow), *this, header_id::allow, parse_option_tag);
 }
 bool message::supports(std::string_view option_tag) const {
     const auto& s = supported();
@@ -340,29 +272,29 @@ bool message::supports(std::string_view option_tag) const {
     return false;
 }
 const parsed<sip::session_expires>& message::session_expires() const {
-    return single(slot(&message_lazy_cache::session_expires), *this, header_id::session_expires,
+    return single(slot(&message_lazy_rest::session_expires), *this, header_id::session_expires,
                   parse_session_expires);
 }
 const parsed<delta_seconds>& message::min_se() const {
-    return single(slot(&message_lazy_cache::min_se), *this, header_id::min_se, parse_delta_seconds);
+    return single(slot(&message_lazy_rest::min_se), *this, header_id::min_se, parse_delta_seconds);
 }
 const parsed<name_addr>& message::refer_to() const {
-    return single(slot(&message_lazy_cache::refer_to), *this, header_id::refer_to, parse_name_addr);
+    return single(slot(&message_lazy_rest::refer_to), *this, header_id::refer_to, parse_name_addr);
 }
 const parsed<name_addr>& message::referred_by() const {
-    return single(slot(&message_lazy_cache::referred_by), *this, header_id::referred_by,
+    return single(slot(&message_lazy_rest::referred_by), *this, header_id::referred_by,
                   parse_name_addr);
 }
 const parsed<std::vector<name_addr>>& message::p_asserted_identities() const {
-    return list(slot(&message_lazy_cache::pai), *this, header_id::p_asserted_identity,
-                parse_name_addr);
+    return list_into(slot(&message_lazy_rest::pai), *this, header_id::p_asserted_identity,
+                     detail::parse_name_addr_into);
 }
 const parsed<std::vector<name_addr>>& message::p_preferred_identities() const {
-    return list(slot(&message_lazy_cache::ppi), *this, header_id::p_preferred_identity,
-                parse_name_addr);
+    return list_into(slot(&message_lazy_rest::ppi), *this, header_id::p_preferred_identity,
+                     detail::parse_name_addr_into);
 }
 const parsed<std::vector<std::string_view>>& message::privacy() const {
-    auto* cached = slot(&message_lazy_cache::privacy);
+    auto* cached = slot(&message_lazy_rest::privacy);
     if (cached == nullptr) {
         return absent<std::vector<std::string_view>>();
     }
@@ -387,27 +319,27 @@ const parsed<std::vector<std::string_view>>& message::privacy() const {
     return slot.p;
 }
 const parsed<std::vector<name_addr>>& message::geolocations() const {
-    return list(slot(&message_lazy_cache::geolocations), *this, header_id::geolocation,
-                parse_name_addr);
+    return list_into(slot(&message_lazy_rest::geolocations), *this, header_id::geolocation,
+                     detail::parse_name_addr_into);
 }
 const parsed<std::vector<sip::reason>>& message::reasons() const {
-    return list(slot(&message_lazy_cache::reasons), *this, header_id::reason, parse_reason);
+    return list(slot(&message_lazy_rest::reasons), *this, header_id::reason, parse_reason);
 }
 const parsed<uint32_t>& message::rseq() const {
-    return single(slot(&message_lazy_cache::rseq), *this, header_id::rseq, parse_u32);
+    return single(slot(&message_lazy_rest::rseq), *this, header_id::rseq, parse_u32);
 }
 const parsed<sip::rack>& message::rack() const {
-    return single(slot(&message_lazy_cache::rack), *this, header_id::rack, parse_rack);
+    return single(slot(&message_lazy_rest::rack), *this, header_id::rack, parse_rack);
 }
 const parsed<sip::event>& message::event() const {
-    return single(slot(&message_lazy_cache::event), *this, header_id::event, parse_event);
+    return single(slot(&message_lazy_rest::event), *this, header_id::event, parse_event);
 }
 const parsed<sip::subscription_state>& message::subscription_state() const {
-    return single(slot(&message_lazy_cache::subscription_state), *this,
+    return single(slot(&message_lazy_rest::subscription_state), *this,
                   header_id::subscription_state, parse_subscription_state);
 }
 const parsed<sip::retry_after>& message::retry_after() const {
-    return single(slot(&message_lazy_cache::retry_after), *this, header_id::retry_after,
+    return single(slot(&message_lazy_rest::retry_after), *this, header_id::retry_after,
                   parse_retry_after);
 }
 

@@ -5,6 +5,7 @@
 
 #include <string_view>
 
+#include "sip/scan.hpp"
 #include "sip/text.hpp"
 
 namespace sbc::sip::detail {
@@ -13,8 +14,21 @@ namespace sbc::sip::detail {
 // `token [LWS "=" LWS (quoted-string / 1*param-value-char)]` separated by `sep` with LWS around,
 // no trailing separator. `on_param(name, value, has_value)` sees each parameter (value as written)
 // and returns false to reject the list. Returns false on the first fault.
+// Length of the quoted-string at s[0] == '"' including both quotes, or 0 if unterminated
+// (quoted_string_length() with the padded search).
+inline std::size_t quoted_length(std::string_view s, bounds b) {
+    const std::size_t close = find_in(s, 1, '"', b);
+    if (close == s.size()) {
+        return 0;
+    }
+    if (find_in(s.substr(0, close), 1, '\\', b) == close) {
+        return close + 1;
+    }
+    return quoted_string_length(s);
+}
+
 template <class F>
-bool scan_params(std::string_view s, char sep, F&& on_param) {
+bool scan_params(std::string_view s, char sep, F&& on_param, bounds b = bounds::exact) {
     const std::size_t n = s.size();
     std::size_t i = 0;
     auto skip_lws = [&] {
@@ -32,7 +46,7 @@ bool scan_params(std::string_view s, char sep, F&& on_param) {
             return true;
         }
         const std::size_t name_start = i;
-        i += span_of(s, i, cc_token);
+        i = span_end(s, i, k_token, b);
         if (i == name_start) {
             return false;
         }
@@ -45,13 +59,13 @@ bool scan_params(std::string_view s, char sep, F&& on_param) {
             skip_lws();
             const std::size_t value_start = i;
             if (i < n && s[i] == '"') {
-                const std::size_t q = quoted_string_length(s.substr(i));
+                const std::size_t q = quoted_length(s.substr(i), b);
                 if (q == 0) {
                     return false;
                 }
                 i += q;
             } else {
-                i += span_of(s, i, cc_param_value);
+                i = span_end(s, i, k_param_value, b);
                 if (i == value_start) {
                     return false;
                 }
@@ -80,8 +94,8 @@ bool scan_params(std::string_view s, char sep, F&& on_param) {
 // Header params after an element: empty, or ';'-separated well-formed params. `rest` is the text
 // after the element; its LWS-trimmed form is what the element's param_list keeps.
 template <class F>
-bool scan_header_params(std::string_view rest, F&& on_param) {
-    return rest.empty() || (rest[0] == ';' && scan_params(rest, ';', on_param));
+bool scan_header_params(std::string_view rest, F&& on_param, bounds b = bounds::exact) {
+    return rest.empty() || (rest[0] == ';' && scan_params(rest, ';', on_param, b));
 }
 
 inline constexpr auto any_param = [](std::string_view, std::string_view, bool) { return true; };

@@ -6,12 +6,15 @@
 #include <string_view>
 
 #include "sip/headers.hpp"
+#include "sip/scan.hpp"
 #include "sip/uri.hpp"
 
 namespace sbc::sip::detail {
 
-bool parse_uri_into(uri& u, std::string_view text);
-bool parse_via_into(via& v, std::string_view element);
-bool parse_name_addr_into(name_addr& na, std::string_view element);
+// `b`: whether the text is followed by readable padding (sip/scan.hpp).
+bool parse_uri_into(uri& u, std::string_view text, bounds b);
+bool parse_via_into(via& v, std::string_view element, bounds b);
+bool parse_name_addr_into(name_addr& na, std::string_view element, bounds b);
+bool parse_contact_into(contact& c, std::string_view element, bounds b);
 
 }  // namespace sbc::sip::detail

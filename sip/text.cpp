@@ -9,6 +9,20 @@ std::optional<uint64_t> parse_uint(std::string_view s, uint64_t max) {
         return std::nullopt;
     }
     uint64_t v = 0;
+    if (s.size() < 20) {
+        // 19 digits cannot overflow 64 bits: check the range once at the end.
+        for (char c : s) {
+            const unsigned d = unsigned(uint8_t(c)) - unsigned('0');
+            if (d > 9) {
+                return std::nullopt;
+            }
+            v = v * 10 + d;
+        }
+        if (v > max) {
+            return std::nullopt;
+        }
+        return v;
+    }
     for (char c : s) {
         if (!is_digit(c)) {
             return std::nullopt;

@@ -1,31 +1,22 @@
 #include "sip/uri.hpp"
 
 #include "sip/parse_internal.hpp"
+#include "sip/scan.hpp"
 #include "sip/text.hpp"
 
 namespace sbc::sip {
 namespace {
 
-// Checks that every '%' starts a %HH escape and every other character is in `classes`.
-bool valid_escaped(std::string_view s, uint16_t classes) {
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%') {
-            if (i + 2 >= s.size() || !is_hex(s[i + 1]) || !is_hex(s[i + 2])) {
-                return false;
-            }
-            i += 2;
-        } else if (!char_is(s[i], classes)) {
-            return false;
-        }
-    }
-    return true;
-}
+using detail::bounds;
 
-// RFC 3261 §25.1: user, password, paramchar and hnv character sets (text.hpp table).
-constexpr uint16_t user_chars = detail::cc_user;
-constexpr uint16_t password_chars = detail::cc_password;
-constexpr uint16_t param_chars = detail::cc_param;
-constexpr uint16_t header_chars = detail::cc_header;
+// RFC 3261 §25.1: user, password, paramchar and hnv character sets, each with %HH escapes.
+constexpr detail::class_set password_chars = detail::make_class(detail::cc_password, '%');
+constexpr detail::class_set header_chars = detail::make_class(detail::cc_header, '%');
+
+// Every '%' starts a %HH escape and every other character is in `k` (which includes '%').
+bool valid_escaped(std::string_view s, const detail::class_set& k, bounds b) {
+    return detail::span_escaped(s, 0, k, b) == s.size();
+}
 
 bool valid_tel(std::string_view s) {
     for (char c : s) {
@@ -40,63 +31,72 @@ bool valid_tel(std::string_view s) {
 
 // Scans ";name[=value]" parameters (paramchar strings, %HH escapes) from the start of `text` up
 // to '?' or the end in one pass. Returns the length scanned, or npos on a syntax error.
-std::size_t scan_uri_params(std::string_view text) {
+std::size_t scan_uri_params(std::string_view text, bounds b) {
     std::size_t i = 0;
     const std::size_t n = text.size();
-    auto scan_chars = [&]() -> bool {
-        const std::size_t start = i;
-        while (i < n) {
-            const char c = text[i];
-            if (char_is(c, param_chars)) {
-                ++i;
-            } else if (c == '%' && i + 2 < n && is_hex(text[i + 1]) && is_hex(text[i + 2])) {
-                i += 3;
-            } else {
-                break;
-            }
-        }
-        return i > start;
-    };
     while (i < n && text[i] != '?') {
         if (text[i] != ';') {
             return std::string_view::npos;
         }
-        ++i;
-        if (!scan_chars()) {
+        std::size_t end = detail::span_escaped(text, i + 1, detail::k_param_esc, b);
+        if (end == i + 1) {
             return std::string_view::npos;
         }
+        i = end;
         if (i < n && text[i] == '=') {
-            ++i;
-            if (!scan_chars()) {
+            end = detail::span_escaped(text, i + 1, detail::k_param_esc, b);
+            if (end == i + 1) {
                 return std::string_view::npos;
             }
+            i = end;
         }
     }
     return i;
 }
 
 bool valid_uri_params(std::string_view text) {
-    return scan_uri_params(text) == text.size();
+    return scan_uri_params(text, bounds::exact) == text.size();
 }
 
 // Kind of a non-bracketed host made of host characters only (alphanum "-" "." "_"): a dotted
 // quad, or a hostname by is_hostname's rules: labels not empty and not starting or ending with
 // '-', one trailing '.' allowed, the top label starting with a letter ("999.1.1.1" is not a name).
-host_kind classify_host_chars(const char* h, std::size_t n) {
+host_kind classify_host_chars(std::string_view h, bounds b) {
+    const std::size_t n = h.size();
     if (n == 0) {
         return host_kind::none;
     }
-    if (is_digit(h[0]) && is_ipv4({h, n})) {
+    if (is_digit(h[0]) && is_ipv4(h)) {
         return host_kind::ipv4;
-    }
-    if (n > 255) {
-        return host_kind::none;
     }
     const std::size_t e = h[n - 1] == '.' ? n - 1 : n;
     if (e == 0 || h[0] == '.' || h[0] == '-' || h[e - 1] == '.' || h[e - 1] == '-') {
         return host_kind::none;
     }
     std::size_t top = 0;
+#if defined(__SSSE3__)
+    if (e <= 16 && (b == bounds::padded || n >= 16)) {
+        // Label rules on bit masks: a dot or dash starting a label, a dash ending one.
+        const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h.data()));
+        const unsigned all = (1u << e) - 1;
+        const unsigned dots =
+            unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('.')))) & all;
+        const unsigned dashes =
+            unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('-')))) & all;
+        const unsigned label_start = (1u | (dots << 1)) & all;
+        const unsigned label_end = dots >> 1;
+        if (((dots | dashes) & label_start) != 0 || (dashes & label_end) != 0) {
+            return host_kind::none;
+        }
+        top = dots == 0 ? 0 : 32 - unsigned(__builtin_clz(dots));
+        return is_alpha(h[top]) ? host_kind::name : host_kind::none;
+    }
+#else
+    (void)b;
+#endif
+    if (n > 255) {
+        return host_kind::none;
+    }
     for (std::size_t k = 1; k < e; ++k) {
         // Only '-' (0x2d) and '.' (0x2e) constrain their neighbours.
         if (uint8_t(h[k] - '-') < 2) {
@@ -114,15 +114,15 @@ host_kind classify_host_chars(const char* h, std::size_t n) {
 }
 
 // The host characters of text[from..]: sets `end` after them and returns their kind.
-host_kind scan_host(std::string_view text, std::size_t from, std::size_t& end) {
-    end = from + span_of(text, from, detail::cc_host);
-    return classify_host_chars(text.data() + from, end - from);
+host_kind scan_host(std::string_view text, std::size_t from, std::size_t& end, bounds b) {
+    end = detail::span_end(text, from, detail::k_host, b);
+    return classify_host_chars(text.substr(from, end - from), b);
 }
 
 // Host kind of a non-bracketed host: dotted quad, or a hostname.
 host_kind classify_host(std::string_view h) {
     std::size_t end = 0;
-    host_kind k = scan_host(h, 0, end);
+    host_kind k = scan_host(h, 0, end, bounds::exact);
     return end == h.size() ? k : host_kind::none;
 }
 
@@ -186,18 +186,18 @@ result<host_port> parse_host_port(std::string_view text) {
 namespace {
 
 // RFC 3261 userinfo in a sip/sips URI: `user [":" password] "@"`. `at` is the first '@'.
-bool parse_userinfo(uri& u, std::string_view rest, std::size_t at) {
+bool parse_userinfo(uri& u, std::string_view rest, std::size_t at, bounds b) {
     const std::string_view userinfo = rest.substr(0, at);
     const std::size_t pc = userinfo.find(':');
     u.user = userinfo.substr(0, pc);
     if (pc != std::string_view::npos) {
         u.password = userinfo.substr(pc + 1);
         u.has_password = true;
-        if (!valid_escaped(u.password, password_chars)) {
+        if (!valid_escaped(u.password, password_chars, b)) {
             return false;
         }
     }
-    if (u.user.empty() || !valid_escaped(u.user, user_chars)) {
+    if (u.user.empty() || !valid_escaped(u.user, detail::k_user_esc, b)) {
         return false;
     }
     u.has_user = true;
@@ -205,14 +205,14 @@ bool parse_userinfo(uri& u, std::string_view rest, std::size_t at) {
 }
 
 // sip/sips after "scheme:": [userinfo "@"] hostport uri-parameters ["?" headers], one pass each.
-bool parse_sip_rest(uri& u, std::string_view rest) {
+bool parse_sip_rest(uri& u, std::string_view rest, bounds b) {
     const std::size_t n = rest.size();
     // Most URIs are `user@host` or `host...`: host characters are user characters, so a run of
     // them ended by '@' is the user, and one ended by anything but '@' is the host unless an '@'
     // follows (then the general userinfo rules apply; an '@' is valid nowhere after the host).
     std::size_t host_start = 0;
     const bool bracket = !rest.empty() && rest[0] == '[';
-    const std::size_t run = bracket ? 0 : span_of(rest, 0, detail::cc_host);
+    const std::size_t run = bracket ? 0 : detail::span_end(rest, 0, detail::k_host, b);
     bool after_userinfo = false;
     if (run < n && rest[run] == '@') {
         if (run == 0) {
@@ -223,9 +223,9 @@ bool parse_sip_rest(uri& u, std::string_view rest) {
         host_start = run + 1;
         after_userinfo = true;
     } else if (!bracket && run < n) {
-        const std::size_t at = find_char(rest, run, '@');
+        const std::size_t at = detail::find_in(rest, run, '@', b);
         if (at < n) {
-            if (!parse_userinfo(u, rest, at)) {
+            if (!parse_userinfo(u, rest, at, b)) {
                 return false;
             }
             host_start = at + 1;
@@ -243,9 +243,9 @@ bool parse_sip_rest(uri& u, std::string_view rest) {
         host_end = close + 1;
         kind = host_kind::ipv6;
     } else if (after_userinfo) {
-        kind = scan_host(rest, host_start, host_end);
+        kind = scan_host(rest, host_start, host_end, b);
     } else {
-        kind = classify_host_chars(rest.data(), run);
+        kind = classify_host_chars(rest.substr(0, run), b);
     }
     if (kind == host_kind::none) {
         return false;
@@ -266,7 +266,7 @@ bool parse_sip_rest(uri& u, std::string_view rest) {
         u.hp.has_port = true;
     }
     if (i < n && rest[i] == ';') {
-        const std::size_t len = scan_uri_params(rest.substr(i));
+        const std::size_t len = scan_uri_params(rest.substr(i), b);
         if (len == std::string_view::npos) {
             return false;
         }
@@ -278,7 +278,7 @@ bool parse_sip_rest(uri& u, std::string_view rest) {
             return false;
         }
         u.headers = rest.substr(i + 1);
-        if (u.headers.empty() || !valid_escaped(u.headers, header_chars)) {
+        if (u.headers.empty() || !valid_escaped(u.headers, header_chars, b)) {
             return false;
         }
     }
@@ -287,7 +287,7 @@ bool parse_sip_rest(uri& u, std::string_view rest) {
 
 }  // namespace
 
-bool detail::parse_uri_into(uri& u, std::string_view text) {
+bool detail::parse_uri_into(uri& u, std::string_view text, bounds b) {
     u.text = text;
     std::size_t colon;
     // "sip:" and "sips:" (any case) without the general scheme scan.
@@ -297,7 +297,7 @@ bool detail::parse_uri_into(uri& u, std::string_view text) {
         colon = text[3] == ':' ? 3 : 4;
         u.scheme = colon == 3 ? uri_scheme::sip : uri_scheme::sips;
         u.scheme_name = text.substr(0, colon);
-        return parse_sip_rest(u, text.substr(colon + 1));
+        return parse_sip_rest(u, text.substr(colon + 1), b);
     }
     colon = text.find(':');
     if (colon == std::string_view::npos || colon == 0) {
@@ -346,12 +346,12 @@ bool detail::parse_uri_into(uri& u, std::string_view text) {
         }
         return true;
     }
-    return parse_sip_rest(u, rest);
+    return parse_sip_rest(u, rest, b);
 }
 
 result<uri> parse_uri(std::string_view text) {
     uri u;
-    if (!detail::parse_uri_into(u, text)) {
+    if (!detail::parse_uri_into(u, text, bounds::exact)) {
         return error_code::malformed_uri;
     }
     return u;
