@@ -110,10 +110,13 @@ bool comma_list_balanced(std::string_view value) {
 namespace {
 
 // Typed checks of the Via parameters whose values we interpret (RFC 3261 §20.42, RFC 3581).
-bool valid_via_param(std::string_view name, std::string_view value, bool has_value) {
+bool valid_via_param(std::string_view name, std::string_view value, bool has_value,
+                     detail::bounds b) {
     switch (name[0] | 0x20) {
         case 'b':
-            return !iequals(name, "branch") || (has_value && is_token(value));
+            return !iequals(name, "branch") ||
+                   (has_value && !value.empty() &&
+                    detail::span_end(value, 0, detail::k_token, b) == value.size());
         case 't':
             return !iequals(name, "ttl") || (has_value && parse_uint(value, 255));
         case 'r':
@@ -181,11 +184,20 @@ bool detail::parse_via_into(via& v, std::string_view element, bounds b) {
         }
         i = j;
     }
-    auto hp = parse_host_port(host);
-    if (!hp) {
-        return false;
+    if (host.empty() || host[0] != '[') {
+        // Host characters only: classify them without parse_host_port's second scan.
+        v.sent_by.host = host;
+        v.sent_by.kind = detail::classify_host_chars(host, b);
+        if (v.sent_by.kind == host_kind::none) {
+            return false;
+        }
+    } else {
+        auto hp = parse_host_port(host);
+        if (!hp) {
+            return false;
+        }
+        v.sent_by = *hp;
     }
-    v.sent_by = *hp;
     if (!port.empty()) {
         auto p = parse_uint(port, 65535);
         if (!p) {
@@ -195,10 +207,13 @@ bool detail::parse_via_into(via& v, std::string_view element, bounds b) {
         v.sent_by.has_port = true;
     }
     const std::string_view rest = trim_lws(s.substr(i));
-    if (!detail::scan_header_params(rest, valid_via_param, b)) {
+    auto check = [b](std::string_view name, std::string_view value, bool has_value) {
+        return valid_via_param(name, value, has_value, b);
+    };
+    if (!detail::scan_header_params(rest, check, b)) {
         return false;
     }
-    v.params = param_list(rest);
+    v.params = param_list(rest, ';', b == detail::bounds::padded);
     return true;
 }
 
@@ -311,7 +326,7 @@ bool parse_name_addr_checked(name_addr& na, std::string_view element, F&& on_par
     if (!detail::scan_header_params(rest, on_param, b)) {
         return false;
     }
-    na.params = param_list(rest);
+    na.params = param_list(rest, ';', b == detail::bounds::padded);
     return true;
 }
 

@@ -6,6 +6,7 @@
 // bytes at a time) into a stack index; then one allocation takes the state, the header index and
 // a copy of the text, and the mandatory headers are validated on that copy. A request that fails
 // gets the raw values an answer needs from the index, without a second scan.
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -13,6 +14,10 @@
 #include "sip/parse_internal.hpp"
 #include "sip/scan.hpp"
 #include "sip/text.hpp"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace sbc::sip {
 
@@ -57,35 +62,44 @@ bool valid_call_id(std::string_view s) {
     return at == s.size() || detail::find_in(s, at + 1, '@', detail::bounds::padded) == s.size();
 }
 
-// Header fields found by the scan, in order: on the stack for the usual counts.
-class field_index {
+// A header line found by the scan, as offsets into the scanned bytes.
+struct line_entry {
+    uint32_t start;      // the line, and its name
+    uint32_t raw_size;   // including the final line end
+    uint32_t value_off;  // the LWS-trimmed value
+    uint32_t value_size;
+    uint32_t name_size;
+    header_id id;
+};
+
+// Header lines found by the scan, in order: on the stack for the usual counts.
+class line_index {
   public:
-    field_index() = default;
-    field_index(const field_index&) = delete;
-    field_index& operator=(const field_index&) = delete;
+    line_index() = default;
+    line_index(const line_index&) = delete;
+    line_index& operator=(const line_index&) = delete;
 
     std::size_t size() const { return size_; }
-    header_field* data() { return data_; }
-    const header_field& operator[](std::size_t i) const { return data_[i]; }
-    void push_back(const header_field& f) {
-        if (size_ == inline_capacity && heap_.empty()) {
+    const line_entry& operator[](std::size_t i) const { return data_[i]; }
+    void push_back(const line_entry& e) {
+        if (size_ == inline_capacity) {
             heap_.assign(data_, data_ + size_);
         }
-        if (!heap_.empty()) {
-            heap_.push_back(f);
+        if (size_ >= inline_capacity) {
+            heap_.push_back(e);
             data_ = heap_.data();
         } else {
-            new (data_ + size_) header_field(f);
+            inline_[size_] = e;
         }
         ++size_;
     }
 
   private:
     static constexpr std::size_t inline_capacity = 64;
-    alignas(header_field) unsigned char inline_[inline_capacity * sizeof(header_field)];
-    header_field* data_ = reinterpret_cast<header_field*>(inline_);
+    line_entry inline_[inline_capacity];
+    line_entry* data_ = inline_;
     std::size_t size_ = 0;
-    std::vector<header_field> heap_;
+    std::vector<line_entry> heap_;
 };
 
 // The start line and header boundaries of `all`, as views into it.
@@ -99,8 +113,14 @@ struct head_scan {
     std::size_t head_size = 0;
     std::array<uint16_t, header_id_count> first{};
     std::array<uint8_t, header_id_count> counts{};
-    field_index fields;
+    line_index lines;
 };
+
+header_field field_at(const line_entry& e, const char* text) {
+    return header_field{std::string_view(text + e.start, e.name_size),
+                        std::string_view(text + e.value_off, e.value_size),
+                        std::string_view(text + e.start, e.raw_size), e.id};
+}
 
 // Request-Line or Status-Line (RFC 3261 §7.1, §7.2).
 void scan_start_line(std::string_view line, head_scan& h) {
@@ -149,9 +169,11 @@ void scan_start_line(std::string_view line, head_scan& h) {
 
 // The header lines from `pos` up to the empty line. A header line ends at a line end not followed
 // by SP/HT (RFC 3261 §7.3.1 folding); field-name = token, then HCOLON = *( SP / HTAB ) ":" SWS.
+// The line end and, for names shorter than 16 characters, the colon come from one 16-byte load.
 void scan_headers(std::string_view all, std::size_t pos, const parse_limits& lim, head_scan& h) {
-    const char* b = all.data();
+    const char* const b = all.data();
     const std::size_t len = all.size();
+    constexpr std::size_t none = std::string_view::npos;
     auto note = [&h](error_code e) {
         if (h.scan_note == error_code::none) {
             h.scan_note = e;
@@ -165,8 +187,26 @@ void scan_headers(std::string_view all, std::size_t pos, const parse_limits& lim
             break;
         }
         const std::size_t start = pos;
+        std::size_t at;
+        std::size_t colon = none;
+#if defined(__SSE2__)
+        if (pos + 16 <= len) {
+            const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + pos));
+            const unsigned lfs =
+                unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, _mm_set1_epi8('\n'))));
+            const unsigned colons =
+                unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, _mm_set1_epi8(':'))));
+            if (colons != 0) {
+                colon = pos + unsigned(__builtin_ctz(colons));
+            }
+            at = lfs != 0 ? pos + unsigned(__builtin_ctz(lfs)) : find_char(all, pos + 16, '\n');
+        } else {
+            at = find_char(all, pos, '\n');
+        }
+#else
+        at = find_char(all, pos, '\n');
+#endif
         std::size_t value_end;
-        std::size_t at = find_char(all, pos, '\n');
         while (true) {
             if (at == len) {
                 value_end = len;
@@ -185,40 +225,56 @@ void scan_headers(std::string_view all, std::size_t pos, const parse_limits& lim
             note(error_code::line_too_long);
             break;
         }
-        if (h.fields.size() >= lim.max_headers) {
+        if (h.lines.size() >= lim.max_headers) {
             note(error_code::too_many_headers);
             break;
         }
-        const std::string_view hline = all.substr(start, value_end - start);
-        const std::size_t colon = find_char(hline, 0, ':');
+        if (colon == none) {
+            // Not in the first 16 bytes (or no load): search the whole header line.
+            colon = start + find_char(all.substr(start, value_end - start), 0, ':');
+        }
+        if (colon >= value_end) {
+            note(error_code::malformed_header_line);
+            continue;
+        }
         std::size_t name_end = colon;
-        while (name_end > 0 && (hline[name_end - 1] == ' ' || hline[name_end - 1] == '\t')) {
+        while (name_end > start && (b[name_end - 1] == ' ' || b[name_end - 1] == '\t')) {
             --name_end;
         }
-        if (colon == hline.size() || name_end == 0) {
+        if (name_end == start) {
             note(error_code::malformed_header_line);
             continue;
         }
-        header_field f;
-        f.name = hline.substr(0, name_end);
+        line_entry e;
+        e.start = uint32_t(start);
+        e.name_size = uint32_t(name_end - start);
         // A well-known name matched letter by letter is a token; anything else is checked.
-        f.id = detail::classify_header_at(f.name.data(), f.name.size(), start + 16 <= len);
-        if (f.id == header_id::other && !is_token(f.name)) {
+        e.id = detail::classify_header_at(b + start, e.name_size, start + 16 <= len);
+        if (e.id == header_id::other && !is_token(std::string_view(b + start, e.name_size))) {
             note(error_code::malformed_header_line);
             continue;
         }
-        f.value = trim_lws(hline.substr(colon + 1));
-        f.raw = all.substr(start, pos - start);
-        if (f.id != header_id::other) {
-            const std::size_t k = std::size_t(f.id);
+        std::size_t v = colon + 1;
+        std::size_t ve = value_end;
+        while (v < ve && char_is(b[v], detail::cc_lws)) {
+            ++v;
+        }
+        while (ve > v && char_is(b[ve - 1], detail::cc_lws)) {
+            --ve;
+        }
+        e.value_off = uint32_t(v);
+        e.value_size = uint32_t(ve - v);
+        e.raw_size = uint32_t(pos - start);
+        if (e.id != header_id::other) {
+            const std::size_t k = std::size_t(e.id);
             if (h.first[k] == 0) {
-                h.first[k] = uint16_t(h.fields.size() + 1);
+                h.first[k] = uint16_t(h.lines.size() + 1);
             }
             if (h.counts[k] < 255) {
                 ++h.counts[k];
             }
         }
-        h.fields.push_back(f);
+        h.lines.push_back(e);
     }
     if (!header_end) {
         note(error_code::missing_header_end);
@@ -248,13 +304,13 @@ void scan_head(std::string_view all, std::size_t pos, const parse_limits& lim, h
     scan_headers(all, nl + 1, lim, h);
 }
 
-request_fields raw_fields(const head_scan& h) {
+request_fields raw_fields(std::string_view all, const head_scan& h) {
     request_fields r;
     r.method = h.request ? h.method : std::string_view{};
     const char* via_begin = nullptr;
     const char* via_end = nullptr;
-    for (std::size_t i = 0; i < h.fields.size(); ++i) {
-        const header_field& f = h.fields[i];
+    for (std::size_t i = 0; i < h.lines.size(); ++i) {
+        const header_field f = field_at(h.lines[i], all.data());
         switch (f.id) {
             case header_id::via:
                 if (via_begin == nullptr) {
@@ -298,13 +354,14 @@ result<message, parse_error> parse_scanned(std::string_view all, std::size_t pos
     auto failure = [&](error_code code, bool response_possible, const head_scan& h) {
         parse_error e{code, response_possible};
         if (caller_keeps_bytes) {
-            e.fields = raw_fields(h);
+            e.fields = raw_fields(all, h);
         }
         return e;
     };
 
     head_scan h;
-    scan_head(all, pos, lim, h);
+    // Offsets are 32-bit: bytes past 4 GiB (a message far too large anyway) are not scanned.
+    scan_head(all.substr(0, std::min<std::size_t>(all.size(), UINT32_MAX)), pos, lim, h);
     if (len > lim.max_message_bytes) {
         return failure(error_code::message_too_large, false, h);
     }
@@ -313,7 +370,7 @@ result<message, parse_error> parse_scanned(std::string_view all, std::size_t pos
     }
 
     // ---- one allocation: state, header index, text (padded for the SIMD scans) ----
-    detail::message_state* s = detail::allocate_message(h.fields.size(), len);
+    detail::message_state* s = detail::allocate_message(h.lines.size(), len);
     message m = message_access::make(s);
     const char* from = all.data();
     char* copy = detail::text_slot(s);
@@ -321,16 +378,11 @@ result<message, parse_error> parse_scanned(std::string_view all, std::size_t pos
     std::memset(copy + len, 0, detail::text_padding);
     const char* text = copy;
     header_field* slots = detail::header_slots(s);
-    // The scanned fields, moved to the copy (their views are never null: substrings of `all`).
-    for (std::size_t i = 0; i < h.fields.size(); ++i) {
-        const header_field& f = h.fields[i];
-        slots[i].name = {text + (f.name.data() - from), f.name.size()};
-        slots[i].value = {text + (f.value.data() - from), f.value.size()};
-        slots[i].raw = {text + (f.raw.data() - from), f.raw.size()};
-        slots[i].id = f.id;
+    for (std::size_t i = 0; i < h.lines.size(); ++i) {
+        slots[i] = field_at(h.lines[i], text);
     }
     s->headers = slots;
-    s->header_count = h.fields.size();
+    s->header_count = h.lines.size();
     s->first = h.first;
     s->request = h.request;
     s->status = h.status;
@@ -372,9 +424,10 @@ result<message, parse_error> parse_scanned(std::string_view all, std::size_t pos
     };
     auto once = [&](header_id id) { return h.counts[std::size_t(id)] <= 1; };
     if (const header_field* v = m.find(header_id::via)) {
-        comma_list list(v->value);
-        auto it = list.begin();
-        if (it == list.end() || !detail::parse_via_into(s->top_via, *it, detail::bounds::padded)) {
+        std::string_view rest = v->value;
+        std::string_view top;
+        if (!detail::next_element(rest, top, detail::bounds::padded) ||
+            !detail::parse_via_into(s->top_via, top, detail::bounds::padded)) {
             fail(error_code::malformed_via);
         }
     } else {

@@ -100,7 +100,9 @@ const parsed<std::vector<T>>& list_into(lazy_slot<std::vector<T>>* cached, const
             continue;
         }
         // Unbalanced quotes or brackets leave an element that fails to parse below.
-        for (std::string_view element : comma_list(h->value)) {
+        std::string_view rest = h->value;
+        std::string_view element;
+        while (detail::next_element(rest, element, detail::bounds::padded)) {
             if (!into(slot.p.value.emplace_back(), element, detail::bounds::padded)) {
                 slot.p.state = field_state::malformed;
                 slot.p.value.clear();

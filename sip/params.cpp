@@ -1,6 +1,7 @@
 #include "sip/params.hpp"
 
 #include "sip/param_scan.hpp"
+#include "sip/scan.hpp"
 #include "sip/text.hpp"
 
 namespace sbc::sip {
@@ -9,8 +10,8 @@ std::string param::unquoted() const {
     return unquote(value);
 }
 
-param_list::iterator::iterator(std::string_view rest, char sep)
-    : rest_(rest), sep_(sep), done_(false) {
+param_list::iterator::iterator(std::string_view rest, char sep, bool padded)
+    : rest_(rest), sep_(sep), done_(false), padded_(padded) {
     load();
 }
 
@@ -21,12 +22,24 @@ param_list::iterator& param_list::iterator::operator++() {
 
 namespace {
 
-// One lenient read of the next parameter of `s` (see param_list::iterator::load): `ends_name`
-// stops a name ("=", separator, LWS), `ends_value` an unquoted value (separator, LWS). Returns
-// where the rest of the list starts, or npos when there are no more parameters.
-template <class EndsName, class EndsValue>
-std::size_t read_param(std::string_view s, char sep, param& out, EndsName ends_name,
-                       EndsValue ends_value) {
+using detail::bounds;
+
+// Where param_list's lenient reader stops: a name at "=", the separator or LWS; an unquoted value
+// at the separator or LWS; skipped junk at the separator or a quote.
+struct stop_sets {
+    const detail::class_set& name_end;
+    const detail::class_set& value_end;
+    const detail::class_set& skip_end;
+};
+
+constexpr stop_sets semi_stops{detail::k_name_end_semi, detail::k_value_end_semi,
+                               detail::k_semi_quote};
+constexpr stop_sets comma_stops{detail::k_name_end_comma, detail::k_value_end_comma,
+                                detail::k_comma_quote};
+
+// One lenient read of the next parameter of `s` (see param_list::iterator::load). Returns where
+// the rest of the list starts, or npos when there are no more parameters.
+std::size_t read_param(std::string_view s, char sep, param& out, const stop_sets& stops, bounds b) {
     const std::size_t n = s.size();
     std::size_t i = 0;
     while (i < n && (s[i] == sep || is_lws(s[i]))) {
@@ -36,7 +49,52 @@ std::size_t read_param(std::string_view s, char sep, param& out, EndsName ends_n
         return std::string_view::npos;
     }
     const std::size_t name_start = i;
-    while (i < n && !ends_name(s[i])) {
+    i = detail::first_in(s, i, stops.name_end, b);
+    out = param{s.substr(name_start, i - name_start), {}, false};
+    std::size_t j = i;
+    while (j < n && is_lws(s[j])) {
+        ++j;
+    }
+    if (j < n && s[j] == '=') {
+        ++j;
+        while (j < n && is_lws(s[j])) {
+            ++j;
+        }
+        const std::size_t value_start = j;
+        if (j < n && s[j] == '"') {
+            const std::size_t q = detail::quoted_length(s.substr(j), b);
+            j = q == 0 ? n : j + q;
+        } else {
+            j = detail::first_in(s, j, stops.value_end, b);
+        }
+        out.value = s.substr(value_start, j - value_start);
+        out.has_value = true;
+        i = j;
+    }
+    // Anything up to the next separator belongs to this (malformed) parameter; skip it.
+    while (i < n && s[i] != sep) {
+        if (s[i] == '"') {
+            const std::size_t q = detail::quoted_length(s.substr(i), b);
+            i = q == 0 ? n : i + q;
+        } else {
+            i = detail::first_in(s, i, stops.skip_end, b);
+        }
+    }
+    return i;
+}
+
+// Any other separator: the same reader with plain tests.
+std::size_t read_param_generic(std::string_view s, char sep, param& out) {
+    const std::size_t n = s.size();
+    std::size_t i = 0;
+    while (i < n && (s[i] == sep || is_lws(s[i]))) {
+        ++i;
+    }
+    if (i == n) {
+        return std::string_view::npos;
+    }
+    const std::size_t name_start = i;
+    while (i < n && s[i] != '=' && s[i] != sep && !is_lws(s[i])) {
         ++i;
     }
     out = param{s.substr(name_start, i - name_start), {}, false};
@@ -54,7 +112,7 @@ std::size_t read_param(std::string_view s, char sep, param& out, EndsName ends_n
             const std::size_t q = quoted_string_length(s.substr(j));
             j = q == 0 ? n : j + q;
         } else {
-            while (j < n && !ends_value(s[j])) {
+            while (j < n && s[j] != sep && !is_lws(s[j])) {
                 ++j;
             }
         }
@@ -62,7 +120,6 @@ std::size_t read_param(std::string_view s, char sep, param& out, EndsName ends_n
         out.has_value = true;
         i = j;
     }
-    // Anything up to the next separator belongs to this (malformed) parameter; skip it.
     while (i < n && s[i] != sep) {
         if (s[i] == '"') {
             const std::size_t q = quoted_string_length(s.substr(i));
@@ -74,21 +131,15 @@ std::size_t read_param(std::string_view s, char sep, param& out, EndsName ends_n
     return i;
 }
 
-std::size_t read_param(std::string_view s, char sep, param& out) {
-    // Stop sets from the character table for the usual separators, a generic test otherwise.
+std::size_t read_param(std::string_view s, char sep, param& out, bool padded) {
+    const bounds b = padded ? bounds::padded : bounds::exact;
     if (sep == ';') {
-        return read_param(
-            s, sep, out, [](char c) { return char_is(c, detail::cc_name_end_semi); },
-            [](char c) { return char_is(c, detail::cc_value_end_semi); });
+        return read_param(s, sep, out, semi_stops, b);
     }
     if (sep == ',') {
-        return read_param(
-            s, sep, out, [](char c) { return char_is(c, detail::cc_name_end_comma); },
-            [](char c) { return char_is(c, detail::cc_value_end_comma); });
+        return read_param(s, sep, out, comma_stops, b);
     }
-    return read_param(
-        s, sep, out, [sep](char c) { return c == '=' || c == sep || is_lws(c); },
-        [sep](char c) { return c == sep || is_lws(c); });
+    return read_param_generic(s, sep, out);
 }
 
 }  // namespace
@@ -96,7 +147,7 @@ std::size_t read_param(std::string_view s, char sep, param& out) {
 // Reads the next parameter from rest_: skips separators and LWS, then name [LWS "=" LWS value].
 // Lenient: the text need not be well formed (see well_formed()).
 void param_list::iterator::load() {
-    const std::size_t next = read_param(rest_, sep_, current_);
+    const std::size_t next = read_param(rest_, sep_, current_, padded_);
     if (next == std::string_view::npos) {
         done_ = true;
         rest_ = {};
@@ -105,35 +156,71 @@ void param_list::iterator::load() {
     rest_ = rest_.substr(next);
 }
 
-std::optional<param> param_list::find(std::string_view name) const {
-    std::string_view rest = text_;
-    param p;
-    for (;;) {
-        const std::size_t next = read_param(rest, sep_, p);
-        if (next == std::string_view::npos) {
-            return std::nullopt;
+namespace {
+
+// The first parameter of `text` named `name` (case-insensitive) into `out`; false if none.
+bool lookup(std::string_view text, char sep, bool padded, std::string_view name, param& out) {
+    // The usual case first: the wanted parameter leads the list (";branch=...", ";tag=...") with
+    // an unquoted value. read_param() would read the same name and value.
+    const std::size_t n = name.size();
+    const char* t = text.data();
+    if (n != 0 && (sep == ';' || sep == ',') && text.size() > n + 1 && t[0] == sep &&
+        t[n + 1] == '=') {
+        bool same = true;
+        for (std::size_t k = 0; k < n && same; ++k) {
+            // A name with a stop character in it would not be read as one name.
+            same = ascii_lower(t[k + 1]) == ascii_lower(name[k]) &&
+                   !char_is(name[k], detail::cc_name_end_semi | detail::cc_name_end_comma);
         }
-        if (iequals(p.name, name)) {
-            return p;
+        const char next = text.size() == n + 2 ? '\0' : t[n + 2];
+        if (same && next != '"' && !is_lws(next)) {
+            const detail::class_set& value_end =
+                sep == ';' ? detail::k_value_end_semi : detail::k_value_end_comma;
+            const std::size_t end =
+                detail::first_in(text, n + 2, value_end, padded ? bounds::padded : bounds::exact);
+            out.name = std::string_view(t + 1, n);
+            out.value = std::string_view(t + n + 2, end - (n + 2));
+            out.has_value = true;
+            return true;
+        }
+    }
+    std::string_view rest = text;
+    for (;;) {
+        const std::size_t next = read_param(rest, sep, out, padded);
+        if (next == std::string_view::npos) {
+            return false;
+        }
+        if (iequals(out.name, name)) {
+            return true;
         }
         rest = rest.substr(next);
     }
 }
 
-std::optional<std::string_view> param_list::value(std::string_view name) const {
-    auto p = find(name);
-    if (!p) {
-        return std::nullopt;
+}  // namespace
+
+std::optional<param> param_list::find(std::string_view name) const {
+    param p;
+    if (lookup(text_, sep_, padded_, name, p)) {
+        return p;
     }
-    return p->value;
+    return std::nullopt;
+}
+
+std::optional<std::string_view> param_list::value(std::string_view name) const {
+    param p;
+    if (lookup(text_, sep_, padded_, name, p)) {
+        return p.value;
+    }
+    return std::nullopt;
 }
 
 std::optional<std::string_view> param_list::bare_value(std::string_view name) const {
-    auto p = find(name);
-    if (!p) {
-        return std::nullopt;
+    param p;
+    if (lookup(text_, sep_, padded_, name, p)) {
+        return strip_quotes(p.value);
     }
-    return strip_quotes(p->value);
+    return std::nullopt;
 }
 
 bool param_list::well_formed() const {

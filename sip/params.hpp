@@ -22,11 +22,15 @@ class param_list {
     // `text` starts at the first separator (";a=b;c") or directly at a name ("a=b;c").
     explicit param_list(std::string_view text, char separator = ';')
         : text_(text), sep_(separator) {}
+    // Internal to sip/: `padded` says the text lies in a parsed message's padded buffer, so lookups
+    // may read 16 bytes at a time past its end (sip/scan.hpp).
+    param_list(std::string_view text, char separator, bool padded)
+        : text_(text), sep_(separator), padded_(padded) {}
 
     class iterator {
       public:
         iterator() = default;
-        iterator(std::string_view rest, char sep);
+        iterator(std::string_view rest, char sep, bool padded = false);
         const param& operator*() const { return current_; }
         const param* operator->() const { return &current_; }
         iterator& operator++();
@@ -40,10 +44,11 @@ class param_list {
         param current_{};
         char sep_ = ';';
         bool done_ = true;
+        bool padded_ = false;
         std::string_view next_;
     };
 
-    iterator begin() const { return iterator(text_, sep_); }
+    iterator begin() const { return iterator(text_, sep_, padded_); }
     iterator end() const { return iterator(); }
 
     std::string_view text() const { return text_; }
@@ -62,6 +67,7 @@ class param_list {
   private:
     std::string_view text_;
     char sep_ = ';';
+    bool padded_ = false;
 };
 
 }  // namespace sbc::sip

@@ -16,5 +16,7 @@ bool parse_uri_into(uri& u, std::string_view text, bounds b);
 bool parse_via_into(via& v, std::string_view element, bounds b);
 bool parse_name_addr_into(name_addr& na, std::string_view element, bounds b);
 bool parse_contact_into(contact& c, std::string_view element, bounds b);
+// Kind of a host made of host characters only (alphanum "-" "." "_"): IPv4, name, or none.
+host_kind classify_host_chars(std::string_view host, bounds b);
 
 }  // namespace sbc::sip::detail

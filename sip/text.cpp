@@ -117,27 +117,37 @@ std::string unescape(std::string_view s) {
 }
 
 bool is_ipv4(std::string_view s) {
-    int parts = 0;
-    std::size_t i = 0;
-    while (true) {
-        std::size_t start = i;
-        unsigned v = 0;
-        while (i < s.size() && is_digit(s[i]) && i - start < 3) {
-            v = v * 10 + unsigned(s[i] - '0');
-            ++i;
-        }
-        if (i == start || v > 255) {
-            return false;
-        }
-        ++parts;
-        if (parts == 4) {
-            return i == s.size();
-        }
-        if (i >= s.size() || s[i] != '.') {
-            return false;
-        }
-        ++i;
+    const char* p = s.data();
+    const char* const end = p + s.size();
+    if (s.size() < 7 || s.size() > 15) {
+        return false;
     }
+    for (int part = 0; part < 4; ++part) {
+        // 1-3 digits, at most 255; a '.' between parts and nothing after the fourth.
+        unsigned v = unsigned(uint8_t(*p)) - '0';
+        if (v > 9) {
+            return false;
+        }
+        ++p;
+        for (int k = 0; k < 2 && p < end; ++k) {
+            const unsigned d = unsigned(uint8_t(*p)) - '0';
+            if (d > 9) {
+                break;
+            }
+            v = v * 10 + d;
+            ++p;
+        }
+        if (v > 255) {
+            return false;
+        }
+        if (part < 3) {
+            if (p >= end - 1 || *p != '.') {
+                return false;
+            }
+            ++p;
+        }
+    }
+    return p == end;
 }
 
 bool is_ipv6(std::string_view s) {

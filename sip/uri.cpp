@@ -10,8 +10,8 @@ namespace {
 using detail::bounds;
 
 // RFC 3261 §25.1: user, password, paramchar and hnv character sets, each with %HH escapes.
-constexpr detail::class_set password_chars = detail::make_class(detail::cc_password, '%');
-constexpr detail::class_set header_chars = detail::make_class(detail::cc_header, '%');
+constexpr detail::class_set password_chars = detail::make_class(detail::cc_password, "%");
+constexpr detail::class_set header_chars = detail::make_class(detail::cc_header, "%");
 
 // Every '%' starts a %HH escape and every other character is in `k` (which includes '%').
 bool valid_escaped(std::string_view s, const detail::class_set& k, bounds b) {
@@ -61,7 +61,9 @@ bool valid_uri_params(std::string_view text) {
 // Kind of a non-bracketed host made of host characters only (alphanum "-" "." "_"): a dotted
 // quad, or a hostname by is_hostname's rules: labels not empty and not starting or ending with
 // '-', one trailing '.' allowed, the top label starting with a letter ("999.1.1.1" is not a name).
-host_kind classify_host_chars(std::string_view h, bounds b) {
+}  // namespace
+
+host_kind detail::classify_host_chars(std::string_view h, bounds b) {
     const std::size_t n = h.size();
     if (n == 0) {
         return host_kind::none;
@@ -113,10 +115,12 @@ host_kind classify_host_chars(std::string_view h, bounds b) {
     return is_alpha(h[top]) ? host_kind::name : host_kind::none;
 }
 
+namespace {
+
 // The host characters of text[from..]: sets `end` after them and returns their kind.
 host_kind scan_host(std::string_view text, std::size_t from, std::size_t& end, bounds b) {
     end = detail::span_end(text, from, detail::k_host, b);
-    return classify_host_chars(text.substr(from, end - from), b);
+    return detail::classify_host_chars(text.substr(from, end - from), b);
 }
 
 // Host kind of a non-bracketed host: dotted quad, or a hostname.
@@ -245,7 +249,7 @@ bool parse_sip_rest(uri& u, std::string_view rest, bounds b) {
     } else if (after_userinfo) {
         kind = scan_host(rest, host_start, host_end, b);
     } else {
-        kind = classify_host_chars(rest.substr(0, run), b);
+        kind = detail::classify_host_chars(rest.substr(0, run), b);
     }
     if (kind == host_kind::none) {
         return false;
@@ -270,7 +274,7 @@ bool parse_sip_rest(uri& u, std::string_view rest, bounds b) {
         if (len == std::string_view::npos) {
             return false;
         }
-        u.params = param_list(rest.substr(i, len));
+        u.params = param_list(rest.substr(i, len), ';', b == bounds::padded);
         i += len;
     }
     if (i < n) {

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Instructions per parsed message for sip_parser_bench, by callgrind.
 
-Runs each benchmark case under callgrind with collection limited to the benchmark function, then
-divides the instructions collected by the number of calls to sbc::sip::parse(std::string_view)
-made from it. Instruction counts do not depend on the load of the machine, unlike CPU time.
+Runs each benchmark case under callgrind for a fixed number of iterations (SBC_BENCH_ITERATIONS)
+with collection limited to the benchmark function, then divides the instructions collected by the
+number of calls to sbc::sip::parse(std::string_view) made from it. Instruction counts do not depend
+on the load of the machine, unlike CPU time.
 
 usage: bench/sip/callgrind_per_message.py BENCH_BINARY [NAME ...]
        (NAME: first_pass, routing, full, relay; all four when none is given)
@@ -23,9 +24,10 @@ def per_message(binary, name, arg, workdir):
         "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--compress-pos=no",
         "--compress-strings=no", "--collect-atstart=no",
         f"--toggle-collect=(anonymous namespace)::{name}(benchmark::State&)", binary,
-        f"--benchmark_filter=^{name}/{arg}$", "--benchmark_min_time=0.05"
+        f"--benchmark_filter=^{name}/{arg}(/|$)"
     ]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(os.environ, SBC_BENCH_ITERATIONS="10000")
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     total = None
     calls = 0
     pending_parse = False
