@@ -134,12 +134,9 @@ bool valid_via_param(std::string_view name, std::string_view value, bool has_val
     }
 }
 
-}  // namespace
-
-bool detail::parse_via_into(via& v, std::string_view element, bounds b) {
-    std::string_view s = trim_lws(element);
-    v.text = s;
-    std::size_t i = 0;
+// sent-protocol = protocol-name SLASH protocol-version SLASH transport (LWS allowed around the
+// slashes); `i` ends past the LWS after it.
+bool parse_sent_protocol(via& v, std::string_view s, std::size_t& i) {
     std::string_view* parts[3] = {&v.protocol, &v.version, &v.transport};
     for (int k = 0; k < 3; ++k) {
         i = skip_lws(s, i);
@@ -155,6 +152,25 @@ bool detail::parse_via_into(via& v, std::string_view element, bounds b) {
             }
             ++i;
         }
+    }
+    return true;
+}
+
+}  // namespace
+
+bool detail::parse_via_into(via& v, std::string_view element, bounds b) {
+    std::string_view s = trim_lws(element);
+    v.text = s;
+    std::size_t i = 0;
+    if (s.size() > 8 && s.substr(0, 8) == "SIP/2.0/" && is_token_char(s[8])) {
+        // The usual sent-protocol, without LWS around its slashes.
+        v.protocol = s.substr(0, 3);
+        v.version = s.substr(4, 3);
+        const std::size_t end = read_token(s, 8);
+        v.transport = s.substr(8, end - 8);
+        i = skip_lws(s, end);
+    } else if (!parse_sent_protocol(v, s, i)) {
+        return false;
     }
     if (i == 0 || i >= s.size() || !is_lws(s[i - 1])) {
         return false;  // LWS between sent-protocol and sent-by
@@ -207,13 +223,17 @@ bool detail::parse_via_into(via& v, std::string_view element, bounds b) {
         v.sent_by.has_port = true;
     }
     const std::string_view rest = trim_lws(s.substr(i));
-    auto check = [b](std::string_view name, std::string_view value, bool has_value) {
+    param first{};
+    auto check = [b, &first](std::string_view name, std::string_view value, bool has_value) {
+        if (first.name.empty()) {
+            first = param{name, value, has_value};
+        }
         return valid_via_param(name, value, has_value, b);
     };
     if (!detail::scan_header_params(rest, check, b)) {
         return false;
     }
-    v.params = param_list(rest, ';', b == detail::bounds::padded);
+    v.params = param_list(rest, ';', b == detail::bounds::padded, first);
     return true;
 }
 
@@ -323,10 +343,18 @@ bool parse_name_addr_checked(name_addr& na, std::string_view element, F&& on_par
         return false;
     }
     rest = trim_lws(rest);
-    if (!detail::scan_header_params(rest, on_param, b)) {
+    param first{};
+    auto check = [&first, &on_param](std::string_view name, std::string_view value,
+                                     bool has_value) {
+        if (first.name.empty()) {
+            first = param{name, value, has_value};
+        }
+        return on_param(name, value, has_value);
+    };
+    if (!detail::scan_header_params(rest, check, b)) {
         return false;
     }
-    na.params = param_list(rest, ';', b == detail::bounds::padded);
+    na.params = param_list(rest, ';', b == detail::bounds::padded, first);
     return true;
 }
 

@@ -80,6 +80,8 @@ struct message_state {
     std::optional<uint32_t> content_length;
     // 1 + index of the first header of each well-known id; 0 when absent.
     std::array<uint16_t, header_id_count> first{};
+    // Headers of each well-known id (255: that many or more).
+    std::array<uint8_t, header_id_count> counts{};
     via top_via;
     name_addr from, to;
     sip::cseq cseq;
@@ -203,6 +205,7 @@ class message {
     // The two parts of the lazy cache; nullptr for a message that was not parsed.
     detail::message_lazy_cache* cache() const;
     detail::message_lazy_rest* cache_rest() const;
+
     // A slot of the lazy cache; nullptr for a message that was not parsed.
     template <class Slot>
     Slot* slot(Slot detail::message_lazy_cache::*member) const {

@@ -95,10 +95,13 @@ const parsed<std::vector<T>>& list_into(lazy_slot<std::vector<T>>* cached, const
     if (first == nullptr) {
         return slot.p;
     }
-    for (const header_field* h = first; h != m.headers().data() + m.headers().size(); ++h) {
+    const std::size_t lines = m.count(id);
+    std::size_t seen = 0;
+    for (const header_field* h = first; seen < lines; ++h) {
         if (h->id != id) {
             continue;
         }
+        ++seen;
         // Unbalanced quotes or brackets leave an element that fails to parse below.
         std::string_view rest = h->value;
         std::string_view element;

@@ -2,6 +2,7 @@
 // Generic parameters (";name=value" in URIs and headers, "name=value, ..." in digest headers),
 // kept as the raw text and scanned on lookup: no allocation, and the text serializes untouched.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,9 @@ class param_list {
     // may read 16 bytes at a time past its end (sip/scan.hpp).
     param_list(std::string_view text, char separator, bool padded)
         : text_(text), sep_(separator), padded_(padded) {}
+    // Internal to sip/: also remembers the list's first parameter as the parser read it (views
+    // into `text`), so that looking it up (branch, tag) reads nothing again.
+    param_list(std::string_view text, char separator, bool padded, const param& first);
 
     class iterator {
       public:
@@ -68,6 +72,11 @@ class param_list {
     std::string_view text_;
     char sep_ = ';';
     bool padded_ = false;
+    // The first parameter as offsets into text_ (first_name_size_ == 0: not known).
+    uint8_t first_name_at_ = 0;
+    uint8_t first_name_size_ = 0;
+    uint16_t first_value_at_ = 0;  // 0: no value
+    uint16_t first_value_size_ = 0;
 };
 
 }  // namespace sbc::sip

@@ -4,38 +4,6 @@
 
 namespace sbc::sip {
 
-std::optional<uint64_t> parse_uint(std::string_view s, uint64_t max) {
-    if (s.empty() || s.size() > 20) {
-        return std::nullopt;
-    }
-    uint64_t v = 0;
-    if (s.size() < 20) {
-        // 19 digits cannot overflow 64 bits: check the range once at the end.
-        for (char c : s) {
-            const unsigned d = unsigned(uint8_t(c)) - unsigned('0');
-            if (d > 9) {
-                return std::nullopt;
-            }
-            v = v * 10 + d;
-        }
-        if (v > max) {
-            return std::nullopt;
-        }
-        return v;
-    }
-    for (char c : s) {
-        if (!is_digit(c)) {
-            return std::nullopt;
-        }
-        uint64_t d = uint64_t(c - '0');
-        if (v > (max - d) / 10) {
-            return std::nullopt;
-        }
-        v = v * 10 + d;
-    }
-    return v;
-}
-
 std::size_t quoted_string_length(std::string_view s) {
     if (s.empty() || s[0] != '"') {
         return 0;

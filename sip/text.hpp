@@ -117,6 +117,15 @@ inline std::size_t find_char(std::string_view s, std::size_t from, char c) {
     const std::size_t n = s.size();
 #if defined(__SSE2__)
     const __m128i needle = _mm_set1_epi8(c);
+    while (from + 32 <= n) {
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + from));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + from + 16));
+        const __m128i hits = _mm_or_si128(_mm_cmpeq_epi8(a, needle), _mm_cmpeq_epi8(b, needle));
+        if (_mm_movemask_epi8(hits) != 0) {
+            break;
+        }
+        from += 32;
+    }
     while (from + 16 <= n) {
         const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + from));
         const unsigned mask = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, needle)));
@@ -183,8 +192,39 @@ inline std::string_view trim_lws(std::string_view s) {
     return s.substr(b, e - b);
 }
 
-// Decimal without sign; fails on empty, non-digits or overflow of `max`.
-std::optional<uint64_t> parse_uint(std::string_view s, uint64_t max = UINT64_MAX);
+// Decimal without sign; fails on empty, non-digits or overflow of `max`. Inline: the parser reads
+// many short numbers (ports, CSeq, Content-Length).
+inline std::optional<uint64_t> parse_uint(std::string_view s, uint64_t max = UINT64_MAX) {
+    if (s.empty() || s.size() > 20) {
+        return std::nullopt;
+    }
+    uint64_t v = 0;
+    if (s.size() < 20) {
+        // 19 digits cannot overflow 64 bits: check the range once at the end.
+        for (char c : s) {
+            const unsigned d = unsigned(uint8_t(c)) - unsigned('0');
+            if (d > 9) {
+                return std::nullopt;
+            }
+            v = v * 10 + d;
+        }
+        if (v > max) {
+            return std::nullopt;
+        }
+        return v;
+    }
+    for (char c : s) {
+        if (!is_digit(c)) {
+            return std::nullopt;
+        }
+        uint64_t d = uint64_t(c - '0');
+        if (v > (max - d) / 10) {
+            return std::nullopt;
+        }
+        v = v * 10 + d;
+    }
+    return v;
+}
 
 // quoted-string: `"..."` with quoted-pair escapes. unquote strips the quotes and resolves escapes;
 // a string that is not quoted is returned as is.

@@ -4,6 +4,10 @@
 #include "sip/scan.hpp"
 #include "sip/text.hpp"
 
+#if defined(__SSSE3__)
+#include <tmmintrin.h>
+#endif
+
 namespace sbc::sip {
 namespace {
 
@@ -30,8 +34,8 @@ bool valid_tel(std::string_view s) {
 }
 
 // Scans ";name[=value]" parameters (paramchar strings, %HH escapes) from the start of `text` up
-// to '?' or the end in one pass. Returns the length scanned, or npos on a syntax error.
-std::size_t scan_uri_params(std::string_view text, bounds b) {
+// to '?' or the end. Returns the length scanned, or npos on a syntax error.
+std::size_t scan_uri_params_slow(std::string_view text, bounds b) {
     std::size_t i = 0;
     const std::size_t n = text.size();
     while (i < n && text[i] != '?') {
@@ -52,6 +56,61 @@ std::size_t scan_uri_params(std::string_view text, bounds b) {
         }
     }
     return i;
+}
+
+constexpr detail::class_set k_params_section = detail::make_class(detail::cc_param, ";=");
+
+// The same in one pass of 16-byte chunks over the section (paramchars, ';' and '='), checking the
+// separators from their bit masks: each ';' starts a non-empty name, each '=' (one per parameter)
+// a non-empty value. A section with escapes takes the per-parameter scan.
+std::size_t scan_uri_params(std::string_view text, bounds b) {
+    const std::size_t n = text.size();
+    if (n == 0 || text[0] == '?') {
+        return 0;
+    }
+    if (text[0] != ';') {
+        return std::string_view::npos;
+    }
+#if defined(__SSSE3__)
+    if (b == bounds::padded) {
+        const char* p = text.data();
+        std::size_t last = 0;   // the previous separator
+        bool in_value = false;  // it was '='
+        for (std::size_t base = 0;; base += 16) {
+            const unsigned out = detail::outside_mask(p + base, k_params_section);
+            const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + base));
+            const unsigned semis =
+                unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, _mm_set1_epi8(';'))));
+            const unsigned equals =
+                unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, _mm_set1_epi8('='))));
+            // Bits before the end of the section in this chunk (and of the text).
+            std::size_t stop = out != 0 ? base + unsigned(__builtin_ctz(out)) : base + 16;
+            stop = stop < n ? stop : n;
+            const unsigned live = stop - base >= 16 ? 0xffffu : (1u << (stop - base)) - 1;
+            for (unsigned seps = (semis | equals) & live & (base == 0 ? ~1u : ~0u); seps != 0;
+                 seps &= seps - 1) {
+                const unsigned bit = unsigned(__builtin_ctz(seps));
+                const std::size_t at = base + bit;
+                const bool equal = ((equals >> bit) & 1) != 0;
+                if (at - last < 2 || (equal && in_value)) {
+                    return std::string_view::npos;  // empty name or value, or a second '='
+                }
+                in_value = equal;
+                last = at;
+            }
+            if (stop < base + 16) {
+                if (stop < n && text[stop] == '%') {
+                    return scan_uri_params_slow(text, b);
+                }
+                if (stop - last < 2 || (stop < n && text[stop] != '?')) {
+                    return std::string_view::npos;
+                }
+                return stop;
+            }
+        }
+    }
+#endif
+    return scan_uri_params_slow(text, b);
 }
 
 bool valid_uri_params(std::string_view text) {
