@@ -187,15 +187,11 @@ bool detail::parse_via_into(via& v, std::string_view element, bounds b) {
     }
     std::string_view host = s.substr(host_start, i - host_start);
     std::size_t j = skip_lws(s, i);
-    std::string_view port;
+    long port = -1;
     if (j < s.size() && s[j] == ':') {
         j = skip_lws(s, j + 1);
-        std::size_t ps = j;
-        while (j < s.size() && is_digit(s[j])) {
-            ++j;
-        }
-        port = s.substr(ps, j - ps);
-        if (port.empty()) {
+        port = detail::read_port(s, j);  // -1: no digits, or more than a port holds
+        if (port < 0) {
             return false;
         }
         i = j;
@@ -214,12 +210,8 @@ bool detail::parse_via_into(via& v, std::string_view element, bounds b) {
         }
         v.sent_by = *hp;
     }
-    if (!port.empty()) {
-        auto p = parse_uint(port, 65535);
-        if (!p) {
-            return false;
-        }
-        v.sent_by.port = uint16_t(*p);
+    if (port >= 0) {
+        v.sent_by.port = uint16_t(port);
         v.sent_by.has_port = true;
     }
     const std::string_view rest = trim_lws(s.substr(i));

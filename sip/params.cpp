@@ -199,20 +199,6 @@ bool lookup(std::string_view text, char sep, bool padded, std::string_view name,
 
 }  // namespace
 
-param_list::param_list(std::string_view text, char separator, bool padded, const param& first)
-    : text_(text), sep_(separator), padded_(padded) {
-    const std::size_t name_at = std::size_t(first.name.data() - text.data());
-    const std::size_t value_at =
-        first.has_value ? std::size_t(first.value.data() - text.data()) : 0;
-    if (!first.name.empty() && first.name.size() <= UINT8_MAX && name_at <= UINT8_MAX &&
-        value_at <= UINT16_MAX && first.value.size() <= UINT16_MAX) {
-        first_name_at_ = uint8_t(name_at);
-        first_name_size_ = uint8_t(first.name.size());
-        first_value_at_ = uint16_t(value_at);
-        first_value_size_ = uint16_t(first.value.size());
-    }
-}
-
 std::optional<param> param_list::find(std::string_view name) const {
     param p;
     if (first_name_size_ == name.size() && first_name_size_ != 0 &&

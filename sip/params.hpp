@@ -79,4 +79,22 @@ class param_list {
     uint16_t first_value_size_ = 0;
 };
 
+inline param_list::param_list(std::string_view text, char separator, bool padded,
+                              const param& first)
+    : text_(text), sep_(separator), padded_(padded) {
+    if (first.name.empty()) {
+        return;
+    }
+    const std::size_t name_at = std::size_t(first.name.data() - text.data());
+    const std::size_t value_at =
+        first.has_value ? std::size_t(first.value.data() - text.data()) : 0;
+    if (first.name.size() <= UINT8_MAX && name_at <= UINT8_MAX && value_at <= UINT16_MAX &&
+        first.value.size() <= UINT16_MAX) {
+        first_name_at_ = uint8_t(name_at);
+        first_name_size_ = uint8_t(first.name.size());
+        first_value_at_ = uint16_t(value_at);
+        first_value_size_ = uint16_t(first.value.size());
+    }
+}
+
 }  // namespace sbc::sip

@@ -205,11 +205,35 @@ inline std::size_t span_escaped(std::string_view s, std::size_t from, const clas
     return end;
 }
 
+// A port at s[i..]: the run of digits (ending `i` past it) and its value, or -1 when the run is
+// empty or the value exceeds 65535 (parse_uint(run, 65535) in one loop).
+inline long read_port(std::string_view s, std::size_t& i) {
+    const std::size_t start = i;
+    unsigned long v = 0;
+    while (i < s.size()) {
+        const unsigned d = unsigned(uint8_t(s[i])) - '0';
+        if (d > 9) {
+            break;
+        }
+        // Saturate: a longer run only needs to stay above the limit.
+        v = v > 65535 ? 65536 : v * 10 + d;
+        ++i;
+    }
+    return i == start || i - start > 20 || v > 65535 ? -1 : long(v);
+}
+
 // The next element of a comma-separated header value (comma_list's rules: commas inside quotes and
 // <...> do not split; empty elements are skipped), LWS-trimmed. Consumes it from `rest`; false
 // when there is none.
 inline bool next_element(std::string_view& rest, std::string_view& element, bounds b) {
     const std::string_view s = rest;
+    if (!s.empty() && !is_lws(s[0]) && s[0] != ',' && !is_lws(s.back()) &&
+        find_in(s, 0, ',', b) == s.size()) {
+        // One element with nothing to trim: the usual header value.
+        element = s;
+        rest = s.substr(s.size());
+        return true;
+    }
     std::size_t i = 0;
     while (i < s.size() && (is_lws(s[i]) || s[i] == ',')) {
         ++i;

@@ -85,37 +85,26 @@ std::string unescape(std::string_view s) {
 }
 
 bool is_ipv4(std::string_view s) {
-    const char* p = s.data();
-    const char* const end = p + s.size();
-    if (s.size() < 7 || s.size() > 15) {
-        return false;
-    }
-    for (int part = 0; part < 4; ++part) {
-        // 1-3 digits, at most 255; a '.' between parts and nothing after the fourth.
-        unsigned v = unsigned(uint8_t(*p)) - '0';
-        if (v > 9) {
-            return false;
-        }
-        ++p;
-        for (int k = 0; k < 2 && p < end; ++k) {
-            const unsigned d = unsigned(uint8_t(*p)) - '0';
-            if (d > 9) {
-                break;
-            }
-            v = v * 10 + d;
-            ++p;
-        }
-        if (v > 255) {
-            return false;
-        }
-        if (part < 3) {
-            if (p >= end - 1 || *p != '.') {
+    // Four parts of 1-3 digits, each at most 255, separated by single dots.
+    unsigned dots = 0;
+    unsigned digits = 0;
+    unsigned v = 0;
+    for (char c : s) {
+        if (c == '.') {
+            if (digits == 0 || ++dots > 3) {
                 return false;
             }
-            ++p;
+            digits = 0;
+            v = 0;
+            continue;
+        }
+        const unsigned d = unsigned(uint8_t(c)) - '0';
+        v = v * 10 + d;
+        if (d > 9 || ++digits > 3 || v > 255) {
+            return false;
         }
     }
-    return p == end;
+    return dots == 3 && digits != 0;
 }
 
 bool is_ipv6(std::string_view s) {

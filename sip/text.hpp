@@ -31,10 +31,6 @@ constexpr bool is_alnum(char c) {
 constexpr bool is_hex(char c) {
     return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
-// WSP plus the CR/LF left inside a folded header value (RFC 3261 §7.3.1: a fold is LWS).
-constexpr bool is_lws(char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
 
 namespace detail {
 // One table for the RFC 3261 §25.1 character sets the parser tests in its inner loops.
@@ -94,6 +90,11 @@ inline constexpr std::array<uint16_t, 256> char_table = make_char_table();
 
 constexpr bool char_is(char c, uint16_t classes) {
     return (detail::char_table[uint8_t(c)] & classes) != 0;
+}
+
+// WSP plus the CR/LF left inside a folded header value (RFC 3261 §7.3.1: a fold is LWS).
+constexpr bool is_lws(char c) {
+    return char_is(c, detail::cc_lws);
 }
 
 // token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")

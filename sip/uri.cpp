@@ -120,6 +120,51 @@ bool valid_uri_params(std::string_view text) {
 // Kind of a non-bracketed host made of host characters only (alphanum "-" "." "_"): a dotted
 // quad, or a hostname by is_hostname's rules: labels not empty and not starting or ending with
 // '-', one trailing '.' allowed, the top label starting with a letter ("999.1.1.1" is not a name).
+#if defined(__SSSE3__)
+// is_ipv4() on a padded view (16 bytes readable) from bit masks: digits and exactly three dots,
+// parts of 1-3 digits, each at most 255.
+bool is_ipv4_padded(std::string_view s) {
+    const std::size_t n = s.size();
+    if (n < 7 || n > 15) {
+        return false;
+    }
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data()));
+    const __m128i d = _mm_sub_epi8(bytes, _mm_set1_epi8('0'));
+    const unsigned all = (1u << n) - 1;
+    const unsigned digits =
+        unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d)));
+    const unsigned dots = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('.'))));
+    const unsigned dot_bits = dots & all;
+    const unsigned after_first = dot_bits & (dot_bits - 1);
+    const unsigned after_second = after_first & (after_first - 1);
+    // Only digits and dots, and exactly three dots.
+    if (((digits | dots) & all) != all || after_second == 0 ||
+        (after_second & (after_second - 1)) != 0) {
+        return false;
+    }
+    const unsigned d1 = unsigned(__builtin_ctz(dot_bits));
+    const unsigned d2 = unsigned(__builtin_ctz(after_first));
+    const unsigned d3 = unsigned(__builtin_ctz(after_second));
+    auto part_ok = [&s](unsigned start, unsigned end) {
+        const unsigned len = end - start;
+        if (len - 1 > 2) {
+            return false;  // empty or more than 3 digits
+        }
+        const char* q = s.data() + start;
+        unsigned v = unsigned(q[0] - '0');
+        if (len > 1) {
+            v = v * 10 + unsigned(q[1] - '0');
+        }
+        if (len > 2) {
+            v = v * 10 + unsigned(q[2] - '0');
+        }
+        return v <= 255;
+    };
+    return part_ok(0, d1) && part_ok(d1 + 1, d2) && part_ok(d2 + 1, d3) &&
+           part_ok(d3 + 1, unsigned(n));
+}
+#endif
+
 }  // namespace
 
 host_kind detail::classify_host_chars(std::string_view h, bounds b) {
@@ -127,9 +172,15 @@ host_kind detail::classify_host_chars(std::string_view h, bounds b) {
     if (n == 0) {
         return host_kind::none;
     }
+#if defined(__SSSE3__)
+    if (is_digit(h[0]) && (b == bounds::padded ? is_ipv4_padded(h) : is_ipv4(h))) {
+        return host_kind::ipv4;
+    }
+#else
     if (is_digit(h[0]) && is_ipv4(h)) {
         return host_kind::ipv4;
     }
+#endif
     const std::size_t e = h[n - 1] == '.' ? n - 1 : n;
     if (e == 0 || h[0] == '.' || h[0] == '-' || h[e - 1] == '.' || h[e - 1] == '-') {
         return host_kind::none;
@@ -317,15 +368,12 @@ bool parse_sip_rest(uri& u, std::string_view rest, bounds b) {
     u.hp.host = rest.substr(host_start, host_end - host_start);
     std::size_t i = host_end;
     if (i < n && rest[i] == ':') {
-        const std::size_t ps = ++i;
-        while (i < n && is_digit(rest[i])) {
-            ++i;
-        }
-        auto port = parse_uint(rest.substr(ps, i - ps), 65535);
-        if (!port) {
+        ++i;
+        const long port = detail::read_port(rest, i);
+        if (port < 0) {
             return false;
         }
-        u.hp.port = uint16_t(*port);
+        u.hp.port = uint16_t(port);
         u.hp.has_port = true;
     }
     if (i < n && rest[i] == ';') {
