@@ -4,6 +4,7 @@
 #include "sip/message_cache.hpp"
 #include "sip/multipart.hpp"
 #include "sip/parse_internal.hpp"
+#include "sip/scan.hpp"
 #include "sip/text.hpp"
 
 namespace sbc::sip {

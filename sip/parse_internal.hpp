@@ -6,10 +6,15 @@
 #include <string_view>
 
 #include "sip/headers.hpp"
-#include "sip/scan.hpp"
 #include "sip/uri.hpp"
 
 namespace sbc::sip::detail {
+
+// Views into a parsed message's text are `padded`: the text is followed by at least text_padding
+// readable bytes, so the scans of sip/scan.hpp may load 16 bytes at any offset below a view's
+// end. Other views are `exact`.
+enum class bounds : bool { exact, padded };
+inline constexpr std::size_t text_padding = 16;
 
 // `b`: whether the text is followed by readable padding (sip/scan.hpp).
 bool parse_uri_into(uri& u, std::string_view text, bounds b);

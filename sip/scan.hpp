@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "sip/parse_internal.hpp"
 #include "sip/text.hpp"
 
 #if defined(__SSSE3__)
@@ -20,11 +21,6 @@
 #endif
 
 namespace sbc::sip::detail {
-
-enum class bounds : bool { exact, padded };
-
-// Bytes of padding after a message's text (and after any copy the parser scans with `padded`).
-inline constexpr std::size_t text_padding = 16;
 
 struct class_set {
     alignas(16) uint8_t lo[16];
