@@ -1,16 +1,18 @@
 // Parse any bytes as a SIP message (datagram and stream framing), touch every lazy header,
-// multipart, SDP of the body, and the editor/serializer; re-parse what we serialize.
+// multipart, SDP of the body, and the editor/serializer; re-parse what we serialize. The same
+// bytes also go through the transport's stream framer, and what it frames is parsed as a stream
+// message.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "sip/builder.hpp"
 #include "sip/editor.hpp"
-#include "sip/framing.hpp"
 #include "sip/message.hpp"
 #include "sip/sdes.hpp"
 #include "sip/sdp.hpp"
 #include "sip/text.hpp"
+#include "sip/transport/stream_framer.hpp"
 
 namespace {
 
@@ -79,10 +81,33 @@ void touch(const sbc::sip::message& m) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     std::string_view bytes(reinterpret_cast<const char*>(data), size);
-    // Stream framing first: a framed message must be within the buffer.
-    sbc::sip::frame f = sbc::sip::next_frame(bytes);
-    if (f.size > bytes.size()) {
-        __builtin_trap();
+    // Stream framing first: framed messages are pieces of the input, in order, within the limits;
+    // each parses (or fails) as a stream message.
+    sbc::sip::stream_framer framer(sbc::sip::stream_limits{});
+    framer.append(bytes);
+    std::size_t framed = 0;
+    std::size_t at = 0;  // where the next message may start in `bytes`
+    for (int guard = 0; guard < 4096; ++guard) {
+        sbc::sip::stream_frame f = framer.next();
+        if (f.kind == sbc::sip::frame_kind::need_more || f.kind == sbc::sip::frame_kind::error) {
+            break;
+        }
+        if (f.kind != sbc::sip::frame_kind::message) {
+            continue;
+        }
+        framed += f.bytes.size();
+        if (f.bytes.empty() || framed > bytes.size() || f.head.size() > f.bytes.size()) {
+            __builtin_trap();
+        }
+        // Only keep-alive CRLFs lie between two messages.
+        const std::size_t found = bytes.find(f.bytes, at);
+        if (found == std::string_view::npos ||
+            bytes.substr(at, found - at).find_first_not_of("\r\n") != std::string_view::npos) {
+            __builtin_trap();
+        }
+        at = found + f.bytes.size();
+        auto m = sbc::sip::parse(f.bytes, {{}, sbc::sip::framing::stream});
+        sink = m.ok() ? m->headers().size() : m.error().status();
     }
     for (auto how : {sbc::sip::framing::datagram, sbc::sip::framing::stream}) {
         sbc::sip::parse_options o;
