@@ -118,12 +118,16 @@ TEST(RequestFields, WhatIsNotThereStaysEmpty) {
     EXPECT_TRUE(r.error().fields.call_id.empty());
     EXPECT_EQ(r.error().fields.cseq, "1 INVITE");
 
-    // A response has no method (and is never answered); an unusable start line neither.
-    auto resp =
-        parse(replace(good, "INVITE sip:bob@biloxi.example.com SIP/2.0", "SIP/2.0 2000 OK"));
+    // A response has no method (and is never answered); an unusable start line neither. The
+    // fields point into the bytes given to parse(): those must outlive the result.
+    const std::string resp_bytes =
+        replace(good, "INVITE sip:bob@biloxi.example.com SIP/2.0", "SIP/2.0 2000 OK");
+    auto resp = parse(resp_bytes);
     ASSERT_FALSE(resp.ok());
     EXPECT_TRUE(resp.error().fields.method.empty());
-    auto junk = parse(replace(good, "INVITE sip:bob@biloxi.example.com SIP/2.0", "INVITE"));
+    const std::string junk_bytes =
+        replace(good, "INVITE sip:bob@biloxi.example.com SIP/2.0", "INVITE");
+    auto junk = parse(junk_bytes);
     ASSERT_FALSE(junk.ok());
     EXPECT_EQ(junk.error().code, error_code::malformed_start_line);
     EXPECT_TRUE(junk.error().fields.method.empty());
