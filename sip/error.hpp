@@ -68,11 +68,32 @@ std::string_view error_reason(error_code code);
 // Status code to answer with (400, 416, 505, 513).
 uint16_t error_status(error_code code);
 
+// The raw header values an RFC 3261 §8.2.6 answer copies from a request, as a failed parse found
+// them: views into the bytes given to parse(std::string_view), which the caller keeps, so that a
+// 400/413/503 can be built without scanning the bytes again. Values are LWS-trimmed as written
+// (a folded value keeps its CRLF+WSP); "" when absent or when the scan did not reach them.
+struct request_fields {
+    std::string_view method;  // request method token; "" for a response or an unusable start line
+    // The header lines from the start of the first Via line to the end (CRLF included) of the
+    // last one, other headers between them included; read them with header_line_reader
+    // (message.hpp) and keep the Via ones, in order.
+    std::string_view via_lines;
+    std::string_view from, to, call_id, cseq;  // the first of each
+
+    // Everything an answer needs is there.
+    bool complete() const {
+        return !via_lines.empty() && !from.empty() && !to.empty() && !call_id.empty() &&
+               !cseq.empty();
+    }
+};
+
 // Why a message could not be parsed, and whether we know enough to answer it: a response needs
 // the request's Via, From, To, Call-ID and CSeq (RFC 3261 §8.2.6), all of which parsed.
 struct parse_error {
     error_code code = error_code::none;
     bool response_possible = false;
+    // Raw values found before the fault, whether or not they parsed (see request_fields).
+    request_fields fields{};
 
     uint16_t status() const { return error_status(code); }
     std::string_view reason() const { return error_reason(code); }

@@ -2,74 +2,83 @@
 
 #include <array>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "sip/header_index.hpp"
 #include "sip/text.hpp"
 
 namespace sbc::sip {
 namespace {
 
-struct header_entry {
-    std::string_view name;
-    char compact;
-};
+using detail::header_index;
+using detail::header_table;
+using detail::max_name;
 
-constexpr std::array<header_entry, header_id_count> header_table{{
-#define SBC_SIP_HEADER_ENTRY(id, name, compact) {name, compact},
-    SBC_SIP_HEADERS(SBC_SIP_HEADER_ENTRY)
-#undef SBC_SIP_HEADER_ENTRY
-}};
-
-constexpr std::size_t max_name = 24;
-
-// Header ids bucketed by (name length, lower-case first letter): classification compares at most
-// a handful of same-length names that start alike.
-struct name_index {
-    static constexpr std::size_t slots = 4;
-    std::array<std::array<uint8_t, slots>, (max_name + 1) * 26> ids{};
-    std::array<uint8_t, (max_name + 1) * 26> count{};
-    std::array<uint8_t, 128> compact{};  // lower-case letter -> id + 1
-
-    constexpr name_index() {
-        for (std::size_t i = 0; i < header_table.size(); ++i) {
-            std::string_view n = header_table[i].name;
-            std::size_t b = n.size() * 26 + std::size_t(ascii_lower(n[0]) - 'a');
-            ids[b][count[b]++] = uint8_t(i);
-            if (char c = header_table[i].compact) {
-                compact[std::size_t(uint8_t(c))] = uint8_t(i + 1);
-            }
-        }
+header_id classify_compact(char c) {
+    c = ascii_lower(c);
+    if (c >= 0 && header_index.compact[std::size_t(uint8_t(c))] != 0) {
+        return header_id(header_index.compact[std::size_t(uint8_t(c))] - 1);
     }
-};
+    return header_id::other;
+}
 
-constexpr name_index index{};
+#if defined(__SSE2__)
+// Bit i set when byte i of the 16 at `name` equals byte i of the 16 at `lower` after folding.
+unsigned equal_folded(const char* name, const char* lower, const char* fold) {
+    const __m128i text = _mm_loadu_si128(reinterpret_cast<const __m128i*>(name));
+    const __m128i f = _mm_loadu_si128(reinterpret_cast<const __m128i*>(fold));
+    const __m128i l = _mm_loadu_si128(reinterpret_cast<const __m128i*>(lower));
+    return unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(text, f), l)));
+}
+#endif
 
 }  // namespace
 
+namespace detail {
+
+header_id classify_header_at(const char* name, std::size_t size, bool readable_16) {
+    if (size <= 1) {
+        return size == 1 ? classify_compact(name[0]) : header_id::other;
+    }
+    if (size > max_name) {
+        return header_id::other;
+    }
+    const std::size_t slot = header_index.by_hash[detail::hash_name(size, name[0], name[size - 1])];
+    if (slot == 0 || header_index.size[slot - 1] != size) {
+        return header_id::other;
+    }
+    const std::size_t id = slot - 1;
+    const char* lower = header_index.lower[id].data();
+    const char* fold = header_index.fold[id].data();
+#if defined(__SSE2__)
+    if (size >= 16) {
+        // Two overlapping loads inside the name cover it.
+        const std::size_t tail = size - 16;
+        const bool same = equal_folded(name, lower, fold) == 0xffff &&
+                          equal_folded(name + tail, lower + tail, fold + tail) == 0xffff;
+        return same ? header_id(id) : header_id::other;
+    }
+    if (readable_16) {
+        const unsigned want = (1u << size) - 1;
+        return (equal_folded(name, lower, fold) & want) == want ? header_id(id) : header_id::other;
+    }
+#else
+    (void)readable_16;
+#endif
+    for (std::size_t k = 0; k < size; ++k) {
+        if (char(name[k] | fold[k]) != lower[k]) {
+            return header_id::other;
+        }
+    }
+    return header_id(id);
+}
+
+}  // namespace detail
+
 header_id classify_header(std::string_view name) {
-    if (name.size() == 1) {
-        char c = ascii_lower(name[0]);
-        if (c >= 0 && index.compact[std::size_t(uint8_t(c))] != 0) {
-            return header_id(index.compact[std::size_t(uint8_t(c))] - 1);
-        }
-        return header_id::other;
-    }
-    char first = ascii_lower(name[0]);
-    if (name.size() > max_name || first < 'a' || first > 'z') {
-        return header_id::other;
-    }
-    std::size_t b = name.size() * 26 + std::size_t(first - 'a');
-    for (std::size_t i = 0; i < index.count[b]; ++i) {
-        // Table names are letters and '-': OR-ing 0x20 folds case for them and maps no other
-        // token character onto a letter or '-'.
-        std::string_view candidate = header_table[index.ids[b][i]].name;
-        std::size_t k = 1;
-        while (k < name.size() && (name[k] | 0x20) == (candidate[k] | 0x20)) {
-            ++k;
-        }
-        if (k == name.size()) {
-            return header_id(index.ids[b][i]);
-        }
-    }
-    return header_id::other;
+    return detail::classify_header_at(name.data(), name.size(), false);
 }
 
 std::string_view header_name(header_id id) {

@@ -86,6 +86,10 @@ inline constexpr std::size_t header_id_count = std::size_t(header_id::other);
 
 // Classifies a header name: case-insensitive, compact forms accepted. header_id::other if unknown.
 header_id classify_header(std::string_view name);
+namespace detail {
+// classify_header() for the parser: `readable_16` says 16 bytes at `name` may be read.
+header_id classify_header_at(const char* name, std::size_t size, bool readable_16);
+}  // namespace detail
 // Canonical spelling ("Call-ID"); "" for other.
 std::string_view header_name(header_id id);
 // Compact form or 0.

@@ -57,6 +57,20 @@ result<delta_seconds> parse_number_and_params(std::string_view value, error_code
 
 result<cseq> parse_cseq(std::string_view value) {
     std::string_view s = trim_lws(value);
+    // The usual form: digits, one space, a method token to the end.
+    const std::size_t sp = s.find(' ');
+    if (sp != std::string_view::npos && sp != 0 && sp < 10 && sp + 1 < s.size()) {
+        uint32_t number = 0;
+        std::size_t k = 0;
+        while (k < sp && is_digit(s[k])) {
+            number = number * 10 + uint32_t(s[k] - '0');
+            ++k;
+        }
+        const std::string_view method = s.substr(sp + 1);
+        if (k == sp && is_token(method)) {
+            return cseq{number, method, classify_method(method)};
+        }
+    }
     std::size_t end = read_digits(s, 0);
     // RFC 3261 §8.1.1.5: the sequence number is a 32-bit unsigned integer (< 2^31 when chosen).
     auto n = parse_uint(s.substr(0, end), UINT32_MAX);

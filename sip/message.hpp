@@ -60,6 +60,47 @@ struct parsed {
     const T* operator->() const { return &value; }
 };
 
+class message;
+
+namespace detail {
+struct message_lazy_cache;
+struct message_lazy_rest;
+
+// Everything parse() found, at the front of the message's single allocation (with the lazy cache,
+// the header index and the text; see message_lazy.cpp). Not part of the API.
+struct message_state {
+    std::string_view data, head, body;
+    std::string_view start_line, method, ruri_text, version, reason, call_id;
+    const header_field* headers = nullptr;
+    std::size_t header_count = 0;
+    std::size_t trailing = 0;
+    uint16_t status = 0;
+    bool request = false;
+    sip_method method_kind = sip_method::other;
+    std::optional<uint32_t> content_length;
+    // 1 + index of the first header of each well-known id; 0 when absent.
+    std::array<uint16_t, header_id_count> first{};
+    // Headers of each well-known id (255: that many or more).
+    std::array<uint8_t, header_id_count> counts{};
+    via top_via;
+    name_addr from, to;
+    sip::cseq cseq;
+    sip::uri ruri;
+    // Built in place in the allocation on first use (sip/message_cache.hpp).
+    message_lazy_cache* lazy = nullptr;
+    message_lazy_rest* lazy_rest = nullptr;
+    std::size_t allocation = 0;  // bytes, for reuse (message_storage.cpp)
+};
+
+// One allocation for a message: its state, room for the lazy cache, `headers` header fields and
+// `text_size` bytes of text plus padding (sip/scan.hpp). Returns the state; header_slots() and
+// text_slot() locate the rest.
+message_state* allocate_message(std::size_t headers, std::size_t text_size);
+header_field* header_slots(message_state* s);
+char* text_slot(message_state* s);
+void free_message(message_state* s);
+}  // namespace detail
+
 class message {
   public:
     message();
@@ -70,39 +111,45 @@ class message {
     message& operator=(const message&) = delete;
 
     // ---- start line ----
-    bool is_request() const { return request_; }
-    bool is_response() const { return !request_; }
-    std::string_view start_line() const { return start_line_; }
-    std::string_view method() const { return method_; }  // request: as written (case-sensitive)
-    sip_method method_kind() const { return method_kind_; }
-    std::string_view request_uri_text() const { return ruri_text_; }
-    const sip::uri& request_uri() const { return ruri_; }
-    std::string_view version() const { return version_; }
-    uint16_t status_code() const { return status_; }
-    std::string_view reason_phrase() const { return reason_; }
+    bool is_request() const { return s_->request; }
+    bool is_response() const { return !s_->request; }
+    std::string_view start_line() const { return s_->start_line; }
+    std::string_view method() const { return s_->method; }  // request: as written (case-sensitive)
+    sip_method method_kind() const { return s_->method_kind; }
+    std::string_view request_uri_text() const { return s_->ruri_text; }
+    const sip::uri& request_uri() const { return s_->ruri; }
+    std::string_view version() const { return s_->version; }
+    uint16_t status_code() const { return s_->status; }
+    std::string_view reason_phrase() const { return s_->reason; }
 
     // ---- raw headers, in order ----
-    std::span<const header_field> headers() const { return headers_; }
+    std::span<const header_field> headers() const { return {s_->headers, s_->header_count}; }
     // First header with this id (compact forms included), or nullptr.
-    const header_field* find(header_id id) const;
+    const header_field* find(header_id id) const {
+        if (id == header_id::other) {
+            return nullptr;
+        }
+        uint16_t i = s_->first[std::size_t(id)];
+        return i == 0 ? nullptr : s_->headers + (i - 1);
+    }
     // First header with this name (case-insensitive; a compact or well-known name matches its id).
     const header_field* find(std::string_view name) const;
     std::size_t count(header_id id) const;
 
     // ---- the whole message ----
-    std::string_view data() const { return {buf_.get(), size_}; }       // start line .. end of body
-    std::string_view head() const { return {buf_.get(), head_size_}; }  // up to and incl. CRLFCRLF
-    std::string_view body() const { return body_; }
+    std::string_view data() const { return s_->data; }  // start line .. end of body
+    std::string_view head() const { return s_->head; }  // up to and incl. CRLFCRLF
+    std::string_view body() const { return s_->body; }
     // Bytes after Content-Length in a datagram, dropped per RFC 3261 §18.3.
-    std::size_t trailing_bytes() const { return trailing_; }
+    std::size_t trailing_bytes() const { return s_->trailing; }
 
     // ---- validated by parse(): always present on a parsed message ----
-    const via& top_via() const { return top_via_; }
-    const name_addr& from() const { return from_; }
-    const name_addr& to() const { return to_; }
-    std::string_view call_id() const { return call_id_; }
-    const sip::cseq& cseq() const { return cseq_; }
-    std::optional<uint32_t> content_length() const { return content_length_; }
+    const via& top_via() const { return s_->top_via; }
+    const name_addr& from() const { return s_->from; }
+    const name_addr& to() const { return s_->to; }
+    std::string_view call_id() const { return s_->call_id; }
+    const sip::cseq& cseq() const { return s_->cseq; }
+    std::optional<uint32_t> content_length() const { return s_->content_length; }
 
     // ---- lazy, cached ----
     const parsed<std::vector<via>>& vias() const;  // every Via element of every Via line
@@ -149,35 +196,46 @@ class message {
     error_code parse_all() const;
 
   private:
-    friend result<message, parse_error> parse(std::unique_ptr<char[]>, std::size_t,
-                                              const parse_options&);
-    struct lazy_cache;
+    friend struct message_access;
+    explicit message(detail::message_state* s) : s_(s) {}
 
-    std::unique_ptr<char[]> buf_;
-    std::size_t size_ = 0;
-    std::size_t head_size_ = 0;
-    std::size_t trailing_ = 0;
-    bool request_ = false;
-    sip_method method_kind_ = sip_method::other;
-    uint16_t status_ = 0;
-    std::string_view start_line_, method_, ruri_text_, version_, reason_, body_, call_id_;
-    sip::uri ruri_;
-    std::vector<header_field> headers_;
-    // Index of the first header of each well-known id (UINT16_MAX when absent).
-    std::array<uint16_t, header_id_count> first_{};
-    via top_via_;
-    name_addr from_, to_;
-    sip::cseq cseq_;
-    std::optional<uint32_t> content_length_;
-    mutable std::unique_ptr<lazy_cache> lazy_;  // allocated on the first lazy access
+    // Never null: a message that was not parsed points at a shared empty state.
+    detail::message_state* s_;
 
-    lazy_cache& cache() const;
+    // The two parts of the lazy cache; nullptr for a message that was not parsed.
+    detail::message_lazy_cache* cache() const;
+    detail::message_lazy_rest* cache_rest() const;
+
+    // A slot of the lazy cache; nullptr for a message that was not parsed.
+    template <class Slot>
+    Slot* slot(Slot detail::message_lazy_cache::*member) const {
+        detail::message_lazy_cache* c = cache();
+        return c == nullptr ? nullptr : &(c->*member);
+    }
+    template <class Slot>
+    Slot* slot(Slot detail::message_lazy_rest::*member) const {
+        detail::message_lazy_rest* c = cache_rest();
+        return c == nullptr ? nullptr : &(c->*member);
+    }
 };
 
-// Parses a copy of `bytes`.
+// Parses a copy of `bytes`. On failure, parse_error::fields are views into `bytes`.
 result<message, parse_error> parse(std::string_view bytes, const parse_options& options = {});
-// Parses and takes ownership of a receive buffer (`len` bytes of it are the message).
+// Parses and takes ownership of a receive buffer (`len` bytes of it are the message; they are
+// copied like the other overload's, and the buffer is released). parse_error::fields are empty.
 result<message, parse_error> parse(std::unique_ptr<char[]> buffer, std::size_t len,
                                    const parse_options& options = {});
+
+// Reads raw header lines (CRLF or LF ends, folded continuation lines) one header at a time: the
+// field's name, LWS-trimmed value, whole raw line(s) and id, as parse() splits them. Lines without
+// a colon are skipped. For building an answer from parse_error::fields::via_lines.
+class header_line_reader {
+  public:
+    explicit header_line_reader(std::string_view lines) : rest_(lines) {}
+    bool next(header_field& out);
+
+  private:
+    std::string_view rest_;
+};
 
 }  // namespace sbc::sip

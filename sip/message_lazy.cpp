@@ -1,53 +1,33 @@
-// Lazily parsed headers: parsed the first time they are asked for, cached in message::lazy_cache.
+// Lazily parsed headers: parsed the first time they are asked for, cached in the message's
+// allocation (message_storage.cpp).
 #include "sip/message.hpp"
+#include "sip/message_cache.hpp"
 #include "sip/multipart.hpp"
+#include "sip/parse_internal.hpp"
+#include "sip/scan.hpp"
 #include "sip/text.hpp"
 
 namespace sbc::sip {
 
-template <class T>
-struct lazy_slot {
-    bool done = false;
-    parsed<T> p;
-};
-
-struct message::lazy_cache {
-    lazy_slot<std::vector<via>> vias;
-    lazy_slot<uint32_t> max_forwards, expires, min_expires, rseq;
-    lazy_slot<std::vector<contact>> contacts;
-    lazy_slot<std::vector<name_addr>> routes, record_routes, paths, pai, ppi, geolocations;
-    lazy_slot<media_type> content_type;
-    lazy_slot<std::vector<auth_value>> authorizations, proxy_authorizations, www_authenticates,
-        proxy_authenticates;
-    lazy_slot<std::vector<std::string_view>> supported, require, proxy_require, unsupported, allow,
-        privacy;
-    lazy_slot<sip::session_expires> session_expires;
-    lazy_slot<delta_seconds> min_se;
-    lazy_slot<name_addr> refer_to, referred_by;
-    lazy_slot<std::vector<sip::reason>> reasons;
-    lazy_slot<sip::rack> rack;
-    lazy_slot<sip::event> event;
-    lazy_slot<sip::subscription_state> subscription_state;
-    lazy_slot<sip::retry_after> retry_after;
-};
-
-message::message() = default;
-message::~message() = default;
-message::message(message&&) noexcept = default;
-message& message::operator=(message&&) noexcept = default;
-
-message::lazy_cache& message::cache() const {
-    if (!lazy_) {
-        lazy_ = std::make_unique<lazy_cache>();
-    }
-    return *lazy_;
-}
+using detail::message_lazy_cache;
+using detail::message_lazy_rest;
 
 namespace {
 
+// A lazy accessor's answer on a message that was not parsed.
+template <class T>
+const parsed<T>& absent() {
+    static const parsed<T> none{};
+    return none;
+}
+
 // One value from the first header with this id.
 template <class T, class F>
-const parsed<T>& single(lazy_slot<T>& slot, const message& m, header_id id, F parse_fn) {
+const parsed<T>& single(lazy_slot<T>* cached, const message& m, header_id id, F parse_fn) {
+    if (cached == nullptr) {
+        return absent<T>();
+    }
+    lazy_slot<T>& slot = *cached;
     if (!slot.done) {
         slot.done = true;
         if (const header_field* h = m.find(id)) {
@@ -65,8 +45,12 @@ const parsed<T>& single(lazy_slot<T>& slot, const message& m, header_id id, F pa
 
 // Every comma-separated element of every header with this id, in order.
 template <class T, class F>
-const parsed<std::vector<T>>& list(lazy_slot<std::vector<T>>& slot, const message& m, header_id id,
-                                   F parse_fn) {
+const parsed<std::vector<T>>& list(lazy_slot<std::vector<T>>* cached, const message& m,
+                                   header_id id, F parse_fn) {
+    if (cached == nullptr) {
+        return absent<std::vector<T>>();
+    }
+    lazy_slot<std::vector<T>>& slot = *cached;
     if (slot.done) {
         return slot.p;
     }
@@ -91,6 +75,46 @@ const parsed<std::vector<T>>& list(lazy_slot<std::vector<T>>& slot, const messag
     if (any) {
         slot.p.state = field_state::ok;
     }
+    return slot.p;
+}
+
+// As list(), parsing each element in place; the elements are views into the message's (padded)
+// text.
+template <class T>
+const parsed<std::vector<T>>& list_into(lazy_slot<std::vector<T>>* cached, const message& m,
+                                        header_id id,
+                                        bool (*into)(T&, std::string_view, detail::bounds)) {
+    if (cached == nullptr) {
+        return absent<std::vector<T>>();
+    }
+    lazy_slot<std::vector<T>>& slot = *cached;
+    if (slot.done) {
+        return slot.p;
+    }
+    slot.done = true;
+    const header_field* first = m.find(id);
+    if (first == nullptr) {
+        return slot.p;
+    }
+    const std::size_t lines = m.count(id);
+    std::size_t seen = 0;
+    for (const header_field* h = first; seen < lines; ++h) {
+        if (h->id != id) {
+            continue;
+        }
+        ++seen;
+        // Unbalanced quotes or brackets leave an element that fails to parse below.
+        std::string_view rest = h->value;
+        std::string_view element;
+        while (detail::next_element(rest, element, detail::bounds::padded)) {
+            if (!into(slot.p.value.emplace_back(), element, detail::bounds::padded)) {
+                slot.p.state = field_state::malformed;
+                slot.p.value.clear();
+                return slot.p;
+            }
+        }
+    }
+    slot.p.state = field_state::ok;
     return slot.p;
 }
 
@@ -127,50 +151,61 @@ result<std::string_view> parse_option_tag(std::string_view v) {
 }  // namespace
 
 const parsed<std::vector<via>>& message::vias() const {
-    return list(cache().vias, *this, header_id::via, parse_via);
+    return list_into(slot(&message_lazy_cache::vias), *this, header_id::via,
+                     detail::parse_via_into);
 }
 const parsed<uint32_t>& message::max_forwards() const {
     // RFC 3261 §20.22: 0-255 in practice; any 32-bit value is accepted, the proxy caps it.
-    return single(cache().max_forwards, *this, header_id::max_forwards, parse_u32);
+    return single(slot(&message_lazy_cache::max_forwards), *this, header_id::max_forwards,
+                  parse_u32);
 }
 const parsed<std::vector<contact>>& message::contacts() const {
-    auto& slot = cache().contacts;
-    bool first = !slot.done;
-    const auto& p = list(slot, *this, header_id::contact, parse_contact);
+    auto* cached = slot(&message_lazy_cache::contacts);
+    bool first = cached != nullptr && !cached->done;
+    const auto& p = list_into(cached, *this, header_id::contact, detail::parse_contact_into);
     if (first && p.ok() && p.value.size() > 1) {
         // §10.3: "*" is only valid as the single Contact.
         for (const contact& c : p.value) {
             if (c.star) {
-                slot.p.state = field_state::malformed;
-                slot.p.value.clear();
+                cached->p.state = field_state::malformed;
+                cached->p.value.clear();
                 break;
             }
         }
     }
-    return slot.p;
+    return p;
 }
 const parsed<std::vector<name_addr>>& message::routes() const {
-    return list(cache().routes, *this, header_id::route, parse_name_addr);
+    return list_into(slot(&message_lazy_cache::routes), *this, header_id::route,
+                     detail::parse_name_addr_into);
 }
 const parsed<std::vector<name_addr>>& message::record_routes() const {
-    return list(cache().record_routes, *this, header_id::record_route, parse_name_addr);
+    return list_into(slot(&message_lazy_cache::record_routes), *this, header_id::record_route,
+                     detail::parse_name_addr_into);
 }
 const parsed<std::vector<name_addr>>& message::paths() const {
-    return list(cache().paths, *this, header_id::path, parse_name_addr);
+    return list_into(slot(&message_lazy_cache::paths), *this, header_id::path,
+                     detail::parse_name_addr_into);
 }
 const parsed<uint32_t>& message::expires() const {
-    return single(cache().expires, *this, header_id::expires, parse_expires_value);
+    return single(slot(&message_lazy_cache::expires), *this, header_id::expires,
+                  parse_expires_value);
 }
 const parsed<uint32_t>& message::min_expires() const {
-    return single(cache().min_expires, *this, header_id::min_expires, parse_u32);
+    return single(slot(&message_lazy_rest::min_expires), *this, header_id::min_expires, parse_u32);
 }
 const parsed<media_type>& message::content_type() const {
-    return single(cache().content_type, *this, header_id::content_type, parse_media_type);
+    return single(slot(&message_lazy_cache::content_type), *this, header_id::content_type,
+                  parse_media_type);
 }
 // Credentials and challenges are one per header line: their params are comma-separated.
 namespace {
-const parsed<std::vector<auth_value>>& auth_list(lazy_slot<std::vector<auth_value>>& slot,
+const parsed<std::vector<auth_value>>& auth_list(lazy_slot<std::vector<auth_value>>* cached,
                                                  const message& m, header_id id) {
+    if (cached == nullptr) {
+        return absent<std::vector<auth_value>>();
+    }
+    lazy_slot<std::vector<auth_value>>& slot = *cached;
     if (!slot.done) {
         slot.done = true;
         for (const header_field& h : m.headers()) {
@@ -191,16 +226,19 @@ const parsed<std::vector<auth_value>>& auth_list(lazy_slot<std::vector<auth_valu
 }
 }  // namespace
 const parsed<std::vector<auth_value>>& message::authorizations() const {
-    return auth_list(cache().authorizations, *this, header_id::authorization);
+    return auth_list(slot(&message_lazy_rest::authorizations), *this, header_id::authorization);
 }
 const parsed<std::vector<auth_value>>& message::proxy_authorizations() const {
-    return auth_list(cache().proxy_authorizations, *this, header_id::proxy_authorization);
+    return auth_list(slot(&message_lazy_rest::proxy_authorizations), *this,
+                     header_id::proxy_authorization);
 }
 const parsed<std::vector<auth_value>>& message::www_authenticates() const {
-    return auth_list(cache().www_authenticates, *this, header_id::www_authenticate);
+    return auth_list(slot(&message_lazy_rest::www_authenticates), *this,
+                     header_id::www_authenticate);
 }
 const parsed<std::vector<auth_value>>& message::proxy_authenticates() const {
-    return auth_list(cache().proxy_authenticates, *this, header_id::proxy_authenticate);
+    return auth_list(slot(&message_lazy_rest::proxy_authenticates), *this,
+                     header_id::proxy_authenticate);
 }
 std::string_view message::user_agent() const {
     const header_field* h = find(header_id::user_agent);
@@ -211,19 +249,21 @@ std::string_view message::server() const {
     return h ? h->value : std::string_view{};
 }
 const parsed<std::vector<std::string_view>>& message::supported() const {
-    return list(cache().supported, *this, header_id::supported, parse_option_tag);
+    return list(slot(&message_lazy_rest::supported), *this, header_id::supported, parse_option_tag);
 }
 const parsed<std::vector<std::string_view>>& message::require() const {
-    return list(cache().require, *this, header_id::require, parse_option_tag);
+    return list(slot(&message_lazy_rest::require), *this, header_id::require, parse_option_tag);
 }
 const parsed<std::vector<std::string_view>>& message::proxy_require() const {
-    return list(cache().proxy_require, *this, header_id::proxy_require, parse_option_tag);
+    return list(slot(&message_lazy_rest::proxy_require), *this, header_id::proxy_require,
+                parse_option_tag);
 }
 const parsed<std::vector<std::string_view>>& message::unsupported() const {
-    return list(cache().unsupported, *this, header_id::unsupported, parse_option_tag);
+    return list(slot(&message_lazy_rest::unsupported), *this, header_id::unsupported,
+                parse_option_tag);
 }
 const parsed<std::vector<std::string_view>>& message::allow() const {
-    return list(cache().allow, *this, header_id::allow, parse_option_tag);
+    return list(slot(&message_lazy_rest::allow), *this, header_id::allow, parse_option_tag);
 }
 bool message::supports(std::string_view option_tag) const {
     const auto& s = supported();
@@ -238,26 +278,33 @@ bool message::supports(std::string_view option_tag) const {
     return false;
 }
 const parsed<sip::session_expires>& message::session_expires() const {
-    return single(cache().session_expires, *this, header_id::session_expires,
+    return single(slot(&message_lazy_rest::session_expires), *this, header_id::session_expires,
                   parse_session_expires);
 }
 const parsed<delta_seconds>& message::min_se() const {
-    return single(cache().min_se, *this, header_id::min_se, parse_delta_seconds);
+    return single(slot(&message_lazy_rest::min_se), *this, header_id::min_se, parse_delta_seconds);
 }
 const parsed<name_addr>& message::refer_to() const {
-    return single(cache().refer_to, *this, header_id::refer_to, parse_name_addr);
+    return single(slot(&message_lazy_rest::refer_to), *this, header_id::refer_to, parse_name_addr);
 }
 const parsed<name_addr>& message::referred_by() const {
-    return single(cache().referred_by, *this, header_id::referred_by, parse_name_addr);
+    return single(slot(&message_lazy_rest::referred_by), *this, header_id::referred_by,
+                  parse_name_addr);
 }
 const parsed<std::vector<name_addr>>& message::p_asserted_identities() const {
-    return list(cache().pai, *this, header_id::p_asserted_identity, parse_name_addr);
+    return list_into(slot(&message_lazy_rest::pai), *this, header_id::p_asserted_identity,
+                     detail::parse_name_addr_into);
 }
 const parsed<std::vector<name_addr>>& message::p_preferred_identities() const {
-    return list(cache().ppi, *this, header_id::p_preferred_identity, parse_name_addr);
+    return list_into(slot(&message_lazy_rest::ppi), *this, header_id::p_preferred_identity,
+                     detail::parse_name_addr_into);
 }
 const parsed<std::vector<std::string_view>>& message::privacy() const {
-    auto& slot = cache().privacy;
+    auto* cached = slot(&message_lazy_rest::privacy);
+    if (cached == nullptr) {
+        return absent<std::vector<std::string_view>>();
+    }
+    auto& slot = *cached;
     if (!slot.done) {
         slot.done = true;
         for (const header_field& h : headers()) {
@@ -278,30 +325,32 @@ const parsed<std::vector<std::string_view>>& message::privacy() const {
     return slot.p;
 }
 const parsed<std::vector<name_addr>>& message::geolocations() const {
-    return list(cache().geolocations, *this, header_id::geolocation, parse_name_addr);
+    return list_into(slot(&message_lazy_rest::geolocations), *this, header_id::geolocation,
+                     detail::parse_name_addr_into);
 }
 const parsed<std::vector<sip::reason>>& message::reasons() const {
-    return list(cache().reasons, *this, header_id::reason, parse_reason);
+    return list(slot(&message_lazy_rest::reasons), *this, header_id::reason, parse_reason);
 }
 const parsed<uint32_t>& message::rseq() const {
-    return single(cache().rseq, *this, header_id::rseq, parse_u32);
+    return single(slot(&message_lazy_rest::rseq), *this, header_id::rseq, parse_u32);
 }
 const parsed<sip::rack>& message::rack() const {
-    return single(cache().rack, *this, header_id::rack, parse_rack);
+    return single(slot(&message_lazy_rest::rack), *this, header_id::rack, parse_rack);
 }
 const parsed<sip::event>& message::event() const {
-    return single(cache().event, *this, header_id::event, parse_event);
+    return single(slot(&message_lazy_rest::event), *this, header_id::event, parse_event);
 }
 const parsed<sip::subscription_state>& message::subscription_state() const {
-    return single(cache().subscription_state, *this, header_id::subscription_state,
-                  parse_subscription_state);
+    return single(slot(&message_lazy_rest::subscription_state), *this,
+                  header_id::subscription_state, parse_subscription_state);
 }
 const parsed<sip::retry_after>& message::retry_after() const {
-    return single(cache().retry_after, *this, header_id::retry_after, parse_retry_after);
+    return single(slot(&message_lazy_rest::retry_after), *this, header_id::retry_after,
+                  parse_retry_after);
 }
 
 std::optional<std::string_view> message::sdp_body() const {
-    if (body_.empty()) {
+    if (s_->body.empty()) {
         return std::nullopt;
     }
     const auto& ct = content_type();
@@ -309,10 +358,10 @@ std::optional<std::string_view> message::sdp_body() const {
         return std::nullopt;
     }
     if (ct->is("application", "sdp")) {
-        return body_;
+        return s_->body;
     }
     if (iequals(ct->type, "multipart")) {
-        return find_part(body_, ct->boundary(), "application", "sdp");
+        return find_part(s_->body, ct->boundary(), "application", "sdp");
     }
     return std::nullopt;
 }

@@ -4,24 +4,6 @@
 
 namespace sbc::sip {
 
-std::optional<uint64_t> parse_uint(std::string_view s, uint64_t max) {
-    if (s.empty() || s.size() > 20) {
-        return std::nullopt;
-    }
-    uint64_t v = 0;
-    for (char c : s) {
-        if (!is_digit(c)) {
-            return std::nullopt;
-        }
-        uint64_t d = uint64_t(c - '0');
-        if (v > (max - d) / 10) {
-            return std::nullopt;
-        }
-        v = v * 10 + d;
-    }
-    return v;
-}
-
 std::size_t quoted_string_length(std::string_view s) {
     if (s.empty() || s[0] != '"') {
         return 0;
@@ -103,27 +85,26 @@ std::string unescape(std::string_view s) {
 }
 
 bool is_ipv4(std::string_view s) {
-    int parts = 0;
-    std::size_t i = 0;
-    while (true) {
-        std::size_t start = i;
-        unsigned v = 0;
-        while (i < s.size() && is_digit(s[i]) && i - start < 3) {
-            v = v * 10 + unsigned(s[i] - '0');
-            ++i;
+    // Four parts of 1-3 digits, each at most 255, separated by single dots.
+    unsigned dots = 0;
+    unsigned digits = 0;
+    unsigned v = 0;
+    for (char c : s) {
+        if (c == '.') {
+            if (digits == 0 || ++dots > 3) {
+                return false;
+            }
+            digits = 0;
+            v = 0;
+            continue;
         }
-        if (i == start || v > 255) {
+        const unsigned d = unsigned(uint8_t(c)) - '0';
+        v = v * 10 + d;
+        if (d > 9 || ++digits > 3 || v > 255) {
             return false;
         }
-        ++parts;
-        if (parts == 4) {
-            return i == s.size();
-        }
-        if (i >= s.size() || s[i] != '.') {
-            return false;
-        }
-        ++i;
     }
+    return dots == 3 && digits != 0;
 }
 
 bool is_ipv6(std::string_view s) {

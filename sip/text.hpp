@@ -4,9 +4,14 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace sbc::sip {
 
@@ -26,22 +31,26 @@ constexpr bool is_alnum(char c) {
 constexpr bool is_hex(char c) {
     return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
-// WSP plus the CR/LF left inside a folded header value (RFC 3261 §7.3.1: a fold is LWS).
-constexpr bool is_lws(char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
 
 namespace detail {
 // One table for the RFC 3261 §25.1 character sets the parser tests in its inner loops.
 enum char_class : uint16_t {
-    cc_token = 1 << 0,       // token
-    cc_unreserved = 1 << 1,  // alphanum / mark
-    cc_user = 1 << 2,        // unreserved / user-unreserved
-    cc_password = 1 << 3,    // unreserved / "&" "=" "+" "$" ","
-    cc_param = 1 << 4,       // unreserved / param-unreserved
-    cc_header = 1 << 5,      // unreserved / hnv-unreserved
-    cc_host = 1 << 6,        // alphanum "-" "." "_"
-    cc_lws = 1 << 7,         // SP HT CR LF
+    cc_token = 1 << 0,        // token
+    cc_unreserved = 1 << 1,   // alphanum / mark
+    cc_user = 1 << 2,         // unreserved / user-unreserved
+    cc_password = 1 << 3,     // unreserved / "&" "=" "+" "$" ","
+    cc_param = 1 << 4,        // unreserved / param-unreserved
+    cc_header = 1 << 5,       // unreserved / hnv-unreserved
+    cc_host = 1 << 6,         // alphanum "-" "." "_"
+    cc_lws = 1 << 7,          // SP HT CR LF
+    cc_word = 1 << 8,         // word (RFC 3261 §25.1, Call-ID) without "@"
+    cc_param_value = 1 << 9,  // token / host / the delimiters seen in generic-param values
+    // Where param_list's lenient reader stops a name ("=", separator, LWS) or a value
+    // (separator, LWS), for the two separators in use.
+    cc_name_end_semi = 1 << 10,
+    cc_name_end_comma = 1 << 11,
+    cc_value_end_semi = 1 << 12,
+    cc_value_end_comma = 1 << 13,
 };
 
 constexpr std::array<uint16_t, 256> make_char_table() {
@@ -63,6 +72,17 @@ constexpr std::array<uint16_t, 256> make_char_table() {
     add("[]/?:+$=&", cc_header);
     add("-._", cc_host);
     add(" \t\r\n", cc_lws);
+    for (std::size_t c = 0; c < t.size(); ++c) {
+        if ((t[c] & cc_token) != 0) {
+            t[c] |= cc_word | cc_param_value;
+        }
+    }
+    add("()<>:\\\"/[]?{}", cc_word);
+    add("[]:/@?<>&$()", cc_param_value);
+    add("=; \t\r\n", cc_name_end_semi);
+    add("=, \t\r\n", cc_name_end_comma);
+    add("; \t\r\n", cc_value_end_semi);
+    add(", \t\r\n", cc_value_end_comma);
     return t;
 }
 inline constexpr std::array<uint16_t, 256> char_table = make_char_table();
@@ -72,9 +92,60 @@ constexpr bool char_is(char c, uint16_t classes) {
     return (detail::char_table[uint8_t(c)] & classes) != 0;
 }
 
+// WSP plus the CR/LF left inside a folded header value (RFC 3261 §7.3.1: a fold is LWS).
+constexpr bool is_lws(char c) {
+    return char_is(c, detail::cc_lws);
+}
+
 // token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
 constexpr bool is_token_char(char c) {
     return char_is(c, detail::cc_token);
+}
+
+// Length of the run of characters of `classes` starting at s[from].
+inline std::size_t span_of(std::string_view s, std::size_t from, uint16_t classes) {
+    std::size_t i = from;
+    while (i < s.size() && char_is(s[i], classes)) {
+        ++i;
+    }
+    return i - from;
+}
+
+// Offset of the first `c` in s[from..], or s.size(). The parser's delimiter searches: SSE2 (the
+// x86-64 baseline) 16 bytes at a time, without the call of memchr for the short spans of a header.
+inline std::size_t find_char(std::string_view s, std::size_t from, char c) {
+    const char* p = s.data();
+    const std::size_t n = s.size();
+#if defined(__SSE2__)
+    const __m128i needle = _mm_set1_epi8(c);
+    while (from + 32 <= n) {
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + from));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + from + 16));
+        const __m128i hits = _mm_or_si128(_mm_cmpeq_epi8(a, needle), _mm_cmpeq_epi8(b, needle));
+        if (_mm_movemask_epi8(hits) != 0) {
+            break;
+        }
+        from += 32;
+    }
+    while (from + 16 <= n) {
+        const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + from));
+        const unsigned mask = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, needle)));
+        if (mask != 0) {
+            return from + unsigned(__builtin_ctz(mask));
+        }
+        from += 16;
+    }
+    while (from < n && p[from] != c) {
+        ++from;
+    }
+    return from;
+#else
+    if (from >= n) {
+        return n;
+    }
+    const void* hit = std::memchr(p + from, c, n - from);
+    return hit == nullptr ? n : std::size_t(static_cast<const char*>(hit) - p);
+#endif
 }
 
 inline bool is_token(std::string_view s) {
@@ -122,8 +193,39 @@ inline std::string_view trim_lws(std::string_view s) {
     return s.substr(b, e - b);
 }
 
-// Decimal without sign; fails on empty, non-digits or overflow of `max`.
-std::optional<uint64_t> parse_uint(std::string_view s, uint64_t max = UINT64_MAX);
+// Decimal without sign; fails on empty, non-digits or overflow of `max`. Inline: the parser reads
+// many short numbers (ports, CSeq, Content-Length).
+inline std::optional<uint64_t> parse_uint(std::string_view s, uint64_t max = UINT64_MAX) {
+    if (s.empty() || s.size() > 20) {
+        return std::nullopt;
+    }
+    uint64_t v = 0;
+    if (s.size() < 20) {
+        // 19 digits cannot overflow 64 bits: check the range once at the end.
+        for (char c : s) {
+            const unsigned d = unsigned(uint8_t(c)) - unsigned('0');
+            if (d > 9) {
+                return std::nullopt;
+            }
+            v = v * 10 + d;
+        }
+        if (v > max) {
+            return std::nullopt;
+        }
+        return v;
+    }
+    for (char c : s) {
+        if (!is_digit(c)) {
+            return std::nullopt;
+        }
+        uint64_t d = uint64_t(c - '0');
+        if (v > (max - d) / 10) {
+            return std::nullopt;
+        }
+        v = v * 10 + d;
+    }
+    return v;
+}
 
 // quoted-string: `"..."` with quoted-pair escapes. unquote strips the quotes and resolves escapes;
 // a string that is not quoted is returned as is.

@@ -67,6 +67,9 @@ std::span<char> stream_framer::prepare(std::size_t n) {
 }
 
 void stream_framer::append(std::string_view bytes) {
+    if (bytes.empty()) {
+        return;  // memcpy from/to a null pointer is undefined even for 0 bytes
+    }
     auto space = prepare(bytes.size());
     std::memcpy(space.data(), bytes.data(), bytes.size());
     commit(bytes.size());

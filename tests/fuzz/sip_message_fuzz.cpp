@@ -1,20 +1,125 @@
 // Parse any bytes as a SIP message (datagram and stream framing), touch every lazy header,
-// multipart, SDP of the body, and the editor/serializer; re-parse what we serialize.
+// multipart, SDP of the body, and the editor/serializer; re-parse what we serialize. The same
+// bytes also go through the transport's stream framer, and what it frames is parsed as a stream
+// message.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "sip/builder.hpp"
 #include "sip/editor.hpp"
-#include "sip/framing.hpp"
 #include "sip/message.hpp"
 #include "sip/sdes.hpp"
 #include "sip/sdp.hpp"
 #include "sip/text.hpp"
+#include "sip/transport/stream_framer.hpp"
 
 namespace {
 
 volatile std::size_t sink;
+
+void check(bool ok) {
+    if (!ok) {
+        __builtin_trap();
+    }
+}
+
+// Same view: both empty, or the same offset from their bases and the same size.
+bool same(std::string_view a, const char* base_a, std::string_view b, const char* base_b) {
+    return (a.empty() && b.empty()) ||
+           (a.size() == b.size() && a.data() - base_a == b.data() - base_b);
+}
+
+void check_same_uri(const sbc::sip::uri& a, const char* ba, const sbc::sip::uri& b,
+                    const char* bb) {
+    check(a.scheme == b.scheme && a.has_user == b.has_user && a.has_password == b.has_password);
+    check(same(a.user, ba, b.user, bb) && same(a.password, ba, b.password, bb));
+    check(same(a.hp.host, ba, b.hp.host, bb) && a.hp.kind == b.hp.kind && a.hp.port == b.hp.port &&
+          a.hp.has_port == b.hp.has_port);
+    check(same(a.params.text(), ba, b.params.text(), bb) && same(a.headers, ba, b.headers, bb));
+    check(a.transport() == b.transport() && a.lr() == b.lr());
+}
+
+void check_same_name_addr(const sbc::sip::name_addr& a, const char* ba,
+                          const sbc::sip::name_addr& b, const char* bb) {
+    check(same(a.text, ba, b.text, bb) && same(a.display_name, ba, b.display_name, bb));
+    check(same(a.uri_text, ba, b.uri_text, bb) && a.angle_brackets == b.angle_brackets);
+    check_same_uri(a.uri, ba, b.uri, bb);
+    check(same(a.params.text(), ba, b.params.text(), bb));
+    check(same(a.tag(), ba, b.tag(), bb));
+    const auto ea = a.params.value("expires");
+    const auto eb = b.params.value("expires");
+    check(ea.has_value() == eb.has_value() && (!ea || same(*ea, ba, *eb, bb)));
+}
+
+// The message parses its headers in its padded copy, 16 bytes at a time; the public functions on
+// a plain copy of the value read exactly its bytes. Both must find the same things.
+void check_padded_matches_exact(const sbc::sip::message& m) {
+    using namespace sbc::sip;
+    for (header_id id : {header_id::from, header_id::to}) {
+        const header_field* h = m.find(id);
+        const std::string copy(h->value);
+        auto exact = parse_name_addr(copy);
+        check(exact.ok());
+        check_same_name_addr(id == header_id::from ? m.from() : m.to(), h->value.data(), *exact,
+                             copy.data());
+    }
+    const header_field* v = m.find(header_id::via);
+    const std::string via_copy(v->value);
+    const std::string_view top = *comma_list(via_copy).begin();
+    auto exact_via = parse_via(top);
+    check(exact_via.ok());
+    check(same(m.top_via().text, v->value.data(), exact_via->text, via_copy.data()));
+    check(same(m.top_via().branch(), v->value.data(), exact_via->branch(), via_copy.data()));
+    check(m.top_via().sent_by.kind == exact_via->sent_by.kind &&
+          m.top_via().sent_by.port == exact_via->sent_by.port &&
+          m.top_via().rport() == exact_via->rport());
+    // Contact: element by element over every Contact line, as contacts() splits them.
+    std::size_t k = 0;
+    bool all_ok = true;
+    for (const header_field& h : m.headers()) {
+        if (h.id != header_id::contact) {
+            continue;
+        }
+        const std::string copy(h.value);
+        for (std::string_view element : comma_list(copy)) {
+            auto c = parse_contact(element);
+            all_ok = all_ok && c.ok();
+            if (c.ok() && m.contacts().ok() && k < m.contacts()->size()) {
+                const contact& mine = m.contacts()->at(k);
+                check(mine.star == c->star);
+                if (!c->star) {
+                    check_same_name_addr(mine.addr, h.value.data(), c->addr, copy.data());
+                }
+            }
+            ++k;
+        }
+    }
+    // A lone "*" among several is the list's own rule; otherwise the element results decide.
+    if (m.contacts().ok() || !all_ok) {
+        check(m.contacts().ok() == all_ok);
+    }
+}
+
+// A failed parse of the caller's bytes names the raw answer fields as views into those bytes.
+void check_fields(const sbc::sip::parse_error& e, std::string_view bytes) {
+    const sbc::sip::request_fields& f = e.fields;
+    for (std::string_view v : {f.method, f.via_lines, f.from, f.to, f.call_id, f.cseq}) {
+        check(v.empty() ||
+              (v.data() >= bytes.data() && v.data() + v.size() <= bytes.data() + bytes.size()));
+    }
+    sbc::sip::header_line_reader r(f.via_lines);
+    sbc::sip::header_field h;
+    std::size_t vias = 0;
+    for (int guard = 0; guard < 100000 && r.next(h); ++guard) {
+        vias += h.id == sbc::sip::header_id::via ? 1 : 0;
+    }
+    check(f.via_lines.empty() || vias > 0);
+    if (e.response_possible) {
+        check(f.complete());
+    }
+}
 
 void touch(const sbc::sip::message& m) {
     using namespace sbc::sip;
@@ -79,18 +184,43 @@ void touch(const sbc::sip::message& m) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     std::string_view bytes(reinterpret_cast<const char*>(data), size);
-    // Stream framing first: a framed message must be within the buffer.
-    sbc::sip::frame f = sbc::sip::next_frame(bytes);
-    if (f.size > bytes.size()) {
-        __builtin_trap();
+    // Stream framing first: framed messages are pieces of the input, in order, within the limits;
+    // each parses (or fails) as a stream message.
+    sbc::sip::stream_framer framer(sbc::sip::stream_limits{});
+    framer.append(bytes);
+    std::size_t framed = 0;
+    std::size_t at = 0;  // where the next message may start in `bytes`
+    for (int guard = 0; guard < 4096; ++guard) {
+        sbc::sip::stream_frame f = framer.next();
+        if (f.kind == sbc::sip::frame_kind::need_more || f.kind == sbc::sip::frame_kind::error) {
+            break;
+        }
+        if (f.kind != sbc::sip::frame_kind::message) {
+            continue;
+        }
+        framed += f.bytes.size();
+        if (f.bytes.empty() || framed > bytes.size() || f.head.size() > f.bytes.size()) {
+            __builtin_trap();
+        }
+        // Only keep-alive CRLFs lie between two messages.
+        const std::size_t found = bytes.find(f.bytes, at);
+        if (found == std::string_view::npos ||
+            bytes.substr(at, found - at).find_first_not_of("\r\n") != std::string_view::npos) {
+            __builtin_trap();
+        }
+        at = found + f.bytes.size();
+        auto m = sbc::sip::parse(f.bytes, {{}, sbc::sip::framing::stream});
+        sink = m.ok() ? m->headers().size() : m.error().status();
     }
     for (auto how : {sbc::sip::framing::datagram, sbc::sip::framing::stream}) {
         sbc::sip::parse_options o;
         o.how = how;
         auto m = sbc::sip::parse(bytes, o);
         if (m.ok()) {
+            check_padded_matches_exact(*m);
             touch(*m);
         } else {
+            check_fields(m.error(), bytes);
             sink = m.error().reason().size() + m.error().status();
         }
     }
