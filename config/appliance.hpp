@@ -221,7 +221,9 @@ struct sip_section {
 
 struct calls_section {
     uint32_t max_sessions = 10000;
-    std::string cdr_path;  // absolute path; empty = no call records written
+    uint32_t retry_after_s = 10;         // Retry-After on the 503 above max_sessions
+    uint32_t no_answer_timeout_s = 180;  // no final answer: CANCEL the callee, 408 the caller
+    std::string cdr_path;                // absolute path; empty = no call records written
 
     bool operator==(const calls_section&) const = default;
 };

@@ -174,6 +174,8 @@ void read_system(table_reader& root, appliance& out) {
     with_table(root, "sip", need::optional, [&](table_reader& r) { read_sip(r, out.sip); });
     with_table(root, "calls", need::optional, [&](table_reader& r) {
         r.integer("max_sessions", out.calls.max_sessions, 1, 1000000);
+        r.integer("retry_after_s", out.calls.retry_after_s, 1, 3600);
+        r.integer("no_answer_timeout_s", out.calls.no_answer_timeout_s, 1, 3600);
         r.string("cdr_path", out.calls.cdr_path, need::optional, &rules::absolute_path);
     });
     with_table(root, "dataplane", need::optional,

@@ -210,6 +210,8 @@ void put_system(emitter& e, const appliance& c) {
     e.put("connection_idle_timeout_s", s.connection_idle_timeout_s);
     e.table("calls");
     e.put("max_sessions", c.calls.max_sessions);
+    e.put("retry_after_s", c.calls.retry_after_s);
+    e.put("no_answer_timeout_s", c.calls.no_answer_timeout_s);
     e.put_if("cdr_path", c.calls.cdr_path);
     const dataplane_section& d = c.dataplane;
     e.table("dataplane");

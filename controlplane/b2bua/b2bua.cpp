@@ -24,7 +24,11 @@ const char* state_name(call_state s) {
 }
 
 b2bua::b2bua(sip_service& sip, media::media_manager& media, const config::appliance& cfg)
-    : sip_(sip), media_(media), cfg_(cfg) {}
+    : no_answer_timeout(std::chrono::seconds(cfg.calls.no_answer_timeout_s)),
+      retry_after_s(cfg.calls.retry_after_s),
+      sip_(sip),
+      media_(media),
+      cfg_(cfg) {}
 
 b2bua::~b2bua() {
     alive_.reset();

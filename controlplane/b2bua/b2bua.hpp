@@ -66,8 +66,9 @@ class b2bua {
 
     // Timer C (RFC 3261 §16.6 step 11) for the B2BUA: no final answer within this time ends the
     // call attempt (CANCEL toward the callee, 408 toward the caller).
-    std::chrono::milliseconds no_answer_timeout{std::chrono::seconds(180)};
-    uint32_t retry_after_s = 10;  // on 503 for the session limit
+    // From calls.no_answer_timeout_s and calls.retry_after_s; tests shorten them.
+    std::chrono::milliseconds no_answer_timeout;
+    uint32_t retry_after_s;  // on 503 for the session limit
 
   private:
     using req_t = inbound_request;

@@ -125,6 +125,8 @@ TEST(Loader, MaximalConfigUsingEveryKeyLoadsWithFileChecks) {
     EXPECT_EQ(c.dataplane.neighbours[1].mac, "02:00:5E:10:00:02");
     EXPECT_EQ(c.log.level, log_level::debug);
     EXPECT_EQ(c.calls.cdr_path, "/var/lib/sbc/cdr.log");
+    EXPECT_EQ(c.calls.retry_after_s, 30u);
+    EXPECT_EQ(c.calls.no_answer_timeout_s, 90u);
     EXPECT_EQ(c.sip.max_connections, 2048u);
 }
 

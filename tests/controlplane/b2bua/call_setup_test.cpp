@@ -252,6 +252,7 @@ TEST_F(calls, cancel_crossing_a_200_acks_and_byes_osv) {
 
 TEST_F(calls, session_limit_is_503_with_retry_after) {
     f.cfg.calls.max_sessions = 1;
+    f.cfg.calls.retry_after_s = 37;  // from the config, not a constant
     start();
     peer_dialog first;
     phone_calls(first, client_offer(crypto80(1, 0x11)));
@@ -268,7 +269,7 @@ TEST_F(calls, session_limit_is_503_with_retry_after) {
     }));
     auto r = f.phone->responses.back().msg();
     EXPECT_EQ(r.status_code(), 503);
-    EXPECT_EQ(header(r, "Retry-After"), "10");
+    EXPECT_EQ(header(r, "Retry-After"), "37");
     EXPECT_EQ(f.osv->of("INVITE").size(), 1u);
 }
 
