@@ -71,8 +71,16 @@ void transport_layer::on_datagram(listener& l, std::size_t n, bool truncated,
             ++counters_.rx_requests_answered;
         }
     };
+    // The source policy first: a flood costs a lookup per datagram, not a parse.
+    const message_kind kind = only_whitespace(bytes)      ? message_kind::keepalive
+                              : looks_like_request(bytes) ? message_kind::request
+                                                          : message_kind::response;
+    if (!admit(bytes, kind, transport_type::udp, from, answer)) {
+        return;
+    }
     if (truncated || n > limits_.max_message_size) {
         ++counters_.oversize_datagrams;
+        malformed_from(from);
         // RFC 3261 §21.5.14: 513 when enough of the request is there to answer.
         const auto end = bytes.find("\r\n\r\n");
         const auto head = end == std::string_view::npos ? bytes : bytes.substr(0, end + 4);
@@ -81,7 +89,7 @@ void transport_layer::on_datagram(listener& l, std::size_t n, bool truncated,
         }
         return;
     }
-    if (only_whitespace(bytes)) {
+    if (kind == message_kind::keepalive) {
         ++counters_.keepalive_pings_rx;  // CRLF keep-alives over UDP need no answer
         return;
     }
