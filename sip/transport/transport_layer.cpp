@@ -250,32 +250,27 @@ void transport_layer::deliver(std::string_view bytes, framing how, const transpo
     }
 }
 
-bool transport_layer::admit(std::string_view bytes, message_kind kind, transport_type type,
-                            const socket_address& from,
-                            const std::function<void(std::string)>& answer) {
+source_verdict transport_layer::admit(message_kind kind, transport_type type,
+                                      const socket_address& from) {
     if (policy_ == nullptr) {
-        return true;
+        return source_verdict::accept;
     }
-    switch (policy_->on_message(from, type, kind)) {
-        case source_verdict::accept:
-            return true;
-        case source_verdict::refuse:
-            if (kind == message_kind::request) {
-                ++counters_.policy_refused_requests;
-                const std::string retry =
-                    "Retry-After: " + std::to_string(policy_->retry_after_s()) + "\r\n";
-                if (auto a = answer_from_raw(bytes, 503, "Service Unavailable", retry);
-                    !a.empty()) {
-                    answer(std::move(a));
-                }
-                return false;
-            }
-            break;
-        case source_verdict::drop:
-            break;
+    source_verdict v = policy_->on_message(from, type, kind);
+    if (v == source_verdict::refuse && kind != message_kind::request) {
+        v = source_verdict::drop;  // only a request can be answered
     }
-    ++counters_.policy_dropped_messages;
-    return false;
+    if (v == source_verdict::refuse) {
+        ++counters_.policy_refused_requests;
+    } else if (v == source_verdict::drop) {
+        ++counters_.policy_dropped_messages;
+    }
+    return v;
+}
+
+std::string transport_layer::refusal(std::string_view request) const {
+    const std::string retry =
+        "Retry-After: " + std::to_string(policy_ ? policy_->retry_after_s() : 1) + "\r\n";
+    return answer_from_raw(request, 503, "Service Unavailable", retry);
 }
 
 void transport_layer::on_stream_message(stream_connection& c, std::string_view bytes) {
@@ -306,7 +301,13 @@ void transport_layer::on_stream_message(stream_connection& c, std::string_view b
         looks_like_request(bytes) ? message_kind::request : message_kind::response;
     // The policy may close this very connection (a blacklisted source): `c` stays alive for
     // the rest of this call (its reader holds it), and its state says closed.
-    if (!admit(bytes, kind, c.type(), c.remote(), answer) || !c.usable()) {
+    const source_verdict v = admit(kind, c.type(), c.remote());
+    if (v == source_verdict::refuse && c.usable()) {
+        if (auto a = refusal(bytes); !a.empty()) {
+            answer(std::move(a));
+        }
+    }
+    if (v != source_verdict::accept || !c.usable()) {
         return;
     }
     deliver(bytes, framing::stream, ctx, answer);

@@ -123,10 +123,10 @@ class transport_layer final : private stream_owner {
     void on_datagram(listener& l, std::size_t n, bool truncated, const socket_address& from);
     void deliver(std::string_view bytes, framing how, const transport_context& ctx,
                  const std::function<void(std::string)>& answer);
-    // Asks the policy about a message; false when it must not be delivered (a refused request
-    // has been answered through `answer`).
-    bool admit(std::string_view bytes, message_kind kind, transport_type type,
-               const socket_address& from, const std::function<void(std::string)>& answer);
+    // Asks the policy about a message (counted): accept, refuse (a request: answer it with
+    // refusal()) or drop.
+    source_verdict admit(message_kind kind, transport_type type, const socket_address& from);
+    std::string refusal(std::string_view request) const;
     void malformed_from(const socket_address& from) {
         if (policy_ != nullptr) {
             policy_->on_malformed(from);

@@ -65,17 +65,25 @@ void transport_layer::on_datagram(listener& l, std::size_t n, bool truncated,
                                   const socket_address& from) {
     counters_.rx_bytes += n;
     const std::string_view bytes(l.buf.get(), n);
+    // The source policy first: a flood costs a lookup per datagram, not a parse (nor an
+    // allocation).
+    const message_kind kind = only_whitespace(bytes)      ? message_kind::keepalive
+                              : looks_like_request(bytes) ? message_kind::request
+                                                          : message_kind::response;
+    const source_verdict v = admit(kind, transport_type::udp, from);
+    if (v == source_verdict::drop) {
+        return;
+    }
     const socket_address local = l.local;
     auto answer = [this, local, from](const std::string& a) {
         if (send_datagram(local, from, a) == send_status::ok) {
             ++counters_.rx_requests_answered;
         }
     };
-    // The source policy first: a flood costs a lookup per datagram, not a parse.
-    const message_kind kind = only_whitespace(bytes)      ? message_kind::keepalive
-                              : looks_like_request(bytes) ? message_kind::request
-                                                          : message_kind::response;
-    if (!admit(bytes, kind, transport_type::udp, from, answer)) {
+    if (v == source_verdict::refuse) {
+        if (auto a = refusal(bytes); !a.empty()) {
+            answer(a);
+        }
         return;
     }
     if (truncated || n > limits_.max_message_size) {
