@@ -45,6 +45,7 @@ void binding_table::erase(binding& b) {
     }
     if (b.state == binding_state::active) {
         --active_;
+        count_source(b, -1);
     }
     by_key_.erase(key_of(b));
     auto range = by_aor_.equal_range(std::string_view(b.aor));
@@ -109,6 +110,32 @@ void binding_table::mark_active(binding& b) {
     if (b.state != binding_state::active) {
         b.state = binding_state::active;
         ++active_;
+        count_source(b, +1);
+    }
+}
+
+void binding_table::set_remote(binding& b, const sip::socket_address& remote) {
+    if (b.state == binding_state::active) {
+        count_source(b, -1);
+    }
+    b.remote = remote;
+    if (b.state == binding_state::active) {
+        count_source(b, +1);
+    }
+}
+
+void binding_table::count_source(const binding& b, int delta) {
+    if (!b.remote.valid()) {
+        return;
+    }
+    const std::string k = b.remote.ip_key();
+    if (delta > 0) {
+        ++active_by_source_[k];
+        return;
+    }
+    auto it = active_by_source_.find(k);
+    if (it != active_by_source_.end() && --it->second == 0) {
+        active_by_source_.erase(it);
     }
 }
 

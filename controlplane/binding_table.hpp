@@ -86,9 +86,17 @@ class binding_table {
     // Moves a binding to another connection (0 = none).
     void set_connection(binding& b, sip::connection_id id);
 
+    // Where the client's flow comes from; keeps the per-source index of active bindings.
+    void set_remote(binding& b, const sip::socket_address& remote);
+
     std::size_t size() const { return by_token_.size(); }
     std::size_t active() const { return active_; }
     void mark_active(binding& b);
+    // Whether an active binding's flow comes from the IP of `remote` (port ignored): the DoS
+    // guard's "known source".
+    bool has_source(const sip::socket_address& remote) const {
+        return active_by_source_.count(remote.ip_key()) != 0;
+    }
     std::size_t on_node(node_index n) const;
 
     template <typename Fn>
@@ -121,7 +129,10 @@ class binding_table {
     std::unordered_map<key, binding*, key_hash> by_key_;
     std::unordered_multimap<std::string_view, binding*> by_aor_;
     std::unordered_multimap<sip::connection_id, binding*> by_connection_;
+    void count_source(const binding& b, int delta);
+
     std::size_t active_ = 0;
+    std::unordered_map<std::string, std::size_t> active_by_source_;  // ip_key -> active bindings
 };
 
 }  // namespace sbc::cp

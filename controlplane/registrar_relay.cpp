@@ -453,7 +453,7 @@ void registrar_relay::commit(relay& rl, const sip::message& client, const sip::m
         b->credentials = std::move(creds);
     }
     b->transport = rl.flow_type;
-    b->remote = rl.flow_remote;
+    bindings_.set_remote(*b, rl.flow_remote);
     b->subnet = rl.subnet;
     const bool reliable = sip::is_reliable(rl.flow_type);
     if (reliable && !access_.transports().is_open(rl.flow_connection)) {

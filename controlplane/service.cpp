@@ -123,7 +123,8 @@ nlohmann::json service::status() const {
     j["sip_server"] = sip["sip_server"];
     j["sip_realms"] = sip["realms"];
     j["registrations"] = sip["registrations"];
-    j["calls"] = b2bua_.active();  // details: sbcctl calls
+    j["security"] = sip["security"];  // details: sbcctl security, sbcctl blacklist
+    j["calls"] = b2bua_.active();     // details: sbcctl calls
     return j;
 }
 

@@ -1,12 +1,14 @@
 #include "controlplane/sip_service.hpp"
 
 #include "controlplane/mgmt_server.hpp"
+#include "sip/builder.hpp"
 
 namespace sbc::cp {
 
 sip_service::sip_service(sip::io_loop& loop, const config::appliance& cfg)
     : cfg_(cfg),
       subnets_(subscriber_subnets::from_config(cfg)),
+      dos_(dos_settings::from(cfg.security.dos), [&loop] { return loop.now(); }),
       access_(loop, realm_id::access, limits_from(cfg.sip), timers_from(cfg.sip)),
       core_(loop, realm_id::core, limits_from(cfg.sip), timers_from(cfg.sip)),
       trunk_(core_, cfg.sip_server),
@@ -14,7 +16,14 @@ sip_service::sip_service(sip::io_loop& loop, const config::appliance& cfg)
       registrar_(access_, core_, trunk_, bindings_, cfg.remote_subscribers),
       clients_(access_, core_, dispatcher_) {
     dispatcher_.route(realm_id::access, sip::sip_method::register_,
-                      [this](const inbound_request& req) { registrar_.on_register(req); });
+                      [this](const inbound_request& req) { on_register(req); });
+    // The guard sees the access realm only: the core realm faces the trusted PBX.
+    access_.transports().set_source_policy(&dos_);
+    dos_.set_known_source(
+        [this](const sip::socket_address& remote) { return bindings_.has_source(remote); });
+    dos_.on_listed([this](const sip::socket_address& remote) {
+        return access_.transports().close_source(remote);
+    });
     dispatcher_.route_to_client_default(
         [this](const inbound_request& req) { clients_.on_request(req); });
     dispatcher_.route_client_acks(
@@ -25,6 +34,21 @@ sip_service::sip_service(sip::io_loop& loop, const config::appliance& cfg)
 
 sip_service::~sip_service() {
     trunk_.stop();
+    access_.transports().set_source_policy(nullptr);
+}
+
+void sip_service::on_register(const inbound_request& req) {
+    // process_initial_registration = false: while under attack only sources with a live
+    // binding (known subscribers refreshing) get through to the registrar.
+    if (auto retry = dos_.refuse_initial_register(req.ctx.remote)) {
+        std::string bytes = sip::response_for(req.msg, 503, "Service Unavailable",
+                                              access_.transactions().to_tag_of(req.txn))
+                                .serialize();
+        bytes.insert(bytes.find("\r\n\r\n") + 2, "Retry-After: " + std::to_string(*retry) + "\r\n");
+        access_.transactions().respond(req.txn, std::move(bytes));
+        return;
+    }
+    registrar_.on_register(req);
 }
 
 bool sip_service::start(const sip_listen& where, std::string& error) {
@@ -61,12 +85,17 @@ void sip_service::register_mgmt(mgmt_server& mgmt) {
     mgmt.on("registrations",
             [this](const nlohmann::json& args) { return registrar_.registrations_table(args); });
     mgmt.on("sip", [this](const nlohmann::json&) { return counters(); });
+    mgmt.on("blacklist", [this](const nlohmann::json& args) { return dos_.blacklist_table(args); });
+    mgmt.on("security", [this](const nlohmann::json&) { return dos_.status(); });
 }
 
 nlohmann::json sip_service::status() const {
     return {{"realms", {access_.status(), core_.status()}},
             {"sip_server", trunk_.status()},
-            {"registrations", bindings_.active()}};
+            {"registrations", bindings_.active()},
+            {"security",
+             {{"under_attack_remaining_s", dos_.under_attack_s()},
+              {"blacklisted", dos_.blacklisted()}}}};
 }
 
 nlohmann::json sip_service::counters() const {
@@ -80,6 +109,10 @@ nlohmann::json sip_service::counters() const {
     add("core", core_.status()["counters"]);
     add("dispatch", dispatcher_.counters());
     add("registrar", registrar_.counters_json());
+    nlohmann::json dos = nlohmann::json::object();
+    dos_.counters().for_each(
+        [&dos](std::string_view n, std::uint64_t v, std::string_view) { dos[std::string(n)] = v; });
+    add("dos", dos);
     return {{"columns", {"part", "counter", "value"}}, {"rows", rows}};
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The SIP side of sbcd, wired from the config: the two realm edges (access: remote subscribers
-// over TLS with each subnet's certificate; core: OSV over UDP/TCP), the dispatcher, the trunk
-// to OSV, the bindings, the registrar relay and the client relay, and their mgmt commands.
+// over TLS with each subnet's certificate; core: OSV over UDP/TCP), the access realm's DoS
+// guard ([security.dos]), the dispatcher, the trunk to OSV, the bindings, the registrar relay
+// and the client relay, and their mgmt commands.
 //
 // The B2BUA (issue 6) plugs in here: it takes the edges for sending, the dispatcher for its
 // routes (access INVITE; route_to_client(INVITE) for calls from OSV; in-dialog requests and
@@ -17,6 +18,7 @@
 #include "config/appliance.hpp"
 #include "controlplane/binding_table.hpp"
 #include "controlplane/client_relay.hpp"
+#include "controlplane/dos_guard.hpp"
 #include "controlplane/osv_trunk.hpp"
 #include "controlplane/realm_edge.hpp"
 #include "controlplane/registrar_relay.hpp"
@@ -47,7 +49,7 @@ class sip_service {
     bool start(std::string& error) { return start(sip_listen::from(cfg_), error); }
     bool start(const sip_listen& where, std::string& error);
 
-    // `registrations` and `sip` (counters); `status` takes status().
+    // `registrations`, `sip` (counters), `blacklist` and `security`; `status` takes status().
     void register_mgmt(mgmt_server& mgmt);
     nlohmann::json status() const;
     nlohmann::json counters() const;
@@ -60,10 +62,14 @@ class sip_service {
     registrar_relay& registrar() { return registrar_; }
     client_relay& clients() { return clients_; }
     const subscriber_subnets& subnets() const { return subnets_; }
+    dos_guard& dos() { return dos_; }
 
   private:
+    void on_register(const inbound_request& req);
+
     const config::appliance& cfg_;
     subscriber_subnets subnets_;
+    dos_guard dos_;  // before the edges: the access transport points at it until it goes
     realm_edge access_;
     realm_edge core_;
     osv_trunk trunk_;

@@ -149,6 +149,13 @@ std::string render_status(const nlohmann::json& st) {
             os << k << std::string(len < 12 ? 12 - len : 1, ' ') << scalar_text(st[k]) << "\n";
         }
     }
+    const auto& sec = field(st, "security");
+    if (sec.is_object()) {
+        const std::string left = scalar_text(field(sec, "under_attack_remaining_s"));
+        os << "security    "
+           << (left == "0" || left == "-" ? "normal" : "UNDER ATTACK (" + left + " s left)") << ", "
+           << scalar_text(field(sec, "blacklisted")) << " blacklisted\n";
+    }
     return os.str();
 }
 

@@ -155,7 +155,24 @@ void transport_layer::on_accept(listener& l, int fd) {
         socket_address::from_sockaddr(reinterpret_cast<sockaddr*>(&l.peer), l.peer_len);
     const std::string source = remote.ip_key();
     bool refuse = false;
-    if (connection_count() >= limits_.max_connections) {
+    if (policy_ != nullptr) {
+        auto it = per_source_.find(source);
+        switch (policy_->on_connection(remote, it == per_source_.end() ? 0 : it->second)) {
+            case source_verdict::drop:
+                ++counters_.policy_dropped_connections;
+                ::close(fd);  // before a byte is read: no TLS handshake
+                return;
+            case source_verdict::refuse:
+                ++counters_.policy_refused_connections;
+                refuse = true;
+                break;
+            case source_verdict::accept:
+                break;
+        }
+    }
+    if (refuse) {
+        // counted above
+    } else if (connection_count() >= limits_.max_connections) {
         ++counters_.refused_total_limit;
         refuse = true;
     } else if (auto it = per_source_.find(source);
@@ -220,15 +237,40 @@ void transport_layer::deliver(std::string_view bytes, framing how, const transpo
     }
     if (!looks_like_request(bytes)) {
         ++counters_.malformed_responses;
+        malformed_from(ctx.remote);
         return;
     }
     ++counters_.malformed_requests;
+    malformed_from(ctx.remote);
     // Every request that names where to answer (a Via) gets the parser's precise reason, even
     // when it lacks another mandatory header (`response_possible` is false then).
     const parse_error& e = parsed.error();
     if (auto a = answer_from_raw(bytes, e.status(), e.reason()); !a.empty()) {
         answer(std::move(a));
     }
+}
+
+source_verdict transport_layer::admit(message_kind kind, transport_type type,
+                                      const socket_address& from) {
+    if (policy_ == nullptr) {
+        return source_verdict::accept;
+    }
+    source_verdict v = policy_->on_message(from, type, kind);
+    if (v == source_verdict::refuse && kind != message_kind::request) {
+        v = source_verdict::drop;  // only a request can be answered
+    }
+    if (v == source_verdict::refuse) {
+        ++counters_.policy_refused_requests;
+    } else if (v == source_verdict::drop) {
+        ++counters_.policy_dropped_messages;
+    }
+    return v;
+}
+
+std::string transport_layer::refusal(std::string_view request) const {
+    const std::string retry =
+        "Retry-After: " + std::to_string(policy_ ? policy_->retry_after_s() : 1) + "\r\n";
+    return answer_from_raw(request, 503, "Service Unavailable", retry);
 }
 
 void transport_layer::on_stream_message(stream_connection& c, std::string_view bytes) {
@@ -250,11 +292,25 @@ void transport_layer::on_stream_message(stream_connection& c, std::string_view b
     ctx.remote = c.remote();
     ctx.connection = c.id();
     ctx.tls = c.tls_info();
-    deliver(bytes, framing::stream, ctx, [this, &c](std::string a) {
+    auto answer = [this, &c](std::string a) {
         if (c.send(std::move(a), {}) == send_status::ok) {
             ++counters_.rx_requests_answered;
         }
-    });
+    };
+    const message_kind kind =
+        looks_like_request(bytes) ? message_kind::request : message_kind::response;
+    // The policy may close this very connection (a blacklisted source): `c` stays alive for
+    // the rest of this call (its reader holds it), and its state says closed.
+    const source_verdict v = admit(kind, c.type(), c.remote());
+    if (v == source_verdict::refuse && c.usable()) {
+        if (auto a = refusal(bytes); !a.empty()) {
+            answer(std::move(a));
+        }
+    }
+    if (v != source_verdict::accept || !c.usable()) {
+        return;
+    }
+    deliver(bytes, framing::stream, ctx, answer);
 }
 
 void transport_layer::on_stream_framing_error(stream_connection& c, frame_error e,
@@ -292,7 +348,10 @@ void transport_layer::on_stream_framing_error(stream_connection& c, frame_error 
         case frame_error::none:
             break;
     }
-    if (code != 0 && !head.empty() && !c.refusing()) {
+    if (!c.refusing()) {
+        malformed_from(c.remote());
+    }
+    if (code != 0 && !head.empty() && c.usable() && !c.refusing()) {
         if (auto a = answer_from_raw(head, code, reason); !a.empty()) {
             if (c.send(std::move(a), {}) == send_status::ok) {
                 ++counters_.rx_requests_answered;
@@ -441,6 +500,20 @@ send_status transport_layer::reply(const transport_context& ctx, std::string byt
         return st;
     }
     return send(ctx.connection, std::move(bytes), std::move(done));
+}
+
+std::size_t transport_layer::close_source(const socket_address& remote) {
+    const std::string source = remote.ip_key();
+    std::vector<std::shared_ptr<stream_connection>> victims;
+    for (const auto& [id, c] : connections_) {
+        if (c->remote().ip_key() == source) {
+            victims.push_back(c);
+        }
+    }
+    for (auto& c : victims) {
+        c->close(close_reason::local);
+    }
+    return victims.size();
 }
 
 void transport_layer::close(connection_id id) {

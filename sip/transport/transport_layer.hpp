@@ -10,6 +10,7 @@
 #include "sip/error.hpp"
 #include "sip/message.hpp"
 #include "sip/transport/io_loop.hpp"
+#include "sip/transport/source_policy.hpp"
 #include "sip/transport/stream_connection.hpp"
 #include "sip/transport/tls_context.hpp"
 #include "sip/transport/transport_types.hpp"
@@ -42,7 +43,8 @@ struct connection_info {
 // inbound and outbound connections, the limits, the counters. Received messages are parsed
 // (sbc_sip) and handed to the owner with their transport context; malformed requests are
 // answered 400 (the parser's reason), oversized ones 413/513, requests on connections over a
-// limit 503 + Retry-After; malformed responses are dropped. All counted.
+// limit 503 + Retry-After; malformed responses are dropped. All counted. A source_policy, when
+// set, is asked about every accepted connection and every message before it is parsed.
 //
 // Single-threaded: use it only on its loop's thread. Do not destroy it from its own callbacks.
 class transport_layer final : private stream_owner {
@@ -72,6 +74,8 @@ class transport_layer final : private stream_owner {
     // Context for outbound TLS connections (one per loop: it caches sessions).
     void set_tls_client(std::shared_ptr<tls_client_context> tls) { tls_client_ = std::move(tls); }
     void set_tls_selector(tls_selector select) { tls_selector_ = std::move(select); }
+    // Per-source admission (nullptr: none). Not owned; must outlive the layer or be unset.
+    void set_source_policy(source_policy* policy) { policy_ = policy; }
 
     // Sends down a specific connection (e.g. the flow a client registered on).
     // `done` runs once, later, only when the returned status is ok.
@@ -85,6 +89,9 @@ class transport_layer final : private stream_owner {
     send_status reply(const transport_context& ctx, std::string bytes, send_callback done = {});
 
     void close(connection_id id);
+    // Closes every connection (inbound or outbound, refusing ones too) whose peer has the IP of
+    // `remote` (its port is ignored). Returns how many. Safe from within the layer's callbacks.
+    std::size_t close_source(const socket_address& remote);
     bool is_open(connection_id id) const;
     std::optional<connection_info> connection(connection_id id) const;
     std::size_t connection_count() const { return connections_.size() - refusing_; }
@@ -116,6 +123,15 @@ class transport_layer final : private stream_owner {
     void on_datagram(listener& l, std::size_t n, bool truncated, const socket_address& from);
     void deliver(std::string_view bytes, framing how, const transport_context& ctx,
                  const std::function<void(std::string)>& answer);
+    // Asks the policy about a message (counted): accept, refuse (a request: answer it with
+    // refusal()) or drop.
+    source_verdict admit(message_kind kind, transport_type type, const socket_address& from);
+    std::string refusal(std::string_view request) const;
+    void malformed_from(const socket_address& from) {
+        if (policy_ != nullptr) {
+            policy_->on_malformed(from);
+        }
+    }
     send_status send_datagram(const socket_address& local, const socket_address& to,
                               std::string_view bytes);
     const listener* find_listener(transport_type type, int family) const;
@@ -134,6 +150,7 @@ class transport_layer final : private stream_owner {
     std::vector<std::shared_ptr<listener>> listeners_;
     std::shared_ptr<tls_client_context> tls_client_;
     tls_selector tls_selector_;
+    source_policy* policy_ = nullptr;
     std::unordered_map<connection_id, std::shared_ptr<stream_connection>> connections_;
     std::unordered_map<flow_key, connection_id, flow_key_hash> flows_;
     std::unordered_map<std::string, std::size_t> per_source_;

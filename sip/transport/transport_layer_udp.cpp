@@ -65,14 +65,30 @@ void transport_layer::on_datagram(listener& l, std::size_t n, bool truncated,
                                   const socket_address& from) {
     counters_.rx_bytes += n;
     const std::string_view bytes(l.buf.get(), n);
+    // The source policy first: a flood costs a lookup per datagram, not a parse (nor an
+    // allocation).
+    const message_kind kind = only_whitespace(bytes)      ? message_kind::keepalive
+                              : looks_like_request(bytes) ? message_kind::request
+                                                          : message_kind::response;
+    const source_verdict v = admit(kind, transport_type::udp, from);
+    if (v == source_verdict::drop) {
+        return;
+    }
     const socket_address local = l.local;
     auto answer = [this, local, from](const std::string& a) {
         if (send_datagram(local, from, a) == send_status::ok) {
             ++counters_.rx_requests_answered;
         }
     };
+    if (v == source_verdict::refuse) {
+        if (auto a = refusal(bytes); !a.empty()) {
+            answer(a);
+        }
+        return;
+    }
     if (truncated || n > limits_.max_message_size) {
         ++counters_.oversize_datagrams;
+        malformed_from(from);
         // RFC 3261 §21.5.14: 513 when enough of the request is there to answer.
         const auto end = bytes.find("\r\n\r\n");
         const auto head = end == std::string_view::npos ? bytes : bytes.substr(0, end + 4);
@@ -81,7 +97,7 @@ void transport_layer::on_datagram(listener& l, std::size_t n, bool truncated,
         }
         return;
     }
-    if (only_whitespace(bytes)) {
+    if (kind == message_kind::keepalive) {
         ++counters_.keepalive_pings_rx;  // CRLF keep-alives over UDP need no answer
         return;
     }

@@ -155,7 +155,11 @@ struct transport_limits {
     X(keepalive_pings_tx, "CRLFCRLF pings sent")                                       \
     X(keepalive_pongs_rx, "CRLF pongs received")                                       \
     X(send_errors, "sends that failed")                                                \
-    X(send_queue_full, "sends refused: send queue over max_send_queue_bytes")
+    X(send_queue_full, "sends refused: send queue over max_send_queue_bytes")          \
+    X(policy_dropped_connections, "connections the source policy closed at accept")    \
+    X(policy_refused_connections, "connections the source policy refused (503)")       \
+    X(policy_dropped_messages, "messages the source policy dropped unparsed")          \
+    X(policy_refused_requests, "requests the source policy refused with 503")
 
 struct transport_counters {
 #define SBC_SIP_COUNTER_FIELD(name, text) std::uint64_t name = 0;

@@ -46,5 +46,26 @@ TEST(BindingTable, KeysByInstanceElseContactAndIndices) {
     EXPECT_EQ(t.size(), 2u);
 }
 
+TEST(BindingTable, KnownSourcesAreThoseOfActiveBindings) {
+    binding_table t;
+    const auto nat = *sip::socket_address::from_ip("198.51.100.7", 40000);
+    const auto moved = *sip::socket_address::from_ip("203.0.113.9", 40000);
+    auto& a = t.create("sip:a@x", "", "sip:a@10.0.0.1");
+    auto& b = t.create("sip:b@x", "", "sip:b@10.0.0.2");
+    t.set_remote(a, nat);
+    EXPECT_FALSE(t.has_source(nat));  // pending: not yet known
+    t.mark_active(a);
+    EXPECT_TRUE(t.has_source(*sip::socket_address::from_ip("198.51.100.7", 1)));  // any port
+    t.set_remote(b, nat);
+    t.mark_active(b);
+    t.set_remote(a, moved);  // a's client moved: nat still has b
+    EXPECT_TRUE(t.has_source(nat));
+    EXPECT_TRUE(t.has_source(moved));
+    t.erase(b);
+    EXPECT_FALSE(t.has_source(nat));
+    t.erase(a);
+    EXPECT_FALSE(t.has_source(moved));
+}
+
 }  // namespace
 }  // namespace sbc::cp

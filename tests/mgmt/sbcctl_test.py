@@ -85,3 +85,15 @@ def test_config_validate_missing_file():
 def test_config_validate_needs_exactly_one_file():
     assert run("config", "validate").returncode == 2
     assert run("config", "validate", "a", "b").returncode == 2
+
+
+def test_security_commands_are_listed_and_checked_before_calling_sbcd():
+    r = run("--help")
+    assert "security" in r.stdout and "blacklist" in r.stdout
+    r = run("security", "now")
+    assert r.returncode == 2 and "unexpected argument 'now'" in r.stderr
+    r = run("blacklist", "--limit", "many")
+    assert r.returncode == 2
+    with tempfile.TemporaryDirectory() as d:
+        r = run("--socket", Path(d) / "nobody.sock", "blacklist", "--limit", "5")
+        assert r.returncode == 3

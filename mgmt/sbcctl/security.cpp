@@ -1,0 +1,109 @@
+// sbcctl security: the access realm's DoS guard ([security.dos]) at a glance: its settings,
+// whether the SBC is under attack, table sizes and counters.
+// sbcctl blacklist [--limit N]: the blacklisted sources, newest first (source, reason, seconds
+// left, what was dropped from it, when it was listed).
+
+#include <boost/program_options.hpp>
+#include <iostream>
+#include <sstream>
+
+#include "mgmt/sbcctl/command.hpp"
+#include "mgmt/sbcctl/render.hpp"
+
+namespace po = boost::program_options;
+
+namespace sbc::mgmt {
+
+namespace {
+
+std::string render_security(const nlohmann::json& st) {
+    std::ostringstream os;
+    const nlohmann::json s = st.value("settings", nlohmann::json::object());
+    auto get = [](const nlohmann::json& j, const char* k) {
+        return j.contains(k) ? scalar_text(j[k]) : std::string("-");
+    };
+    const auto left = st.value("under_attack_remaining_s", 0);
+    os << "state          "
+       << (st.value("under_attack", false)
+               ? "UNDER ATTACK (" + std::to_string(left) + " s left of the attack window)"
+               : std::string("normal"))
+       << "\n";
+    os << "blacklisted    " << get(st, "blacklisted") << " sources (table max "
+       << get(s, "max_blacklisted") << "), " << get(st, "tracked_sources")
+       << " sources tracked (max " << get(s, "max_sources") << ")\n";
+    os << "rate           " << get(s, "max_requests_per_source_per_s")
+       << " messages/s per source (x" << get(s, "known_source_factor")
+       << " for sources with a live registration)\n";
+    os << "connections    " << get(s, "max_connections_per_source") << " per source\n";
+    os << "malformed      " << get(s, "malformed_limit") << " within "
+       << get(s, "malformed_window_s") << " s\n";
+    os << "blacklist      "
+       << (scalar_text(s.value("dynamic_blacklist", nlohmann::json())) == "yes"
+               ? "dynamic, " + get(s, "blacklist_duration_s") + " s"
+               : std::string("off (excess refused only)"))
+       << "\n";
+    os << "initial REGISTER while under attack: "
+       << (scalar_text(s.value("process_initial_registration", nlohmann::json())) == "yes"
+               ? "processed"
+               : "refused 503 unless the source has a live registration")
+       << "\n";
+    nlohmann::json table = {{"columns", {"counter", "value"}}, {"rows", nlohmann::json::array()}};
+    const nlohmann::json counters = st.value("counters", nlohmann::json::object());
+    for (const auto& [k, v] : counters.items()) {
+        table["rows"].push_back({k, v});
+    }
+    os << "\n" << render_table(table);
+    return os.str();
+}
+
+int run_security(const global_options& g, const std::vector<std::string>& args) {
+    if (!args.empty()) {
+        std::cerr << "sbcctl security: unexpected argument '" << args[0] << "'\n";
+        return exit_usage;
+    }
+    nlohmann::json result;
+    if (int rc = call_sbcd(g, "security", nlohmann::json::object(), result); rc != exit_ok) {
+        return rc;
+    }
+    if (g.json) {
+        print_json(result);
+    } else {
+        std::cout << render_security(result);
+    }
+    return exit_ok;
+}
+
+int run_blacklist(const global_options& g, const std::vector<std::string>& args) {
+    po::options_description opts;
+    unsigned limit = 1000;
+    opts.add_options()("limit", po::value<unsigned>(&limit)->default_value(1000),
+                       "at most this many rows");
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(opts).run(), vm);
+    po::notify(vm);
+    nlohmann::json result;
+    if (int rc = call_sbcd(g, "blacklist", {{"limit", limit}}, result); rc != exit_ok) {
+        return rc;
+    }
+    if (g.json) {
+        print_json(result);
+        return exit_ok;
+    }
+    std::cout << render_table(result);
+    const auto shown = result.contains("rows") ? result["rows"].size() : 0;
+    const auto total = result.value("total", static_cast<std::size_t>(shown));
+    if (total > shown) {
+        std::cout << "(" << shown << " of " << total << " shown; --limit N for more)\n";
+    }
+    return exit_ok;
+}
+
+}  // namespace
+
+std::vector<command_spec> security_commands() {
+    return {{"security", "DoS guard of the access realm: state, settings, counters", run_security},
+            {"blacklist", "blacklisted sources: reason, seconds left, hits (--limit N)",
+             run_blacklist}};
+}
+
+}  // namespace sbc::mgmt
