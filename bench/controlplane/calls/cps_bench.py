@@ -88,6 +88,10 @@ def main() -> int:
         t = set_key(t, "calls", "cdr_path", f'"{run}/cdr.jsonl"')
         t = set_key(t, "mgmt", "socket", f'"{run}/sbcd.sock"')
         t = set_key(t, "log", "level", '"warn"')
+        # The load comes from one source (SIPp on 127.0.0.1): the DoS guard would rightly
+        # blacklist it at the default 50 requests/s.
+        t = set_key(t, "security.dos", "dynamic_blacklist", "false")
+        t = set_key(t, "security.dos", "max_requests_per_source_per_s", "1000000")
         # The media ports: two net_null devices (flows are installed, no packets move).
         t = re.sub(r"(?ms)^eal_args = \[.*?\]", 'eal_args = ["--no-huge", "-m", "512", "--no-pci", '
                    '"--vdev=net_null0", "--vdev=net_null1"]', t)
