@@ -70,6 +70,31 @@ void group_by_stream(srtp::packet* pk, uint16_t* ix, uint16_t n) {
     }
 }
 
+// Gathers one crypto batch: the live packets of one kind (RTP or RTCP, `rtcp`) for which
+// `stream_of(m)` gives an SRTP stream (nullptr: not in this batch), marks them as going through
+// crypto, and groups them by stream. Returns the batch size; crypto[c] is packet idx[c].
+template <class Meta, class StreamOf>
+uint16_t gather_crypto(Meta* meta, const uint16_t* live, uint16_t nlive, uint8_t rtcp,
+                       srtp::packet* crypto, uint16_t* idx, StreamOf&& stream_of) {
+    uint16_t k = 0;
+    for (uint16_t j = 0; j < nlive; ++j) {
+        Meta& m = meta[live[j]];
+        if (m.rtcp != rtcp) {
+            continue;
+        }
+        srtp::stream* s = stream_of(m);
+        if (s == nullptr) {
+            continue;
+        }
+        m.crypto = 1;
+        const auto room = static_cast<uint16_t>(m.end - m.payload);
+        crypto[k] = srtp::packet{m.payload, s, m.payload_len, room, srtp::status::ok, 0, 0};
+        idx[k++] = live[j];
+    }
+    group_by_stream(crypto, idx, k);
+    return k;
+}
+
 }  // namespace
 
 path::path(tables& t, srtp::engine& engine, uint16_t lcore, shm::lcore_counters* counters,
@@ -523,26 +548,15 @@ void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_prof
         }
     }
     // Unprotect what came from SRTP peers: RTP in one batch, RTCP in another.
-    for (int rtcp = 0; rtcp < 2; ++rtcp) {
-        uint16_t k = 0;
-        for (uint16_t j = 0; j < nlive; ++j) {
-            meta& m = meta_[live[j]];
-            if (m.rtcp == rtcp && m.ctl->protocol == shm::media_protocol::srtp) {
-                m.crypto = 1;
-                crypto_[k] = srtp::packet{m.payload,
-                                          &t_.rx_streams[m.slot],
-                                          m.payload_len,
-                                          static_cast<uint16_t>(m.end - m.payload),
-                                          srtp::status::ok,
-                                          0,
-                                          0};
-                crypto_idx_[k++] = live[j];
-            }
-        }
+    for (uint8_t rtcp = 0; rtcp < 2; ++rtcp) {
+        const uint16_t k = gather_crypto(
+            meta_, live, nlive, rtcp, crypto_, crypto_idx_, [&](const meta& m) -> srtp::stream* {
+                return m.ctl->protocol == shm::media_protocol::srtp ? &t_.rx_streams[m.slot]
+                                                                    : nullptr;
+            });
         if (k == 0) {
             continue;
         }
-        group_by_stream(crypto_, crypto_idx_, k);
         if (rtcp) {
             srtp::unprotect_rtcp(engine_, crypto_, k);
         } else {
@@ -642,27 +656,19 @@ void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_prof
 
     mark(3);
     // Protect for SRTP partners, again one batch per kind.
-    for (int rtcp = 0; rtcp < 2; ++rtcp) {
-        uint16_t k = 0;
-        for (uint16_t j = 0; j < fwd; ++j) {
-            meta& m = meta_[live[j]];
-            if (m.rtcp == rtcp && m.ctl->out.protocol == shm::media_protocol::srtp) {
-                m.crypto = 1;
+    for (uint8_t rtcp = 0; rtcp < 2; ++rtcp) {
+        const uint16_t k = gather_crypto(
+            meta_, live, fwd, rtcp, crypto_, crypto_idx_, [&](const meta& m) -> srtp::stream* {
+                if (m.ctl->out.protocol != shm::media_protocol::srtp) {
+                    return nullptr;
+                }
+                // A key the main lcore left for this stream is installed before its use.
                 key_mailbox::take(t_.legs[m.partner].mail.tx, t_.tx_streams[m.partner]);
-                crypto_[k] = srtp::packet{m.payload,
-                                          &t_.tx_streams[m.partner],
-                                          m.payload_len,
-                                          static_cast<uint16_t>(m.end - m.payload),
-                                          srtp::status::ok,
-                                          0,
-                                          0};
-                crypto_idx_[k++] = live[j];
-            }
-        }
+                return &t_.tx_streams[m.partner];
+            });
         if (k == 0) {
             continue;
         }
-        group_by_stream(crypto_, crypto_idx_, k);
         if (rtcp) {
             srtp::protect_rtcp(engine_, crypto_, k);
         } else {

@@ -8,11 +8,8 @@
 #include <cstring>
 
 #include "dataplane/srtp/detail/engine_state.hpp"
-#include "dataplane/srtp/detail/header.hpp"
-#include "dataplane/srtp/detail/index.hpp"
-#include "dataplane/srtp/detail/key_roles.hpp"
 #include "dataplane/srtp/detail/libsrtp_session.hpp"
-#include "dataplane/srtp/detail/stream_access.hpp"
+#include "dataplane/srtp/detail/packet_checks.hpp"
 
 namespace sbc::srtp::detail {
 namespace {
@@ -40,11 +37,13 @@ status map_error(srtp_err_status_t err) noexcept {
     }
 }
 
-uint16_t rtp_trailer(const key_set& k) noexcept {
-    return static_cast<uint16_t>(k.mki_len + k.rtp_tag_len);
-}
-uint16_t rtcp_trailer(const key_set& k) noexcept {
-    return static_cast<uint16_t>(4 + k.mki_len + k.rtcp_tag_len());
+// A key set made for the other engine has no libsrtp session: crypto_error.
+bool has_session(packet& p, const key_set& k) noexcept {
+    if (k.lib() == nullptr) {
+        p.result = status::crypto_error;
+        return false;
+    }
+    return true;
 }
 
 // Tries the candidates in order; the packet is restored from `copy` before a second try.
@@ -75,26 +74,30 @@ srtp_err_status_t try_keys(const candidates& c, packet& p, uint8_t* copy, int& o
     return err;
 }
 
+// The outcome of try_keys: the packet's status and, if it authenticated, the stream's state
+// (`commit(events)`, as commit_unprotect_*) and the packet's new length. true if ok.
+template <class Commit>
+bool finish_unprotect(packet& p, srtp_err_status_t err, int out_len, Commit&& commit) noexcept {
+    p.result = map_error(err);
+    uint8_t events = 0;
+    if (p.result != status::ok || !commit(events)) {
+        return false;
+    }
+    p.len = static_cast<uint16_t>(out_len);
+    p.events = events;
+    return true;
+}
+
 }  // namespace
 
 uint16_t libsrtp_unprotect_rtp(engine_state& e, packet* pk, uint16_t n) noexcept {
     uint16_t ok = 0;
     for (uint16_t i = 0; i < n; ++i) {
         packet& p = pk[i];
-        p.events = 0;
-        stream* s = p.strm;
-        if (s == nullptr || A::key(*s) == nullptr) {
-            p.result = status::no_key;
-            continue;
-        }
+        stream* s = keyed_stream(p);
         rtp_view v;
-        p.result = parse_rtp(p.data, p.len, rtp_trailer(*A::key(*s)), v);
-        if (p.result != status::ok) {
-            continue;
-        }
-        index_guess g = guess_rtp_index(A::rtp(*s), A::rtp_prev(*s), v.ssrc, v.seq);
-        if (!g.fresh_ok) {
-            p.result = status::replay;
+        index_guess g;
+        if (s == nullptr || !frame_unprotect_rtp(p, *s, v, g)) {
             continue;
         }
         candidates c = rtp_candidates(*s, g.index);
@@ -107,22 +110,9 @@ uint16_t libsrtp_unprotect_rtp(engine_state& e, packet* pk, uint16_t n) noexcept
             }
             return srtp_unprotect_mki(static_cast<srtp_t>(k.lib()), p.data, &l, k.mki_len > 0);
         });
-        p.result = map_error(err);
-        if (p.result != status::ok) {
-            continue;
-        }
-        uint8_t events = 0;
-        if (!accept_key(*s, used, false, g.index, events)) {
-            p.result = status::auth_fail;
-            continue;
-        }
-        if (!commit_rtp_index(A::rtp(*s), A::rtp_prev(*s), v.ssrc, g.index, events)) {
-            p.result = status::replay;
-            continue;
-        }
-        p.len = static_cast<uint16_t>(out_len);
-        p.events = events;
-        ++ok;
+        ok += finish_unprotect(p, err, out_len, [&](uint8_t& events) {
+            return commit_unprotect_rtp(p, *s, used, g.index, v.ssrc, events);
+        });
     }
     return ok;
 }
@@ -131,31 +121,14 @@ uint16_t libsrtp_protect_rtp(engine_state&, packet* pk, uint16_t n) noexcept {
     uint16_t ok = 0;
     for (uint16_t i = 0; i < n; ++i) {
         packet& p = pk[i];
-        p.events = 0;
-        stream* s = p.strm;
-        if (s == nullptr || A::key(*s) == nullptr) {
-            p.result = status::no_key;
+        stream* s = keyed_stream(p);
+        rtp_view v;
+        index_guess g;
+        if (s == nullptr || !frame_protect_rtp(p, *A::key(*s), v) || !has_session(p, *A::key(*s)) ||
+            !fresh_rtp_index(p, *s, v, g)) {
             continue;
         }
         key_set& k = *A::key(*s);
-        rtp_view v;
-        p.result = parse_rtp(p.data, p.len, 0, v);
-        if (p.result != status::ok) {
-            continue;
-        }
-        if (uint32_t{p.len} + rtp_trailer(k) > p.capacity) {
-            p.result = status::no_room;
-            continue;
-        }
-        if (k.lib() == nullptr) {
-            p.result = status::crypto_error;
-            continue;
-        }
-        index_guess g = guess_rtp_index(A::rtp(*s), A::rtp_prev(*s), v.ssrc, v.seq);
-        if (!g.fresh_ok) {
-            p.result = status::replay;
-            continue;
-        }
         const rtp_index_state& cur = A::rtp(*s);
         if (cur.valid && cur.ssrc == v.ssrc && cur.roc > 0) {
             libsrtp_carry_roc(k.lib(), k.master(), direction::outbound, v.ssrc, cur.roc);
@@ -179,23 +152,10 @@ uint16_t libsrtp_unprotect_rtcp(engine_state& e, packet* pk, uint16_t n) noexcep
     uint16_t ok = 0;
     for (uint16_t i = 0; i < n; ++i) {
         packet& p = pk[i];
-        p.events = 0;
-        stream* s = p.strm;
-        if (s == nullptr || A::key(*s) == nullptr) {
-            p.result = status::no_key;
-            continue;
-        }
-        const key_set& k0 = *A::key(*s);
+        stream* s = keyed_stream(p);
         uint32_t ssrc = 0;
-        p.result = parse_rtcp(p.data, p.len, rtcp_trailer(k0), ssrc);
-        if (p.result != status::ok) {
-            continue;
-        }
-        uint16_t io =
-            static_cast<uint16_t>(p.len - k0.mki_len - 4 - (k0.aead ? 0 : k0.rtcp_tag_len()));
-        uint32_t index = load_be32(p.data + io) & 0x7fffffffu;
-        if (!rtcp_index_fresh(A::rtcp(*s), ssrc, index)) {
-            p.result = status::replay;
+        uint32_t index = 0;
+        if (s == nullptr || !frame_unprotect_rtcp(p, *s, ssrc, index)) {
             continue;
         }
         candidates c = rtcp_candidates(*s, index);
@@ -204,22 +164,9 @@ uint16_t libsrtp_unprotect_rtcp(engine_state& e, packet* pk, uint16_t n) noexcep
         srtp_err_status_t err = try_keys(c, p, e.slot(i), out_len, used, [&](key_set& k, int& l) {
             return srtp_unprotect_rtcp_mki(static_cast<srtp_t>(k.lib()), p.data, &l, k.mki_len > 0);
         });
-        p.result = map_error(err);
-        if (p.result != status::ok) {
-            continue;
-        }
-        uint8_t events = 0;
-        if (!accept_key(*s, used, true, index, events)) {
-            p.result = status::auth_fail;
-            continue;
-        }
-        if (!commit_rtcp_index(A::rtcp(*s), ssrc, index)) {
-            p.result = status::replay;
-            continue;
-        }
-        p.len = static_cast<uint16_t>(out_len);
-        p.events = events;
-        ++ok;
+        ok += finish_unprotect(p, err, out_len, [&](uint8_t& events) {
+            return commit_unprotect_rtcp(p, *s, used, index, ssrc, events);
+        });
     }
     return ok;
 }
@@ -228,26 +175,13 @@ uint16_t libsrtp_protect_rtcp(engine_state&, packet* pk, uint16_t n) noexcept {
     uint16_t ok = 0;
     for (uint16_t i = 0; i < n; ++i) {
         packet& p = pk[i];
-        p.events = 0;
-        stream* s = p.strm;
-        if (s == nullptr || A::key(*s) == nullptr) {
-            p.result = status::no_key;
+        stream* s = keyed_stream(p);
+        uint32_t ssrc = 0;
+        if (s == nullptr || !frame_protect_rtcp(p, *A::key(*s), ssrc) ||
+            !has_session(p, *A::key(*s))) {
             continue;
         }
         key_set& k = *A::key(*s);
-        uint32_t ssrc = 0;
-        p.result = parse_rtcp(p.data, p.len, 0, ssrc);
-        if (p.result != status::ok) {
-            continue;
-        }
-        if (uint32_t{p.len} + rtcp_trailer(k) > p.capacity) {
-            p.result = status::no_room;
-            continue;
-        }
-        if (k.lib() == nullptr) {
-            p.result = status::crypto_error;
-            continue;
-        }
         int l = p.len;
         p.result = map_error(
             srtp_protect_rtcp_mki(static_cast<srtp_t>(k.lib()), p.data, &l, k.mki_len > 0, 0));
@@ -255,9 +189,7 @@ uint16_t libsrtp_protect_rtcp(engine_state&, packet* pk, uint16_t n) noexcept {
             continue;
         }
         rtcp_index_state& st = A::rtcp(*s);
-        st.index = st.valid ? st.index + 1 : 1;
-        st.ssrc = ssrc;
-        st.valid = 1;
+        commit_rtcp_send(st, ssrc, next_rtcp_index(st));
         p.len = static_cast<uint16_t>(l);
         ++ok;
     }
