@@ -102,15 +102,9 @@ int run_calls(const global_options& g, const std::vector<std::string>& args) {
     if (int rc = call_sbcd(g, "calls", {{"limit", limit}}, result); rc != exit_ok) {
         return rc;
     }
+    print_listing(g, result);
     if (g.json) {
-        print_json(result);
         return exit_ok;
-    }
-    std::cout << render_table(result);
-    const auto shown = result.contains("rows") ? result["rows"].size() : 0;
-    const auto total = result.value("total", static_cast<size_t>(shown));
-    if (total > shown) {
-        std::cout << "(" << shown << " of " << total << " shown; --limit N for more)\n";
     }
     if (detail && result.contains("calls")) {
         print_detail(result["calls"]);

@@ -39,4 +39,13 @@ int call_sbcd(const global_options& g, const std::string& command, const nlohman
 
 void print_json(const nlohmann::json& j);
 
+// A command without arguments: asks sbcd for `command` and prints the JSON or `render(result)`.
+int run_no_args(const global_options& g, const std::vector<std::string>& args,
+                const std::string& command,
+                const std::function<std::string(const nlohmann::json&)>& render);
+
+// Prints a listing sbcd answered ({"columns","rows","total"}): JSON, or the table with a note
+// when `--limit` cut it. Returns exit_ok.
+int print_listing(const global_options& g, const nlohmann::json& result);
+
 }  // namespace sbc::mgmt

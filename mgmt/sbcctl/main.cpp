@@ -6,6 +6,7 @@
 
 #include "mgmt/protocol.hpp"
 #include "mgmt/sbcctl/command.hpp"
+#include "mgmt/sbcctl/render.hpp"
 
 namespace po = boost::program_options;
 using namespace sbc::mgmt;
@@ -57,6 +58,39 @@ int call_sbcd(const global_options& g, const std::string& command, const nlohman
 
 void print_json(const nlohmann::json& j) {
     std::cout << j.dump(2) << "\n";
+}
+
+int run_no_args(const global_options& g, const std::vector<std::string>& args,
+                const std::string& command,
+                const std::function<std::string(const nlohmann::json&)>& render) {
+    if (!args.empty()) {
+        std::cerr << "sbcctl " << command << ": unexpected argument '" << args[0] << "'\n";
+        return exit_usage;
+    }
+    nlohmann::json result;
+    if (int rc = call_sbcd(g, command, nlohmann::json::object(), result); rc != exit_ok) {
+        return rc;
+    }
+    if (g.json) {
+        print_json(result);
+    } else {
+        std::cout << render(result);
+    }
+    return exit_ok;
+}
+
+int print_listing(const global_options& g, const nlohmann::json& result) {
+    if (g.json) {
+        print_json(result);
+        return exit_ok;
+    }
+    std::cout << render_table(result);
+    const auto shown = result.contains("rows") ? result["rows"].size() : 0;
+    const auto total = result.value("total", static_cast<std::size_t>(shown));
+    if (total > shown) {
+        std::cout << "(" << shown << " of " << total << " shown; --limit N for more)\n";
+    }
+    return exit_ok;
 }
 
 }  // namespace sbc::mgmt

@@ -31,34 +31,11 @@ int run_registrations(const global_options& g, const std::vector<std::string>& a
     if (int rc = call_sbcd(g, "registrations", q, result); rc != exit_ok) {
         return rc;
     }
-    if (g.json) {
-        print_json(result);
-        return exit_ok;
-    }
-    std::cout << render_table(result);
-    const auto shown = result.contains("rows") ? result["rows"].size() : 0;
-    const auto total = result.value("total", static_cast<std::size_t>(shown));
-    if (total > shown) {
-        std::cout << "(" << shown << " of " << total << " shown; --limit N for more)\n";
-    }
-    return exit_ok;
+    return print_listing(g, result);
 }
 
 int run_sip(const global_options& g, const std::vector<std::string>& args) {
-    if (!args.empty()) {
-        std::cerr << "sbcctl sip: unexpected argument '" << args[0] << "'\n";
-        return exit_usage;
-    }
-    nlohmann::json result;
-    if (int rc = call_sbcd(g, "sip", nlohmann::json::object(), result); rc != exit_ok) {
-        return rc;
-    }
-    if (g.json) {
-        print_json(result);
-    } else {
-        std::cout << render_table(result);
-    }
-    return exit_ok;
+    return run_no_args(g, args, "sip", render_table);
 }
 
 }  // namespace

@@ -57,20 +57,7 @@ std::string render_security(const nlohmann::json& st) {
 }
 
 int run_security(const global_options& g, const std::vector<std::string>& args) {
-    if (!args.empty()) {
-        std::cerr << "sbcctl security: unexpected argument '" << args[0] << "'\n";
-        return exit_usage;
-    }
-    nlohmann::json result;
-    if (int rc = call_sbcd(g, "security", nlohmann::json::object(), result); rc != exit_ok) {
-        return rc;
-    }
-    if (g.json) {
-        print_json(result);
-    } else {
-        std::cout << render_security(result);
-    }
-    return exit_ok;
+    return run_no_args(g, args, "security", render_security);
 }
 
 int run_blacklist(const global_options& g, const std::vector<std::string>& args) {
@@ -85,17 +72,7 @@ int run_blacklist(const global_options& g, const std::vector<std::string>& args)
     if (int rc = call_sbcd(g, "blacklist", {{"limit", limit}}, result); rc != exit_ok) {
         return rc;
     }
-    if (g.json) {
-        print_json(result);
-        return exit_ok;
-    }
-    std::cout << render_table(result);
-    const auto shown = result.contains("rows") ? result["rows"].size() : 0;
-    const auto total = result.value("total", static_cast<std::size_t>(shown));
-    if (total > shown) {
-        std::cout << "(" << shown << " of " << total << " shown; --limit N for more)\n";
-    }
-    return exit_ok;
+    return print_listing(g, result);
 }
 
 }  // namespace

@@ -10,20 +10,7 @@ namespace sbc::mgmt {
 namespace {
 
 int run_status(const global_options& g, const std::vector<std::string>& args) {
-    if (!args.empty()) {
-        std::cerr << "sbcctl status: unexpected argument '" << args[0] << "'\n";
-        return exit_usage;
-    }
-    nlohmann::json st;
-    if (int rc = call_sbcd(g, "status", nlohmann::json::object(), st); rc != exit_ok) {
-        return rc;
-    }
-    if (g.json) {
-        print_json(st);
-        return exit_ok;
-    }
-    std::cout << render_status(st);
-    return exit_ok;
+    return run_no_args(g, args, "status", render_status);
 }
 
 }  // namespace
