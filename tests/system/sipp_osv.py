@@ -216,38 +216,28 @@ Content-Length: [len]
 """
 
 
-SIPP_REGISTER = SIPP_HEAD + """<scenario name="register 1000 for the UAS">
-  <send retrans="500"><![CDATA[
+def _register_1000(cseq: int, auth: str = "") -> str:
+    """One REGISTER of user 1000 (the OSV-side SIPp UAS) from SIPp, `auth` before Expires."""
+    return f"""  <send retrans="500"><![CDATA[
 REGISTER sip:pbx.local SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 Max-Forwards: 70
 From: <sip:1000@pbx.local>;tag=[call_number]
 To: <sip:1000@pbx.local>
 Call-ID: [call_id]
-CSeq: 1 REGISTER
+CSeq: {cseq} REGISTER
 Contact: <sip:1000@10.2.0.3:5090;transport=tcp>
-Expires: 600
+{auth}Expires: 600
 Content-Length: 0
 
 ]]></send>
-  <recv response="401" auth="true"/>
-  <send retrans="500"><![CDATA[
-REGISTER sip:pbx.local SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-Max-Forwards: 70
-From: <sip:1000@pbx.local>;tag=[call_number]
-To: <sip:1000@pbx.local>
-Call-ID: [call_id]
-CSeq: 2 REGISTER
-Contact: <sip:1000@10.2.0.3:5090;transport=tcp>
-[authentication username=1000 password=secret1000]
-Expires: 600
-Content-Length: 0
-
-]]></send>
-  <recv response="200"/>
-</scenario>
 """
+
+
+SIPP_REGISTER = (SIPP_HEAD + '<scenario name="register 1000 for the UAS">\n' + _register_1000(1)
+                 + '  <recv response="401" auth="true"/>\n'
+                 + _register_1000(2, "[authentication username=1000 password=secret1000]\n")
+                 + '  <recv response="200"/>\n</scenario>\n')
 
 
 class Sipp:
