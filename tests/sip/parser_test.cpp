@@ -242,5 +242,57 @@ TEST(Parser, IPv6SentByAndReceived) {
     EXPECT_EQ(r->top_via().received(), "2001:db8::9:255");
 }
 
+// A freed message's block is reused by the next parse on the thread with its lazy cache reset
+// (sip/message_cache.hpp): nothing of the previous message's lazily parsed headers may show.
+TEST(Parser, ReusedBlockShowsNothingOfThePreviousMessage) {
+    std::string routes;
+    for (int i = 0; i < 12; ++i) {  // more than a kept list holds: its buffer is given back
+        routes += "Route: <sip:p" + std::to_string(i) + ".example.com;lr>\r\n";
+    }
+    const std::string first =
+        with("INVITE sip:bob@example.com SIP/2.0",
+             routes +
+                 "CSeq: 1 INVITE\r\nContact: <sip:first@10.0.0.1>\r\n"
+                 "Supported: timer\r\nSession-Expires: 1800\r\nExpires: 60\r\nl: 0\r\n");
+    // The same size class (so the same block), none of those headers, another Contact.
+    std::string second = with("INVITE sip:bob@example.com SIP/2.0",
+                              "CSeq: 1 INVITE\r\nContact: <sip:other@10.0.0.2>\r\nl: 0\r\n");
+    second.insert(second.find("Contact:"), "X-Pad: " + std::string(routes.size(), 'p') + "\r\n");
+    for (int round = 0; round < 3; ++round) {
+        {
+            auto r = parse(first);
+            ASSERT_TRUE(r.ok()) << error_name(r.error().code);
+            ASSERT_TRUE(r->routes().ok());
+            EXPECT_EQ(r->routes()->size(), 12u);
+            EXPECT_TRUE(r->supports("timer"));
+            EXPECT_TRUE(r->session_expires().ok());
+            EXPECT_EQ(*r->expires(), 60u);
+            ASSERT_TRUE(r->contacts().ok());
+            EXPECT_EQ(r->contacts()->size(), 1u);
+        }
+        {
+            auto r = parse(second);
+            ASSERT_TRUE(r.ok()) << error_name(r.error().code);
+            EXPECT_TRUE(r->routes().absent());
+            EXPECT_TRUE(r->routes()->empty());
+            EXPECT_TRUE(r->supported().absent());
+            EXPECT_FALSE(r->supports("timer"));
+            EXPECT_TRUE(r->session_expires().absent());
+            EXPECT_TRUE(r->expires().absent());
+            ASSERT_TRUE(r->contacts().ok());
+            ASSERT_EQ(r->contacts()->size(), 1u);
+            EXPECT_EQ((*r->contacts())[0].addr.uri.user, "other");
+        }
+        {
+            std::string bad = second;
+            bad.replace(bad.find("<sip:other"), 1, "");  // an unbalanced '>'
+            auto r = parse(bad);
+            ASSERT_TRUE(r.ok()) << error_name(r.error().code);
+            EXPECT_TRUE(r->contacts().malformed());
+            EXPECT_TRUE(r->contacts()->empty());
+        }
+    }
+}
+
 }  // namespace
 }  // namespace sbc::sip
