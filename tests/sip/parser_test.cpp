@@ -242,6 +242,38 @@ TEST(Parser, IPv6SentByAndReceived) {
     EXPECT_EQ(r->top_via().received(), "2001:db8::9:255");
 }
 
+// The scan finds line ends 64 bytes at a time (sip/message_scan.cpp): every line end, fold and
+// the end of the head at every offset of those blocks, and heads cut short before their end.
+TEST(Parser, LineEndsAtEveryBlockOffset) {
+    for (std::size_t pad = 0; pad < 140; ++pad) {
+        const std::string value(pad, 'p');
+        const std::string s = with("OPTIONS sip:b@example.com SIP/2.0",
+                                   "X-Pad: " + value +
+                                       "\r\nSubject: a\r\n\tb\r\n c\r\n"
+                                       "CSeq: 1 OPTIONS\r\nX-Bare-Lf: " +
+                                       value + "\nl: 2\r\n",
+                                   "ab");
+        auto r = parse(s);
+        ASSERT_TRUE(r.ok()) << pad << ": " << error_name(r.error().code);
+        ASSERT_EQ(r->headers().size(), 9u) << pad;
+        EXPECT_EQ(r->find("X-Pad")->value, value) << pad;
+        EXPECT_EQ(r->find(header_id::subject)->value, "a\r\n\tb\r\n c") << pad;
+        EXPECT_EQ(r->find("X-Bare-Lf")->value, value) << pad;
+        EXPECT_EQ(r->find("X-Bare-Lf")->raw, "X-Bare-Lf: " + value + "\n") << pad;
+        EXPECT_EQ(r->cseq().number, 1u);
+        EXPECT_EQ(r->body(), "ab") << pad;
+        EXPECT_EQ(r->head().size(), s.size() - 2) << pad;
+        // Cut after the last header line's CRLF: no empty line.
+        auto c = parse(std::string_view(s).substr(0, s.size() - 4));
+        ASSERT_FALSE(c.ok()) << pad;
+        EXPECT_EQ(c.error().code, error_code::missing_header_end) << pad;
+        // Cut inside the last header line.
+        c = parse(std::string_view(s).substr(0, s.size() - 6));
+        ASSERT_FALSE(c.ok()) << pad;
+        EXPECT_EQ(c.error().code, error_code::missing_header_end) << pad;
+    }
+}
+
 // A freed message's block is reused by the next parse on the thread with its lazy cache reset
 // (sip/message_cache.hpp): nothing of the previous message's lazily parsed headers may show.
 TEST(Parser, ReusedBlockShowsNothingOfThePreviousMessage) {
