@@ -115,31 +115,38 @@ class line_ends {
 
   private:
     void load() {
-        const std::size_t n = len_ - base_;
 #if defined(__SSE2__)
-        const char* p = b_ + base_;
-        alignas(16) char tail[64];
-        if (n < 64) {
-            // The last bytes: no load may pass the end of the caller's bytes.
-            std::memset(tail, 0, sizeof tail);
-            std::memcpy(tail, p, n);
-            p = tail;
+        if (len_ - base_ < 64) {
+            load_last();
+            return;
         }
+        bits_ = lf_bits(b_ + base_);
+#else
+        bits_ = 0;
+        for (std::size_t k = 0; k < 64 && base_ + k < len_; ++k) {
+            bits_ |= uint64_t(b_[base_ + k] == '\n') << k;
+        }
+#endif
+    }
+
+#if defined(__SSE2__)
+    static uint64_t lf_bits(const char* p) {
         const __m128i lf = _mm_set1_epi8('\n');
         uint64_t bits = 0;
         for (unsigned k = 0; k < 4; ++k) {
             const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
             bits |= uint64_t(unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, lf)))) << (16 * k);
         }
-        bits_ = bits;
-#else
-        uint64_t bits = 0;
-        for (std::size_t k = 0; k < 64 && k < n; ++k) {
-            bits |= uint64_t(b_[base_ + k] == '\n') << k;
-        }
-        bits_ = bits;
-#endif
+        return bits;
     }
+
+    // The last bytes: no load may pass the end of the caller's bytes.
+    [[gnu::noinline]] void load_last() {
+        alignas(16) char tail[64] = {};
+        std::memcpy(tail, b_ + base_, len_ - base_);
+        bits_ = lf_bits(tail);
+    }
+#endif
 
     const char* b_;
     std::size_t len_;
