@@ -1,9 +1,7 @@
-// The first scan of parse(): the start line, then the header lines (line ends from a bitmap built
-// 64 bytes at a time, the colon from a 16-byte load), names classified 16 bytes at a time. Offsets
-// only: message.cpp copies the text and validates the headers every element needs.
+// The first scan of parse(): the start line, then the header lines (SSE2 search for the line end
+// and the colon), names classified 16 bytes at a time. Offsets only: message.cpp copies the text
+// and validates the headers every element needs.
 #include "sip/message_scan.hpp"
-
-#include <cstring>
 
 #include "sip/header_index.hpp"
 #include "sip/text.hpp"
@@ -82,78 +80,6 @@ void scan_start_line(std::string_view line, head_scan& h) {
     }
 }
 
-// The line ends ('\n') of a text, found 64 bytes at a time into a bitmap, so that finding the
-// next line from the previous one is a few bit operations rather than a search whose loads wait
-// for the previous line's end: the lines' own work can then overlap (this halved the scan's time
-// on the INVITE of bench/sip; see bench/sip/RESULTS.md).
-class line_ends {
-  public:
-    line_ends(const char* b, std::size_t len, std::size_t from) : b_(b), len_(len), base_(from) {
-        load();
-    }
-
-    // Offset of the first '\n' at or after `p`, or the text's size.
-    std::size_t next(std::size_t p) {
-        while (p >= base_ + 64) {
-            base_ += 64;
-            if (base_ >= len_) {
-                return len_;
-            }
-            load();
-        }
-        uint64_t m = bits_ & (~uint64_t{0} << (p - base_));
-        while (m == 0) {
-            base_ += 64;
-            if (base_ >= len_) {
-                return len_;
-            }
-            load();
-            m = bits_;
-        }
-        return base_ + unsigned(__builtin_ctzll(m));
-    }
-
-  private:
-    void load() {
-#if defined(__SSE2__)
-        if (len_ - base_ < 64) {
-            load_last();
-            return;
-        }
-        bits_ = lf_bits(b_ + base_);
-#else
-        bits_ = 0;
-        for (std::size_t k = 0; k < 64 && base_ + k < len_; ++k) {
-            bits_ |= uint64_t(b_[base_ + k] == '\n') << k;
-        }
-#endif
-    }
-
-#if defined(__SSE2__)
-    static uint64_t lf_bits(const char* p) {
-        const __m128i lf = _mm_set1_epi8('\n');
-        uint64_t bits = 0;
-        for (unsigned k = 0; k < 4; ++k) {
-            const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
-            bits |= uint64_t(unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, lf)))) << (16 * k);
-        }
-        return bits;
-    }
-
-    // The last bytes: no load may pass the end of the caller's bytes.
-    [[gnu::noinline]] void load_last() {
-        alignas(16) char tail[64] = {};
-        std::memcpy(tail, b_ + base_, len_ - base_);
-        bits_ = lf_bits(tail);
-    }
-#endif
-
-    const char* b_;
-    std::size_t len_;
-    std::size_t base_;  // bits_ covers [base_, base_ + 64)
-    uint64_t bits_ = 0;
-};
-
 // The header lines from `pos` up to the empty line. A header line ends at a line end not followed
 // by SP/HT (RFC 3261 §7.3.1 folding); field-name = token, then HCOLON = *( SP / HTAB ) ":" SWS.
 void scan_headers(std::string_view all, std::size_t pos, const parse_limits& lim, head_scan& h) {
@@ -166,12 +92,6 @@ void scan_headers(std::string_view all, std::size_t pos, const parse_limits& lim
         }
     };
     bool header_end = false;
-    if (pos >= len) {
-        note(error_code::missing_header_end);
-        h.head_size = pos;
-        return;
-    }
-    line_ends ends(b, len, pos);
     while (pos < len) {
         if (b[pos] == '\n' || (b[pos] == '\r' && pos + 1 < len && b[pos + 1] == '\n')) {
             pos += b[pos] == '\n' ? 1 : 2;
@@ -179,21 +99,28 @@ void scan_headers(std::string_view all, std::size_t pos, const parse_limits& lim
             break;
         }
         const std::size_t start = pos;
-        std::size_t at = ends.next(pos);
+        std::size_t at;
         std::size_t colon = none;
 #if defined(__SSE2__)
-        // For names shorter than 16 characters, the colon and the name's classification from one
-        // load.
+        // The line end and, for names shorter than 16 characters, the colon and the name's
+        // classification from one load.
         __m128i chunk = _mm_setzero_si128();
         const bool loaded = pos + 16 <= len;
         if (loaded) {
             chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + pos));
+            const unsigned lfs =
+                unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, _mm_set1_epi8('\n'))));
             const unsigned colons =
                 unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, _mm_set1_epi8(':'))));
             if (colons != 0) {
                 colon = pos + unsigned(__builtin_ctz(colons));
             }
+            at = lfs != 0 ? pos + unsigned(__builtin_ctz(lfs)) : find_char(all, pos + 16, '\n');
+        } else {
+            at = find_char(all, pos, '\n');
         }
+#else
+        at = find_char(all, pos, '\n');
 #endif
         std::size_t value_end;
         while (true) {
@@ -204,7 +131,7 @@ void scan_headers(std::string_view all, std::size_t pos, const parse_limits& lim
             }
             pos = at + 1;
             if (pos < len && (b[pos] == ' ' || b[pos] == '\t')) {
-                at = ends.next(pos);
+                at = find_char(all, pos, '\n');
                 continue;
             }
             value_end = at > start && b[at - 1] == '\r' ? at - 1 : at;

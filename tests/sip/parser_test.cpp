@@ -242,8 +242,8 @@ TEST(Parser, IPv6SentByAndReceived) {
     EXPECT_EQ(r->top_via().received(), "2001:db8::9:255");
 }
 
-// The scan finds line ends 64 bytes at a time (sip/message_scan.cpp): every line end, fold and
-// the end of the head at every offset of those blocks, and heads cut short before their end.
+// The scan's 16-byte loads (sip/message_scan.cpp): every line end, fold and the end of the head
+// at every offset of a 64-byte span, and heads cut short before their end.
 TEST(Parser, LineEndsAtEveryBlockOffset) {
     for (std::size_t pad = 0; pad < 140; ++pad) {
         const std::string value(pad, 'p');
