@@ -317,6 +317,20 @@ result<message, parse_error> parse(std::unique_ptr<char[]> buffer, std::size_t l
     return parse_scanned(all, pos, false, options);
 }
 
+request_fields read_request_fields(std::string_view bytes) {
+    const std::string_view all = bytes.substr(0, std::min<std::size_t>(bytes.size(), UINT32_MAX));
+    const std::size_t pos = skip_leading_crlf(all);
+    if (pos == all.size()) {
+        return {};
+    }
+    parse_limits unlimited;
+    unlimited.max_headers = SIZE_MAX;
+    unlimited.max_line_length = SIZE_MAX;
+    head_scan h;
+    scan_head(all, pos, unlimited, h);
+    return raw_fields(all, h);
+}
+
 bool header_line_reader::next(header_field& out) {
     while (!rest_.empty()) {
         // A line ends at a line end not followed by SP/HT (RFC 3261 §7.3.1 folding).

@@ -226,6 +226,12 @@ result<message, parse_error> parse(std::string_view bytes, const parse_options& 
 result<message, parse_error> parse(std::unique_ptr<char[]> buffer, std::size_t len,
                                    const parse_options& options = {});
 
+// What a failed parse() hands over in parse_error::fields, read from `bytes` by the same scan
+// but without validating anything and without limits on line length or count: for answering a
+// request that is refused or cut short before it can be parsed (a connection over its limit, a
+// datagram or stream head too large). Views into `bytes`.
+request_fields read_request_fields(std::string_view bytes);
+
 // Reads raw header lines (CRLF or LF ends, folded continuation lines) one header at a time: the
 // field's name, LWS-trimmed value, whole raw line(s) and id, as parse() splits them. Lines without
 // a colon are skipped. For building an answer from parse_error::fields::via_lines.

@@ -1,6 +1,7 @@
 // A parsed message's single allocation: [state][lazy cache][rest of the lazy cache][header
 // index][text + padding]. Freed blocks are kept per thread for reuse, so that parsing in steady
-// state does not call malloc.
+// state does not call malloc; a kept block keeps its lazy caches, reset (sip/message_cache.hpp),
+// so that their lists keep their buffers too.
 #include <array>
 #include <new>
 #include <utility>
@@ -31,6 +32,33 @@ static_assert(alignof(message_lazy_cache) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
 static_assert(alignof(message_lazy_rest) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
 static_assert(std::is_trivially_copyable_v<header_field>);
 
+message_lazy_cache* lazy_at(void* block) {
+    return reinterpret_cast<message_lazy_cache*>(static_cast<char*>(block) + lazy_offset);
+}
+
+message_lazy_rest* rest_at(void* block) {
+    return reinterpret_cast<message_lazy_rest*>(static_cast<char*>(block) + rest_offset);
+}
+
+// A block whose lazy caches (those that were built in it) are reset but alive.
+struct kept_block {
+    void* memory = nullptr;
+    std::size_t size = 0;
+    bool lazy = false;
+    bool rest = false;
+};
+
+// Destroys the block's live caches and frees it.
+void release(const kept_block& b) {
+    if (b.lazy) {
+        lazy_at(b.memory)->~message_lazy_cache();
+    }
+    if (b.rest) {
+        rest_at(b.memory)->~message_lazy_rest();
+    }
+    ::operator delete(b.memory);
+}
+
 // Set once the pool of this thread is gone (a message destroyed later, e.g. a static one at exit,
 // goes straight back to the allocator).
 thread_local bool pool_gone = false;
@@ -45,36 +73,31 @@ class block_pool {
     block_pool& operator=(const block_pool&) = delete;
     ~block_pool();
 
-    // A block of at least `size` bytes; `size` becomes its real size.
-    void* take(std::size_t& size) {
+    // A block of at least `size` bytes (a new one has no live caches).
+    kept_block take(std::size_t size) {
         for (std::size_t i = count_; i-- > 0;) {
             if (blocks_[i].size >= size && blocks_[i].size / 2 <= size) {
-                void* memory = blocks_[i].memory;
-                size = blocks_[i].size;
+                const kept_block b = blocks_[i];
                 blocks_[i] = blocks_[--count_];
-                return memory;
+                return b;
             }
         }
         size = align_up(size, granule);
-        return ::operator new(size);
+        return {::operator new(size), size, false, false};
     }
 
-    void give(void* memory, std::size_t size) {
-        if (count_ < blocks_.size() && size <= max_block) {
-            blocks_[count_++] = {memory, size};
+    void give(const kept_block& b) {
+        if (count_ < blocks_.size() && b.size <= max_block) {
+            blocks_[count_++] = b;
             return;
         }
-        ::operator delete(memory);
+        release(b);
     }
 
   private:
     static constexpr std::size_t granule = 1024;
     static constexpr std::size_t max_block = std::size_t{32} * 1024;
-    struct block {
-        void* memory;
-        std::size_t size;
-    };
-    std::array<block, 8> blocks_{};
+    std::array<kept_block, 8> blocks_{};
     std::size_t count_ = 0;
 };
 
@@ -83,7 +106,7 @@ thread_local block_pool pool;
 block_pool::~block_pool() {
     pool_gone = true;
     for (std::size_t i = 0; i < count_; ++i) {
-        ::operator delete(blocks_[i].memory);
+        release(blocks_[i]);
     }
 }
 
@@ -95,10 +118,14 @@ constinit message_state empty_state{};
 namespace detail {
 
 message_state* allocate_message(std::size_t headers, std::size_t text_size) {
-    std::size_t size = headers_offset + headers * sizeof(header_field) + text_size + text_padding;
-    void* memory = pool_gone ? ::operator new(size) : pool.take(size);
-    auto* s = new (memory) message_state();
-    s->allocation = size;
+    const std::size_t size =
+        headers_offset + headers * sizeof(header_field) + text_size + text_padding;
+    const kept_block b =
+        pool_gone ? kept_block{::operator new(size), size, false, false} : pool.take(size);
+    auto* s = new (b.memory) message_state();
+    s->allocation = b.size;
+    s->lazy = b.lazy ? lazy_at(b.memory) : nullptr;
+    s->lazy_rest = b.rest ? rest_at(b.memory) : nullptr;
     s->header_count = headers;
     s->headers = header_slots(s);
     return s;
@@ -113,19 +140,19 @@ char* text_slot(message_state* s) {
 }
 
 void free_message(message_state* s) {
-    if (s->lazy != nullptr) {
-        s->lazy->~message_lazy_cache();
-    }
-    if (s->lazy_rest != nullptr) {
-        s->lazy_rest->~message_lazy_rest();
-    }
-    const std::size_t size = s->allocation;
+    const kept_block b{s, s->allocation, s->lazy != nullptr, s->lazy_rest != nullptr};
     s->~message_state();
     if (pool_gone) {
-        ::operator delete(s);
+        release(b);
         return;
     }
-    pool.give(s, size);
+    if (b.lazy) {
+        lazy_at(b.memory)->reset();
+    }
+    if (b.rest) {
+        rest_at(b.memory)->reset();
+    }
+    pool.give(b);
 }
 
 }  // namespace detail

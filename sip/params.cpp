@@ -200,6 +200,9 @@ bool lookup(std::string_view text, char sep, bool padded, std::string_view name,
 }  // namespace
 
 std::optional<param> param_list::find(std::string_view name) const {
+    if (text_.empty()) {
+        return std::nullopt;  // e.g. a To without tag
+    }
     param p;
     if (first_name_size_ == name.size() && first_name_size_ != 0 &&
         iequals(text_.substr(first_name_at_, first_name_size_), name)) {

@@ -1,23 +1,39 @@
+// Answers for requests that cannot be parsed or accepted. The request's headers are read by the
+// parser only (request_fields): this file formats them.
 #include "sip/transport/raw_answer.hpp"
-
-#include <vector>
 
 #include "sip/header_id.hpp"
 #include "sip/ids.hpp"
+#include "sip/message.hpp"
 
 namespace sbc::sip {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
+bool is_wsp(char c) {
+    return c == ' ' || c == '\t';
+}
+
+// `value` with each fold (LWS around a line end) replaced by one SP (RFC 3261 §7.3.1).
+void append_unfolded(std::string& out, std::string_view value) {
+    std::size_t i = 0;
+    while (i < value.size()) {
+        const std::size_t nl = value.find('\n', i);
+        if (nl == std::string_view::npos) {
+            out.append(value.substr(i));
+            return;
+        }
+        std::size_t end = nl;  // drop the LWS before the line end
+        while (end > i && (value[end - 1] == '\r' || is_wsp(value[end - 1]))) {
+            --end;
+        }
+        out.append(value.substr(i, end - i));
+        out.push_back(' ');
+        i = nl + 1;
+        while (i < value.size() && is_wsp(value[i])) {
+            ++i;
+        }
     }
-    while (!s.empty() &&
-           (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-        s.remove_suffix(1);
-    }
-    return s;
 }
 
 bool has_tag(std::string_view to) {
@@ -26,7 +42,12 @@ bool has_tag(std::string_view to) {
     std::string_view params = gt == std::string_view::npos ? to : to.substr(gt);
     for (std::size_t i = 0; i + 4 < params.size(); ++i) {
         if (params[i] == ';') {
-            std::string_view rest = trim(params.substr(i + 1));
+            std::size_t k = i + 1;
+            while (k < params.size() &&
+                   (is_wsp(params[k]) || params[k] == '\r' || params[k] == '\n')) {
+                ++k;
+            }
+            std::string_view rest = params.substr(k);
             if (rest.size() >= 4 && (rest[0] | 0x20) == 't' && (rest[1] | 0x20) == 'a' &&
                 (rest[2] | 0x20) == 'g' && rest[3] == '=') {
                 return true;
@@ -45,97 +66,56 @@ bool looks_like_request(std::string_view bytes) {
     return !bytes.empty() && !bytes.starts_with("SIP/");
 }
 
+std::string answer_from_fields(const request_fields& f, std::uint16_t code, std::string_view reason,
+                               std::string_view extra_headers) {
+    // Without a Via the client's transport cannot take the response (RFC 3261 §18.1.2). A request
+    // missing From, To, Call-ID or CSeq still gets its answer naming the fault, with the headers
+    // it has: the client may be unable to match it, but the operator's capture shows why.
+    if (f.method == "ACK" || f.via_lines.empty()) {
+        return {};
+    }
+    std::string out = "SIP/2.0 " + std::to_string(code) + " " + std::string(reason) + "\r\n";
+    bool any_via = false;
+    header_line_reader vias(f.via_lines);
+    header_field h;
+    while (vias.next(h)) {
+        if (h.id == header_id::via) {
+            any_via = true;
+            out += "Via: ";
+            append_unfolded(out, h.value);
+            out += "\r\n";
+        }
+    }
+    if (!any_via) {
+        return {};
+    }
+    auto add = [&out](std::string_view name, std::string_view value) {
+        if (!value.empty()) {
+            out.append(name).append(": ");
+            append_unfolded(out, value);
+            out += "\r\n";
+        }
+    };
+    add("From", f.from);
+    if (!f.to.empty()) {
+        add("To", f.to);
+        if (!has_tag(f.to)) {
+            out.insert(out.size() - 2, ";tag=" + make_tag());
+        }
+    }
+    add("Call-ID", f.call_id);
+    add("CSeq", f.cseq);
+    out += extra_headers;
+    out += "Content-Length: 0\r\n\r\n";
+    return out;
+}
+
 std::string answer_from_raw(std::string_view head, std::uint16_t code, std::string_view reason,
                             std::string_view extra_headers) {
     if (!looks_like_request(head)) {
         return {};
     }
-    std::vector<std::string> vias;
-    std::string from, to, call_id, cseq;
-    std::string* last = nullptr;
-    std::size_t pos = 0;
-    bool first = true;
-    while (pos < head.size()) {
-        auto eol = head.find('\n', pos);
-        if (eol == std::string_view::npos) {
-            eol = head.size();
-        }
-        std::string_view line = head.substr(pos, eol - pos);
-        pos = eol + 1;
-        if (!line.empty() && line.back() == '\r') {
-            line.remove_suffix(1);
-        }
-        if (first) {
-            first = false;
-            if (line.starts_with("ACK ")) {
-                return {};
-            }
-            continue;
-        }
-        if (line.empty()) {
-            break;
-        }
-        if (line.front() == ' ' || line.front() == '\t') {
-            if (last != nullptr) {
-                last->append(" ").append(trim(line));
-            }
-            continue;
-        }
-        last = nullptr;
-        const auto colon = line.find(':');
-        if (colon == std::string_view::npos) {
-            continue;
-        }
-        const std::string_view value = trim(line.substr(colon + 1));
-        switch (classify_header(trim(line.substr(0, colon)))) {
-            case header_id::via:
-                vias.emplace_back(value);
-                last = &vias.back();
-                break;
-            case header_id::from:
-                from = value;
-                last = &from;
-                break;
-            case header_id::to:
-                to = value;
-                last = &to;
-                break;
-            case header_id::call_id:
-                call_id = value;
-                last = &call_id;
-                break;
-            case header_id::cseq:
-                cseq = value;
-                last = &cseq;
-                break;
-            default:
-                break;
-        }
-    }
-    // Without a Via the client's transport cannot take the response (RFC 3261 §18.1.2). A request
-    // missing From, To, Call-ID or CSeq still gets its 400 naming the fault, with the headers it
-    // has: the client may be unable to match it, but the operator's capture shows why it failed.
-    if (vias.empty()) {
-        return {};
-    }
-    if (!to.empty() && !has_tag(to)) {
-        to += ";tag=" + make_tag();
-    }
-    std::string out = "SIP/2.0 " + std::to_string(code) + " " + std::string(reason) + "\r\n";
-    for (const auto& v : vias) {
-        out += "Via: " + v + "\r\n";
-    }
-    for (const auto& [name, value] : {std::pair<const char*, const std::string&>{"From", from},
-                                      {"To", to},
-                                      {"Call-ID", call_id},
-                                      {"CSeq", cseq}}) {
-        if (!value.empty()) {
-            out.append(name).append(": ").append(value).append("\r\n");
-        }
-    }
-    out += extra_headers;
-    out += "Content-Length: 0\r\n\r\n";
-    return out;
+    return answer_from_fields(read_request_fields(head), code, reason, extra_headers);
 }
 
 }  // namespace sbc::sip

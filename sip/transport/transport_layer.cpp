@@ -244,8 +244,9 @@ void transport_layer::deliver(std::string_view bytes, framing how, const transpo
     malformed_from(ctx.remote);
     // Every request that names where to answer (a Via) gets the parser's precise reason, even
     // when it lacks another mandatory header (`response_possible` is false then).
+    // The answer copies what the parser read of the request (its fields point into `bytes`).
     const parse_error& e = parsed.error();
-    if (auto a = answer_from_raw(bytes, e.status(), e.reason()); !a.empty()) {
+    if (auto a = answer_from_fields(e.fields, e.status(), e.reason()); !a.empty()) {
         answer(std::move(a));
     }
 }

@@ -13,6 +13,7 @@
 #include "sip/sdes.hpp"
 #include "sip/sdp.hpp"
 #include "sip/text.hpp"
+#include "sip/transport/raw_answer.hpp"
 #include "sip/transport/stream_framer.hpp"
 
 namespace {
@@ -118,6 +119,20 @@ void check_fields(const sbc::sip::parse_error& e, std::string_view bytes) {
     check(f.via_lines.empty() || vias > 0);
     if (e.response_possible) {
         check(f.complete());
+    }
+    // The answer from these fields, and from the bytes read again without limits: well-formed
+    // header lines (folds unfolded: every LF ends a line and starts none with WSP).
+    for (const std::string& a : {sbc::sip::answer_from_fields(f, 400, "Bad Request"),
+                                 sbc::sip::answer_from_raw(bytes, 400, "Bad Request")}) {
+        if (a.empty()) {
+            continue;
+        }
+        check(a.starts_with("SIP/2.0 400 Bad Request\r\nVia: "));
+        check(a.ends_with("\r\nContent-Length: 0\r\n\r\n"));
+        for (std::size_t i = a.find('\n'); i != std::string::npos; i = a.find('\n', i + 1)) {
+            check(i > 0 && a[i - 1] == '\r');
+            check(i + 1 == a.size() || (a[i + 1] != ' ' && a[i + 1] != '\t'));
+        }
     }
 }
 

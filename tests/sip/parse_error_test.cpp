@@ -107,6 +107,33 @@ TEST(RequestFields, FilledForEveryKindOfFault) {
     EXPECT_TRUE(big.error().fields.complete());
 }
 
+TEST(RequestFields, ReadWithoutParsingAreTheSameAsAFailedParses) {
+    // read_request_fields() is the same scan without validation or limits: a well-formed
+    // request, a malformed one (equal to what its failed parse found), one over the limits.
+    const request_fields ok = read_request_fields(good);
+    EXPECT_TRUE(ok.complete());
+    EXPECT_EQ(ok.method, "INVITE");
+    EXPECT_EQ(via_values(ok.via_lines).size(), 2u);
+    const std::string bad = replace(good, "CSeq: 1 INVITE", "CSeq: 1 BYE");
+    auto r = parse(bad);
+    ASSERT_FALSE(r.ok());
+    const request_fields read = read_request_fields(bad);
+    const request_fields& failed = r.error().fields;
+    for (auto field : {&request_fields::method, &request_fields::via_lines, &request_fields::from,
+                       &request_fields::to, &request_fields::call_id, &request_fields::cseq}) {
+        EXPECT_EQ(read.*field, failed.*field);
+        EXPECT_EQ((read.*field).data(), (failed.*field).data());
+    }
+    std::string many = good;
+    for (int i = 0; i < 200; ++i) {
+        many = replace(many, "Max-Forwards: 69\r\n", "Max-Forwards: 69\r\nX: y\r\n");
+    }
+    EXPECT_FALSE(parse(many).ok());
+    EXPECT_TRUE(read_request_fields(many).complete());
+    EXPECT_EQ(read_request_fields("\r\n\r\n").via_lines, "");
+    EXPECT_EQ(read_request_fields("").cseq, "");
+}
+
 TEST(RequestFields, WhatIsNotThereStaysEmpty) {
     // No From, no Call-ID: the answer cannot be built, and the fields say so.
     std::string bytes = replace(good, "Call-ID: 3848276298220188511@atlanta.example.com\r\n", "");

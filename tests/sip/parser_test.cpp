@@ -242,5 +242,89 @@ TEST(Parser, IPv6SentByAndReceived) {
     EXPECT_EQ(r->top_via().received(), "2001:db8::9:255");
 }
 
+// The scan's 16-byte loads (sip/message_scan.cpp): every line end, fold and the end of the head
+// at every offset of a 64-byte span, and heads cut short before their end.
+TEST(Parser, LineEndsAtEveryBlockOffset) {
+    for (std::size_t pad = 0; pad < 140; ++pad) {
+        const std::string value(pad, 'p');
+        const std::string s = with("OPTIONS sip:b@example.com SIP/2.0",
+                                   "X-Pad: " + value +
+                                       "\r\nSubject: a\r\n\tb\r\n c\r\n"
+                                       "CSeq: 1 OPTIONS\r\nX-Bare-Lf: " +
+                                       value + "\nl: 2\r\n",
+                                   "ab");
+        auto r = parse(s);
+        ASSERT_TRUE(r.ok()) << pad << ": " << error_name(r.error().code);
+        ASSERT_EQ(r->headers().size(), 9u) << pad;
+        EXPECT_EQ(r->find("X-Pad")->value, value) << pad;
+        EXPECT_EQ(r->find(header_id::subject)->value, "a\r\n\tb\r\n c") << pad;
+        EXPECT_EQ(r->find("X-Bare-Lf")->value, value) << pad;
+        EXPECT_EQ(r->find("X-Bare-Lf")->raw, "X-Bare-Lf: " + value + "\n") << pad;
+        EXPECT_EQ(r->cseq().number, 1u);
+        EXPECT_EQ(r->body(), "ab") << pad;
+        EXPECT_EQ(r->head().size(), s.size() - 2) << pad;
+        // Cut after the last header line's CRLF: no empty line.
+        auto c = parse(std::string_view(s).substr(0, s.size() - 4));
+        ASSERT_FALSE(c.ok()) << pad;
+        EXPECT_EQ(c.error().code, error_code::missing_header_end) << pad;
+        // Cut inside the last header line.
+        c = parse(std::string_view(s).substr(0, s.size() - 6));
+        ASSERT_FALSE(c.ok()) << pad;
+        EXPECT_EQ(c.error().code, error_code::missing_header_end) << pad;
+    }
+}
+
+// A freed message's block is reused by the next parse on the thread with its lazy cache reset
+// (sip/message_cache.hpp): nothing of the previous message's lazily parsed headers may show.
+TEST(Parser, ReusedBlockShowsNothingOfThePreviousMessage) {
+    std::string routes;
+    for (int i = 0; i < 12; ++i) {  // more than a kept list holds: its buffer is given back
+        routes += "Route: <sip:p" + std::to_string(i) + ".example.com;lr>\r\n";
+    }
+    const std::string first =
+        with("INVITE sip:bob@example.com SIP/2.0",
+             routes +
+                 "CSeq: 1 INVITE\r\nContact: <sip:first@10.0.0.1>\r\n"
+                 "Supported: timer\r\nSession-Expires: 1800\r\nExpires: 60\r\nl: 0\r\n");
+    // The same size class (so the same block), none of those headers, another Contact.
+    std::string second = with("INVITE sip:bob@example.com SIP/2.0",
+                              "CSeq: 1 INVITE\r\nContact: <sip:other@10.0.0.2>\r\nl: 0\r\n");
+    second.insert(second.find("Contact:"), "X-Pad: " + std::string(routes.size(), 'p') + "\r\n");
+    for (int round = 0; round < 3; ++round) {
+        {
+            auto r = parse(first);
+            ASSERT_TRUE(r.ok()) << error_name(r.error().code);
+            ASSERT_TRUE(r->routes().ok());
+            EXPECT_EQ(r->routes()->size(), 12u);
+            EXPECT_TRUE(r->supports("timer"));
+            EXPECT_TRUE(r->session_expires().ok());
+            EXPECT_EQ(*r->expires(), 60u);
+            ASSERT_TRUE(r->contacts().ok());
+            EXPECT_EQ(r->contacts()->size(), 1u);
+        }
+        {
+            auto r = parse(second);
+            ASSERT_TRUE(r.ok()) << error_name(r.error().code);
+            EXPECT_TRUE(r->routes().absent());
+            EXPECT_TRUE(r->routes()->empty());
+            EXPECT_TRUE(r->supported().absent());
+            EXPECT_FALSE(r->supports("timer"));
+            EXPECT_TRUE(r->session_expires().absent());
+            EXPECT_TRUE(r->expires().absent());
+            ASSERT_TRUE(r->contacts().ok());
+            ASSERT_EQ(r->contacts()->size(), 1u);
+            EXPECT_EQ((*r->contacts())[0].addr.uri.user, "other");
+        }
+        {
+            std::string bad = second;
+            bad.replace(bad.find("<sip:other"), 1, "");  // an unbalanced '>'
+            auto r = parse(bad);
+            ASSERT_TRUE(r.ok()) << error_name(r.error().code);
+            EXPECT_TRUE(r->contacts().malformed());
+            EXPECT_TRUE(r->contacts()->empty());
+        }
+    }
+}
+
 }  // namespace
 }  // namespace sbc::sip
