@@ -1,5 +1,7 @@
 #include "controlplane/sip_service.hpp"
 
+#include <stdexcept>
+
 #include "controlplane/mgmt_server.hpp"
 #include "sip/builder.hpp"
 
@@ -87,6 +89,18 @@ void sip_service::register_mgmt(mgmt_server& mgmt) {
     mgmt.on("sip", [this](const nlohmann::json&) { return counters(); });
     mgmt.on("blacklist", [this](const nlohmann::json& args) { return dos_.blacklist_table(args); });
     mgmt.on("security", [this](const nlohmann::json&) { return dos_.status(); });
+    // The operator forgives a source before its entry expires.
+    mgmt.on("blacklist_remove", [this](const nlohmann::json& args) {
+        const std::string address = args.value("address", std::string());
+        const auto remote = sip::socket_address::from_ip(address, 0);
+        if (!remote) {
+            throw std::runtime_error("'" + address + "' is not an IP address");
+        }
+        if (!dos_.forgive(*remote)) {
+            throw std::runtime_error(address + " is not blacklisted");
+        }
+        return nlohmann::json{{"removed", address}};
+    });
 }
 
 nlohmann::json sip_service::status() const {

@@ -63,12 +63,26 @@ int run_security(const global_options& g, const std::vector<std::string>& args) 
 int run_blacklist(const global_options& g, const std::vector<std::string>& args) {
     po::options_description opts;
     unsigned limit = 1000;
+    std::string remove;
     opts.add_options()("limit", po::value<unsigned>(&limit)->default_value(1000),
-                       "at most this many rows");
+                       "at most this many rows")("remove", po::value<std::string>(&remove),
+                                                 "take ADDRESS off the blacklist now");
     po::variables_map vm;
     po::store(po::command_line_parser(args).options(opts).run(), vm);
     po::notify(vm);
     nlohmann::json result;
+    if (vm.count("remove") != 0) {
+        if (int rc = call_sbcd(g, "blacklist_remove", {{"address", remove}}, result);
+            rc != exit_ok) {
+            return rc;
+        }
+        if (g.json) {
+            print_json(result);
+        } else {
+            std::cout << remove << " removed from the blacklist\n";
+        }
+        return exit_ok;
+    }
     if (int rc = call_sbcd(g, "blacklist", {{"limit", limit}}, result); rc != exit_ok) {
         return rc;
     }
@@ -79,7 +93,8 @@ int run_blacklist(const global_options& g, const std::vector<std::string>& args)
 
 std::vector<command_spec> security_commands() {
     return {{"security", "DoS guard of the access realm: state, settings, counters", run_security},
-            {"blacklist", "blacklisted sources: reason, seconds left, hits (--limit N)",
+            {"blacklist",
+             "blacklisted sources: reason, seconds left, hits (--limit N); --remove ADDRESS",
              run_blacklist}};
 }
 

@@ -112,6 +112,16 @@ def test_floods_are_blacklisted_while_a_softphone_registers():
         rc, text, _ = app.sbcctl("status")
         assert rc == 0 and "UNDER ATTACK" in text and "2 blacklisted" in text
 
+        # The operator forgives 10.1.0.3: it is served again at once; nonsense is refused.
+        rc, text, err = app.sbcctl("blacklist", "--remove", "10.1.0.3")
+        assert rc == 0 and "10.1.0.3 removed" in text, err
+        assert "10.1.0.3" not in blacklist(app) and "10.1.0.4" in blacklist(app)
+        assert acc.call(dos_tools.udp_flood, "10.1.0.3", SBC_UDP, 5, 2000, 1.0) == 5
+        rc, _, err = app.sbcctl("blacklist", "--remove", "10.1.0.3")
+        assert rc == 1 and "not blacklisted" in err, err
+        rc, _, err = app.sbcctl("blacklist", "--remove", "10.1.0")
+        assert rc == 1 and "not an IP address" in err, err
+
 
 def test_initial_registrations_wait_out_an_attack_and_known_subscribers_keep_working():
     with Appliance("dos2", config_edit=config(20, 8, False)) as app:
