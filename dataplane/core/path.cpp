@@ -4,10 +4,8 @@
 
 #include <cstring>
 
-#include "dataplane/core/arp.hpp"
 #include "dataplane/core/headers.hpp"
 #include "dataplane/core/latch.hpp"
-#include "dataplane/core/notices.hpp"
 #include "dataplane/core/rewrite.hpp"
 #include "dataplane/core/rtcp.hpp"
 #include "dataplane/srtp/prefetch.hpp"
@@ -136,34 +134,6 @@ void path::flow_event(shm::event_type type, const leg_ctl& ctl, uint32_t slot, u
     ev.slot = slot;
     ev.cookie = ctl.cookie;
     emit(ev);
-}
-
-void path::handle_arp(pkt_desc& p, meta& m) {
-    const port_info& pi = t_.ports[p.port];
-    const uint16_t port = p.port;
-    const arp_result r = dp::handle_arp(
-        p.data, p.len, pi.mac, [this, port](uint32_t ip) { return t_.is_media_address(port, ip); });
-    if (r.action == arp_action::malformed) {
-        drop(p, m, drop_reason::bad_header);
-        return;
-    }
-    if (r.action == arp_action::ignored) {
-        drop(p, m, drop_reason::arp_ignored);
-        return;
-    }
-    if (r.sender_ip != 0) {
-        shm::mac_address known;
-        if (!t_.neighbours.lookup(port, r.sender_ip, known) ||
-            std::memcmp(known.data(), r.sender_mac, 6) != 0) {
-            emit(make_neighbour_notice(port, r.sender_ip, r.sender_mac));
-        }
-    }
-    if (r.action == arp_action::reply) {
-        p.v = verdict::transmit;
-        ctr_->arp_replies++;
-    } else {
-        p.v = verdict::consumed;
-    }
 }
 
 // Stage 1 of a burst: L2/L3/L4 checks and the index lookup; prefetches the leg's state so
@@ -331,22 +301,6 @@ bool path::classify_flow(pkt_desc& p, meta& m, uint64_t now_tsc) {
     return true;
 }
 
-// A leg that latched to an on-link address is answered at that address directly: the packet's
-// Ethernet source is the neighbour to send to, learned now rather than by ARP after the first
-// answer is lost. Only on a latch change (rare), never per packet.
-void path::learn_source(const pkt_desc& p, const meta& m) {
-    const leg_ctl& c = *m.ctl;
-    if (t_.next_hop_ip(p.port, c.local_ip, c.local_mask, m.src_ip) != m.src_ip) {
-        return;  // reached through the gateway: its address is resolved by ARP
-    }
-    const uint8_t* src_mac = p.data + 6;
-    shm::mac_address known;
-    if (!t_.neighbours.lookup(p.port, m.src_ip, known) ||
-        std::memcmp(known.data(), src_mac, 6) != 0) {
-        emit(make_neighbour_notice(p.port, m.src_ip, src_mac));
-    }
-}
-
 bool path::next_hop(uint16_t port, uint32_t local_ip, uint32_t local_mask, uint32_t dst,
                     uint8_t* mac, uint32_t& nh) const {
     nh = t_.next_hop_ip(port, local_ip, local_mask, dst);
@@ -356,46 +310,6 @@ bool path::next_hop(uint16_t port, uint32_t local_ip, uint32_t local_mask, uint3
     }
     std::memcpy(mac, m.data(), 6);
     return true;
-}
-
-void path::arp_solicit(pkt_desc& p, uint16_t port, uint32_t local_ip, uint32_t nh,
-                       uint64_t now_tsc) {
-    const uint64_t key = static_cast<uint64_t>(port) << 32 | nh;
-    arp_pending& a = arp_sent_[(key * 0x9E3779B97F4A7C15ULL) >> 58];
-    if (a.key == key && now_tsc - a.tsc < t_.tsc_hz) {
-        return;  // one request per next hop per second
-    }
-    const uint32_t capacity = static_cast<uint32_t>(p.len) + p.room;
-    if (capacity < eth_len + arp_len) {
-        return;
-    }
-    a.key = key;
-    a.tsc = now_tsc;
-    p.len = build_arp_request(p.data, static_cast<uint16_t>(capacity > 0xffff ? 0xffff : capacity),
-                              t_.ports[port].mac, local_ip, nh);
-    p.room = static_cast<uint16_t>(capacity - p.len);
-    p.port = port;
-    p.offload = 0;
-    p.v = verdict::transmit;  // counted as no_neighbour, sent as the request
-    ctr_->arp_requests++;
-}
-
-uint16_t path::send_solicits(pkt_desc* bufs, uint16_t n, uint64_t now_tsc) {
-    uint16_t used = 0;
-    solicit_request r;
-    while (used < n && t_.solicits.pop(r)) {
-        shm::mac_address known;
-        if (r.port >= shm::max_ports || t_.neighbours.lookup(r.port, r.next_hop, known)) {
-            continue;  // resolved meanwhile (or nonsense)
-        }
-        pkt_desc& p = bufs[used];
-        p.v = verdict::consumed;
-        arp_solicit(p, r.port, r.local_ip, r.next_hop, now_tsc);
-        if (p.v == verdict::transmit) {
-            ++used;
-        }
-    }
-    return used;
 }
 
 bool path::choose_destination(pkt_desc& p, meta& m, uint64_t now_tsc) {

@@ -89,6 +89,7 @@ class path {
     bool classify_flow(pkt_desc& p, meta& m, uint64_t now_tsc);
     void arp_solicit(pkt_desc& p, uint16_t port, uint32_t local_ip, uint32_t nh, uint64_t now_tsc);
     void learn_source(const pkt_desc& p, const meta& m);
+    void note_neighbour(uint16_t port, uint32_t ip, const uint8_t* mac);
     void rewrite(pkt_desc& p, meta& m);
     void note_auth_failure(meta& m, uint64_t now_tsc);
     uint32_t find_owner_slot(uint32_t slot) const;
