@@ -29,19 +29,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE.parents[2]
+sys.path.insert(0, str(SOURCE / "tests" / "system"))
 
-
-def set_key(text: str, section: str | None, key: str, value: str) -> str:
-    lines, current = text.splitlines(), None
-    for i, line in enumerate(lines):
-        m = re.match(r"^\s*\[+([^\]]+)\]+\s*(#.*)?$", line)
-        if m:
-            current = m.group(1).strip()
-            continue
-        if current == section and re.match(rf"^\s*{re.escape(key)}\s*=", line):
-            lines[i] = f"{key} = {value}"
-            return "\n".join(lines) + "\n"
-    raise KeyError(f"{section}.{key}")
+from harness import set_key  # noqa: E402  (the system tests' config editor)
 
 
 def cpu_seconds(pid: int) -> float:
