@@ -3,6 +3,8 @@
 // offsets with big-endian loads/stores, and the Internet checksum (RFC 1071). No DPDK, no
 // structs overlaid on packet memory (alignment is not guaranteed in a plain buffer).
 
+#include <x86intrin.h>
+
 #include <cstdint>
 #include <cstring>
 
@@ -58,28 +60,27 @@ inline constexpr uint16_t rtcp_min = 8;
 inline constexpr uint8_t rtcp_sr = 200, rtcp_rr = 201, rtcp_sdes = 202, rtcp_bye = 203,
                          rtcp_app = 204;
 
-// One's-complement sum of `len` bytes, not folded (RFC 1071): native-order 64-bit words in two
-// accumulators with their carries counted (end-around carry added at the end), byte order
-// fixed once when the folded result is stored (RFC 1071 §2(B): the sum is byte-order
-// independent; every word starts at an even offset).
+// One's-complement sum of `len` bytes, not folded (RFC 1071): native-order 64-bit words added
+// with carry (RFC 1071 §4.1's end-around carry, one ADC per word), byte order fixed once when
+// the folded result is stored (RFC 1071 §2(B): the sum is byte-order independent; every word
+// starts at an even offset).
 inline uint64_t sum_bytes(const uint8_t* p, uint32_t len, uint64_t acc = 0) {
-    uint64_t a = acc, b = 0, carry = 0;
-    while (len >= 16) {
-        uint64_t w0, w1;
-        std::memcpy(&w0, p, 8);
-        std::memcpy(&w1, p + 8, 8);
-        a += w0;
-        carry += a < w0;
-        b += w1;
-        carry += b < w1;
-        p += 16;
-        len -= 16;
+    unsigned long long a = acc;
+    unsigned char c = 0;
+    while (len >= 32) {
+        uint64_t w[4];
+        std::memcpy(w, p, 32);
+        c = _addcarry_u64(c, a, w[0], &a);
+        c = _addcarry_u64(c, a, w[1], &a);
+        c = _addcarry_u64(c, a, w[2], &a);
+        c = _addcarry_u64(c, a, w[3], &a);
+        p += 32;
+        len -= 32;
     }
-    if (len >= 8) {
+    while (len >= 8) {
         uint64_t w;
         std::memcpy(&w, p, 8);
-        a += w;
-        carry += a < w;
+        c = _addcarry_u64(c, a, w, &a);
         p += 8;
         len -= 8;
     }
@@ -101,12 +102,9 @@ inline uint64_t sum_bytes(const uint8_t* p, uint32_t len, uint64_t acc = 0) {
         // of a native (little-endian) word.
         t += *p;
     }
-    a += b;
-    carry += a < b;
-    a += t;
-    carry += a < t;
-    a += carry;
-    return a + (a < carry);
+    c = _addcarry_u64(c, a, t, &a);
+    c = _addcarry_u64(c, a, 0, &a);  // the end-around carry; adding it carries at most once
+    return a + c;
 }
 
 // Folds a sum_bytes() accumulator into the 16-bit checksum in network byte order (as stored

@@ -127,6 +127,52 @@ TEST_P(call, srtp_to_rtp_and_rtp_to_srtp) {
     }
 }
 
+// A port that classifies frames (rte_mbuf::packet_type: Ethernet / IPv4 without options / UDP)
+// spares the path the checks it made; the result is the same, and lengths are still checked
+// (they bound what the path reads).
+TEST_P(call, port_packet_type_gives_the_same_result) {
+    install(media_protocol::rtp, media_protocol::rtp);
+    for (uint16_t seq = 1; seq < 5; ++seq) {
+        const auto rtp = srtp::test::make_rtp(seq, ssrc_a, 160 + seq);
+        frame f = from_access(rtp);
+        auto plain = h.run1(f);
+        frame g = from_access(srtp::test::make_rtp(seq + 100, ssrc_a, 160 + seq));
+        dp::pkt_desc d = g.desc();
+        d.offload = dp::rx_ptype_ipv4_udp;
+        std::vector<dp::pkt_desc> one{d};
+        h.path().process(one.data(), 1, h.now);
+        ASSERT_EQ(one[0].v, verdict::transmit);
+        expect_headers(one[0], 1, core_peer_mac, core_ip, 30000, core_peer, 50000);
+        EXPECT_EQ(one[0].len, plain.len);
+    }
+    // An IPv4 total length beyond the frame is refused whatever the port says.
+    frame bad = from_access(srtp::test::make_rtp(50, ssrc_a, 160));
+    wire::store16(bad.bytes.data() + 14 + 2, static_cast<uint16_t>(bad.len));
+    dp::pkt_desc d = bad.desc();
+    d.offload = dp::rx_ptype_ipv4_udp;
+    const uint64_t before = h.drops(drop_reason::bad_header);
+    h.path().process(&d, 1, h.now);
+    EXPECT_EQ(d.drop, uint8_t(drop_reason::bad_header));
+    EXPECT_EQ(h.drops(drop_reason::bad_header), before + 1);
+}
+
+// The path remembers the MAC of the next hops it sends to; a changed neighbour entry (neigh_set,
+// learning) is used from the next packet on.
+TEST_P(call, a_changed_next_hop_mac_is_used_at_once) {
+    install(media_protocol::rtp, media_protocol::rtp);
+    const shm::mac_address moved = {0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee};
+    auto d = h.run1(from_access(srtp::test::make_rtp(1, ssrc_a, 160)));
+    expect_headers(d, 1, core_peer_mac, core_ip, 30000, core_peer, 50000);
+    shm::command c{};
+    c.type = shm::command_type::neigh_set;
+    c.neigh.dpdk_port = 1;
+    c.neigh.addr = shm::ipv4(core_peer);
+    std::memcpy(c.neigh.mac, moved.data(), 6);
+    ASSERT_EQ(h.command(c).type, shm::event_type::ack);
+    d = h.run1(from_access(srtp::test::make_rtp(2, ssrc_a, 160)));
+    expect_headers(d, 1, moved, core_ip, 30000, core_peer, 50000);
+}
+
 TEST_P(call, srtp_to_srtp_reencrypts_with_the_other_legs_key) {
     install(media_protocol::srtp, media_protocol::srtp);
     srtp::test::ref_session a_peer_tx(key_peer, false);
