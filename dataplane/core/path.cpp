@@ -17,7 +17,10 @@ path::path(tables& t, srtp::engine& engine, uint16_t lcore, shm::lcore_counters*
       ctr_(counters),
       notices_(notices),
       relatch_idle_tsc_(t.tsc_hz / 1000 * t.relatch_idle_ms),
-      auth_event_tsc_(t.tsc_hz / 1000 * t.auth_fail_event_ms) {}
+      auth_event_tsc_(t.tsc_hz / 1000 * t.auth_fail_event_ms),
+      ns_per_tsc_q32_(
+          static_cast<uint64_t>((uint64_t{1'000'000'000} << 32) / (t.tsc_hz != 0 ? t.tsc_hz : 1))) {
+}
 
 void path::drop(pkt_desc& p, meta& m, shm::drop_reason r) {
     const auto i = static_cast<size_t>(r);
@@ -25,7 +28,7 @@ void path::drop(pkt_desc& p, meta& m, shm::drop_reason r) {
     p.v = verdict::drop;
     p.drop = static_cast<uint8_t>(r);
     ctr_->drops[i]++;
-    if (m.slot != no_slot) {
+    if (m.slot != no_slot && shm::counted_per_flow(r)) {
         t_.counters[m.slot].drops[i]++;
     }
 }
@@ -77,6 +80,9 @@ void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_prof
         }
         n = max_burst;
     }
+    now_ns_ =
+        t_.mono_ns_at_tsc0 +
+        static_cast<uint64_t>((static_cast<unsigned __int128>(now_tsc) * ns_per_tsc_q32_) >> 32);
     uint16_t live[max_burst];
     // 1. L2/L3/L4 and the index lookup; then the leg's control record and key lines.
     uint16_t nlive = parse_burst(pkts, n, live);

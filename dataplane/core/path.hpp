@@ -116,6 +116,8 @@ class path {
     shm::spsc_ring<shm::event>* notices_;
     uint64_t relatch_idle_tsc_;
     uint64_t auth_event_tsc_;
+    uint64_t ns_per_tsc_q32_;  // 1e9 / tsc_hz in 32.32 fixed point
+    uint64_t now_ns_ = 0;      // CLOCK_MONOTONIC of the burst being processed
     uint32_t rtcp_cursor_ = 0;
     uint64_t next_rtcp_scan_ = 0;
     struct arp_pending {

@@ -34,6 +34,7 @@ void path::note_auth_failure(meta& m, uint64_t now_tsc) {
 void path::note_accepted(pkt_desc& p, meta& m, uint64_t now_tsc) {
     leg_rt& rt = t_.legs[m.slot];
     const leg_ctl& ctl = *m.ctl;
+    t_.counters[m.slot].last_rx_ns = now_ns_;  // sbcd's media timeout reads it
     if (m.rtcp) {
         const uint64_t want = pack_latch(m.src_ip, m.src_port);
         leg_rare& rare = t_.rare[m.slot];

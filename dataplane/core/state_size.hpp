@@ -18,7 +18,10 @@ namespace sbc::dp::state_size {
 inline constexpr size_t runtime = sizeof(leg_rt);
 inline constexpr size_t control_hot = offsetof(leg_ctl, generation);
 inline constexpr size_t stream_hot = srtp::stream::hot_bytes;
-inline constexpr size_t counters_hot = offsetof(shm::flow_counters, key);
+// The counters' first line: what every packet adds to (the rest are drop counters and the flow's
+// identity).
+inline constexpr size_t counters_hot = 64;
+static_assert(offsetof(shm::flow_counters, drops) < counters_hot);
 inline constexpr size_t hot = runtime + control_hot + stream_hot + counters_hot;
 static_assert(runtime == 64 && control_hot == 64 && stream_hot == 64 && counters_hot == 64);
 static_assert(hot == 256, "a direction's per-packet state is four cache lines");
@@ -31,8 +34,8 @@ inline constexpr size_t total = index_entries + sizeof(leg_rt) + sizeof(leg_rare
                                 sizeof(leg_ctl) + 2 * sizeof(srtp::stream) +
                                 sizeof(shm::flow_counters);
 static_assert(index_entries == 64 && sizeof(leg_rare) == 32 && sizeof(leg_ctl) == 128 &&
-              sizeof(srtp::stream) == 192 && sizeof(shm::flow_counters) == 192);
-static_assert(total == 864);
+              sizeof(srtp::stream) == 192 && sizeof(shm::flow_counters) == 128);
+static_assert(total == 800);
 
 // Only legs that generate RTCP, or whose partner does.
 inline constexpr size_t rtcp_statistics = sizeof(leg_rtcp_rt);

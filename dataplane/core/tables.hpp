@@ -77,6 +77,7 @@ struct tables {
     std::atomic<bool> rx_enabled{true};
     uint64_t tsc_hz = 1'000'000'000;
     uint64_t unix_ns_at_tsc0 = 0;  // wall clock = this + tsc * 1e9 / tsc_hz (RTCP SR NTP time)
+    uint64_t mono_ns_at_tsc0 = 0;  // CLOCK_MONOTONIC likewise (flow_counters::last_rx_ns)
     srtp::engine_kind engine = srtp::engine_kind::ipsecmb;
     uint32_t relatch_idle_ms = 2000;
     // Main lcore -> worker 0 (one writer, one reader); a full ring drops the request (the first

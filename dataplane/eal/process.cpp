@@ -116,6 +116,7 @@ class dataplane {
             const uint64_t tsc_ns = static_cast<uint64_t>(
                 static_cast<unsigned __int128>(rte_rdtsc()) * 1'000'000'000ULL / tables_->tsc_hz);
             tables_->unix_ns_at_tsc0 = now_ns - tsc_ns;
+            tables_->mono_ns_at_tsc0 = monotonic_ns() - tsc_ns;
         }
         for (const auto& p : ports_.ports()) {
             if (p.id < shm::max_ports) {

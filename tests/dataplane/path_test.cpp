@@ -173,6 +173,31 @@ TEST_P(call, a_changed_next_hop_mac_is_used_at_once) {
     expect_headers(d, 1, moved, core_ip, 30000, core_peer, 50000);
 }
 
+// sbcd ends calls without media after media_timeout_s from the flow counters' last_rx_ns: every
+// accepted packet (RTP or RTCP) moves it to the burst's CLOCK_MONOTONIC time; a packet that
+// fails authentication does not keep a call alive.
+TEST_P(call, last_rx_time_follows_accepted_packets_only) {
+    install(media_protocol::srtp, media_protocol::rtp);
+    EXPECT_EQ(h.flow(slot_a).last_rx_ns, 0u);
+    srtp::test::ref_session peer_tx(key_peer, false);
+    auto good = srtp::test::make_rtp(1, ssrc_a, 160);
+    ASSERT_EQ(peer_tx.protect(good), srtp_err_status_ok);
+    // The harness's TSC runs at 1 GHz from CLOCK_MONOTONIC 0: nanoseconds are TSC cycles.
+    h.now = 5'000'000'000;
+    ASSERT_EQ(h.run1(from_access(good)).v, verdict::transmit);
+    EXPECT_EQ(h.flow(slot_a).last_rx_ns, 5'000'000'000u);
+    auto forged = srtp::test::make_rtp(2, ssrc_a, 160);
+    forged.resize(forged.size() + 10, 0x5a);
+    h.now = 9'000'000'000;
+    EXPECT_EQ(h.run1(from_access(forged)).drop, uint8_t(drop_reason::auth_fail));
+    EXPECT_EQ(h.flow(slot_a).last_rx_ns, 5'000'000'000u);
+    const auto rtp = srtp::test::make_rtp(1, ssrc_b, 160);
+    h.now = 11'000'000'000;
+    ASSERT_EQ(h.run1(from_core(rtp)).v, verdict::transmit);
+    EXPECT_EQ(h.flow(slot_b).last_rx_ns, 11'000'000'000u);
+    EXPECT_EQ(h.flow(slot_a).last_rx_ns, 5'000'000'000u);
+}
+
 TEST_P(call, srtp_to_srtp_reencrypts_with_the_other_legs_key) {
     install(media_protocol::srtp, media_protocol::srtp);
     srtp::test::ref_session a_peer_tx(key_peer, false);
@@ -286,11 +311,11 @@ TEST_P(call, every_drop_reason_is_named_and_counted) {
     install(media_protocol::srtp, media_protocol::rtp);
     auto expect_drop = [&](frame f, drop_reason r, bool on_flow) {
         const uint64_t before = h.drops(r);
-        const uint32_t flow_before = h.flow(slot_a).drops[size_t(r)];
+        const uint32_t flow_before = shm::flow_drops(h.flow(slot_a), r);
         auto d = h.run1(std::move(f));
         EXPECT_EQ(d.drop, uint8_t(r)) << shm::drop_reason_name[size_t(r)];
         EXPECT_EQ(h.drops(r), before + 1) << shm::drop_reason_name[size_t(r)];
-        EXPECT_EQ(h.flow(slot_a).drops[size_t(r)], flow_before + (on_flow ? 1 : 0))
+        EXPECT_EQ(shm::flow_drops(h.flow(slot_a), r), flow_before + (on_flow ? 1 : 0))
             << shm::drop_reason_name[size_t(r)];
         return d;
     };
