@@ -58,7 +58,7 @@ uint32_t control::slot_of(const shm::flow_key& k) const {
     if (k.local_addr.family != shm::addr_family::ipv4) {
         return no_slot;
     }
-    const uint32_t v = t_.index.lookup(rtp_key(k));
+    const uint32_t v = t_.find_flow(rtp_key(k));
     if (v == no_slot || (v & rtcp_bit) != 0) {
         return no_slot;
     }
@@ -347,17 +347,23 @@ void control::add(const shm::command& c, uint64_t now_tsc, shm::event& ev) {
         ev.reason = kr;
         return;
     }
-    if (!t_.index.insert(rtp_key(c.flow.key), slot)) {
+    // The RTP port may be another leg's RTCP port and the RTCP port another leg's RTP port.
+    const bool rtcp = !c.flow.rtcp_mux;
+    if (t_.find_flow(rtp_key(c.flow.key)) != no_slot ||
+        (rtcp && t_.find_flow(rtcp_key(c.flow.key)) != no_slot)) {
         ev.type = shm::event_type::nack;
-        ev.reason = t_.index.lookup(rtp_key(c.flow.key)) != no_slot ? nack_reason::exists
-                                                                    : nack_reason::table_full;
+        ev.reason = nack_reason::exists;
         return;
     }
-    if (!c.flow.rtcp_mux && !t_.index.insert(rtcp_key(c.flow.key), slot | rtcp_bit)) {
-        t_.index.erase(rtp_key(c.flow.key));
+    if (!t_.index.insert(rtp_key(c.flow.key), slot)) {
         ev.type = shm::event_type::nack;
-        ev.reason = t_.index.lookup(rtcp_key(c.flow.key)) != no_slot ? nack_reason::exists
-                                                                     : nack_reason::table_full;
+        ev.reason = nack_reason::table_full;
+        return;
+    }
+    if (rtcp && !t_.index.insert(rtcp_key(c.flow.key), slot | rtcp_bit)) {
+        t_.index.erase(rtp_key(c.flow.key), slot);
+        ev.type = shm::event_type::nack;
+        ev.reason = nack_reason::table_full;
         return;
     }
     free_.pop_back();
@@ -402,10 +408,12 @@ void control::update(const shm::command& c, uint32_t slot, shm::event& ev) {
     }
     if (old.rtcp_mux != c.flow.rtcp_mux) {
         if (c.flow.rtcp_mux) {
-            t_.index.erase(rtcp_key(old.key));
-        } else if (!t_.index.insert(rtcp_key(c.flow.key), slot | rtcp_bit)) {
+            t_.index.erase(rtcp_key(old.key), slot | rtcp_bit);
+        } else if (t_.find_flow(rtcp_key(c.flow.key)) != no_slot ||
+                   !t_.index.insert(rtcp_key(c.flow.key), slot | rtcp_bit)) {
             ev.type = shm::event_type::nack;
-            ev.reason = nack_reason::exists;
+            ev.reason = t_.find_flow(rtcp_key(c.flow.key)) != no_slot ? nack_reason::exists
+                                                                      : nack_reason::table_full;
             return;
         }
     }
@@ -448,9 +456,9 @@ void control::del(const shm::command& c, shm::event& ev) {
     leg_control& lc = legs_[slot];
     ev.cookie = lc.spec.cookie;
     ev.slot = slot;
-    t_.index.erase(rtp_key(lc.spec.key));
+    t_.index.erase(rtp_key(lc.spec.key), slot);
     if (!lc.spec.rtcp_mux) {
-        t_.index.erase(rtcp_key(lc.spec.key));
+        t_.index.erase(rtcp_key(lc.spec.key), slot | rtcp_bit);
     }
     const leg_ctl* old = t_.legs[slot].ctl.exchange(nullptr, std::memory_order_acq_rel);
     lc.in_use = false;

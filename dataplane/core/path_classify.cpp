@@ -204,14 +204,21 @@ void path::prefetch_controls(const uint16_t* live, uint16_t nlive) const {
 // The flow's checks: the index hit is the slot's own key, the lcore owns the leg (else hand
 // off), pending keys are taken, RTCP is recognised, headers are sane and the source is allowed.
 bool path::check_flow(pkt_desc& p, meta& m, uint64_t now_tsc) {
-    const uint32_t v = m.index_value;
-    const uint32_t slot = v & ~rtcp_bit;
+    uint32_t v = m.index_value;
     m.slot = no_slot;  // not the flow's until verified
+    // The RTP port's key (the port is the low 16 bits) is the slot's own.
+    if (t_.legs[v & ~rtcp_bit].key64 != ((v & rtcp_bit) != 0 ? m.key - 1 : m.key)) {
+        v = t_.find_flow(m.key);  // another key with the same signature came first (rare)
+        if (v == no_slot) {
+            drop(p, m, drop_reason::no_flow);
+            return false;
+        }
+    }
+    const uint32_t slot = v & ~rtcp_bit;
     bool rtcp = (v & rtcp_bit) != 0;
     leg_rt& rt = t_.legs[slot];
-    const uint64_t expect = rtcp ? m.key - 1 : m.key;  // the RTP port's key (port: low 16 bits)
     const leg_ctl* ctl = rt.ctl.load(std::memory_order_acquire);
-    if (rt.key64 != expect || ctl == nullptr) {
+    if (ctl == nullptr) {
         drop(p, m, drop_reason::no_flow);
         return false;
     }

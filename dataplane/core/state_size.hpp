@@ -29,13 +29,15 @@ static_assert(hot == 256, "a direction's per-packet state is four cache lines");
 // Everything the packet path keeps per direction (RTCP bypass): index entries for the RTP and
 // RTCP ports at <= 50 % load, runtime, rarely written runtime, control record, the inbound and
 // the outbound SRTP stream, flow counters in the shared region.
-inline constexpr size_t index_entries = 2 * 2 * flow_index::entry_bytes;
+inline constexpr size_t index_entries =
+    (2 * 2 * flow_index::bucket_bytes + flow_index::entries_per_bucket - 1) /
+    flow_index::entries_per_bucket;
 inline constexpr size_t total = index_entries + sizeof(leg_rt) + sizeof(leg_rare) +
                                 sizeof(leg_ctl) + 2 * sizeof(srtp::stream) +
                                 sizeof(shm::flow_counters);
-static_assert(index_entries == 64 && sizeof(leg_rare) == 32 && sizeof(leg_ctl) == 128 &&
+static_assert(index_entries == 37 && sizeof(leg_rare) == 32 && sizeof(leg_ctl) == 128 &&
               sizeof(srtp::stream) == 192 && sizeof(shm::flow_counters) == 128);
-static_assert(total == 800);
+static_assert(total == 773);
 
 // Only legs that generate RTCP, or whose partner does.
 inline constexpr size_t rtcp_statistics = sizeof(leg_rtcp_rt);

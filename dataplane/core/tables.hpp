@@ -95,6 +95,15 @@ struct tables {
         return ((dst ^ local_ip) & local_mask) == 0 || gw == 0 ? dst : gw;
     }
 
+    // The index value of `key` (RTP or RTCP port of a leg) checked against the slot's own key (the
+    // index keeps only a signature), or no_slot.
+    uint32_t find_flow(uint64_t key) const {
+        return index.find(key, [&](uint32_t v) {
+            const uint32_t s = v & ~rtcp_bit;
+            return s < max_flows && legs[s].key64 == ((v & rtcp_bit) != 0 ? key - 1 : key);
+        });
+    }
+
     // True when `ip` is a media address on `port`.
     bool is_media_address(uint16_t port, uint32_t ip) const {
         if (port >= shm::max_ports) {

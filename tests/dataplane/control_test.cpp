@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include "dataplane/core/flow_index.hpp"
 #include "dataplane/core/qsbr.hpp"
@@ -299,7 +301,7 @@ TEST(flow_index, concurrent_reader_never_sees_a_wrong_value) {
             ASSERT_TRUE(idx.insert(dp::pack_key(0, 0x0a000001, p), p));
         }
         for (uint16_t p = 1; p < 600; ++p) {
-            ASSERT_TRUE(idx.erase(dp::pack_key(0, 0x0a000001, p)));
+            ASSERT_TRUE(idx.erase(dp::pack_key(0, 0x0a000001, p), p));
         }
     }
     stop = true;
@@ -318,4 +320,63 @@ TEST(qsbr, grace_period_waits_for_every_online_reader) {
     EXPECT_FALSE(q.passed(t));
     q.go_offline(1);
     EXPECT_TRUE(q.passed(t));
+}
+
+// Seven entries per bucket: the eighth key whose first bucket is full goes to its second bucket,
+// counted in the first, and every key stays findable through inserts and erases in any order;
+// a full table says so.
+TEST(flow_index, overflow_into_the_second_bucket_stays_findable) {
+    dp::flow_index idx(4);  // room for 4 keys at 50 %: two buckets of seven
+    std::vector<uint64_t> keys;
+    for (uint16_t p = 2; keys.size() < 14; p += 2) {
+        const uint64_t k = dp::pack_key(0, 0x0a000001, p);
+        if (!idx.insert(k, p)) {
+            break;
+        }
+        keys.push_back(k);
+    }
+    ASSERT_EQ(keys.size(), 14u) << "both buckets fill before an insert fails";
+    EXPECT_FALSE(idx.insert(dp::pack_key(0, 0x0a000001, 1000), 1000)) << "full";
+    auto check = [&](size_t from) {
+        for (size_t i = from; i < keys.size(); ++i) {
+            EXPECT_EQ(idx.lookup(keys[i]), static_cast<uint32_t>(keys[i] & 0xffff)) << i;
+        }
+    };
+    check(0);
+    for (size_t i = 0; i < keys.size(); i += 2) {  // every other key, from both buckets
+        ASSERT_TRUE(idx.erase(keys[i], static_cast<uint32_t>(keys[i] & 0xffff)));
+        EXPECT_EQ(idx.lookup(keys[i]), dp::no_slot);
+    }
+    for (size_t i = 1; i < keys.size(); i += 2) {
+        EXPECT_EQ(idx.lookup(keys[i]), static_cast<uint32_t>(keys[i] & 0xffff)) << i;
+    }
+    EXPECT_FALSE(idx.erase(keys[0], 2)) << "already erased";
+    EXPECT_FALSE(idx.erase(keys[1], 12345)) << "another value";
+    EXPECT_EQ(idx.size(), 7u);
+}
+
+// Entries keep a 32-bit signature, not the key: two keys with one signature are told apart by
+// find() with the caller's check of the slot's own key.
+TEST(flow_index, keys_sharing_a_signature_are_told_apart_by_find) {
+    std::unordered_map<uint32_t, uint64_t> seen;
+    uint64_t a = 0, b = 0;
+    for (uint32_t ip = 0x0a000001; a == 0; ++ip) {
+        for (uint32_t port = 1; port < 65536 && a == 0; ++port) {
+            const uint64_t k = dp::pack_key(0, ip, static_cast<uint16_t>(port));
+            auto [it, fresh] = seen.emplace(dp::flow_index::signature(k), k);
+            if (!fresh) {
+                a = it->second;
+                b = k;
+            }
+        }
+    }
+    ASSERT_NE(a, b);
+    dp::flow_index idx(1);  // one bucket: both keys in it
+    ASSERT_TRUE(idx.insert(a, 1));
+    ASSERT_TRUE(idx.insert(b, 2));
+    EXPECT_EQ(idx.lookup(b), 1u) << "the first entry with the signature";
+    EXPECT_EQ(idx.find(b, [](uint32_t v) { return v == 2; }), 2u);
+    EXPECT_EQ(idx.find(a, [](uint32_t v) { return v == 3; }), dp::no_slot);
+    ASSERT_TRUE(idx.erase(a, 1));
+    EXPECT_EQ(idx.lookup(b), 2u);
 }

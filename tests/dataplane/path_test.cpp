@@ -173,6 +173,27 @@ TEST_P(call, a_changed_next_hop_mac_is_used_at_once) {
     expect_headers(d, 1, moved, core_ip, 30000, core_peer, 50000);
 }
 
+// The index keeps a signature of each key, not the key: a packet whose first candidate belongs
+// to another key with the same signature still finds its own flow.
+TEST_P(call, a_shared_index_signature_does_not_hide_a_flow) {
+    b = make_leg(1, core_ip, 30000, 0, access_ip, 20000, core_peer, 50000, media_protocol::rtp);
+    a = make_leg(0, access_ip, 20000, 1, core_ip, 30000, access_peer, 40000, media_protocol::rtp);
+    auto eb = h.add(b);
+    ASSERT_EQ(eb.type, shm::event_type::ack);
+    // What a key sharing A's signature looks like to a lookup of A: an earlier entry that names
+    // a slot whose own key is not A's.
+    const uint64_t key_a = dp::pack_key(0, access_ip, 20000);
+    ASSERT_TRUE(h.tables().index.insert(key_a, eb.slot));
+    ASSERT_EQ(h.tables().index.lookup(key_a), eb.slot);
+    auto ea = h.add(a);
+    ASSERT_EQ(ea.type, shm::event_type::ack) << "the look-alike entry is not A";
+    const auto rtp = srtp::test::make_rtp(1, ssrc_a, 160);
+    auto d = h.run1(from_access(rtp));
+    expect_headers(d, 1, core_peer_mac, core_ip, 30000, core_peer, 50000);
+    EXPECT_EQ(h.flow(ea.slot).rx_packets, 1u);
+    EXPECT_EQ(h.flow(eb.slot).rx_packets, 0u);
+}
+
 // sbcd ends calls without media after media_timeout_s from the flow counters' last_rx_ns: every
 // accepted packet (RTP or RTCP) moves it to the burst's CLOCK_MONOTONIC time; a packet that
 // fails authentication does not keep a call alive.
