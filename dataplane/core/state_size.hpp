@@ -36,8 +36,8 @@ inline constexpr size_t total = index_entries + sizeof(leg_rt) + sizeof(leg_rare
                                 sizeof(leg_ctl) + 2 * sizeof(srtp::stream) +
                                 sizeof(shm::flow_counters);
 static_assert(index_entries == 37 && sizeof(leg_rare) == 32 && sizeof(leg_ctl) == 128 &&
-              sizeof(srtp::stream) == 192 && sizeof(shm::flow_counters) == 128);
-static_assert(total == 773);
+              sizeof(srtp::stream) == 128 && sizeof(shm::flow_counters) == 128);
+static_assert(total == 645);
 
 // Only legs that generate RTCP, or whose partner does.
 inline constexpr size_t rtcp_statistics = sizeof(leg_rtcp_rt);
