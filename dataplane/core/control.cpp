@@ -376,10 +376,9 @@ void control::add(const shm::command& c, uint64_t now_tsc, shm::event& ev) {
     leg_rt& rt = t_.legs[slot];
     rt.key64 = rtp_key(c.flow.key);
     rt.latch.store(0, std::memory_order_relaxed);
-    t_.rare[slot].rtcp_latch.store(0, std::memory_order_relaxed);
+    rt.rtcp_latch.store(0, std::memory_order_relaxed);
     t_.rare[slot].auth_fail_count = 0;
     t_.rare[slot].auth_fail_event_tsc = 0;
-    rt.last_rx_tsc.store(now_tsc, std::memory_order_relaxed);
     rt.peer_epoch_seen.store(0, std::memory_order_relaxed);
     rt.rtp_ssrc = 0;
     rt.flags = 0;
@@ -389,7 +388,8 @@ void control::add(const shm::command& c, uint64_t now_tsc, shm::event& ev) {
     std::memset(&fc, 0, sizeof fc);
     fc.key = c.flow.key;
     fc.cookie = c.flow.cookie;
-    fc.generation = (gen | 1u) + 2u;  // odd: in use
+    fc.generation = (gen | 1u) + 2u;           // odd: in use
+    fc.last_rx_ns = t_.monotonic_ns(now_tsc);  // silence (flow_idle, R2) counts from now
 
     publish(slot);
     relink_partner_of(slot);
@@ -569,13 +569,14 @@ void control::reclaim() {
 }
 
 void control::sweep_idle(uint64_t now_tsc) {
+    const uint64_t now_ns = t_.monotonic_ns(now_tsc);
     for (uint32_t slot = 0; slot < legs_.size(); ++slot) {
         leg_control& lc = legs_[slot];
         if (!lc.in_use || lc.spec.idle_timeout_ms == 0) {
             continue;
         }
-        const uint64_t last = t_.legs[slot].last_rx_tsc.load(std::memory_order_relaxed);
-        const uint64_t idle_ms = now_tsc > last ? (now_tsc - last) * 1000 / t_.tsc_hz : 0;
+        const uint64_t last = t_.counters[slot].last_rx_ns;
+        const uint64_t idle_ms = now_ns > last ? (now_ns - last) / 1'000'000 : 0;
         if (idle_ms < lc.spec.idle_timeout_ms) {
             lc.idle_reported = false;
             continue;

@@ -89,12 +89,13 @@ enum leg_flag : uint8_t {
 };
 
 // Per-packet runtime of one leg (the direction "from this leg's peer"). One cache line: what
-// every packet of the leg reads or writes; rarer state is in leg_rare.
+// every packet of the leg reads or writes; authentication-failure accounting is in leg_rare.
+// When the leg's peer last sent accepted RTP is in its flow counters (last_rx_ns).
 struct alignas(64) leg_rt {
     uint64_t key64;                         // main lcore at install; readers verify index hits
     std::atomic<const leg_ctl*> ctl;        // main lcore publishes; nullptr = being removed
     std::atomic<uint64_t> latch;            // rx lcore; the partner's lcore reads it as destination
-    std::atomic<uint64_t> last_rx_tsc;      // rx lcore; the main lcore reads it for flow_idle
+    std::atomic<uint64_t> rtcp_latch;       // rx lcore: RTCP source of the peer (likewise)
     key_mailbox mail;                       // main lcore posts keys; rx (mail.rx) and the
                                             // partner's lcore (mail.tx) take them
     std::atomic<uint32_t> peer_epoch_seen;  // rx lcore; the partner's lcore reads it
@@ -106,14 +107,13 @@ struct alignas(64) leg_rt {
 };
 static_assert(sizeof(leg_rt) == 64);
 
-// What the rx lcore writes only for RTCP packets and authentication failures.
-struct alignas(32) leg_rare {
-    std::atomic<uint64_t> rtcp_latch;  // rx lcore; RTCP source of the peer (partner's lcore reads)
-    uint64_t auth_fail_event_tsc;      // rx lcore: when the last auth_fail_burst event went out
-    uint32_t auth_fail_count;          // rx lcore: failures since the last auth_fail_burst event
+// What the rx lcore writes only when a packet fails authentication.
+struct alignas(16) leg_rare {
+    uint64_t auth_fail_event_tsc;  // when the last auth_fail_burst event went out
+    uint32_t auth_fail_count;      // failures since the last auth_fail_burst event
     uint32_t pad;
 };
-static_assert(sizeof(leg_rare) == 32);
+static_assert(sizeof(leg_rare) == 16);
 
 // What RTCP generation needs about the stream received on a leg (RFC 3550 §6.4, A.3, A.8):
 // written by the leg's rx lcore, read by the partner's lcore when it generates a report. Only

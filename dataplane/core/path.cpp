@@ -16,11 +16,8 @@ path::path(tables& t, srtp::engine& engine, uint16_t lcore, shm::lcore_counters*
       lcore_(lcore),
       ctr_(counters),
       notices_(notices),
-      relatch_idle_tsc_(t.tsc_hz / 1000 * t.relatch_idle_ms),
-      auth_event_tsc_(t.tsc_hz / 1000 * t.auth_fail_event_ms),
-      ns_per_tsc_q32_(
-          static_cast<uint64_t>((uint64_t{1'000'000'000} << 32) / (t.tsc_hz != 0 ? t.tsc_hz : 1))) {
-}
+      relatch_idle_ns_(uint64_t{t.relatch_idle_ms} * 1'000'000),
+      auth_event_tsc_(t.tsc_hz / 1000 * t.auth_fail_event_ms) {}
 
 void path::drop(pkt_desc& p, meta& m, shm::drop_reason r) {
     const auto i = static_cast<size_t>(r);
@@ -80,9 +77,7 @@ void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_prof
         }
         n = max_burst;
     }
-    now_ns_ =
-        t_.mono_ns_at_tsc0 +
-        static_cast<uint64_t>((static_cast<unsigned __int128>(now_tsc) * ns_per_tsc_q32_) >> 32);
+    now_ns_ = t_.monotonic_ns(now_tsc);
     uint16_t live[max_burst];
     // 1. L2/L3/L4 and the index lookup; then the leg's control record and key lines.
     uint16_t nlive = parse_burst(pkts, n, live);
@@ -90,7 +85,7 @@ void path::process_impl(pkt_desc* pkts, uint16_t n, uint64_t now_tsc, stage_prof
     prefetch_controls(live, nlive);
     mark(0);
     // 2. The flow's own checks (owner, RTP/RTCP, headers, source).
-    nlive = check_flows(pkts, live, nlive, now_tsc);
+    nlive = check_flows(pkts, live, nlive);
     mark(1);
     // 3. SRTP/SRTCP from SRTP peers, one batch per kind.
     unprotect_burst(pkts, live, nlive, now_tsc);

@@ -83,7 +83,7 @@ class path {
     uint16_t parse_burst(pkt_desc* pkts, uint16_t n, uint16_t* live);       // classify
     uint16_t lookup_burst(pkt_desc* pkts, uint16_t* live, uint16_t nlive);  // classify
     void prefetch_controls(const uint16_t* live, uint16_t nlive) const;     // classify
-    uint16_t check_flows(pkt_desc* pkts, uint16_t* live, uint16_t nlive, uint64_t now_tsc);
+    uint16_t check_flows(pkt_desc* pkts, uint16_t* live, uint16_t nlive);
     void unprotect_burst(pkt_desc* pkts, const uint16_t* live, uint16_t nlive, uint64_t now_tsc);
     uint16_t forward_burst(pkt_desc* pkts, uint16_t* live, uint16_t nlive, uint64_t now_tsc);
     void protect_burst(pkt_desc* pkts, const uint16_t* live, uint16_t nlive);
@@ -92,7 +92,7 @@ class path {
     // One packet of a stage.
     bool parse(pkt_desc& p, meta& m);
     bool lookup(pkt_desc& p, meta& m);
-    bool check_flow(pkt_desc& p, meta& m, uint64_t now_tsc);
+    bool check_flow(pkt_desc& p, meta& m);
     void note_accepted(pkt_desc& p, meta& m, uint64_t now_tsc);
     bool choose_destination(pkt_desc& p, meta& m, uint64_t now_tsc);
     void rewrite(pkt_desc& p, meta& m);
@@ -114,10 +114,9 @@ class path {
     uint16_t lcore_;
     shm::lcore_counters* ctr_;
     shm::spsc_ring<shm::event>* notices_;
-    uint64_t relatch_idle_tsc_;
+    uint64_t relatch_idle_ns_;
     uint64_t auth_event_tsc_;
-    uint64_t ns_per_tsc_q32_;  // 1e9 / tsc_hz in 32.32 fixed point
-    uint64_t now_ns_ = 0;      // CLOCK_MONOTONIC of the burst being processed
+    uint64_t now_ns_ = 0;  // CLOCK_MONOTONIC of the burst being processed
     uint32_t rtcp_cursor_ = 0;
     uint64_t next_rtcp_scan_ = 0;
     struct arp_pending {

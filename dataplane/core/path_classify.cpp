@@ -203,7 +203,7 @@ void path::prefetch_controls(const uint16_t* live, uint16_t nlive) const {
 
 // The flow's checks: the index hit is the slot's own key, the lcore owns the leg (else hand
 // off), pending keys are taken, RTCP is recognised, headers are sane and the source is allowed.
-bool path::check_flow(pkt_desc& p, meta& m, uint64_t now_tsc) {
+bool path::check_flow(pkt_desc& p, meta& m) {
     uint32_t v = m.index_value;
     m.slot = no_slot;  // not the flow's until verified
     // The RTP port's key (the port is the low 16 bits) is the slot's own.
@@ -272,20 +272,20 @@ bool path::check_flow(pkt_desc& p, meta& m, uint64_t now_tsc) {
         drop(p, m, drop_reason::bad_rtp);
         return false;
     }
-    if (check_source(*ctl, rt, t_.rare[slot], m.src_ip, m.src_port, true, load32(m.payload + 8),
-                     now_tsc, relatch_idle_tsc_) != latch_check::accept) {
+    if (check_source(*ctl, rt, m.src_ip, m.src_port, true, load32(m.payload + 8), fc.last_rx_ns,
+                     now_ns_, relatch_idle_ns_) != latch_check::accept) {
         drop(p, m, drop_reason::unlatched_source);
         return false;
     }
     return true;
 }
 
-uint16_t path::check_flows(pkt_desc* pkts, uint16_t* live, uint16_t nlive, uint64_t now_tsc) {
+uint16_t path::check_flows(pkt_desc* pkts, uint16_t* live, uint16_t nlive) {
     uint16_t k = 0;
     rtcp_in_burst_ = 0;
     for (uint16_t j = 0; j < nlive; ++j) {
         const uint16_t i = live[j];
-        if (check_flow(pkts[i], meta_[i], now_tsc)) {
+        if (check_flow(pkts[i], meta_[i])) {
             meta_[i].alive = 1;
             rtcp_in_burst_ += meta_[i].rtcp;
             live[k++] = i;

@@ -34,19 +34,19 @@ void path::note_auth_failure(meta& m, uint64_t now_tsc) {
 void path::note_accepted(pkt_desc& p, meta& m, uint64_t now_tsc) {
     leg_rt& rt = t_.legs[m.slot];
     const leg_ctl& ctl = *m.ctl;
-    t_.counters[m.slot].last_rx_ns = now_ns_;  // sbcd's media timeout reads it
     if (m.rtcp) {
         const uint64_t want = pack_latch(m.src_ip, m.src_port);
-        leg_rare& rare = t_.rare[m.slot];
-        if (rare.rtcp_latch.load(std::memory_order_relaxed) != want) {
-            rare.rtcp_latch.store(want, std::memory_order_relaxed);
+        if (rt.rtcp_latch.load(std::memory_order_relaxed) != want) {
+            rt.rtcp_latch.store(want, std::memory_order_relaxed);
         }
         if (ctl.rtcp_stats && ctl.stats != nullptr) {
             rtcp_note_received(*ctl.stats, m.payload, m.payload_len, now_tsc);
         }
         return;
     }
-    if (commit_latch(rt, m.src_ip, m.src_port, now_tsc)) {
+    // The media clock of the leg: R2 re-latching, flow_idle and sbcd's media timeout.
+    t_.counters[m.slot].last_rx_ns = now_ns_;
+    if (commit_latch(rt, m.src_ip, m.src_port)) {
         flow_event(shm::event_type::latched, ctl, m.slot, m.src_ip, m.src_port,
                    load32(m.payload + 8), 0);
         learn_source(p, m);
@@ -114,7 +114,7 @@ bool path::choose_destination(pkt_desc& p, meta& m, uint64_t now_tsc) {
         return false;
     }
     if (m.rtcp) {
-        const uint64_t rl = stale ? 0 : t_.rare[partner].rtcp_latch.load(std::memory_order_relaxed);
+        const uint64_t rl = stale ? 0 : prt->rtcp_latch.load(std::memory_order_relaxed);
         if (rl != 0) {
             ip = latch_ip(rl);
             port = latch_port(rl);

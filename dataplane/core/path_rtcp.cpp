@@ -52,7 +52,7 @@ uint16_t path::generate_rtcp(pkt_desc* bufs, uint16_t n, uint64_t now_tsc) {
         const leg_rt& rx = t_.legs[x];
         uint32_t ip = 0;
         uint16_t port = 0;
-        const uint64_t rl = t_.rare[x].rtcp_latch.load(std::memory_order_relaxed);
+        const uint64_t rl = rx.rtcp_latch.load(std::memory_order_relaxed);
         const uint64_t l = rx.latch.load(std::memory_order_relaxed);
         if (rl != 0) {
             ip = latch_ip(rl);

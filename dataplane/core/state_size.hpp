@@ -35,9 +35,9 @@ inline constexpr size_t index_entries =
 inline constexpr size_t total = index_entries + sizeof(leg_rt) + sizeof(leg_rare) +
                                 sizeof(leg_ctl) + 2 * sizeof(srtp::stream) +
                                 sizeof(shm::flow_counters);
-static_assert(index_entries == 37 && sizeof(leg_rare) == 32 && sizeof(leg_ctl) == 128 &&
+static_assert(index_entries == 37 && sizeof(leg_rare) == 16 && sizeof(leg_ctl) == 128 &&
               sizeof(srtp::stream) == 128 && sizeof(shm::flow_counters) == 128);
-static_assert(total == 645);
+static_assert(total == 629);
 
 // Only legs that generate RTCP, or whose partner does.
 inline constexpr size_t rtcp_statistics = sizeof(leg_rtcp_rt);

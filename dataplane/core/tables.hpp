@@ -104,6 +104,12 @@ struct tables {
         });
     }
 
+    // CLOCK_MONOTONIC nanoseconds at TSC `tsc`.
+    uint64_t monotonic_ns(uint64_t tsc) const {
+        return mono_ns_at_tsc0 + static_cast<uint64_t>(static_cast<unsigned __int128>(tsc) *
+                                                       1'000'000'000u / (tsc_hz != 0 ? tsc_hz : 1));
+    }
+
     // True when `ip` is a media address on `port`.
     bool is_media_address(uint16_t port, uint32_t ip) const {
         if (port >= shm::max_ports) {

@@ -300,7 +300,7 @@ struct alignas(64) lcore_counters {
 struct alignas(64) flow_counters {
     uint64_t rx_packets, rx_bytes;    // RTP received from this leg's peer
     uint64_t fwd_packets, fwd_bytes;  // of those, relayed to the partner's peer
-    uint64_t last_rx_ns;              // CLOCK_MONOTONIC of the last accepted packet (RTP or RTCP)
+    uint64_t last_rx_ns;              // CLOCK_MONOTONIC of the last accepted RTP packet
     uint32_t rtcp_rx_packets, rtcp_fwd_packets;
     uint32_t rtcp_generated;
     uint32_t generation;
