@@ -183,18 +183,28 @@ nack_reason control::install_keys(uint32_t slot, const shm::flow_spec& old_spec,
             }
         }
     }
+    leg_rt& rt = t_.legs[slot];
     if (fresh) {
-        // Not yet reachable from any worker: set the streams up directly.
-        t_.legs[slot].mail.drain();
-        t_.rx_streams[slot].clear();
-        t_.tx_streams[slot].clear();
+        rt.mail.drain();
+    }
+    if (srtp_now && rt.srtp.load(std::memory_order_relaxed) == no_slot) {
+        // The leg's first SRTP: its record is not reachable from any worker until it is named
+        // in the runtime line, so the keys go straight in.
+        const uint32_t rec = t_.srtp.acquire();
+        if (rec == no_slot) {
+            return nack_reason::table_full;
+        }
         if (rx) {
-            t_.rx_streams[slot].install(std::move(rx));
+            t_.srtp[rec].rx.install(std::move(rx));
         }
         if (tx) {
-            t_.tx_streams[slot].install(std::move(tx));
+            t_.srtp[rec].tx.install(std::move(tx));
         }
+        rt.srtp.store(rec, std::memory_order_release);
         return nack_reason::none;
+    }
+    if (fresh) {
+        return nack_reason::none;  // plain RTP: no SRTP state at all
     }
     if (!srtp_now && srtp_before) {
         key_mailbox::post(t_.legs[slot].mail.rx, clear_keys);
@@ -209,7 +219,7 @@ nack_reason control::install_keys(uint32_t slot, const shm::flow_spec& old_spec,
     return nack_reason::none;
 }
 
-uint32_t control::local_mask_of(const shm::flow_key& k) const {
+uint8_t control::prefix_of(const shm::flow_key& k) const {
     const uint32_t ip = shm::ipv4_value(k.local_addr);
     uint8_t prefix = 32;
     for (const auto& m : t_.ports[k.dpdk_port].media) {
@@ -217,7 +227,15 @@ uint32_t control::local_mask_of(const shm::flow_key& k) const {
             prefix = m.prefix_len;
         }
     }
-    return prefix == 0 ? 0 : ~0u << (32 - prefix);
+    return prefix;
+}
+
+// The SRTP record of a slot no worker can reach (an add that failed, a reclaimed slot) goes back.
+void control::drop_record(uint32_t slot) {
+    const uint32_t rec = t_.legs[slot].srtp.exchange(no_slot, std::memory_order_relaxed);
+    if (rec != no_slot) {
+        t_.srtp.release(rec);
+    }
 }
 
 // Packets for this leg's peer leave from its media address: resolve the next hop now, so the
@@ -248,7 +266,7 @@ void control::publish(uint32_t slot) {
     ctl->local_port = s.key.local_port;
     ctl->local_ip = shm::ipv4_value(s.key.local_addr);
     ctl->dpdk_port = s.key.dpdk_port;
-    ctl->local_mask = local_mask_of(s.key);
+    ctl->local_mask = prefix_mask(prefix_of(s.key));
     ctl->protocol = s.protocol;
     ctl->rtcp = s.rtcp;
     ctl->rtcp_mux = s.rtcp_mux;
@@ -281,7 +299,8 @@ void control::publish(uint32_t slot) {
         o.peer_port = ps.peer.port;
         o.local_port = ps.key.local_port;
         o.local_ip = shm::ipv4_value(ps.key.local_addr);
-        o.local_mask = local_mask_of(ps.key);
+        o.prefix_len = prefix_of(ps.key);
+        o.srtp = t_.legs[partner].srtp.load(std::memory_order_relaxed);
         o.peer_epoch = pl.peer_epoch;
         o.dpdk_port = ps.key.dpdk_port;
         o.protocol = ps.protocol;
@@ -341,12 +360,6 @@ void control::add(const shm::command& c, uint64_t now_tsc, shm::event& ev) {
         return;
     }
     const uint32_t slot = free_.back();
-    const nack_reason kr = install_keys(slot, {}, c.flow, true);
-    if (kr != nack_reason::none) {
-        ev.type = shm::event_type::nack;
-        ev.reason = kr;
-        return;
-    }
     // The RTP port may be another leg's RTCP port and the RTCP port another leg's RTP port.
     const bool rtcp = !c.flow.rtcp_mux;
     if (t_.find_flow(rtp_key(c.flow.key)) != no_slot ||
@@ -355,13 +368,16 @@ void control::add(const shm::command& c, uint64_t now_tsc, shm::event& ev) {
         ev.reason = nack_reason::exists;
         return;
     }
-    if (!t_.index.insert(rtp_key(c.flow.key), slot)) {
+    const nack_reason kr = install_keys(slot, {}, c.flow, true);
+    if (kr != nack_reason::none) {
         ev.type = shm::event_type::nack;
-        ev.reason = nack_reason::table_full;
+        ev.reason = kr;
         return;
     }
-    if (rtcp && !t_.index.insert(rtcp_key(c.flow.key), slot | rtcp_bit)) {
+    if (!t_.index.insert(rtp_key(c.flow.key), slot) ||
+        (rtcp && !t_.index.insert(rtcp_key(c.flow.key), slot | rtcp_bit))) {
         t_.index.erase(rtp_key(c.flow.key), slot);
+        drop_record(slot);
         ev.type = shm::event_type::nack;
         ev.reason = nack_reason::table_full;
         return;
@@ -538,8 +554,8 @@ void control::snapshot(const shm::command& c, shm::event& ev) {
         f.slot = slot;
         const uint64_t l = t_.legs[slot].latch.load(std::memory_order_relaxed);
         f.addr = l != 0 ? shm::make_endpoint(shm::ipv4(latch_ip(l)), latch_port(l)) : lc.spec.peer;
-        f.ssrc =
-            t_.rx_streams[slot].has_ssrc() ? t_.rx_streams[slot].ssrc() : t_.legs[slot].rtp_ssrc;
+        const srtp::stream* rx = t_.rx_stream(slot);
+        f.ssrc = rx != nullptr && rx->has_ssrc() ? rx->ssrc() : t_.legs[slot].rtp_ssrc;
         emit_(f);
         ++n;
     }
@@ -560,8 +576,7 @@ void control::reclaim() {
             delete legs_[d.slot].stats;
             legs_[d.slot].stats = nullptr;
             t_.legs[d.slot].mail.drain();
-            t_.rx_streams[d.slot].clear();
-            t_.tx_streams[d.slot].clear();
+            drop_record(d.slot);
             t_.legs[d.slot].key64 = 0;
             free_.push_back(d.slot);
         }

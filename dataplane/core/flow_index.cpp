@@ -2,20 +2,28 @@
 
 namespace sbc::dp {
 
-flow_index::flow_index(uint32_t max_keys) {
+namespace {
+
+// Buckets for `max_keys` keys at <= 50 % load, a power of two.
+uint32_t buckets_for(uint32_t max_keys) {
     uint32_t n = 1;
-    while (n * entries_per_bucket < uint64_t{max_keys} * 2) {
+    while (n * flow_index::entries_per_bucket < uint64_t{max_keys} * 2) {
         n <<= 1;
     }
-    buckets_ = std::make_unique<bucket[]>(n);
-    for (uint32_t b = 0; b < n; ++b) {
+    return n;
+}
+
+}  // namespace
+
+flow_index::flow_index(uint32_t max_keys, const table_memory& mem)
+    : mask_(buckets_for(max_keys) - 1), buckets_(buckets_for(max_keys), mem) {
+    for (size_t b = 0; b < buckets_.size(); ++b) {
         for (auto& e : buckets_[b].e) {
             e.store(0, std::memory_order_relaxed);
         }
         buckets_[b].overflow.store(0, std::memory_order_relaxed);
         buckets_[b].pad = 0;
     }
-    mask_ = n - 1;
 }
 
 void flow_index::prefetch(uint64_t key) const {

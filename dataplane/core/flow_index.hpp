@@ -17,6 +17,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "dataplane/core/table_memory.hpp"
+
 namespace sbc::dp {
 
 inline constexpr uint32_t no_slot = UINT32_MAX;
@@ -34,7 +36,7 @@ class flow_index {
     static constexpr size_t bucket_bytes = 64;
 
     // Room for `max_keys` keys at <= 50 % load.
-    explicit flow_index(uint32_t max_keys);
+    explicit flow_index(uint32_t max_keys, const table_memory& mem = {});
 
     // Readers. lookup(): the value of the first entry with the key's signature, or no_slot; the
     // caller verifies it. find(): the first such value for which verify(value) is true.
@@ -97,8 +99,8 @@ class flow_index {
         return no_slot;
     }
 
-    std::unique_ptr<bucket[]> buckets_;
     uint32_t mask_;
+    table_array<bucket> buckets_;
     uint32_t size_ = 0;
 };
 

@@ -26,15 +26,16 @@ struct leg_out {
     uint16_t peer_port;
     uint16_t local_port;  // partner's local media port
     uint32_t local_ip;
-    uint32_t local_mask;  // of the partner's media address prefix: peers inside are on-link
+    uint32_t srtp;        // partner's SRTP record (its outbound stream), or no_slot
     uint32_t peer_epoch;  // the partner's (R3: an RTP partner re-latches from a new SDP peer)
     uint16_t dpdk_port;
     shm::media_protocol protocol;
     uint8_t rtcp_mux;
     uint8_t media_flags;  // shm::media_flag (hold)
     uint8_t pt_rewrite_count;
+    uint8_t prefix_len;  // of the partner's media address: peers inside are on-link
+    uint8_t pad;
     shm::pt_rewrite pt_rewrites[8];  // applied to RTP sent to the partner's peer
-    uint8_t pad[2];
 };
 static_assert(sizeof(leg_out) == 44);
 
@@ -71,6 +72,11 @@ struct alignas(64) leg_ctl {
 static_assert(offsetof(leg_ctl, generation) <= 64, "per-packet fields in the first line");
 static_assert(sizeof(leg_ctl) == 128);
 
+// The netmask of a prefix length.
+constexpr uint32_t prefix_mask(uint8_t prefix_len) {
+    return prefix_len == 0 ? 0 : ~0u << (32 - (prefix_len > 32 ? 32 : prefix_len));
+}
+
 // A latched address: ipv4 << 32 | port << 16 | 1 (0 = nothing latched).
 constexpr uint64_t pack_latch(uint32_t ip, uint16_t port) {
     return static_cast<uint64_t>(ip) << 32 | static_cast<uint64_t>(port) << 16 | 1u;
@@ -100,10 +106,10 @@ struct alignas(64) leg_rt {
                                             // partner's lcore (mail.tx) take them
     std::atomic<uint32_t> peer_epoch_seen;  // rx lcore; the partner's lcore reads it
     uint32_t rtp_ssrc;                      // rx lcore, RTP legs
+    std::atomic<uint32_t> srtp;             // main lcore: SRTP record (srtp_records), or no_slot
     std::atomic<uint16_t> owner;            // lcore that receives this leg (first come), no_owner
     uint8_t flags;                          // leg_flag, rx lcore
     uint8_t pad0;
-    uint32_t pad1;
 };
 static_assert(sizeof(leg_rt) == 64);
 

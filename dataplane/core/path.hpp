@@ -59,6 +59,7 @@ class path {
         uint8_t* payload;
         uint8_t* end;  // end of the writable buffer
         const leg_ctl* ctl;
+        srtp::stream* rx;  // the leg's inbound SRTP stream (SRTP legs)
         uint32_t slot;
         uint32_t partner;
         uint32_t src_ip;

@@ -162,7 +162,7 @@ uint16_t path::parse_burst(pkt_desc* pkts, uint16_t n, uint16_t* live) {
 }
 
 // The index lookup, in its own loop so that the buckets are in flight for the whole burst; the
-// leg's runtime line, inbound stream line and counters line are prefetched for the flow checks.
+// leg's runtime line and counters line are prefetched for the flow checks.
 bool path::lookup(pkt_desc& p, meta& m) {
     const uint32_t v = t_.index.lookup(m.key);
     const uint32_t slot = v & ~rtcp_bit;
@@ -173,7 +173,6 @@ bool path::lookup(pkt_desc& p, meta& m) {
     m.index_value = v;
     m.slot = slot;
     srtp::prefetch_line(&t_.legs[slot]);
-    srtp::prefetch_stream(t_.rx_streams[slot]);
     srtp::prefetch_line(&t_.counters[slot]);
     return true;
 }
@@ -188,16 +187,19 @@ uint16_t path::lookup_burst(pkt_desc* pkts, uint16_t* live, uint16_t nlive) {
     return k;
 }
 
-// The next level of the chain: control records and inbound key schedules (their addresses are
-// in the lines prefetched by the lookup).
+// The next level of the chain: control records and inbound SRTP streams (named in the runtime
+// lines the lookup prefetched).
 void path::prefetch_controls(const uint16_t* live, uint16_t nlive) const {
     for (uint16_t j = 0; j < nlive; ++j) {
-        const uint32_t slot = meta_[live[j]].slot;
-        const leg_ctl* c = t_.legs[slot].ctl.load(std::memory_order_relaxed);
+        const leg_rt& rt = t_.legs[meta_[live[j]].slot];
+        const leg_ctl* c = rt.ctl.load(std::memory_order_relaxed);
         if (c != nullptr) {
             srtp::prefetch_line(c);  // the first line is what the packet path reads
         }
-        srtp::prefetch_rtp_key(t_.rx_streams[slot].current_key());
+        const uint32_t rec = rt.srtp.load(std::memory_order_relaxed);
+        if (rec != no_slot) {
+            srtp::prefetch_stream(t_.srtp[rec].rx);
+        }
     }
 }
 
@@ -233,11 +235,17 @@ bool path::check_flow(pkt_desc& p, meta& m) {
     }
     m.slot = slot;
     m.ctl = ctl;
-    key_mailbox::take(rt.mail.rx, t_.rx_streams[slot]);
+    m.rx = t_.rx_stream(slot);
+    if (m.rx != nullptr) {
+        key_mailbox::take(rt.mail.rx, *m.rx);
+    } else if (ctl->protocol == shm::media_protocol::srtp) {
+        drop(p, m, drop_reason::crypto_error);  // never: the record comes before the protocol
+        return false;
+    }
     if (ctl->partner != no_slot) {
         srtp::prefetch_line(&t_.legs[ctl->partner]);
-        if (ctl->out.protocol == shm::media_protocol::srtp) {
-            srtp::prefetch_stream(t_.tx_streams[ctl->partner]);
+        if (ctl->out.protocol == shm::media_protocol::srtp && ctl->out.srtp != no_slot) {
+            srtp::prefetch_stream(t_.srtp[ctl->out.srtp].tx);
         }
     }
     if (ctl->rtcp_stats && ctl->stats != nullptr) {
@@ -281,6 +289,14 @@ bool path::check_flow(pkt_desc& p, meta& m) {
 }
 
 uint16_t path::check_flows(pkt_desc* pkts, uint16_t* live, uint16_t nlive) {
+    // The inbound key lines for the unprotect stage (the stream lines named the keys and were
+    // prefetched a stage ago); the checks below give them time to arrive.
+    for (uint16_t j = 0; j < nlive; ++j) {
+        const uint32_t rec = t_.legs[meta_[live[j]].slot].srtp.load(std::memory_order_relaxed);
+        if (rec != no_slot) {
+            srtp::prefetch_rtp_key(t_.srtp[rec].rx.current_key());
+        }
+    }
     uint16_t k = 0;
     rtcp_in_burst_ = 0;
     for (uint16_t j = 0; j < nlive; ++j) {

@@ -44,16 +44,15 @@ void path::unprotect_burst(pkt_desc* pkts, const uint16_t* live, uint16_t nlive,
     // Outbound keys of SRTP partners, needed by the protect stage after this one.
     for (uint16_t j = 0; j < nlive; ++j) {
         const leg_ctl& c = *meta_[live[j]].ctl;
-        if (c.partner != no_slot && c.out.protocol == shm::media_protocol::srtp) {
-            srtp::prefetch_rtp_key(t_.tx_streams[c.partner].current_key());
+        if (c.out.protocol == shm::media_protocol::srtp && c.out.srtp != no_slot) {
+            srtp::prefetch_rtp_key(t_.srtp[c.out.srtp].tx.current_key());
         }
     }
     const uint8_t kinds = rtcp_in_burst_ != 0 ? 2 : 1;
     for (uint8_t rtcp = 0; rtcp < kinds; ++rtcp) {
         const uint16_t k = gather_crypto(
             meta_, live, nlive, rtcp, crypto_, crypto_idx_, [&](const meta& m) -> srtp::stream* {
-                return m.ctl->protocol == shm::media_protocol::srtp ? &t_.rx_streams[m.slot]
-                                                                    : nullptr;
+                return m.ctl->protocol == shm::media_protocol::srtp ? m.rx : nullptr;
             });
         if (k == 0) {
             continue;
@@ -81,11 +80,11 @@ void path::unprotect_burst(pkt_desc* pkts, const uint16_t* live, uint16_t nlive,
             m.payload_len = r.len;
             if (r.events & srtp::ssrc_changed) {
                 flow_event(shm::event_type::ssrc_changed, *m.ctl, m.slot, m.src_ip, m.src_port,
-                           t_.rx_streams[m.slot].ssrc(), 0);
+                           m.rx->ssrc(), 0);
             }
             if (r.events & srtp::key_switched) {
                 flow_event(shm::event_type::key_switched, *m.ctl, m.slot, m.src_ip, m.src_port,
-                           t_.rx_streams[m.slot].ssrc(), 0);
+                           m.rx->ssrc(), 0);
             }
             if (rtcp && !rtcp_valid(m.payload, m.payload_len)) {
                 drop(p, m, drop_reason::bad_rtcp);
@@ -99,12 +98,14 @@ void path::protect_burst(pkt_desc* pkts, const uint16_t* live, uint16_t nlive) {
     for (uint8_t rtcp = 0; rtcp < kinds; ++rtcp) {
         const uint16_t k = gather_crypto(
             meta_, live, nlive, rtcp, crypto_, crypto_idx_, [&](const meta& m) -> srtp::stream* {
-                if (m.ctl->out.protocol != shm::media_protocol::srtp) {
+                const leg_out& out = m.ctl->out;
+                if (out.protocol != shm::media_protocol::srtp) {
                     return nullptr;
                 }
+                srtp::stream& tx = t_.srtp[out.srtp].tx;  // forward_burst checked it
                 // A key the main lcore left for this stream is installed before its use.
-                key_mailbox::take(t_.legs[m.partner].mail.tx, t_.tx_streams[m.partner]);
-                return &t_.tx_streams[m.partner];
+                key_mailbox::take(t_.legs[m.partner].mail.tx, tx);
+                return &tx;
             });
         if (k == 0) {
             continue;

@@ -126,7 +126,7 @@ bool path::choose_destination(pkt_desc& p, meta& m, uint64_t now_tsc) {
     m.dst_ip = ip;
     m.dst_port = port;
     uint32_t nh = 0;
-    if (!next_hop(out.dpdk_port, out.local_ip, out.local_mask, ip, m.mac, nh)) {
+    if (!next_hop(out.dpdk_port, out.local_ip, prefix_mask(out.prefix_len), ip, m.mac, nh)) {
         drop(p, m, drop_reason::no_neighbour);
         arp_solicit(p, out.dpdk_port, out.local_ip, nh, now_tsc);
         return false;
@@ -147,6 +147,10 @@ uint16_t path::forward_burst(pkt_desc* pkts, uint16_t* live, uint16_t nlive, uin
             continue;
         }
         const leg_out& out = m.ctl->out;
+        if (out.protocol == shm::media_protocol::srtp && out.srtp == no_slot) {
+            drop(p, m, drop_reason::crypto_error);  // never: the record comes before the protocol
+            continue;
+        }
         if (!m.rtcp && out.pt_rewrite_count != 0) {
             const uint8_t pt = m.payload[1] & 0x7f;
             for (uint8_t r = 0; r < out.pt_rewrite_count && r < 8; ++r) {

@@ -13,6 +13,8 @@
 #include "dataplane/core/media_address.hpp"
 #include "dataplane/core/neighbour_table.hpp"
 #include "dataplane/core/qsbr.hpp"
+#include "dataplane/core/srtp_records.hpp"
+#include "dataplane/core/table_memory.hpp"
 #include "dataplane/shm/contract.hpp"
 #include "dataplane/shm/spsc_ring.hpp"
 #include "dataplane/srtp/common.hpp"
@@ -49,15 +51,7 @@ struct table_params {
     std::vector<media_address> media;
     std::vector<gateway> gateways;
     std::vector<static_neighbour> neighbours;
-};
-
-template <typename T>
-struct aligned_array {
-    explicit aligned_array(size_t n) : p(new T[n]()), size(n) {}
-    std::unique_ptr<T[]> p;
-    size_t size;
-    T& operator[](size_t i) { return p[i]; }
-    const T& operator[](size_t i) const { return p[i]; }
+    table_memory memory;  // the index, the legs' records and the SRTP records
 };
 
 struct tables {
@@ -65,10 +59,9 @@ struct tables {
 
     uint32_t max_flows;
     flow_index index;
-    aligned_array<leg_rt> legs;
-    aligned_array<leg_rare> rare;
-    stream_array rx_streams;  // unprotect what the leg's peer sends (leg's rx lcore)
-    stream_array tx_streams;  // protect what goes to the leg's peer (partner's rx lcore)
+    table_array<leg_rt> legs;
+    table_array<leg_rare> rare;
+    srtp_records srtp;  // SRTP legs only (leg_rt::srtp)
     neighbour_table neighbours;
     port_info ports[shm::max_ports];
     shm::flow_counters* counters;  // max_flows entries: the region's, or owned_counters
@@ -102,6 +95,17 @@ struct tables {
             const uint32_t s = v & ~rtcp_bit;
             return s < max_flows && legs[s].key64 == ((v & rtcp_bit) != 0 ? key - 1 : key);
         });
+    }
+
+    // A leg's SRTP streams (unprotect what its peer sends / protect what goes to it), or nullptr
+    // for a leg that never carried SRTP.
+    srtp::stream* rx_stream(uint32_t slot) const {
+        const uint32_t r = legs[slot].srtp.load(std::memory_order_acquire);
+        return r == no_slot ? nullptr : &srtp[r].rx;
+    }
+    srtp::stream* tx_stream(uint32_t slot) const {
+        const uint32_t r = legs[slot].srtp.load(std::memory_order_acquire);
+        return r == no_slot ? nullptr : &srtp[r].tx;
     }
 
     // CLOCK_MONOTONIC nanoseconds at TSC `tsc`.

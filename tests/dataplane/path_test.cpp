@@ -233,7 +233,59 @@ TEST_P(call, srtp_to_srtp_reencrypts_with_the_other_legs_key) {
         ASSERT_EQ(b_peer_rx.unprotect(out), srtp_err_status_ok) << seq;
         EXPECT_EQ(out, rtp);
     }
-    EXPECT_EQ(h.tables().rx_streams[slot_a].roc(), 1u);
+    EXPECT_EQ(h.tables().rx_stream(slot_a)->roc(), 1u);
+}
+
+// SRTP state exists only for legs that speak SRTP: a record per SRTP leg, none for the PBX's
+// plain RTP leg; a leg that turns to SRTP in a re-INVITE gets one with its keys, the partner
+// protects towards it at once, and records go back (and are reused) when legs are removed.
+TEST_P(call, srtp_state_only_where_srtp_is_spoken) {
+    install(media_protocol::srtp, media_protocol::rtp);
+    auto& t = h.tables();
+    EXPECT_EQ(t.srtp.in_use(), 1u);
+    EXPECT_NE(t.rx_stream(slot_a), nullptr);
+    EXPECT_EQ(t.rx_stream(slot_b), nullptr);
+    const size_t allocated = t.srtp.allocated_bytes();
+    EXPECT_GT(allocated, 0u);
+
+    // The PBX leg turns to SRTP (a re-INVITE): it gets its record, and packets flow both ways.
+    b.protocol = media_protocol::srtp;
+    b.latch = shm::latch_policy::srtp_authenticated;
+    b.rx = srtp::test::make_key(shm::srtp_suite::aes_cm_128_hmac_sha1_80, 3);
+    b.tx = srtp::test::make_key(shm::srtp_suite::aes_cm_128_hmac_sha1_80, 4);
+    ASSERT_EQ(h.update(b).type, shm::event_type::ack);
+    EXPECT_EQ(t.srtp.in_use(), 2u);
+    ASSERT_NE(t.rx_stream(slot_b), nullptr);
+    srtp::test::ref_session a_peer_tx(key_peer, false), b_peer_rx(b.tx, true);
+    srtp::test::ref_session b_peer_tx(b.rx, false), a_peer_rx(key_ours, true);
+    for (uint16_t seq = 1; seq < 4; ++seq) {
+        const auto rtp = srtp::test::make_rtp(seq, ssrc_a, 160);
+        auto wire_pkt = rtp;
+        ASSERT_EQ(a_peer_tx.protect(wire_pkt), srtp_err_status_ok);
+        auto d = h.run1(from_access(wire_pkt));
+        expect_headers(d, 1, core_peer_mac, core_ip, 30000, core_peer, 50000);
+        auto out = payload_of(d);
+        ASSERT_EQ(b_peer_rx.unprotect(out), srtp_err_status_ok) << seq;
+        EXPECT_EQ(out, rtp);
+        const auto back = srtp::test::make_rtp(seq, ssrc_b, 160);
+        wire_pkt = back;
+        ASSERT_EQ(b_peer_tx.protect(wire_pkt), srtp_err_status_ok);
+        d = h.run1(from_core(wire_pkt));
+        expect_headers(d, 0, access_peer_mac, access_ip, 20000, access_peer, 40000);
+        out = payload_of(d);
+        ASSERT_EQ(a_peer_rx.unprotect(out), srtp_err_status_ok) << seq;
+        EXPECT_EQ(out, back);
+    }
+
+    // Removed legs give their records back once no lcore can see them; new legs reuse them.
+    ASSERT_EQ(h.del(a.key).type, shm::event_type::ack);
+    ASSERT_EQ(h.del(b.key).type, shm::event_type::ack);
+    t.rcu.quiescent(0);
+    h.control().reclaim();
+    EXPECT_EQ(t.srtp.in_use(), 0u);
+    install(media_protocol::srtp, media_protocol::srtp);
+    EXPECT_EQ(t.srtp.in_use(), 2u);
+    EXPECT_EQ(t.srtp.allocated_bytes(), allocated);
 }
 
 TEST_P(call, rtcp_on_port_plus_one_and_srtcp_conversion) {
@@ -464,7 +516,7 @@ TEST_P(call, every_drop_reason_is_named_and_counted) {
 
     // A stream without a key (cannot happen through commands): the engine's error is counted.
     ASSERT_EQ(h.add(b).type, shm::event_type::ack);
-    h.tables().rx_streams[slot_a].clear();
+    h.tables().rx_stream(slot_a)->clear();
     auto p7 = srtp::test::make_rtp(7, ssrc_a, 160);
     ASSERT_EQ(peer_tx.protect(p7), srtp_err_status_ok);
     expect_drop(from_access(p7), drop_reason::crypto_error, true);
