@@ -16,7 +16,7 @@ struct table_memory {
     void* (*alloc)(size_t bytes, size_t align, void* ctx) = nullptr;
     void (*release)(void* p, void* ctx) = nullptr;
     void* ctx = nullptr;
-    const char* name = "heap";  // what the process prints at start
+    const char* name = "the heap";  // what the process prints at start
 
     void* allocate(size_t bytes, size_t align) const {
         if (alloc != nullptr) {

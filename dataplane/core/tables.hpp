@@ -28,6 +28,7 @@ struct port_info {
     uint32_t gateway = 0;              // host order, 0 = none
     bool tx_ip_cksum = false;          // the port fills IPv4 header checksums
     bool tx_udp_cksum = false;         // the port fills UDP checksums
+    bool rx_ptype_udp4 = false;  // the port's mbufs say Ethernet / IPv4 / UDP (pkt_desc offload)
 };
 
 // A next hop a newly published flow will send to and that is not resolved yet: the main lcore

@@ -5,6 +5,7 @@
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 #include <signal.h>
@@ -40,6 +41,15 @@ uint64_t monotonic_ns() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+void* hugepage_alloc(size_t bytes, size_t align, void* socket) {
+    return rte_zmalloc_socket("sbc_tables", bytes, static_cast<unsigned>(align),
+                              *static_cast<const int*>(socket));
+}
+
+void hugepage_free(void* p, void*) {
+    rte_free(p);
 }
 
 // The core takes plain values, not the process's settings.
@@ -106,7 +116,19 @@ class dataplane {
 
     std::string start() {
         const uint32_t workers = s_.workers == 0 ? 1 : s_.workers;
-        tables_ = std::make_unique<tables>(table_params_of(s_), workers, region_.flows());
+        table_params params = table_params_of(s_);
+        if (rte_eal_has_hugepages() != 0) {
+            // The index, the legs' records and the SRTP records on hugepages, on the ports' node.
+            socket_ = ports_.socket();
+            params.memory = table_memory{hugepage_alloc, hugepage_free, &socket_, "hugepages"};
+        }
+        memory_ = params.memory.name;
+        try {
+            tables_ = std::make_unique<tables>(params, workers, region_.flows());
+        } catch (const std::bad_alloc&) {
+            return "flow tables for dataplane.max_flows = " + std::to_string(s_.max_flows) +
+                   " do not fit in " + memory_;
+        }
         tables_->tsc_hz = rte_get_tsc_hz();
         {
             timespec ts{};
@@ -123,6 +145,7 @@ class dataplane {
                 tables_->ports[p.id].present = true;
                 tables_->ports[p.id].tx_ip_cksum = p.tx_ip_cksum;
                 tables_->ports[p.id].tx_udp_cksum = p.tx_udp_cksum;
+                tables_->ports[p.id].rx_ptype_udp4 = p.rx_ptype_udp4;
                 std::memcpy(tables_->ports[p.id].mac.data(), p.mac.addr_bytes, 6);
             }
         }
@@ -166,6 +189,9 @@ class dataplane {
         h.tsc_hz_khz = static_cast<uint32_t>(rte_get_tsc_hz() / 1000);
         return {};
     }
+
+    const char* table_memory_name() const { return memory_; }
+    int socket() const { return socket_; }
 
     std::string launch() {
         if (s_.workers == 0) {
@@ -276,6 +302,8 @@ class dataplane {
     shm::region& region_;
     port_set& ports_;
     event_out out_;
+    int socket_ = 0;
+    const char* memory_ = "the heap";
     std::unique_ptr<tables> tables_;
     std::unique_ptr<control> control_;
     std::vector<std::unique_ptr<worker>> workers_;
@@ -352,10 +380,11 @@ int run_dataplane(const settings& s, const std::string& program) {
             error = dp.launch();
         }
         if (error.empty()) {
-            std::fprintf(
-                stderr,
-                "sbc-dataplane: instance %s running: %zu ports, %u workers, srtp engine %s\n",
-                s.instance.c_str(), ports.ports().size(), s.workers, engine_name(s.srtp_engine));
+            std::fprintf(stderr,
+                         "sbc-dataplane: instance %s running: %zu ports, %u workers, srtp engine "
+                         "%s, flow tables on %s, mbufs on NUMA node %d\n",
+                         s.instance.c_str(), ports.ports().size(), s.workers,
+                         engine_name(s.srtp_engine), dp.table_memory_name(), ports.socket());
             dp.run_main();
         } else {
             rc = fail(error);

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -379,4 +381,41 @@ TEST(flow_index, keys_sharing_a_signature_are_told_apart_by_find) {
     EXPECT_EQ(idx.find(a, [](uint32_t v) { return v == 3; }), dp::no_slot);
     ASSERT_TRUE(idx.erase(a, 1));
     EXPECT_EQ(idx.lookup(b), 2u);
+}
+
+// The process hands the tables DPDK's allocator when it has hugepages: every table and every SRTP
+// record chunk comes from the allocator it is given, and goes back to it.
+TEST(tables, live_in_the_memory_they_are_given) {
+    struct ledger {
+        size_t live = 0, calls = 0, bytes = 0;
+    } book;
+    dp::table_memory mem;
+    mem.ctx = &book;
+    mem.alloc = [](size_t bytes, size_t align, void* ctx) -> void* {
+        auto& b = *static_cast<ledger*>(ctx);
+        void* p = std::aligned_alloc(align, (bytes + align - 1) / align * align);
+        std::memset(p, 0, bytes);
+        ++b.live;
+        ++b.calls;
+        b.bytes += bytes;
+        return p;
+    };
+    mem.release = [](void* p, void* ctx) {
+        --static_cast<ledger*>(ctx)->live;
+        std::free(p);
+    };
+    {
+        harness h(srtp::engine_kind::ipsecmb, 256, mem);
+        EXPECT_EQ(book.calls, 3u) << "index, runtime lines, authentication accounting";
+        const size_t before = book.bytes;
+        auto s = leg(20000, 20002);
+        s.protocol = media_protocol::srtp;
+        s.rx = srtp::test::make_key(shm::srtp_suite::aes_cm_128_hmac_sha1_80, 1);
+        s.tx = srtp::test::make_key(shm::srtp_suite::aes_cm_128_hmac_sha1_80, 2);
+        ASSERT_EQ(h.add(s).type, event_type::ack);
+        EXPECT_EQ(book.calls, 4u) << "the first SRTP leg makes a chunk of SRTP records";
+        EXPECT_EQ(book.bytes - before, dp::srtp_records::chunk_records * sizeof(dp::srtp_record));
+        EXPECT_EQ(book.live, 4u);
+    }
+    EXPECT_EQ(book.live, 0u);
 }
