@@ -93,9 +93,12 @@ namespace {
 
 // Parses the words after the command name with the command's own options. Prints the error
 // and returns false for an unknown option, a bad value or the wrong number of operands.
-bool parse_command(const command_spec& c, const std::vector<std::string>& words, command_args& a) {
+bool parse_command(const command_spec& c, const std::vector<std::string>& words, command_args& a,
+                   global_options& g) {
+    // --json and --socket are welcome after the command too (`sbcctl calls --json`).
     po::options_description hidden;
-    hidden.add_options()("operands", po::value<std::vector<std::string>>(), "");
+    hidden.add_options()("operands", po::value<std::vector<std::string>>(), "")(
+        "json", po::bool_switch(), "")("socket", po::value<std::string>(), "");
     po::options_description all;
     all.add(command_options(c)).add(hidden);
     po::positional_options_description pos;
@@ -110,6 +113,10 @@ bool parse_command(const command_spec& c, const std::vector<std::string>& words,
     }
     if (a.has("operands")) {
         a.operands = a.get<std::vector<std::string>>("operands");
+    }
+    g.json = g.json || a.get<bool>("json");
+    if (a.has("socket")) {
+        g.socket_path = a.get<std::string>("socket");
     }
     if (a.has("help")) {
         return true;
@@ -183,7 +190,7 @@ int main(int argc, char** argv) {
         return exit_usage;
     }
     command_args a;
-    if (!parse_command(*c, {words.begin() + static_cast<long>(used), words.end()}, a)) {
+    if (!parse_command(*c, {words.begin() + static_cast<long>(used), words.end()}, a, g)) {
         return exit_usage;
     }
     if (a.has("help")) {

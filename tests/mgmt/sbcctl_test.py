@@ -124,6 +124,15 @@ def test_every_command_has_help_with_its_options():
     assert "--remove ADDRESS" in r.stdout
 
 
+def test_global_options_work_after_the_command_too():
+    with tempfile.TemporaryDirectory() as d:
+        sock = Path(d) / "nobody.sock"
+        r = run("status", "--socket", sock)
+        assert r.returncode == 3 and str(sock) in r.stderr
+    r = run("config", "show", "--default", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["source"] == "embedded default"
+
+
 def test_help_and_operand_errors_are_precise():
     r = run("help", "frobnicate")
     assert r.returncode == 2 and "no command 'frobnicate'" in r.stderr
