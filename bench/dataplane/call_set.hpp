@@ -209,7 +209,8 @@ class call_set {
         cmd.flow = s;
         ctl_.apply(cmd, 1);
         if (last_.type != shm::event_type::ack) {
-            throw std::runtime_error("flow_add refused");
+            throw std::runtime_error(std::string("flow_add refused: ") +
+                                     shm::nack_reason_text[static_cast<size_t>(last_.reason)]);
         }
     }
 

@@ -374,9 +374,12 @@ void control::add(const shm::command& c, uint64_t now_tsc, shm::event& ev) {
         ev.reason = kr;
         return;
     }
-    if (!t_.index.insert(rtp_key(c.flow.key), slot) ||
-        (rtcp && !t_.index.insert(rtcp_key(c.flow.key), slot | rtcp_bit))) {
+    leg_rt& rt = t_.legs[slot];
+    rt.key64 = rtp_key(c.flow.key);  // before indexing: the index moves entries by their key
+    if (!t_.index_flow(rtp_key(c.flow.key), slot) ||
+        (rtcp && !t_.index_flow(rtcp_key(c.flow.key), slot | rtcp_bit))) {
         t_.index.erase(rtp_key(c.flow.key), slot);
+        rt.key64 = 0;
         drop_record(slot);
         ev.type = shm::event_type::nack;
         ev.reason = nack_reason::table_full;
@@ -389,8 +392,6 @@ void control::add(const shm::command& c, uint64_t now_tsc, shm::event& ev) {
     lc.idle_reported = false;
     ++lc.peer_epoch;
 
-    leg_rt& rt = t_.legs[slot];
-    rt.key64 = rtp_key(c.flow.key);
     rt.latch.store(0, std::memory_order_relaxed);
     rt.rtcp_latch.store(0, std::memory_order_relaxed);
     t_.rare[slot].auth_fail_count = 0;
@@ -426,7 +427,7 @@ void control::update(const shm::command& c, uint32_t slot, shm::event& ev) {
         if (c.flow.rtcp_mux) {
             t_.index.erase(rtcp_key(old.key), slot | rtcp_bit);
         } else if (t_.find_flow(rtcp_key(c.flow.key)) != no_slot ||
-                   !t_.index.insert(rtcp_key(c.flow.key), slot | rtcp_bit)) {
+                   !t_.index_flow(rtcp_key(c.flow.key), slot | rtcp_bit)) {
             ev.type = shm::event_type::nack;
             ev.reason = t_.find_flow(rtcp_key(c.flow.key)) != no_slot ? nack_reason::exists
                                                                       : nack_reason::table_full;

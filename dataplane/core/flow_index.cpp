@@ -30,31 +30,6 @@ void flow_index::prefetch(uint64_t key) const {
     __builtin_prefetch(&buckets_[place_of(key).first]);
 }
 
-bool flow_index::insert(uint64_t key, uint32_t value) {
-    if (key == 0) {
-        return false;
-    }
-    const place p = place_of(key);
-    const uint64_t entry = static_cast<uint64_t>(p.sig) << 32 | value;
-    for (auto& e : buckets_[p.first].e) {
-        if (e.load(std::memory_order_relaxed) == 0) {
-            e.store(entry, std::memory_order_release);
-            ++size_;
-            return true;
-        }
-    }
-    // Readers look in the second bucket only while the first counts an overflow: count first.
-    for (auto& e : buckets_[p.second].e) {
-        if (e.load(std::memory_order_relaxed) == 0) {
-            buckets_[p.first].overflow.fetch_add(1, std::memory_order_release);
-            e.store(entry, std::memory_order_release);
-            ++size_;
-            return true;
-        }
-    }
-    return false;
-}
-
 bool flow_index::erase(uint64_t key, uint32_t value) {
     const place p = place_of(key);
     const uint64_t entry = static_cast<uint64_t>(p.sig) << 32 | value;

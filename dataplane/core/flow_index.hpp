@@ -9,7 +9,8 @@
 // apart by that check (find()). Each key has a first and a second bucket of seven entries (one
 // cache line); insert() fills the first and uses the second only when the first is full, and
 // counts that in the first bucket, so a lookup reads one line unless its first bucket overflowed
-// (a few per cent of buckets at the 50 % load the table is sized for).
+// (a few per cent of buckets at the 50 % load the table is sized for). When both are full, a key
+// that lives in its first bucket moves to its own second one to make room (one cuckoo step).
 // IPv6 keys are not indexed yet (the control path refuses IPv6 flows with unsupported_family).
 
 #include <atomic>
@@ -49,9 +50,10 @@ class flow_index {
     void prefetch(uint64_t key) const;
 
     // Writer. The caller makes sure the key is not indexed yet (find()). insert() returns false
-    // when both buckets are full (table_full); erase() removes the entry of `key` with `value`
-    // and returns false when there is none.
-    bool insert(uint64_t key, uint32_t value);
+    // when no room can be made (table_full); `key_of(value)` gives the key of an indexed value
+    // (to move it). erase() removes the entry of `key` with `value`, false when there is none.
+    template <class KeyOf>
+    bool insert(uint64_t key, uint32_t value, KeyOf&& key_of);
     bool erase(uint64_t key, uint32_t value);
     uint32_t size() const { return size_; }
 
@@ -88,6 +90,15 @@ class flow_index {
         p.second = (p.first ^ (p.sig * 0x9E3779B1u)) & mask_;
         return p;
     }
+    // A free entry of bucket `b`, or nullptr.
+    std::atomic<uint64_t>* free_entry(uint32_t b) {
+        for (auto& e : buckets_[b].e) {
+            if (e.load(std::memory_order_relaxed) == 0) {
+                return &e;
+            }
+        }
+        return nullptr;
+    }
     template <class Verify>
     static uint32_t scan(const bucket& b, uint32_t sig, Verify& verify) {
         for (const auto& e : b.e) {
@@ -113,6 +124,45 @@ uint32_t flow_index::find(uint64_t key, Verify&& verify) const {
         return v;
     }
     return scan(buckets_[p.second], p.sig, verify);
+}
+
+template <class KeyOf>
+bool flow_index::insert(uint64_t key, uint32_t value, KeyOf&& key_of) {
+    if (key == 0) {
+        return false;
+    }
+    const place p = place_of(key);
+    const uint64_t entry = static_cast<uint64_t>(p.sig) << 32 | value;
+    bucket& first = buckets_[p.first];
+    if (auto* e = free_entry(p.first)) {
+        e->store(entry, std::memory_order_release);
+        ++size_;
+        return true;
+    }
+    // Readers look in the second bucket only while the first counts an overflow: count first.
+    if (auto* e = free_entry(p.second)) {
+        first.overflow.fetch_add(1, std::memory_order_release);
+        e->store(entry, std::memory_order_release);
+        ++size_;
+        return true;
+    }
+    // Both full: a key living in its first bucket (this one) moves to its own second bucket,
+    // copied there (and counted) before the new entry replaces it, so readers always find it.
+    for (auto& e : first.e) {
+        const uint64_t old = e.load(std::memory_order_relaxed);
+        const place q = place_of(key_of(static_cast<uint32_t>(old)));
+        if (q.first != p.first || q.second == p.first) {
+            continue;  // itself overflowed here, or no other bucket
+        }
+        if (auto* to = free_entry(q.second)) {
+            first.overflow.fetch_add(1, std::memory_order_release);
+            to->store(old, std::memory_order_release);
+            e.store(entry, std::memory_order_release);
+            ++size_;
+            return true;
+        }
+    }
+    return false;
 }
 
 }  // namespace sbc::dp

@@ -98,6 +98,14 @@ struct tables {
         });
     }
 
+    // Indexes `key` (a leg's RTP or RTCP port) with `value`; the keys of indexed values are the
+    // slots' own (the main lcore sets key64 before it indexes a slot). False: table_full.
+    bool index_flow(uint64_t key, uint32_t value) {
+        return index.insert(key, value, [&](uint32_t v) {
+            return legs[v & ~rtcp_bit].key64 + ((v & rtcp_bit) != 0 ? 1 : 0);
+        });
+    }
+
     // A leg's SRTP streams (unprotect what its peer sends / protect what goes to it), or nullptr
     // for a leg that never carried SRTP.
     srtp::stream* rx_stream(uint32_t slot) const {

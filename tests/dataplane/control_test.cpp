@@ -23,6 +23,11 @@ using shm::nack_reason;
 
 namespace {
 
+// Index values that are the key's UDP port (index tests).
+uint64_t port_key(uint32_t value) {
+    return dp::pack_key(0, 0x0a000001, static_cast<uint16_t>(value));
+}
+
 shm::flow_spec leg(uint16_t port, uint16_t partner) {
     return make_leg(0, access_ip, port, 0, access_ip, partner, access_peer, 40000,
                     media_protocol::rtp);
@@ -300,7 +305,7 @@ TEST(flow_index, concurrent_reader_never_sees_a_wrong_value) {
     });
     for (int round = 0; round < 200; ++round) {
         for (uint16_t p = 1; p < 600; ++p) {
-            ASSERT_TRUE(idx.insert(dp::pack_key(0, 0x0a000001, p), p));
+            ASSERT_TRUE(idx.insert(dp::pack_key(0, 0x0a000001, p), p, port_key));
         }
         for (uint16_t p = 1; p < 600; ++p) {
             ASSERT_TRUE(idx.erase(dp::pack_key(0, 0x0a000001, p), p));
@@ -332,13 +337,13 @@ TEST(flow_index, overflow_into_the_second_bucket_stays_findable) {
     std::vector<uint64_t> keys;
     for (uint16_t p = 2; keys.size() < 14; p += 2) {
         const uint64_t k = dp::pack_key(0, 0x0a000001, p);
-        if (!idx.insert(k, p)) {
+        if (!idx.insert(k, p, port_key)) {
             break;
         }
         keys.push_back(k);
     }
     ASSERT_EQ(keys.size(), 14u) << "both buckets fill before an insert fails";
-    EXPECT_FALSE(idx.insert(dp::pack_key(0, 0x0a000001, 1000), 1000)) << "full";
+    EXPECT_FALSE(idx.insert(dp::pack_key(0, 0x0a000001, 1000), 1000, port_key)) << "full";
     auto check = [&](size_t from) {
         for (size_t i = from; i < keys.size(); ++i) {
             EXPECT_EQ(idx.lookup(keys[i]), static_cast<uint32_t>(keys[i] & 0xffff)) << i;
@@ -359,6 +364,27 @@ TEST(flow_index, overflow_into_the_second_bucket_stays_findable) {
 
 // Entries keep a 32-bit signature, not the key: two keys with one signature are told apart by
 // find() with the caller's check of the slot's own key.
+// Sized for N keys at <= 50 % load, the index takes all N whatever their hashes (seven-entry
+// buckets filled first-fit overflow; a cuckoo step makes room when both buckets are full).
+TEST(flow_index, takes_every_key_it_is_sized_for) {
+    for (uint32_t n : {64u, 1000u, 40128u, 200000u}) {
+        dp::flow_index idx(n);
+        std::vector<uint64_t> keys;
+        auto key_of = [&](uint32_t v) { return keys[v]; };
+        for (uint32_t i = 0; i < n; ++i) {
+            // Packed like the dataplane's: a few media addresses, even ports, RTCP on port + 1.
+            const uint32_t leg = i / 2;
+            keys.push_back(dp::pack_key(static_cast<uint16_t>(leg & 1), 0x0a000001 + (leg >> 1) % 8,
+                                        static_cast<uint16_t>(2000 + 2 * (leg >> 4) + (i & 1))));
+            ASSERT_TRUE(idx.insert(keys.back(), i, key_of)) << n << " keys: key " << i;
+        }
+        for (uint32_t i = 0; i < n; ++i) {
+            ASSERT_EQ(idx.find(keys[i], [&](uint32_t v) { return keys[v] == keys[i]; }), i) << i;
+        }
+        EXPECT_EQ(idx.size(), n);
+    }
+}
+
 TEST(flow_index, keys_sharing_a_signature_are_told_apart_by_find) {
     std::unordered_map<uint32_t, uint64_t> seen;
     uint64_t a = 0, b = 0;
@@ -374,8 +400,9 @@ TEST(flow_index, keys_sharing_a_signature_are_told_apart_by_find) {
     }
     ASSERT_NE(a, b);
     dp::flow_index idx(1);  // one bucket: both keys in it
-    ASSERT_TRUE(idx.insert(a, 1));
-    ASSERT_TRUE(idx.insert(b, 2));
+    auto key_of = [&](uint32_t v) { return v == 1 ? a : b; };
+    ASSERT_TRUE(idx.insert(a, 1, key_of));
+    ASSERT_TRUE(idx.insert(b, 2, key_of));
     EXPECT_EQ(idx.lookup(b), 1u) << "the first entry with the signature";
     EXPECT_EQ(idx.find(b, [](uint32_t v) { return v == 2; }), 2u);
     EXPECT_EQ(idx.find(a, [](uint32_t v) { return v == 3; }), dp::no_slot);

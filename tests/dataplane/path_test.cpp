@@ -183,7 +183,7 @@ TEST_P(call, a_shared_index_signature_does_not_hide_a_flow) {
     // What a key sharing A's signature looks like to a lookup of A: an earlier entry that names
     // a slot whose own key is not A's.
     const uint64_t key_a = dp::pack_key(0, access_ip, 20000);
-    ASSERT_TRUE(h.tables().index.insert(key_a, eb.slot));
+    ASSERT_TRUE(h.tables().index_flow(key_a, eb.slot));
     ASSERT_EQ(h.tables().index.lookup(key_a), eb.slot);
     auto ea = h.add(a);
     ASSERT_EQ(ea.type, shm::event_type::ack) << "the look-alike entry is not A";
