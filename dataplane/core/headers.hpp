@@ -3,8 +3,6 @@
 // offsets with big-endian loads/stores, and the Internet checksum (RFC 1071). No DPDK, no
 // structs overlaid on packet memory (alignment is not guaranteed in a plain buffer).
 
-#include <x86intrin.h>
-
 #include <cstdint>
 #include <cstring>
 
@@ -61,30 +59,34 @@ inline constexpr uint8_t rtcp_sr = 200, rtcp_rr = 201, rtcp_sdes = 202, rtcp_bye
                          rtcp_app = 204;
 
 // One's-complement sum of `len` bytes, not folded (RFC 1071): native-order 64-bit words added
-// with carry (RFC 1071 §4.1's end-around carry, one ADC per word), byte order fixed once when
-// the folded result is stored (RFC 1071 §2(B): the sum is byte-order independent; every word
-// starts at an even offset).
+// with carry, 32 bytes per ADC chain with its carry folded back at once (RFC 1071 §4.1's
+// end-around carry; Linux's csum_partial does the same on x86-64: compilers do not emit ADC
+// chains from C). The byte order is fixed once when the folded result is stored (RFC 1071
+// §2(B): the sum is byte-order independent; every word starts at an even offset).
 inline uint64_t sum_bytes(const uint8_t* p, uint32_t len, uint64_t acc = 0) {
-    unsigned long long a = acc;
-    unsigned char c = 0;
+    uint64_t a = acc;
     while (len >= 32) {
-        uint64_t w[4];
-        std::memcpy(w, p, 32);
-        c = _addcarry_u64(c, a, w[0], &a);
-        c = _addcarry_u64(c, a, w[1], &a);
-        c = _addcarry_u64(c, a, w[2], &a);
-        c = _addcarry_u64(c, a, w[3], &a);
+        asm("addq 0(%[p]), %[a]\n\t"
+            "adcq 8(%[p]), %[a]\n\t"
+            "adcq 16(%[p]), %[a]\n\t"
+            "adcq 24(%[p]), %[a]\n\t"
+            "adcq $0, %[a]"
+            : [a] "+r"(a)
+            : [p] "r"(p), "m"(*reinterpret_cast<const uint8_t(*)[32]>(p))
+            : "cc");
         p += 32;
         len -= 32;
     }
+    uint64_t t = 0;  // the rest, at most 31 bytes: no carry out of 64 bits in three words
+    uint64_t carry = 0;
     while (len >= 8) {
         uint64_t w;
         std::memcpy(&w, p, 8);
-        c = _addcarry_u64(c, a, w, &a);
+        a += w;
+        carry += a < w;
         p += 8;
         len -= 8;
     }
-    uint64_t t = 0;
     if (len & 4) {
         uint32_t w;
         std::memcpy(&w, p, 4);
@@ -102,9 +104,10 @@ inline uint64_t sum_bytes(const uint8_t* p, uint32_t len, uint64_t acc = 0) {
         // of a native (little-endian) word.
         t += *p;
     }
-    c = _addcarry_u64(c, a, t, &a);
-    c = _addcarry_u64(c, a, 0, &a);  // the end-around carry; adding it carries at most once
-    return a + c;
+    a += t;
+    carry += a < t;
+    a += carry;
+    return a + (a < carry);
 }
 
 // Folds a sum_bytes() accumulator into the 16-bit checksum in network byte order (as stored
