@@ -61,6 +61,11 @@ class call : public ::testing::TestWithParam<srtp::engine_kind> {
         return make_frame(1, core_peer, 50000, core_ip, dport, payload);
     }
 
+    // RTP `seq` protected by `sender` (the peer of the access leg, or of the core leg) is relayed
+    // to the other leg's peer, where `receiver` unprotects the very same packet.
+    void expect_srtp_relayed(srtp::test::ref_session& sender, srtp::test::ref_session& receiver,
+                             uint16_t seq, uint32_t ssrc, bool from_access_peer);
+
     harness h;
     shm::flow_spec a{}, b{};
     uint32_t slot_a = 0, slot_b = 0;
@@ -87,6 +92,22 @@ void expect_headers(const dp::pkt_desc& d, uint16_t port, const shm::mac_address
     EXPECT_EQ(load16(udp + udp_length), d.len - eth_len - ipv4_len);
     EXPECT_NE(load16(udp + udp_cksum), 0);
     EXPECT_TRUE(udp_cksum_ok(ip, udp, load16(udp + udp_length)));
+}
+
+void call::expect_srtp_relayed(srtp::test::ref_session& sender, srtp::test::ref_session& receiver,
+                               uint16_t seq, uint32_t ssrc, bool from_access_peer) {
+    const auto rtp = srtp::test::make_rtp(seq, ssrc, 160);
+    auto wire_pkt = rtp;
+    ASSERT_EQ(sender.protect(wire_pkt), srtp_err_status_ok);
+    auto d = h.run1(from_access_peer ? from_access(wire_pkt) : from_core(wire_pkt));
+    if (from_access_peer) {
+        expect_headers(d, 1, core_peer_mac, core_ip, 30000, core_peer, 50000);
+    } else {
+        expect_headers(d, 0, access_peer_mac, access_ip, 20000, access_peer, 40000);
+    }
+    auto out = payload_of(d);
+    ASSERT_EQ(receiver.unprotect(out), srtp_err_status_ok) << seq;
+    EXPECT_EQ(out, rtp);
 }
 
 }  // namespace
@@ -224,14 +245,7 @@ TEST_P(call, srtp_to_srtp_reencrypts_with_the_other_legs_key) {
     srtp::test::ref_session a_peer_tx(key_peer, false);
     srtp::test::ref_session b_peer_rx(b.tx, true);
     for (uint16_t seq = 65530; seq != 6; ++seq) {  // across the sequence wrap: ROC 0 -> 1
-        const auto rtp = srtp::test::make_rtp(seq, ssrc_a, 160);
-        auto wire_pkt = rtp;
-        ASSERT_EQ(a_peer_tx.protect(wire_pkt), srtp_err_status_ok);
-        auto d = h.run1(from_access(wire_pkt));
-        expect_headers(d, 1, core_peer_mac, core_ip, 30000, core_peer, 50000);
-        auto out = payload_of(d);
-        ASSERT_EQ(b_peer_rx.unprotect(out), srtp_err_status_ok) << seq;
-        EXPECT_EQ(out, rtp);
+        expect_srtp_relayed(a_peer_tx, b_peer_rx, seq, ssrc_a, true);
     }
     EXPECT_EQ(h.tables().rx_stream(slot_a)->roc(), 1u);
 }
@@ -259,22 +273,8 @@ TEST_P(call, srtp_state_only_where_srtp_is_spoken) {
     srtp::test::ref_session a_peer_tx(key_peer, false), b_peer_rx(b.tx, true);
     srtp::test::ref_session b_peer_tx(b.rx, false), a_peer_rx(key_ours, true);
     for (uint16_t seq = 1; seq < 4; ++seq) {
-        const auto rtp = srtp::test::make_rtp(seq, ssrc_a, 160);
-        auto wire_pkt = rtp;
-        ASSERT_EQ(a_peer_tx.protect(wire_pkt), srtp_err_status_ok);
-        auto d = h.run1(from_access(wire_pkt));
-        expect_headers(d, 1, core_peer_mac, core_ip, 30000, core_peer, 50000);
-        auto out = payload_of(d);
-        ASSERT_EQ(b_peer_rx.unprotect(out), srtp_err_status_ok) << seq;
-        EXPECT_EQ(out, rtp);
-        const auto back = srtp::test::make_rtp(seq, ssrc_b, 160);
-        wire_pkt = back;
-        ASSERT_EQ(b_peer_tx.protect(wire_pkt), srtp_err_status_ok);
-        d = h.run1(from_core(wire_pkt));
-        expect_headers(d, 0, access_peer_mac, access_ip, 20000, access_peer, 40000);
-        out = payload_of(d);
-        ASSERT_EQ(a_peer_rx.unprotect(out), srtp_err_status_ok) << seq;
-        EXPECT_EQ(out, back);
+        expect_srtp_relayed(a_peer_tx, b_peer_rx, seq, ssrc_a, true);
+        expect_srtp_relayed(b_peer_tx, a_peer_rx, seq, ssrc_b, false);
     }
 
     // Removed legs give their records back once no lcore can see them; new legs reuse them.
