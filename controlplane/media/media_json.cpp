@@ -30,7 +30,7 @@ nlohmann::json media_manager::leg_json(const entry& e, side s) const {
         j["peer"] = endpoint_text(m.last_peer);
         j["protocol"] = m.srtp ? "srtp" : "rtp";
         if (m.srtp) {
-            j["suite"] = std::string(sip::sdp::suite_name(m.ours.suite));
+            j["suite"] = std::string(srtp_suite_name(m.ours.suite));
         }
         j["rtcp_mux"] = m.rtcp_mux;
         j["direction"] = std::string(sip::sdp::direction_name(m.peer.effective_direction()));
