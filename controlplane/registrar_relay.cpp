@@ -28,21 +28,13 @@ registrar_relay::registrar_relay(realm_edge& access, realm_edge& core, osv_trunk
                                  binding_table& bindings,
                                  const config::remote_subscribers_section& cfg)
     : access_(access), core_(core), trunk_(trunk), bindings_(bindings), throttle_(cfg) {
-    std::weak_ptr<bool> alive = alive_;
-    access_.on_closed([this, alive](const sip::connection_closed& info) {
-        if (!alive.expired()) {
-            on_closed(info);
-        }
-    });
-    trunk_.on_state_change([this, alive](node_index n, node_health h) {
-        if (!alive.expired()) {
-            on_node_state(n, h);
-        }
-    });
+    access_.on_closed(life_.guard([this](const sip::connection_closed& info) { on_closed(info); }));
+    trunk_.on_state_change(
+        life_.guard([this](node_index n, node_health h) { on_node_state(n, h); }));
 }
 
 registrar_relay::~registrar_relay() {
-    alive_.reset();
+    life_.end();
 }
 
 const sip::message* registrar_relay::client_request(const relay& rl) const {
@@ -240,33 +232,25 @@ void registrar_relay::send(std::uint64_t id) {
         return;
     }
     ++counters_.relayed;
-    std::weak_ptr<bool> alive = alive_;
     const std::uint32_t attempt = rl.attempt;
     sip::transaction_layer::client_callbacks cb;
-    cb.on_response = [this, alive, id, attempt](const sip::message& r,
-                                                const sip::transport_context&) {
-        if (!alive.expired()) {
+    cb.on_response =
+        life_.guard([this, id, attempt](const sip::message& r, const sip::transport_context&) {
             on_response(id, attempt, r);
-        }
-    };
-    cb.on_failure = [this, alive, id, attempt](sip::client_failure why) {
-        if (alive.expired()) {
-            return;
-        }
+        });
+    cb.on_failure = life_.guard([this, id, attempt](sip::client_failure why) {
         if (why == sip::client_failure::timeout) {
             on_failure(id, attempt, node_outcome::timeout, "REGISTER timed out");
         } else {
             on_failure(id, attempt, node_outcome::transport_error, "REGISTER transport failure");
         }
-    };
+    });
     core_.transactions().start_client(std::move(parsed.value()), target, std::move(cb));
     access_.loop().cancel_timer(rl.deadline);
-    rl.deadline =
-        access_.loop().run_after(8 * core_.transactions().timers().t1, [this, alive, id, attempt] {
-            if (!alive.expired()) {
-                on_failure(id, attempt, node_outcome::timeout, "REGISTER unanswered for 8 x T1");
-            }
-        });
+    rl.deadline = access_.loop().run_after(
+        8 * core_.transactions().timers().t1, life_.guard([this, id, attempt] {
+            on_failure(id, attempt, node_outcome::timeout, "REGISTER unanswered for 8 x T1");
+        }));
 }
 
 void registrar_relay::on_response(std::uint64_t id, std::uint32_t attempt, const sip::message& r) {

@@ -37,6 +37,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/lifetime.hpp"
 #include "controlplane/binding_table.hpp"
 #include "controlplane/osv_trunk.hpp"
 #include "controlplane/realm_edge.hpp"
@@ -150,7 +151,7 @@ class registrar_relay {
     std::unordered_map<std::uint64_t, relay> relays_;
     std::uint64_t next_relay_ = 1;
     std::uint64_t handling_ = 0;  // the relay whose failure is being reported to the trunk
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    lifetime life_;               // last: callbacks stop first
 };
 
 }  // namespace sbc::cp

@@ -31,7 +31,7 @@ b2bua::b2bua(sip_service& sip, media::media_manager& media, const config::applia
       cfg_(cfg) {}
 
 b2bua::~b2bua() {
-    alive_.reset();
+    life_.end();
     for (auto& [id, c] : calls_) {
         for (auto* t : {&c->session_timer, &c->no_answer_timer}) {
             sip_.access().loop().cancel_timer(*t);
@@ -55,14 +55,13 @@ void b2bua::attach() {
                             binding*) { on_ack(realm, std::move(ack), ctx); });
     }
     media_.on_media_timeout([this](media::session_id sid) { on_media_timeout(sid); });
-    std::weak_ptr<bool> alive = alive_;
-    sip_.trunk().on_state_change([this, alive](node_index n, node_health h) {
-        if (!alive.expired() && h == node_health::down) {
+    sip_.trunk().on_state_change(life_.guard([this](node_index n, node_health h) {
+        if (h == node_health::down) {
             on_node_down(n);
         }
-    });
-    sip_.core().on_closed([this, alive](const sip::connection_closed& info) {
-        if (alive.expired() || info.reason == sip::close_reason::local) {
+    }));
+    sip_.core().on_closed(life_.guard([this](const sip::connection_closed& info) {
+        if (info.reason == sip::close_reason::local) {
             return;
         }
         for (size_t n = 0; n < sip_.trunk().size(); ++n) {
@@ -71,7 +70,7 @@ void b2bua::attach() {
                 on_node_down(node);
             }
         }
-    });
+    }));
 }
 
 void b2bua::register_mgmt(mgmt_server& mgmt) {
@@ -274,18 +273,14 @@ void b2bua::arm_session_timer(call& c, uint32_t interval) {
     loop.cancel_timer(c.session_timer);
     c.session_interval = interval;
     const call_id_t id = c.id;
-    std::weak_ptr<bool> alive = alive_;
     // RFC 4028 §10: without a refresh within the interval the session is over.
-    c.session_timer = loop.run_after(std::chrono::seconds(interval), [this, alive, id] {
-        if (alive.expired()) {
-            return;
-        }
+    c.session_timer = loop.run_after(std::chrono::seconds(interval), life_.guard([this, id] {
         if (call* cl = lookup(id)) {
             ++counters_.session_timer_expiries;
             spdlog::info("call {}: session timer expired after {} s", id, cl->session_interval);
             hang_up(*cl, "session timer", R"(SIP;cause=408;text="Session timer expired")");
         }
-    });
+    }));
 }
 
 void b2bua::on_media_timeout(media::session_id sid) {

@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/lifetime.hpp"
 #include "controlplane/b2bua/call.hpp"
 #include "controlplane/media/media_manager.hpp"
 #include "controlplane/sip_service.hpp"
@@ -140,7 +141,7 @@ class b2bua {
     std::unordered_map<media::session_id, call_id_t> by_media_;
     call_id_t next_id_ = 1;
     b2bua_counters counters_;
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    lifetime life_;  // last: callbacks stop first
 };
 
 }  // namespace sbc::cp::b2bua

@@ -222,11 +222,7 @@ void b2bua::start_call(const req_t& req, binding* client) {
     index(c);
     by_invite_server_[server_key(realm_a, req.txn)] = id;
 
-    std::weak_ptr<bool> alive = alive_;
-    c.no_answer_timer = edge(realm_a).loop().run_after(no_answer_timeout, [this, alive, id] {
-        if (alive.expired()) {
-            return;
-        }
+    c.no_answer_timer = edge(realm_a).loop().run_after(no_answer_timeout, life_.guard([this, id] {
         run(id, [this](call& cl) {
             if (cl.state == call_state::calling || cl.state == call_state::early) {
                 ++counters_.no_answer;
@@ -234,7 +230,7 @@ void b2bua::start_call(const req_t& req, binding* client) {
                 hang_up(cl, "no answer", {});
             }
         });
-    });
+    }));
     send_invite(c, std::move(invite));
 }
 
@@ -302,19 +298,13 @@ void b2bua::on_node_down(node_index n) {
 
 void b2bua::send_invite(call& c, sip::outgoing_message&& m) {
     const call_id_t id = c.id;
-    std::weak_ptr<bool> alive = alive_;
     sip::transaction_layer::client_callbacks cb;
-    cb.on_response = [this, alive, id](const sip::message& r, const sip::transport_context&) {
-        if (!alive.expired()) {
-            on_invite_response(id, r);
-        }
-    };
+    cb.on_response = life_.guard([this, id](const sip::message& r, const sip::transport_context&) {
+        on_invite_response(id, r);
+    });
     auto txn = std::make_shared<sip::transaction_id>(0);
-    cb.on_failure = [this, alive, id, txn](sip::client_failure why) {
-        if (!alive.expired()) {
-            on_invite_failure(id, *txn, why);
-        }
-    };
+    cb.on_failure =
+        life_.guard([this, id, txn](sip::client_failure why) { on_invite_failure(id, *txn, why); });
     const side to = other(c.invite->from);
     const sip::transaction_id t = send_request(c, to, std::move(m), std::move(cb));
     *txn = t;

@@ -252,33 +252,26 @@ void b2bua::relay_request(call& c, side s, sip::transaction_id txn) {
     }
     const call_id_t id = c.id;
     auto client = std::make_shared<sip::transaction_id>(0);
-    std::weak_ptr<bool> alive = alive_;
     sip::transaction_layer::client_callbacks cb;
-    cb.on_response = [this, alive, id, client](const sip::message& r,
-                                               const sip::transport_context&) {
-        if (alive.expired()) {
-            return;
-        }
-        call* cl = lookup(id);
-        if (cl == nullptr) {
-            return;
-        }
-        if (cl->busy) {
-            auto copy = sip::parse(r.data());
-            if (copy) {
-                auto shared = std::make_shared<sip::message>(std::move(copy.value()));
-                const sip::transaction_id t = *client;
-                run(id, [this, t, shared](call& c2) { request_response(c2, t, *shared); });
+    cb.on_response =
+        life_.guard([this, id, client](const sip::message& r, const sip::transport_context&) {
+            call* cl = lookup(id);
+            if (cl == nullptr) {
+                return;
             }
-            return;
-        }
-        request_response(*cl, *client, r);
-    };
-    cb.on_failure = [this, alive, id, client](sip::client_failure why) {
-        if (!alive.expired()) {
-            on_request_failure(id, *client, why);
-        }
-    };
+            if (cl->busy) {
+                auto copy = sip::parse(r.data());
+                if (copy) {
+                    auto shared = std::make_shared<sip::message>(std::move(copy.value()));
+                    const sip::transaction_id t = *client;
+                    run(id, [this, t, shared](call& c2) { request_response(c2, t, *shared); });
+                }
+                return;
+            }
+            request_response(*cl, *client, r);
+        });
+    cb.on_failure = life_.guard(
+        [this, id, client](sip::client_failure why) { on_request_failure(id, *client, why); });
     *client = send_request(c, o, std::move(out), std::move(cb));
     if (*client == 0) {
         if (rr.offer_relayed) {

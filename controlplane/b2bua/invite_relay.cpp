@@ -251,12 +251,8 @@ void b2bua::arm_2xx_retransmit(call_id_t id) {
     } else {
         ir.interval = std::min(2 * ir.interval, t2);
     }
-    std::weak_ptr<bool> alive = alive_;
     // RFC 3261 §13.3.1.4: the UAS core retransmits its 2xx until the ACK, for 64*T1.
-    ir.retransmit = loop.run_after(ir.interval, [this, alive, id] {
-        if (alive.expired()) {
-            return;
-        }
+    ir.retransmit = loop.run_after(ir.interval, life_.guard([this, id] {
         run(id, [this](call& cl) {
             if (!cl.invite || cl.invite->acked || cl.invite->response_2xx.empty()) {
                 return;
@@ -269,7 +265,7 @@ void b2bua::arm_2xx_retransmit(call_id_t id) {
             respond(cl, cl.invite->from, cl.invite->server, cl.invite->response_2xx);
             arm_2xx_retransmit(cl.id);
         });
-    });
+    }));
 }
 
 void b2bua::invite_final(call& c, const sip::message& r) {
