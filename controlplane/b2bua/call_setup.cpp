@@ -79,7 +79,7 @@ void b2bua::start_call(const req_t& req, binding* client) {
     if (media_.at_capacity()) {
         ++counters_.refused_capacity;
         dispatcher.respond(req, 503, "Service Unavailable (session limit)",
-                           "Retry-After: " + std::to_string(retry_after_s) + "\r\n");
+                           {{"Retry-After", std::to_string(retry_after_s)}});
         return;
     }
 
@@ -96,9 +96,8 @@ void b2bua::start_call(const req_t& req, binding* client) {
         node = sip_.trunk().select(affinity);
         if (!node) {
             ++counters_.refused_no_node;
-            dispatcher.respond(
-                req, 503, "Service Unavailable (no OSV node)",
-                "Retry-After: " + std::to_string(sip_.trunk().retry_after_s()) + "\r\n");
+            dispatcher.respond(req, 503, "Service Unavailable (no OSV node)",
+                               {{"Retry-After", std::to_string(sip_.trunk().retry_after_s())}});
             return;
         }
         next_hop = sip_.trunk().target(*node);
@@ -141,7 +140,7 @@ void b2bua::start_call(const req_t& req, binding* client) {
         dispatcher.respond(
             req, static_cast<uint16_t>(created.st.sip_status()),
             "Service Unavailable (" + std::string(media::text(created.st.code)) + ")",
-            "Retry-After: " + std::to_string(retry_after_s) + "\r\n");
+            {{"Retry-After", std::to_string(retry_after_s)}});
         return;
     }
 
@@ -189,7 +188,7 @@ void b2bua::start_call(const req_t& req, binding* client) {
             ++counters_.refused_media;
             dispatcher.respond(req, static_cast<uint16_t>(st.sip_status()),
                                st.sip_status() == 400 ? "Bad Request (SDP)" : "Not Acceptable Here",
-                               "Warning: " + st.warning() + "\r\n");
+                               {{"Warning", st.warning()}});
             media::call_summary sum;
             sum.call_id = a.call_id;
             sum.from = c.from_aor;
