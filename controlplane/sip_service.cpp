@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "controlplane/counters_json.hpp"
 #include "controlplane/mgmt_server.hpp"
 #include "sip/builder.hpp"
 
@@ -109,10 +110,7 @@ nlohmann::json sip_service::counters() const {
     add("core", core_.status()["counters"]);
     add("dispatch", dispatcher_.counters());
     add("registrar", registrar_.counters_json());
-    nlohmann::json dos = nlohmann::json::object();
-    dos_.counters().for_each(
-        [&dos](std::string_view n, std::uint64_t v, std::string_view) { dos[std::string(n)] = v; });
-    add("dos", dos);
+    add("dos", counters_json(dos_.counters()));
     return {{"columns", {"part", "counter", "value"}}, {"rows", rows}};
 }
 

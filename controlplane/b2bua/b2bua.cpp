@@ -126,6 +126,7 @@ void b2bua::index(call& c) {
     if (c.media != 0) {
         by_media_[c.media] = c.id;
     }
+    counters_.active = calls_.size();
 }
 
 void b2bua::unindex(call& c) {
@@ -256,6 +257,7 @@ void b2bua::finish(call& c) {
     }
     unindex(c);
     calls_.erase(c.id);
+    counters_.active = calls_.size();
 }
 
 void b2bua::arm_session_timer(call& c, const sip::message& r2xx) {

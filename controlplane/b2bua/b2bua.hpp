@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/lifetime.hpp"
+#include "controlplane/b2bua/b2bua_counters.hpp"
 #include "controlplane/b2bua/call.hpp"
 #include "controlplane/media/media_manager.hpp"
 #include "controlplane/sip_service.hpp"
@@ -33,17 +34,6 @@ class mgmt_server;
 }
 
 namespace sbc::cp::b2bua {
-
-struct b2bua_counters {
-    uint64_t calls_from_access = 0, calls_from_core = 0;
-    uint64_t answered = 0, failed = 0, cancelled = 0;
-    uint64_t refused_capacity = 0, refused_media = 0, refused_no_node = 0;
-    uint64_t reinvites = 0, updates = 0, glare_491 = 0, prack = 0, refer = 0, notify = 0;
-    uint64_t other_requests = 0;
-    uint64_t refreshes_answered = 0;  // UPDATE refreshes answered for a peer without UPDATE
-    uint64_t byes = 0, unknown_dialog = 0;
-    uint64_t media_timeouts = 0, session_timer_expiries = 0, no_ack = 0, no_answer = 0;
-};
 
 class b2bua {
   public:

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "controlplane/b2bua/b2bua.hpp"
+#include "controlplane/counters_json.hpp"
 #include "controlplane/media/call_record.hpp"
 
 namespace sbc::cp::b2bua {
@@ -87,30 +88,7 @@ nlohmann::json b2bua::calls_json(size_t limit) const {
 }
 
 nlohmann::json b2bua::counters_json() const {
-    const auto& k = counters_;
-    return {{"active", calls_.size()},
-            {"calls_from_access", k.calls_from_access},
-            {"calls_from_core", k.calls_from_core},
-            {"answered", k.answered},
-            {"failed", k.failed},
-            {"cancelled", k.cancelled},
-            {"refused_capacity", k.refused_capacity},
-            {"refused_media", k.refused_media},
-            {"refused_no_node", k.refused_no_node},
-            {"reinvites", k.reinvites},
-            {"updates", k.updates},
-            {"glare_491", k.glare_491},
-            {"prack", k.prack},
-            {"refer", k.refer},
-            {"notify", k.notify},
-            {"other_requests", k.other_requests},
-            {"refreshes_answered", k.refreshes_answered},
-            {"byes", k.byes},
-            {"unknown_dialog", k.unknown_dialog},
-            {"media_timeouts", k.media_timeouts},
-            {"session_timer_expiries", k.session_timer_expiries},
-            {"no_ack", k.no_ack},
-            {"no_answer", k.no_answer}};
+    return cp::counters_json(counters_);
 }
 
 }  // namespace sbc::cp::b2bua

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "controlplane/b2bua/b2bua_counters.hpp"
 #include "mgmt/sbcctl/command.hpp"
 #include "mgmt/sbcctl/render.hpp"
 
@@ -17,18 +18,7 @@ namespace sbc::mgmt {
 namespace {
 
 void print_counters(const nlohmann::json& c, const nlohmann::json& m) {
-    std::cout << "calls: active " << scalar_text(c.value("active", nlohmann::json()))
-              << ", answered " << scalar_text(c.value("answered", nlohmann::json())) << ", failed "
-              << scalar_text(c.value("failed", nlohmann::json())) << ", cancelled "
-              << scalar_text(c.value("cancelled", nlohmann::json())) << ", refused (limit) "
-              << scalar_text(c.value("refused_capacity", nlohmann::json())) << ", refused (media) "
-              << scalar_text(c.value("refused_media", nlohmann::json())) << "\n";
-    std::cout << "dialogs: re-INVITE " << scalar_text(c.value("reinvites", nlohmann::json()))
-              << ", UPDATE " << scalar_text(c.value("updates", nlohmann::json())) << ", 491 "
-              << scalar_text(c.value("glare_491", nlohmann::json())) << ", media timeouts "
-              << scalar_text(c.value("media_timeouts", nlohmann::json()))
-              << ", session timer expiries "
-              << scalar_text(c.value("session_timer_expiries", nlohmann::json())) << "\n";
+    std::cout << render_counters<cp::b2bua::b2bua_counters>("calls", c);
     std::cout << "media: flows programmed "
               << scalar_text(m.value("flows_programmed", nlohmann::json())) << ", removed "
               << scalar_text(m.value("flows_removed", nlohmann::json())) << ", rekeys "
