@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "controlplane/b2bua/b2bua_counters.hpp"
+#include "controlplane/media/media_counters.hpp"
 #include "mgmt/sbcctl/command.hpp"
 #include "mgmt/sbcctl/render.hpp"
 
@@ -19,12 +20,9 @@ namespace {
 
 void print_counters(const nlohmann::json& c, const nlohmann::json& m) {
     std::cout << render_counters<cp::b2bua::b2bua_counters>("calls", c);
-    std::cout << "media: flows programmed "
-              << scalar_text(m.value("flows_programmed", nlohmann::json())) << ", removed "
-              << scalar_text(m.value("flows_removed", nlohmann::json())) << ", rekeys "
-              << scalar_text(m.value("rekeys", nlohmann::json())) << ", nacks "
-              << scalar_text(m.value("nacks", nlohmann::json())) << ", call records "
-              << scalar_text(m.value("cdr_written", nlohmann::json())) << "\n";
+    std::cout << render_counters<cp::media::media_counters>("media", m);
+    std::cout << "call records: written " << scalar_text(m.value("cdr_written", nlohmann::json()))
+              << ", lost " << scalar_text(m.value("cdr_lost", nlohmann::json())) << "\n";
 }
 
 std::string seconds(const nlohmann::json& v) {
