@@ -40,6 +40,9 @@ void print_detail(const nlohmann::json& calls) {
                   << scalar_text(c["direction"]) << " " << scalar_text(c["from"]) << " -> "
                   << scalar_text(c["to"]) << " (" << seconds(c["duration_s"]) << " s"
                   << (c.value("held", false) ? ", held" : "") << ")\n";
+        if (c.contains("route")) {
+            std::cout << "  route: " << scalar_text(c["route"]) << "\n";
+        }
         for (const auto& l : c["legs"]) {
             std::cout << "  leg " << scalar_text(l["side"]) << " " << scalar_text(l["realm"])
                       << " call-id " << scalar_text(l["call_id"]) << " peer "
