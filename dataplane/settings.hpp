@@ -6,33 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/core/media_address.hpp"
 #include "dataplane/port_plan.hpp"
-#include "dataplane/shm/address.hpp"
 
 namespace sbc::dp {
 
 enum class srtp_engine_kind : uint8_t { ipsec_mb, libsrtp };
-
-// A media address the dataplane owns on a DPDK port: it answers ARP for it and flows are
-// installed on it. `prefix_len` says which peers are on-link (others go via the gateway).
-struct media_address {
-    uint16_t dpdk_port = 0;
-    shm::ip_address addr{};
-    uint8_t prefix_len = 32;
-    uint16_t port_min = 0;  // informational: sbcd allocates from this range
-    uint16_t port_max = 0;
-};
-
-struct gateway {
-    uint16_t dpdk_port = 0;
-    shm::ip_address addr{};
-};
-
-struct static_neighbour {
-    uint16_t dpdk_port = 0;
-    shm::ip_address addr{};
-    shm::mac_address mac{};
-};
 
 struct settings {
     std::string instance = "default";

@@ -43,6 +43,21 @@ uint64_t monotonic_ns() {
     return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+// The core takes plain values, not the process's settings.
+table_params table_params_of(const settings& s) {
+    table_params p;
+    p.max_flows = s.max_flows;
+    p.engine = s.srtp_engine == srtp_engine_kind::libsrtp ? srtp::engine_kind::libsrtp
+                                                          : srtp::engine_kind::ipsecmb;
+    p.hold_rx = s.hold_rx;
+    p.relatch_idle_ms = s.relatch_idle_ms;
+    p.auth_fail_event_ms = s.auth_fail_event_ms;
+    p.media = s.media;
+    p.gateways = s.gateways;
+    p.neighbours = s.neighbours;
+    return p;
+}
+
 int fail(const std::string& msg) {
     std::fprintf(stderr, "sbc-dataplane: %s\n", msg.c_str());
     return 1;
@@ -68,7 +83,7 @@ class dataplane {
 
     std::string start() {
         const uint32_t workers = s_.workers == 0 ? 1 : s_.workers;
-        tables_ = std::make_unique<tables>(s_, workers, region_.flows());
+        tables_ = std::make_unique<tables>(table_params_of(s_), workers, region_.flows());
         tables_->tsc_hz = rte_get_tsc_hz();
         {
             timespec ts{};

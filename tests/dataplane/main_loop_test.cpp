@@ -35,7 +35,7 @@ constexpr uint64_t hz = 1'000'000'000;  // the test clock counts nanoseconds
 struct fixture {
     explicit fixture(uint32_t workers = 1, uint64_t quiet_tsc = 0, uint32_t event_capacity = 64,
                      size_t max_backlog = 1024)
-        : s(harness::make_settings(256, srtp::engine_kind::ipsecmb)),
+        : s(harness::make_params(256, srtp::engine_kind::ipsecmb)),
           t(s, 1, nullptr),
           ctr(std::make_unique<shm::counters_block>()),
           header(std::make_unique<shm::region_header>()),
@@ -97,7 +97,7 @@ struct fixture {
         return evs;
     }
 
-    dp::settings s;
+    dp::table_params s;
     dp::tables t;
     std::unique_ptr<shm::counters_block> ctr;
     std::unique_ptr<shm::region_header> header;
