@@ -130,7 +130,7 @@ cli_result parse_command_line(int argc, const char* const* argv) {
         ("neighbour", po::value(&neighbours)->composing(), "PORT,ADDR,MAC: a static neighbour (repeat)")
         ("hold-rx", po::bool_switch(&s.hold_rx), "do not poll the ports until sbcd sends rx_start")
         ("idle-sleep-us", po::value(&s.idle_sleep_us), "sleep of an idle worker in microseconds, 0 = pure poll (default 100)")
-        ("idle-quiet-us", po::value(&s.idle_quiet_us), "how long every port must be empty before a worker sleeps; -1 = the time the smallest ring takes to fill at the configured rate (default -1)")
+        ("idle-quiet-us", po::value(&s.idle_quiet_us), "how long every port must be empty before a worker sleeps; 0 = after 1024 empty polls; -1 = 0 with af_xdp/af_packet ports, else the time the smallest ring takes to fill at the configured rate (default -1)")
         ("relatch-idle-ms", po::value(&s.relatch_idle_ms), "RTP-only re-latch after this much silence (default 2000)")
         ("auth-fail-event-ms", po::value(&s.auth_fail_event_ms), "min interval of auth_fail_burst events per flow (default 1000)");
     // clang-format on

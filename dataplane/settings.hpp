@@ -44,8 +44,9 @@ struct settings {
     // A worker sleeps this long per idle loop once every port has been empty for longer than
     // its ring takes to fill at port_pps (0 = pure poll). See core/idle_policy.hpp.
     uint32_t idle_sleep_us = 100;
-    // The quiet time before that sleep in µs; -1 = the time the smallest ring takes to fill at
-    // port_pps (measurement only: 0 sleeps after 1024 empty polls, the behaviour before).
+    // The quiet time before that sleep in µs; 0 = after 1024 empty polls; -1 = chosen: 0 with
+    // kernel-backed ports (the kernel's softirq needs these CPUs), else the time the smallest
+    // rx ring takes to fill at port_pps.
     int64_t idle_quiet_us = -1;
     // RTP-only legs (latch_policy::sdp_address): silence of the latched source after which
     // another source with the same SSRC may take the latch over (dataplane/README.md).

@@ -4,7 +4,7 @@
 // side ("OSV") sends RTP to every call's core leg and receives the RTP the relay made of the
 // SRTP. Each side has one link (load_link.hpp) and one thread. Sends go out in batches at a set
 // rate spread evenly over the calls (at calls x 50 pps each way: real G.711 timing). Every RTP
-// payload received is checked byte for byte; every `sample_every`-th SRTP packet received is
+// payload received is checked byte for byte; the SRTP received for one call in `sample_every` is
 // decrypted with libsrtp2 and checked, the others by length and header.
 
 #include <cstdint>

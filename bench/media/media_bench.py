@@ -16,10 +16,12 @@ sends SRTP one way and RTP the other. A run is lossless when every packet sent a
 rtpengine (--rtpengine): the same namespaces, the media veths given the SBC's media addresses
 in the kernel, `rtpengine --table=-1 --num-threads=1` (userspace, one worker), calls set up
 over its ng protocol (SDES SRTP offer from the softphone side, plain RTP answer from OSV),
-the same generator with --calls-file.
+the same generator with --calls-file. memif (--kinds memif): the dataplane's ports are memif
+servers and media_load is their client (its own DPDK process): no kernel on the path.
 
   /usr/bin/python3 bench/media/media_bench.py --build build/release [--kinds af_packet,af_xdp]
-      [--calls 1000,10000] [--seconds 5] [--reps 3] [--realtime] [--rtpengine] [--json OUT]
+      [--calls 1000,10000] [--one-way-calls 1000] [--seconds 5] [--reps 3] [--realtime]
+      [--rtpengine] [--json OUT]
 """
 from __future__ import annotations
 
@@ -47,6 +49,18 @@ from harness import set_key  # noqa: E402
 
 def log(*a):
     print(*a, flush=True)
+
+
+def stop(proc: subprocess.Popen | None):
+    """SIGTERM, then SIGKILL after 20 s."""
+    if proc is None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def appliance(action: str):
@@ -87,7 +101,7 @@ def run_load(build: Path, target: Target, calls: int, pps: float, seconds: float
             "--acc", f"{PREFIX}-acc",
             "--core", f"{PREFIX}-core", "--calls", str(calls), "--pps", str(int(pps)),
             "--seconds", str(seconds), "--direction", direction]
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=900)
     if r.returncode != 0:
         log(f"    media_load failed: {r.stderr.strip()}")
         return None
@@ -97,7 +111,8 @@ def run_load(build: Path, target: Target, calls: int, pps: float, seconds: float
     log(f'    {target.name:10s} {calls:6d} calls {direction:4s} {pps:9.0f} pps/way: '
         f'sent {j["sent"]} lost {j["lost"]} bad {j["bad"]} | gen send_failed '
         f'{c["generator_send_failed"]} sock {c["generator_socket_drops"]} | kernel ring '
-        f'{c["kernel_ring_drops"]} missed {c["port_rx_missed"]} nombuf {c["port_rx_nombuf"]} '
+        f'{c["kernel_ring_drops"]} backlog {c.get("kernel_backlog_drops")} missed {c["port_rx_missed"]} '
+        f'nombuf {c["port_rx_nombuf"]} '
         f'| dp drops {c["dataplane_drops_by_reason"]} | cpu/pkt '
         f'{j["cpu_ns_per_packet_delivered"]:.0f} ns busy/pkt {j["dataplane_busy_ns_per_packet"]:.0f} ns')
     return j
@@ -151,7 +166,7 @@ def measure(build: Path, target: Target, args) -> dict:
                                      [j["cpu_ns_per_packet_delivered"] for j in runs]),
                                  "busy_ns_per_packet": summary(
                                      [j["dataplane_busy_ns_per_packet"] for j in runs])}
-        for direction in ("a2c", "c2a"):
+        for direction in ("a2c", "c2a") if str(calls) in args.one_way_calls.split(",") else ():
             log(f"  {target.name}: one way {direction}, {calls} calls")
             v, j = search(lambda p: run_load(build, target, calls, p, args.seconds, direction),
                           args.start_pps, args.max_pps, args.bisect)
@@ -190,13 +205,7 @@ def run_sbc(build: Path, run: Path, kind: str, args) -> dict:
                         dp.pid)
         return measure(build, target, args)
     finally:
-        if dp is not None:
-            dp.terminate()
-            try:
-                dp.wait(20)
-            except subprocess.TimeoutExpired:
-                dp.kill()
-                dp.wait()
+        stop(dp)
         appliance("down")
         shutil.rmtree(f"/var/run/dpdk/sbc-{INSTANCE}", ignore_errors=True)
 
@@ -312,13 +321,7 @@ def run_rtpengine(build: Path, run: Path, args) -> dict:
             res["realtime_calls"] = summary(found)
         return res
     finally:
-        if rtp is not None:
-            rtp.terminate()
-            try:
-                rtp.wait(20)
-            except subprocess.TimeoutExpired:
-                rtp.kill()
-                rtp.wait()
+        stop(rtp)
         appliance("down")
 
 
@@ -335,6 +338,8 @@ def main() -> int:
     ap.add_argument("--max-pps", type=float, default=2_000_000)
     ap.add_argument("--start-calls", type=float, default=250)
     ap.add_argument("--bisect", type=int, default=4)
+    ap.add_argument("--one-way-calls", default="1000",
+                    help="call counts also searched one direction at a time")
     ap.add_argument("--realtime", action="store_true")
     ap.add_argument("--rtpengine", action="store_true")
     ap.add_argument("--json")
