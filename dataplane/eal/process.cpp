@@ -147,10 +147,10 @@ class dataplane {
     // How long every port must stay empty before a polling lcore may sleep: the time the
     // smallest receive ring takes to fill at the configured rate (core/idle_policy.hpp).
     // With kernel-backed ports (af_xdp, af_packet) the kernel does half of each packet's work
-    // (veth NAPI, XDP, the socket rings) in softirq on these same CPUs: a worker that never
-    // sleeps starves it, and on the 2-vCPU appliance 200 calls lost 8-42% of their packets in
-    // the XDP rings with the worker spinning, against 0-3% with it napping after 1024 empty
-    // polls (bench/media/RESULTS.md). There the quiet time is 0.
+    // (veth NAPI, XDP, the socket rings) in softirq on these same CPUs, and a worker that never
+    // sleeps starves it. On the oversubscribed 2-vCPU appliance 200 calls lost a median 21% of
+    // their packets in the XDP rings with the worker spinning, 2.8% with it napping after 1024
+    // empty polls (bench/media/RESULTS.md). There the quiet time is 0.
     uint64_t quiet_time(uint64_t hz) const {
         if (s_.idle_quiet_us >= 0) {
             return hz * static_cast<uint64_t>(s_.idle_quiet_us) / 1'000'000;
