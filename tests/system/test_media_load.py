@@ -80,3 +80,49 @@ def test_200_real_timing_calls_for_20_s_lose_nothing_on_the_shipped_config():
                          f"kernel rings")
         assert j["lost"] == 0 and j["received"] == 2 * each_way, why
         assert causes["kernel_ring_drops"] == 0 and causes["port_rx_missed"] == 0, why
+
+
+def flood(count: int, port: int) -> int:
+    """In the access namespace: `count` UDP packets to the access media address, in chunks so
+    the kernel's own backlog never overflows; returns how many were sent."""
+    import socket
+    import time as _time
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sent = 0
+    for i in range(count):
+        sent += s.sendto(b"\x80" + bytes(171), ("10.1.1.1", port)) > 0
+        if i % 100 == 99:
+            _time.sleep(0.005)
+    s.close()
+    return sent
+
+
+@pytest.mark.parametrize("kind,ring", [("af_packet", 512), ("af_xdp", 512)])
+def test_loss_before_the_sbc_reads_is_counted_in_the_port_counters(kind, ring):
+    """The worker holds its ports (--hold-rx: started, never polled), so everything beyond the
+    ring is dropped by the kernel: the port counters must show it (issue 11: af_packet's ring
+    drops used to be invisible)."""
+    from harness import binary, set_key, wait_until
+    edit = lambda t: set_key(set_key(t, "dataplane", "ports", f'["{kind}:s-amed", "{kind}:s-cmed"]'),
+                             "dataplane", "port_pps", "1000")  # smallest rings
+    with Appliance("smk", config_edit=edit) as app:
+        app.dataplane = app.start("dataplane", [binary("sbc-dataplane"), "--config",
+                                                app.config_path, "--hold-rx"], app.ns_sbc)
+        app.start_sbcd()
+        st = wait_until(lambda: (s := app.status())["dataplane"].get("ports") and s, 20, "ports")
+        assert st["dataplane"]["ports"][0]["rx_ring_frames"] == ring, st
+        mac = st["dataplane"]["ports"][0]["mac"]
+        # The dataplane answers no ARP while it holds its ports: a static entry.
+        subprocess.run(["ip", "-n", app.ns_acc, "neigh", "replace", "10.1.1.1", "lladdr", mac,
+                        "dev", "a-med"], check=True)
+        sent = app.worker(app.ns_acc).call(flood, 3 * ring + 1000, 40000)
+
+        def dropped():
+            rc, c, err = app.sbcctl("counters", json_out=True)
+            assert rc == 0, err
+            rows = {row[0]: row[-1] for row in c["rows"]}
+            return rows["port0 rx_kernel_drops"] if rows["port0 rx_kernel_drops"] >= sent - ring - 64 else 0
+        drops = wait_until(dropped, 10, "the kernel ring's drops in the port counters")
+        assert sent - ring - 64 <= drops <= sent, (sent, drops)
+        rc, text, err = app.sbcctl("status")
+        assert f"kernel ring {drops}" in text, text
