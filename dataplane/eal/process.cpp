@@ -321,12 +321,19 @@ int run_dataplane(const settings& s, const std::string& program) {
             for (const auto& line : plan.describe()) {
                 std::fprintf(stderr, "sbc-dataplane: %s\n", line.c_str());
             }
-            std::fprintf(stderr,
-                         "sbc-dataplane: %u mbufs; a polling lcore sleeps %u us per idle loop "
-                         "after %.1f ms without a packet on any port\n",
-                         plan.mbufs, s.idle_sleep_us,
-                         1000.0 * static_cast<double>(dp.quiet_tsc()) /
-                             static_cast<double>(rte_get_tsc_hz()));
+            if (dp.quiet_tsc() == 0) {
+                std::fprintf(stderr,
+                             "sbc-dataplane: %u mbufs; a polling lcore sleeps %u us per idle loop "
+                             "after 1024 empty polls\n",
+                             plan.mbufs, s.idle_sleep_us);
+            } else {
+                std::fprintf(stderr,
+                             "sbc-dataplane: %u mbufs; a polling lcore sleeps %u us per idle loop "
+                             "after %.1f ms without a packet on any port\n",
+                             plan.mbufs, s.idle_sleep_us,
+                             1000.0 * static_cast<double>(dp.quiet_tsc()) /
+                                 static_cast<double>(rte_get_tsc_hz()));
+            }
             dp.run_main();
         } else {
             rc = fail(error);
