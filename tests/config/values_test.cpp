@@ -247,7 +247,7 @@ TEST(Values, DataplanePorts) {
     const char* bad[] = {"\"eth0\"",
                          "\"af_xdp:\"",
                          "\"af_xdp:a,b\"",
-                         "\"af_packet:sixteen-chars-1\"",
+                         "\"af_packet:sixteen-chars-16\"",
                          "\"memif:relative.sock\"",
                          "\"pcap:x\"",
                          "\"af_xdp:bad name\""};
@@ -257,7 +257,8 @@ TEST(Values, DataplanePorts) {
                          "must be af_xdp:IFACE");
     }
     std::string text = with_dataplane("rx_stall_ms = 0\n");
-    expect_one_error(load(text), "dataplane.rx_stall_ms", locate(text, "0\n"), "");
+    expect_one_error(load(text), "dataplane.rx_stall_ms", locate(text, "rx_stall_ms = 0", 14),
+                     "between 1 and 10000");
 }
 
 TEST(Values, InstanceName) {
