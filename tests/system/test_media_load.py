@@ -71,7 +71,7 @@ def test_200_real_timing_calls_for_20_s_lose_nothing_on_the_shipped_config():
                      causes["generator_socket_drops"] + causes["generator_send_failed"] +
                      causes["port_rx_nombuf"] + veth_drops)
         assert j["lost"] <= accounted, "packets lost without a counted cause:\n" + why
-        assert j["generator"]["access"]["decrypted_sample"] >= 3 * 50 * SECONDS, why
+        assert j["generator"]["access"]["decrypted_sample"] > 0, why
         out = app.dataplane.output()
         assert "packets may wait for the worker" in out, out
         if j["lost"] != 0 and load > OVERSUBSCRIBED:
@@ -79,6 +79,8 @@ def test_200_real_timing_calls_for_20_s_lose_nothing_on_the_shipped_config():
                          f"{j['sent']} packets lost, {causes['kernel_ring_drops']} counted in the "
                          f"kernel rings")
         assert j["lost"] == 0 and j["received"] == 2 * each_way, why
+        # Calls 0, 64, 128 and 192 are decrypted in full with libsrtp2.
+        assert j["generator"]["access"]["decrypted_sample"] == 4 * 50 * SECONDS, why
         assert causes["kernel_ring_drops"] == 0 and causes["port_rx_missed"] == 0, why
 
 
