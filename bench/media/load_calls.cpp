@@ -3,6 +3,7 @@
 #include <chrono>
 #include <thread>
 
+#include "controlplane/media/sdes_keys.hpp"
 #include "sip/sdes.hpp"
 #include "tests/dataplane/srtp/srtp_test_util.hpp"
 
@@ -15,7 +16,7 @@ using namespace std::chrono_literals;
 std::string client_sdp(const std::string& ip, uint16_t port, const shm::srtp_key& k) {
     return "v=0\r\no=- 1 1 IN IP4 " + ip + "\r\ns=-\r\nc=IN IP4 " + ip + "\r\nt=0 0\r\nm=audio " +
            std::to_string(port) + " RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\na=crypto:1 " +
-           sip::sdp::format_crypto(1, sip::sdp::crypto_suite::aes_cm_128_hmac_sha1_80,
+           sip::sdp::format_crypto(1, srtp_suite::aes_cm_128_hmac_sha1_80,
                                    std::span<const uint8_t>(k.master_key, 16),
                                    std::span<const uint8_t>(k.master_salt, 14))
                .substr(2) +
@@ -38,7 +39,7 @@ bool answer_key(const std::string& sdp, shm::srtp_key& out) {
     if (!parsed.ok()) {
         return false;
     }
-    const auto key = sip::sdp::to_srtp_key(parsed.value);
+    const auto key = cp::media::to_srtp_key(parsed.value);
     if (!key) {
         return false;
     }
