@@ -118,7 +118,7 @@ class harness {
     }
 
     static dp::table_params make_params(uint32_t max_flows, srtp::engine_kind k,
-                                        dp::table_memory memory) {
+                                        dp::table_memory memory = {}) {
         dp::table_params s;
         s.memory = memory;
         s.max_flows = max_flows;
