@@ -13,6 +13,47 @@
 namespace sbc::sip::detail {
 namespace {
 
+constexpr std::size_t no_control = std::string_view::npos;
+
+// Offset of the first LF at or after `from` (all.size() when there is none), like find_char;
+// `control` takes the offset of the first control character before that LF, unless it already
+// holds one. The LF search and the control check share each 16-byte load.
+std::size_t find_line_end(std::string_view all, std::size_t from, std::size_t& control) {
+    const char* p = all.data();
+    const std::size_t n = all.size();
+#if defined(__SSE2__)
+    const __m128i lf = _mm_set1_epi8('\n');
+    for (; from + 16 <= n; from += 16) {
+        const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + from));
+        const unsigned lfs = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, lf)));
+        const unsigned controls = control_mask(chunk);
+        if (lfs != 0) {
+            const unsigned k = unsigned(__builtin_ctz(lfs));
+            const unsigned before = controls & ((1u << k) - 1);
+            if (before != 0 && control == no_control) {
+                control = from + unsigned(__builtin_ctz(before));
+            }
+            return from + k;
+        }
+        if (controls != 0 && control == no_control) {
+            control = from + unsigned(__builtin_ctz(controls));
+        }
+    }
+#endif
+    for (; from < n && p[from] != '\n'; ++from) {
+        if (control == no_control && is_control_char(p[from])) {
+            control = from;
+        }
+    }
+    return from;
+}
+
+// A line from `start` to the LF at `at` holds a control character other than the CR of its
+// CRLF, given the first control character found in it.
+bool has_control(const char* b, std::size_t control, std::size_t at) {
+    return control != no_control && !(control + 1 == at && b[control] == '\r');
+}
+
 bool is_version_2_0(std::string_view v) {
     return iequals(v, "SIP/2.0");
 }
@@ -101,9 +142,10 @@ void scan_headers(std::string_view all, std::size_t pos, const parse_limits& lim
         const std::size_t start = pos;
         std::size_t at;
         std::size_t colon = none;
+        std::size_t control = no_control;
 #if defined(__SSE2__)
-        // The line end and, for names shorter than 16 characters, the colon and the name's
-        // classification from one load.
+        // The line end, its control characters and, for names shorter than 16 characters, the
+        // colon and the name's classification from one load.
         __m128i chunk = _mm_setzero_si128();
         const bool loaded = pos + 16 <= len;
         if (loaded) {
@@ -112,18 +154,34 @@ void scan_headers(std::string_view all, std::size_t pos, const parse_limits& lim
                 unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, _mm_set1_epi8('\n'))));
             const unsigned colons =
                 unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, _mm_set1_epi8(':'))));
+            const unsigned controls = control_mask(chunk);
             if (colons != 0) {
                 colon = pos + unsigned(__builtin_ctz(colons));
             }
-            at = lfs != 0 ? pos + unsigned(__builtin_ctz(lfs)) : find_char(all, pos + 16, '\n');
+            if (lfs != 0) {
+                const unsigned k = unsigned(__builtin_ctz(lfs));
+                at = pos + k;
+                if (const unsigned before = controls & ((1u << k) - 1); before != 0) {
+                    control = pos + unsigned(__builtin_ctz(before));
+                }
+            } else {
+                if (controls != 0) {
+                    control = pos + unsigned(__builtin_ctz(controls));
+                }
+                at = find_line_end(all, pos + 16, control);
+            }
         } else {
-            at = find_char(all, pos, '\n');
+            at = find_line_end(all, pos, control);
         }
 #else
-        at = find_char(all, pos, '\n');
+        at = find_line_end(all, pos, control);
 #endif
+        // RFC 3261 §25.1: no CTL in a header line but the CRLF that ends it (or folds it).
+        bool controls = false;
+        bool folded = false;
         std::size_t value_end;
         while (true) {
+            controls = controls || has_control(b, control, at);
             if (at == len) {
                 value_end = len;
                 pos = len;
@@ -131,7 +189,9 @@ void scan_headers(std::string_view all, std::size_t pos, const parse_limits& lim
             }
             pos = at + 1;
             if (pos < len && (b[pos] == ' ' || b[pos] == '\t')) {
-                at = find_char(all, pos, '\n');
+                folded = true;
+                control = no_control;
+                at = find_line_end(all, pos, control);
                 continue;
             }
             value_end = at > start && b[at - 1] == '\r' ? at - 1 : at;
@@ -187,6 +247,14 @@ void scan_headers(std::string_view all, std::size_t pos, const parse_limits& lim
         e.value_off = uint32_t(v);
         e.value_size = uint32_t(ve - v);
         e.raw_size = uint32_t(pos - start);
+        e.folded = folded;
+        h.folds = h.folds || folded;
+        if (controls && h.scan_note == error_code::none) {
+            // Kept in the index (the fields of an answer are read from it) but never delivered.
+            h.scan_note = error_code::control_character;
+            h.note_id = e.id;
+            h.note_name = std::string_view(b + start, e.name_size);
+        }
         if (e.id != header_id::other) {
             const std::size_t k = std::size_t(e.id);
             if (h.first[k] == 0) {
@@ -207,7 +275,8 @@ void scan_headers(std::string_view all, std::size_t pos, const parse_limits& lim
 }  // namespace
 
 void scan_head(std::string_view all, std::size_t pos, const parse_limits& lim, head_scan& h) {
-    const std::size_t nl = find_char(all, pos, '\n');
+    std::size_t control = no_control;
+    const std::size_t nl = find_line_end(all, pos, control);
     if (nl == all.size()) {
         h.fatal = error_code::malformed_start_line;
         return;
@@ -221,6 +290,15 @@ void scan_head(std::string_view all, std::size_t pos, const parse_limits& lim, h
     } else {
         h.start_line = all.substr(pos, line_end - pos);
         scan_start_line(h.start_line, h);
+        // RFC 3261 §25.1: a bare CR, a NUL or another CTL in a start line. A request is still
+        // answered (400); a response is dropped.
+        if (control < line_end && h.fatal == error_code::none) {
+            if (!h.request) {
+                h.fatal = error_code::malformed_status_line;
+            } else if (h.start_note == error_code::none) {
+                h.start_note = error_code::malformed_start_line;
+            }
+        }
     }
     scan_headers(all, nl + 1, lim, h);
 }

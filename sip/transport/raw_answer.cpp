@@ -5,6 +5,7 @@
 #include "sip/header_id.hpp"
 #include "sip/ids.hpp"
 #include "sip/message.hpp"
+#include "sip/text.hpp"
 
 namespace sbc::sip {
 
@@ -34,6 +35,21 @@ void append_unfolded(std::string& out, std::string_view value) {
             ++i;
         }
     }
+}
+
+// RFC 3261 §25.1: the only control characters a raw value may hold are the CR and LF of its
+// folds (a line end followed by SP or HTAB). An answer never copies anything else.
+bool fit_to_copy(std::string_view value) {
+    for (std::size_t i = find_control_char(value); i < value.size();
+         i = i + 1 + find_control_char(value.substr(i + 1))) {
+        const std::size_t lf = value[i] == '\r' ? i + 1 : i;
+        if (lf >= value.size() || value[lf] != '\n' || lf + 1 >= value.size() ||
+            !is_wsp(value[lf + 1])) {
+            return false;
+        }
+        i = lf;
+    }
+    return true;
 }
 
 bool has_tag(std::string_view to) {
@@ -80,6 +96,9 @@ std::string answer_from_fields(const request_fields& f, std::uint16_t code, std:
     header_field h;
     while (vias.next(h)) {
         if (h.id == header_id::via) {
+            if (!fit_to_copy(h.value)) {
+                return {};  // a response must carry every Via as it came: none to send by
+            }
             any_via = true;
             out += "Via: ";
             append_unfolded(out, h.value);
@@ -90,14 +109,14 @@ std::string answer_from_fields(const request_fields& f, std::uint16_t code, std:
         return {};
     }
     auto add = [&out](std::string_view name, std::string_view value) {
-        if (!value.empty()) {
+        if (!value.empty() && fit_to_copy(value)) {
             out.append(name).append(": ");
             append_unfolded(out, value);
             out += "\r\n";
         }
     };
     add("From", f.from);
-    if (!f.to.empty()) {
+    if (!f.to.empty() && fit_to_copy(f.to)) {
         add("To", f.to);
         if (!has_tag(f.to)) {
             out.insert(out.size() - 2, ";tag=" + make_tag());
