@@ -62,6 +62,8 @@ struct head_scan {
     header_id note_id = header_id::other;
     std::string_view note_name;
     bool folds = false;  // some header line is folded
+    // LFs the scan stepped over from the start line on, and how many had a CR before them.
+    std::size_t line_ends = 0, crlf_ends = 0;
     bool request = false;
     uint16_t status = 0;
     std::string_view start_line, method, ruri_text, version, reason;  // views into the bytes

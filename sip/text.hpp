@@ -184,6 +184,21 @@ inline std::size_t find_control_char(std::string_view s) {
     return i;
 }
 
+// Offset of the first control character of `s` that is not part of a fold's line end (an LF, or
+// a CR and an LF, followed by SP or HTAB), or s.size(): for raw header lines and values, where
+// folds are LWS (RFC 3261 §7.3.1).
+inline std::size_t find_bare_control(std::string_view s) {
+    for (std::size_t i = find_control_char(s); i < s.size();
+         i = i + 1 + find_control_char(s.substr(i + 1))) {
+        const std::size_t lf = s[i] == '\r' ? i + 1 : i;
+        if (lf + 1 >= s.size() || s[lf] != '\n' || (s[lf + 1] != ' ' && s[lf + 1] != '\t')) {
+            return i;
+        }
+        i = lf;
+    }
+    return s.size();
+}
+
 inline bool is_token(std::string_view s) {
     if (s.empty()) {
         return false;

@@ -38,18 +38,9 @@ void append_unfolded(std::string& out, std::string_view value) {
 }
 
 // RFC 3261 §25.1: the only control characters a raw value may hold are the CR and LF of its
-// folds (a line end followed by SP or HTAB). An answer never copies anything else.
+// folds. An answer never copies anything else.
 bool fit_to_copy(std::string_view value) {
-    for (std::size_t i = find_control_char(value); i < value.size();
-         i = i + 1 + find_control_char(value.substr(i + 1))) {
-        const std::size_t lf = value[i] == '\r' ? i + 1 : i;
-        if (lf >= value.size() || value[lf] != '\n' || lf + 1 >= value.size() ||
-            !is_wsp(value[lf + 1])) {
-            return false;
-        }
-        i = lf;
-    }
-    return true;
+    return find_bare_control(value) == value.size();
 }
 
 bool has_tag(std::string_view to) {
