@@ -26,8 +26,14 @@ std::int64_t seconds_left(sip::time_point at, sip::time_point now) {
 
 registrar_relay::registrar_relay(realm_edge& access, realm_edge& core, osv_trunk& trunk,
                                  binding_table& bindings,
-                                 const config::remote_subscribers_section& cfg)
-    : access_(access), core_(core), trunk_(trunk), bindings_(bindings), throttle_(cfg) {
+                                 const config::remote_subscribers_section& cfg,
+                                 const config::push_section& push)
+    : access_(access),
+      core_(core),
+      trunk_(trunk),
+      bindings_(bindings),
+      throttle_(cfg),
+      push_providers_(push.enable ? push.providers : std::vector<std::string>()) {
     std::weak_ptr<bool> alive = alive_;
     access_.on_closed([this, alive](const sip::connection_closed& info) {
         if (!alive.expired()) {
@@ -64,11 +70,20 @@ void registrar_relay::refuse(const inbound_request& req, register_refusal why,
 
 void registrar_relay::on_register(const inbound_request& req) {
     ++counters_.registers;
-    register_check_result checked = check_register(req.msg);
+    register_check_result checked = check_register(req.msg, push_providers_);
     if (!checked.request) {
         std::string extra;
         if (checked.refusal == register_refusal::bad_extension && !checked.unsupported.empty()) {
             extra = "Unsupported: " + checked.unsupported + "\r\n";
+        }
+        if (!checked.push_problem.empty()) {
+            // The client learns what was wrong (RFC 3261 §20.43); the text is printable ASCII
+            // (check_push), quotes and backslashes are kept out of the quoted-string.
+            std::string why = checked.push_problem;
+            for (char& c : why) {
+                c = c == '"' || c == '\\' ? '\'' : c;
+            }
+            extra = "Warning: 399 sbc \"" + why + "\"\r\n";
         }
         refuse(req, checked.refusal, extra);
         return;

@@ -31,6 +31,7 @@ std::vector<command_spec> table_commands();
 std::vector<command_spec> registration_commands();
 std::vector<command_spec> call_commands();
 std::vector<command_spec> security_commands();
+std::vector<command_spec> cloudlink_commands();
 
 // Sends `command` with `args` to sbcd; on success stores the result and returns exit_ok,
 // otherwise prints the error to stderr and returns the exit code to use.

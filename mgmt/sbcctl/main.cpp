@@ -16,7 +16,7 @@ namespace {
 std::vector<command_spec> all_commands() {
     std::vector<command_spec> all;
     for (auto* group : {&status_commands, &config_commands, &table_commands, &registration_commands,
-                        &call_commands, &security_commands}) {
+                        &call_commands, &security_commands, &cloudlink_commands}) {
         auto part = (*group)();
         all.insert(all.end(), part.begin(), part.end());
     }

@@ -1,5 +1,6 @@
 // sbcctl registrations [--aor AOR] [--limit N]: the remote subscribers' bindings (AOR, client
-// address, User-Agent, expiry at the client and at OSV, node, throttled or not, flow).
+// address, User-Agent, expiry at the client and at OSV, node, throttled or not, flow, push
+// service and device; --push lists only push-capable bindings).
 // sbcctl sip: the SIP counters of both realms, the dispatcher and the registrar.
 
 #include <boost/program_options.hpp>
@@ -18,7 +19,9 @@ int run_registrations(const global_options& g, const std::vector<std::string>& a
     po::options_description opts;
     std::string aor;
     unsigned limit = 1000;
+    bool push = false;
     opts.add_options()("aor", po::value<std::string>(&aor), "only this address-of-record")(
+        "push", po::bool_switch(&push), "only push-capable bindings (RFC 8599 pn-* parameters)")(
         "limit", po::value<unsigned>(&limit)->default_value(1000), "at most this many rows");
     po::variables_map vm;
     po::store(po::command_line_parser(args).options(opts).run(), vm);
@@ -26,6 +29,9 @@ int run_registrations(const global_options& g, const std::vector<std::string>& a
     nlohmann::json q = {{"limit", limit}};
     if (!aor.empty()) {
         q["aor"] = aor;
+    }
+    if (push) {
+        q["push"] = true;
     }
     nlohmann::json result;
     if (int rc = call_sbcd(g, "registrations", q, result); rc != exit_ok) {
@@ -42,7 +48,8 @@ int run_sip(const global_options& g, const std::vector<std::string>& args) {
 
 std::vector<command_spec> registration_commands() {
     return {
-        {"registrations", "remote subscribers' bindings (--aor AOR, --limit N)", run_registrations},
+        {"registrations", "remote subscribers' bindings (--aor AOR, --push, --limit N)",
+         run_registrations},
         {"sip", "SIP counters: transports, transactions, dispatcher, registrar", run_sip}};
 }
 

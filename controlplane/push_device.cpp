@@ -1,0 +1,175 @@
+#include "controlplane/push_device.hpp"
+
+#include <array>
+
+namespace sbc::cp {
+
+namespace {
+
+constexpr std::array<std::string_view, 3> pn_names{"pn-provider", "pn-prid", "pn-param"};
+
+bool equals_nocase(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i] >= 'A' && a[i] <= 'Z' ? char(a[i] + 32) : a[i];
+        if (x != b[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// RFC 3261 §25.1 paramchar = param-unreserved / unreserved / escaped.
+bool paramchar(char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+        return true;
+    }
+    return std::string_view("[]/:&+$-_.!~*'()").find(c) != std::string_view::npos;
+}
+
+int hex(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+// %-decodes a pvalue; nullopt when a character is outside paramchar, an escape is broken, or a
+// decoded byte is not printable ASCII.
+std::optional<std::string> decode(std::string_view v, std::size_t max) {
+    std::string out;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        char c = v[i];
+        if (c == '%') {
+            if (i + 2 >= v.size()) {
+                return std::nullopt;
+            }
+            const int hi = hex(v[i + 1]);
+            const int lo = hex(v[i + 2]);
+            if (hi < 0 || lo < 0) {
+                return std::nullopt;
+            }
+            c = static_cast<char>(hi * 16 + lo);
+            i += 2;
+            if (c <= ' ' || c > '~') {
+                return std::nullopt;
+            }
+        } else if (!paramchar(c)) {
+            return std::nullopt;
+        }
+        out.push_back(c);
+        if (out.size() > max) {
+            return std::nullopt;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+push_device::push_device(std::string_view provider, std::string_view prid, std::string_view param)
+    : provider_(static_cast<std::uint16_t>(provider.size())),
+      prid_(static_cast<std::uint16_t>(prid.size())) {
+    text_.reserve(provider.size() + prid.size() + param.size() + 2);
+    text_.append(provider).append(1, '\n').append(prid).append(1, '\n').append(param);
+}
+
+std::string push_device::summary() const {
+    if (empty()) {
+        return "-";
+    }
+    std::string out(provider());
+    out.append(" ").append(prid().substr(0, 8));
+    if (prid().size() > 8) {
+        out.append("…");
+    }
+    return out;
+}
+
+push_check_result check_push(const sip::contact& c, const std::vector<std::string>& providers) {
+    push_check_result out;
+    std::array<std::optional<std::string_view>, 3> raw;
+    auto fail = [&out](std::string why) {
+        out.result = push_check::malformed;
+        out.why = std::move(why);
+        return out;
+    };
+    // Each pn-* once, in the URI or (fallback) in the header parameters, never in both.
+    bool seen_any = false;
+    for (const sip::param_list* list : {&c.addr.uri.params, &c.addr.params}) {
+        for (const sip::param& p : *list) {
+            for (std::size_t i = 0; i < pn_names.size(); ++i) {
+                if (!equals_nocase(p.name, pn_names[i])) {
+                    continue;
+                }
+                seen_any = true;
+                if (raw[i]) {
+                    return fail(std::string(pn_names[i]) + " given twice");
+                }
+                std::string_view v = p.value;
+                if (list == &c.addr.params && v.size() >= 2 && v.front() == '"' &&
+                    v.back() == '"') {
+                    v = v.substr(1, v.size() - 2);
+                }
+                if (!p.has_value || v.empty()) {
+                    return fail(std::string(pn_names[i]) + " without a value");
+                }
+                raw[i] = v;
+            }
+        }
+    }
+    if (!seen_any) {
+        return out;
+    }
+    if (!raw[0]) {
+        return fail("pn-prid/pn-param without pn-provider");
+    }
+    if (!raw[1]) {
+        // RFC 8599 §4.1.1: the UA includes the PRID it got from its push service.
+        return fail("pn-provider without pn-prid");
+    }
+    auto provider = decode(*raw[0], max_pn_provider_bytes);
+    if (!provider) {
+        return fail("pn-provider is not a push service name");
+    }
+    for (char& ch : *provider) {
+        if (ch >= 'A' && ch <= 'Z') {
+            ch = static_cast<char>(ch + 32);
+        }
+    }
+    auto prid = decode(*raw[1], max_pn_prid_bytes);
+    if (!prid) {
+        return fail("pn-prid is malformed or longer than " + std::to_string(max_pn_prid_bytes) +
+                    " bytes");
+    }
+    std::optional<std::string> param = std::string();
+    if (raw[2]) {
+        param = decode(*raw[2], max_pn_param_bytes);
+        if (!param) {
+            return fail("pn-param is malformed or longer than " +
+                        std::to_string(max_pn_param_bytes) + " bytes");
+        }
+    }
+    bool known = false;
+    for (const auto& p : providers) {
+        known = known || p == *provider;
+    }
+    out.device = push_device(*provider, *prid, *param);
+    if (!known) {
+        out.result = push_check::unsupported;
+        out.why = "pn-provider '" + *provider + "' is not a push service of this SBC";
+        return out;
+    }
+    out.result = push_check::ok;
+    return out;
+}
+
+}  // namespace sbc::cp
