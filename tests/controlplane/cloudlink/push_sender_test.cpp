@@ -129,7 +129,7 @@ TEST(Push, CloudLinkDownOrBusyFailsWithinTheTimeoutNotTheInviteWait) {
     EXPECT_NE(quiet.result.message.find("Retry-After"), std::string::npos);
     EXPECT_EQ(r.server.requests("/v1/push").size(), before);
     EXPECT_EQ(r.push->counters().failed_cloudlink_busy, 2u);
-    EXPECT_EQ(r.push->recent().size(), 5u);
+    EXPECT_EQ(r.push->recent().size(), 4u);  // slow, 503, 429, quiet
 }
 
 TEST(Push, GarbageFromCloudLinkIsABadResponse) {
