@@ -145,7 +145,7 @@ nlohmann::json service::status() const {
 nlohmann::json service::inventory() const {
     // Registered clients by type: a binding with RFC 8599 push parameters is a mobile app.
     std::size_t mobile = 0, desktop = 0;
-    const_cast<sip_service&>(sip_).bindings().for_each([&](const binding& b) {
+    sip_.bindings().for_each([&](const binding& b) {
         if (b.state == binding_state::active) {
             ++(b.has_push() ? mobile : desktop);
         }

@@ -35,6 +35,7 @@ class cloudlink_service {
     nlohmann::json status() const;
 
     link_client& link() { return link_; }
+    const link_client& link() const { return link_; }
     push_sender& pushes() { return push_; }
 
   private:

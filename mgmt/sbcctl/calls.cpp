@@ -89,24 +89,17 @@ void print_detail(const nlohmann::json& calls) {
     }
 }
 
-int run_calls(const global_options& g, const std::vector<std::string>& args) {
-    po::options_description opts;
-    bool detail = false;
-    unsigned limit = 200;
-    opts.add_options()("detail", po::bool_switch(&detail), "every leg of every call in full")(
-        "limit", po::value<unsigned>(&limit)->default_value(200), "at most this many calls");
-    po::variables_map vm;
-    po::store(po::command_line_parser(args).options(opts).run(), vm);
-    po::notify(vm);
+int run_calls(const global_options& g, const command_args& a) {
     nlohmann::json result;
-    if (int rc = call_sbcd(g, "calls", {{"limit", limit}}, result); rc != exit_ok) {
+    if (int rc = call_sbcd(g, "calls", {{"limit", a.get<unsigned>("limit")}}, result);
+        rc != exit_ok) {
         return rc;
     }
     print_listing(g, result);
     if (g.json) {
         return exit_ok;
     }
-    if (detail && result.contains("calls")) {
+    if (a.get<bool>("detail") && result.contains("calls")) {
         print_detail(result["calls"]);
     }
     std::cout << "\n";
@@ -118,8 +111,19 @@ int run_calls(const global_options& g, const std::vector<std::string>& args) {
 }  // namespace
 
 std::vector<command_spec> call_commands() {
-    return {{"calls", "calls through the B2BUA, media legs and counters (--detail, --limit N)",
-             run_calls}};
+    return {command_spec("calls",
+                         "calls through the B2BUA, media legs and counters (--detail, --limit N)",
+                         run_calls)
+                .explain("One row per call (state, parties, each leg's media profile, local "
+                         "port, protocol, packets and SRTP failures), then the call and media "
+                         "counters. --detail adds per leg: realm, Call-ID, signalling peer, "
+                         "User-Agent, media peer, latched address, suite, codecs, direction and "
+                         "drop reasons.")
+                .with_options([](po::options_description& o) {
+                    o.add_options()("detail", po::bool_switch(), "every leg of every call in full")(
+                        "limit", po::value<unsigned>()->default_value(200)->value_name("N"),
+                        "at most this many calls");
+                })};
 }
 
 }  // namespace sbc::mgmt

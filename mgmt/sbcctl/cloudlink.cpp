@@ -3,7 +3,7 @@
 // sbcctl cloudlink link [--username U] [--password-stdin]: links to the tenant with the admin's
 // credentials, prompted (no echo) or read from stdin for scripts; never stored or logged here.
 // sbcctl cloudlink unlink: forgets the link (and tells CloudLink).
-// sbcctl cloudlink push --aor AOR: a test push to a registered push client's device.
+// sbcctl cloudlink push AOR: a test push to a registered push client's device.
 
 #include <fcntl.h>
 #include <termios.h>
@@ -89,10 +89,6 @@ std::string render_cloudlink(const nlohmann::json& st) {
     return os.str();
 }
 
-int run_status(const global_options& g, const std::vector<std::string>& args) {
-    return run_no_args(g, args, "cloudlink_status", render_cloudlink);
-}
-
 // Reads a line from the terminal without echo (the password), or plainly from stdin.
 bool read_secret(const std::string& prompt, std::string& out, bool from_stdin) {
     if (from_stdin) {
@@ -124,20 +120,10 @@ bool read_secret(const std::string& prompt, std::string& out, bool from_stdin) {
     return ok;
 }
 
-int run_link(const global_options& g, const std::vector<std::string>& args) {
-    po::options_description opts;
-    std::string username;
-    bool password_stdin = false;
-    unsigned wait_s = 60;
-    opts.add_options()("username", po::value<std::string>(&username),
-                       "CloudLink admin (prompted when not given)")(
-        "password-stdin", po::bool_switch(&password_stdin),
-        "read the password (and the username, unless given) from stdin, one per line")(
-        "wait", po::value<unsigned>(&wait_s)->default_value(60),
-        "seconds to wait for CloudLink's answer");
-    po::variables_map vm;
-    po::store(po::command_line_parser(args).options(opts).run(), vm);
-    po::notify(vm);
+int run_link(const global_options& g, const command_args& a) {
+    std::string username = a.has("username") ? a.get<std::string>("username") : std::string();
+    const bool password_stdin = a.get<bool>("password-stdin");
+    const unsigned wait_s = a.get<unsigned>("wait");
     std::string password;
     if (username.empty()) {
         if (password_stdin) {
@@ -167,18 +153,18 @@ int run_link(const global_options& g, const std::vector<std::string>& args) {
             rc != exit_ok) {
             return rc;
         }
-        const auto& a = st["link_attempt"];
-        if (a.value("id", 0) == attempt && a.value("result", "") != "pending") {
+        const auto now = st.value("link_attempt", nlohmann::json::object());
+        if (now.value("id", 0) == attempt && now.value("result", "") != "pending") {
             break;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
-    const auto& a = st["link_attempt"];
-    const std::string result = a.value("result", "pending");
+    const auto last = st.value("link_attempt", nlohmann::json::object());
+    const std::string result = last.value("result", "pending");
     if (g.json) {
         print_json(st);
     } else if (result == "ok") {
-        std::cout << a.value("message", "linked") << "\n";
+        std::cout << last.value("message", "linked") << "\n";
     }
     if (result == "ok") {
         return exit_ok;
@@ -186,32 +172,24 @@ int run_link(const global_options& g, const std::vector<std::string>& args) {
     std::cerr << "sbcctl cloudlink link: "
               << (result == "pending" ? "no answer from CloudLink within " +
                                             std::to_string(wait_s) + " s (still trying)"
-                                      : result + ": " + a.value("message", ""))
+                                      : result + ": " + last.value("message", ""))
               << "\n";
     return exit_failed;
 }
 
-int run_unlink(const global_options& g, const std::vector<std::string>& args) {
-    return run_no_args(g, args, "cloudlink_unlink", [](const nlohmann::json& r) {
-        std::string out = "state " + text_of(r, "state");
-        if (r.contains("tenant")) {
-            out += ": unlinked from '" + text_of(r, "tenant") + "'";
-        }
-        if (r.contains("note")) {
-            out += " (" + text_of(r, "note") + ")";
-        }
-        return out + "\n";
-    });
+std::string render_unlink(const nlohmann::json& r) {
+    std::string out = "state " + text_of(r, "state");
+    if (r.contains("tenant")) {
+        out += ": unlinked from '" + text_of(r, "tenant") + "'";
+    }
+    if (r.contains("note")) {
+        out += " (" + text_of(r, "note") + ")";
+    }
+    return out + "\n";
 }
 
-int run_push(const global_options& g, const std::vector<std::string>& args) {
-    po::options_description opts;
-    std::string aor;
-    opts.add_options()("aor", po::value<std::string>(&aor)->required(),
-                       "address-of-record of a registered push client");
-    po::variables_map vm;
-    po::store(po::command_line_parser(args).options(opts).run(), vm);
-    po::notify(vm);
+int run_push(const global_options& g, const command_args& a) {
+    const std::string& aor = a.operands.at(0);
     nlohmann::json r;
     if (int rc = call_sbcd(g, "cloudlink_push", {{"aor", aor}}, r); rc != exit_ok) {
         return rc;
@@ -228,12 +206,33 @@ int run_push(const global_options& g, const std::vector<std::string>& args) {
 }  // namespace
 
 std::vector<command_spec> cloudlink_commands() {
-    return {{"cloudlink status", "CloudLink link, inventory, clock, proxy, push counters",
-             run_status},
-            {"cloudlink link", "link to the CloudLink tenant (--username U, --password-stdin)",
-             run_link},
-            {"cloudlink unlink", "forget the CloudLink link (and tell CloudLink)", run_unlink},
-            {"cloudlink push", "a test push to a push client's device (--aor AOR)", run_push}};
+    return {
+        ask_sbcd("cloudlink status", "CloudLink link, inventory, clock, proxy, push counters",
+                 render_cloudlink),
+        command_spec("cloudlink link",
+                     "link to the CloudLink tenant (--username U, --password-stdin, --wait S)",
+                     run_link)
+            .explain("Links this appliance to the CloudLink tenant with the tenant admin's "
+                     "credentials. The password is prompted without echo (or read from stdin "
+                     "with --password-stdin, for scripts); sbcd passes it to CloudLink once and "
+                     "keeps only the token it gets back, in a file only root can read. Waits for "
+                     "CloudLink's answer and prints it.")
+            .with_options([](po::options_description& o) {
+                o.add_options()("username", po::value<std::string>()->value_name("U"),
+                                "CloudLink admin (prompted when not given)")(
+                    "password-stdin", po::bool_switch(),
+                    "read the password (and the username, unless given) from stdin, one per "
+                    "line")("wait", po::value<unsigned>()->default_value(60)->value_name("S"),
+                            "seconds to wait for CloudLink's answer");
+            }),
+        ask_sbcd("cloudlink unlink", "forget the CloudLink link (and tell CloudLink)",
+                 render_unlink),
+        command_spec("cloudlink push", "a test push to a registered push client's device",
+                     run_push)
+            .takes("AOR", 1, 1)
+            .explain("Asks CloudLink to wake the device of AOR's binding that registered RFC "
+                     "8599 push parameters (sip:bob@pbx.local), as a call to it would. The "
+                     "result shows in `sbcctl cloudlink status`.")};
 }
 
 }  // namespace sbc::mgmt

@@ -1,5 +1,5 @@
-// sbcctl registrations [--aor AOR] [--limit N]: the remote subscribers' bindings (AOR, client
-// address, User-Agent, expiry at the client and at OSV, node, throttled or not, flow, push
+// sbcctl registrations [--aor AOR] [--push] [--limit N]: the remote subscribers' bindings (AOR,
+// client address, User-Agent, expiry at the client and at OSV, node, throttled or not, flow, push
 // service and device; --push lists only push-capable bindings).
 // sbcctl sip: the SIP counters of both realms, the dispatcher and the registrar.
 
@@ -15,22 +15,12 @@ namespace sbc::mgmt {
 
 namespace {
 
-int run_registrations(const global_options& g, const std::vector<std::string>& args) {
-    po::options_description opts;
-    std::string aor;
-    unsigned limit = 1000;
-    bool push = false;
-    opts.add_options()("aor", po::value<std::string>(&aor), "only this address-of-record")(
-        "push", po::bool_switch(&push), "only push-capable bindings (RFC 8599 pn-* parameters)")(
-        "limit", po::value<unsigned>(&limit)->default_value(1000), "at most this many rows");
-    po::variables_map vm;
-    po::store(po::command_line_parser(args).options(opts).run(), vm);
-    po::notify(vm);
-    nlohmann::json q = {{"limit", limit}};
-    if (!aor.empty()) {
-        q["aor"] = aor;
+int run_registrations(const global_options& g, const command_args& a) {
+    nlohmann::json q = {{"limit", a.get<unsigned>("limit")}};
+    if (a.has("aor")) {
+        q["aor"] = a.get<std::string>("aor");
     }
-    if (push) {
+    if (a.get<bool>("push")) {
         q["push"] = true;
     }
     nlohmann::json result;
@@ -40,17 +30,27 @@ int run_registrations(const global_options& g, const std::vector<std::string>& a
     return print_listing(g, result);
 }
 
-int run_sip(const global_options& g, const std::vector<std::string>& args) {
-    return run_no_args(g, args, "sip", render_table);
-}
-
 }  // namespace
 
 std::vector<command_spec> registration_commands() {
-    return {
-        {"registrations", "remote subscribers' bindings (--aor AOR, --push, --limit N)",
-         run_registrations},
-        {"sip", "SIP counters: transports, transactions, dispatcher, registrar", run_sip}};
+    return {command_spec("registrations",
+                         "remote subscribers' bindings (--aor AOR, --push, --limit N)",
+                         run_registrations)
+                .explain("One row per binding: AOR, client address, User-Agent, expiry at the "
+                         "client and at OSV, OSV node, whether refreshes are throttled, the flow, "
+                         "and for a mobile client that registered RFC 8599 push parameters its "
+                         "push service and device. --push lists only those push-capable "
+                         "bindings.")
+                .with_options([](po::options_description& o) {
+                    o.add_options()("aor", po::value<std::string>()->value_name("AOR"),
+                                    "only this address-of-record")(
+                        "push", po::bool_switch(),
+                        "only push-capable bindings (RFC 8599 pn-* parameters)")(
+                        "limit", po::value<unsigned>()->default_value(1000)->value_name("N"),
+                        "at most this many rows");
+                }),
+            ask_sbcd("sip", "SIP counters: transports, transactions, dispatcher, registrar",
+                     render_table)};
 }
 
 }  // namespace sbc::mgmt

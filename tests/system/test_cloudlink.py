@@ -75,13 +75,13 @@ def test_link_through_the_proxy_inventory_clock_backoff_push_and_unlink():
         assert [row["push"] for row in rows] == ["apns 3a8e6f7c…"]
         rc, out, err = app.sbcctl("registrations", "--push", json_out=True)
         assert rc == 0 and len(out["rows"]) == 1
-        rc, _, err = app.sbcctl("cloudlink", "push", "--aor", "sip:bob@pbx.local")
+        rc, _, err = app.sbcctl("cloudlink", "push", "sip:bob@pbx.local")
         assert rc == 0, err
         wait_until(lambda: cloud.requests("/v1/push"), 10, "push at CloudLink")
         pushed = cloud.requests("/v1/push")[0]["body"]["device"]
         assert pushed == {"provider": "apns", "prid": "3a8e6f7c2b1d4e5f", "param": "T.voip"}
         wait_until(lambda: cloudlink_status(app)["push"]["counters"]["sent"] == 1, 10, "sent")
-        rc, _, err = app.sbcctl("cloudlink", "push", "--aor", "sip:nobody@pbx.local")
+        rc, _, err = app.sbcctl("cloudlink", "push", "sip:nobody@pbx.local")
         assert rc == 1 and "no push-capable binding" in err
         # Malformed push parameters: 400 with the reason, nothing stored.
         acc.call(sipclient.open_client, "bad", SBC_TLS, str(app.rundir / "pki" / "ca.crt"))
