@@ -103,14 +103,12 @@ push_check_result check_push(const sip::contact& c, const std::vector<std::strin
         return out;
     };
     // Each pn-* once, in the URI or (fallback) in the header parameters, never in both.
-    bool seen_any = false;
     for (const sip::param_list* list : {&c.addr.uri.params, &c.addr.params}) {
         for (const sip::param& p : *list) {
             for (std::size_t i = 0; i < pn_names.size(); ++i) {
                 if (!equals_nocase(p.name, pn_names[i])) {
                     continue;
                 }
-                seen_any = true;
                 if (raw[i]) {
                     return fail(std::string(pn_names[i]) + " given twice");
                 }
@@ -119,31 +117,52 @@ push_check_result check_push(const sip::contact& c, const std::vector<std::strin
                     v.back() == '"') {
                     v = v.substr(1, v.size() - 2);
                 }
-                if (!p.has_value || v.empty()) {
+                // RFC 8599 §8.7: pn-prid and pn-param always carry a value; pn-provider may
+                // be bare (a query for every service, §4.1.5).
+                if (i != 0 && (!p.has_value || v.empty())) {
                     return fail(std::string(pn_names[i]) + " without a value");
                 }
-                raw[i] = v;
+                raw[i] = p.has_value ? v : std::string_view();
             }
         }
     }
-    if (!seen_any) {
+    if (!raw[0]) {
+        // RFC 8599 §5.6.1: without pn-provider the push procedures do not apply and the
+        // REGISTER is an ordinary one (the SBC's own Contact toward OSV carries none of it).
         return out;
     }
-    if (!raw[0]) {
-        return fail("pn-prid/pn-param without pn-provider");
+    std::optional<std::string> provider = std::string();
+    if (!raw[0]->empty()) {
+        provider = decode(*raw[0], max_pn_provider_bytes);
+        if (!provider) {
+            return fail("pn-provider is not a push service name");
+        }
+        for (char& ch : *provider) {
+            if (ch >= 'A' && ch <= 'Z') {
+                ch = static_cast<char>(ch + 32);
+            }
+        }
+    }
+    bool known = false;
+    for (const auto& p : providers) {
+        known = known || p == *provider;
     }
     if (!raw[1]) {
-        // RFC 8599 §4.1.1: the UA includes the PRID it got from its push service.
-        return fail("pn-provider without pn-prid");
-    }
-    auto provider = decode(*raw[0], max_pn_provider_bytes);
-    if (!provider) {
-        return fail("pn-provider is not a push service name");
-    }
-    for (char& ch : *provider) {
-        if (ch >= 'A' && ch <= 'Z') {
-            ch = static_cast<char>(ch + 32);
+        // RFC 8599 §4.1.5, §5.6.1.2: pn-provider without pn-prid asks which services the
+        // network supports; it requests no pushes. A named service we know nothing of gets
+        // 555, which §5.6.1.2 allows because the SBC knows from its configuration that no
+        // proxy behind it (OSV) pushes.
+        if (!provider->empty() && !known) {
+            out.result = push_check::unsupported;
+            out.why = "pn-provider '" + *provider + "' is not a push service of this SBC";
+            return out;
         }
+        out.result = push_check::query;
+        return out;
+    }
+    if (provider->empty()) {
+        // RFC 8599 §4.1.1: a request for pushes names its service.
+        return fail("pn-prid with an empty pn-provider");
     }
     auto prid = decode(*raw[1], max_pn_prid_bytes);
     if (!prid) {
@@ -158,12 +177,10 @@ push_check_result check_push(const sip::contact& c, const std::vector<std::strin
                         std::to_string(max_pn_param_bytes) + " bytes");
         }
     }
-    bool known = false;
-    for (const auto& p : providers) {
-        known = known || p == *provider;
-    }
     out.device = push_device(*provider, *prid, *param);
     if (!known) {
+        // RFC 8599 §5.6.1.1: a proxy that knows by configuration that nothing between it and
+        // the registrar supports the service may answer 555 (§8.1) instead of forwarding.
         out.result = push_check::unsupported;
         out.why = "pn-provider '" + *provider + "' is not a push service of this SBC";
         return out;

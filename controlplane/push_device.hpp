@@ -48,10 +48,13 @@ inline constexpr std::size_t max_pn_param_bytes = 256;
 inline constexpr std::size_t max_pn_provider_bytes = 63;
 
 enum class push_check : std::uint8_t {
-    none,         // no pn-* parameter: not a push client
-    ok,           // a complete, well-formed set
-    malformed,    // RFC 8599 §4.1 grammar broken, a value missing, repeated or oversize
-    unsupported,  // pn-provider names a service this SBC does not push through (RFC 8599 §5: 555)
+    none,         // no pn-provider: not a push client (RFC 8599 §5.6.1)
+    query,        // pn-provider without pn-prid: asks what is supported, requests no pushes
+                  // (RFC 8599 §4.1.5, §5.6.1.2)
+    ok,           // a complete, well-formed request for pushes (RFC 8599 §4.1.1)
+    malformed,    // RFC 8599 §8.7 grammar broken, a value missing, repeated or oversize
+    unsupported,  // pn-provider names a service this SBC does not push through: 555
+                  // (RFC 8599 §8.1; §5.6.1.1 and §5.6.1.2 allow it instead of forwarding)
 };
 
 struct push_check_result {

@@ -77,7 +77,7 @@ struct register_check_result {
 inline constexpr std::string_view supported_options = "outbound, path";
 
 // `push_providers`: the push services this SBC pushes through ([push] providers, empty when
-// push is disabled); a Contact naming another gets 555 (RFC 8599 §5, §12.3).
+// push is disabled); a Contact naming another gets 555 (RFC 8599 §8.1, §5.6.1.1).
 register_check_result check_register(const sip::message& m,
                                      const std::vector<std::string>& push_providers);
 

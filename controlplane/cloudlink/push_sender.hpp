@@ -1,5 +1,5 @@
 #pragma once
-// The push request the call flow makes (guide 7.6, RFC 8599 §5): "wake this device" through
+// The push request the call flow makes (guide 7.6, RFC 8599 §5.6.2): "wake this device" through
 // CloudLink, with a per-device rate limit, a prompt clear failure when the link cannot carry
 // it (not linked, relink required, token expired, CloudLink asked us to slow down) and a
 // bounded wait for CloudLink's answer ([push] request_timeout_ms), never the INVITE's whole

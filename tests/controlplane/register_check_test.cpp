@@ -111,7 +111,7 @@ TEST(RegisterCheck, EveryRefusal) {
     EXPECT_EQ(ext.unsupported, "gruu, foo");
 }
 
-// RFC 8599 §4.1: the pn-* parameters, checked before anything is stored.
+// RFC 8599 §4.1.1, §8.7: the pn-* parameters, checked before anything is stored.
 TEST(RegisterCheck, PushParametersAreDecodedAndKept) {
     auto r = check(reg("<sip:a@192.0.2.1;PN-Provider=FCM;pn-prid=dGVzdA%3A%3Ax_y-z;"
                        "pn-param=ABCDE12345.us.zoom.voip>"));
@@ -136,10 +136,10 @@ TEST(RegisterCheck, MalformedPushParametersAreRefusedWithTheReason) {
         std::string contact;
         std::string why;
     } cases[] = {
-        {"<sip:a@h;pn-prid=abc>", "pn-prid/pn-param without pn-provider"},
-        {"<sip:a@h;pn-param=x>", "pn-prid/pn-param without pn-provider"},
-        {"<sip:a@h;pn-provider=apns>", "pn-provider without pn-prid"},
         {"<sip:a@h;pn-provider=apns;pn-prid>", "pn-prid without a value"},
+        {"<sip:a@h;pn-provider=apns;pn-prid=x;pn-param>", "pn-param without a value"},
+        {"<sip:a@h;pn-provider;pn-prid=x>", "pn-prid with an empty pn-provider"},
+        {"<sip:a@h;pn-prid=x>;pn-provider", "pn-prid with an empty pn-provider"},
         {"<sip:a@h;pn-provider=apns;pn-prid=a;pn-prid=b>", "pn-prid given twice"},
         {"<sip:a@h;pn-provider=apns;pn-prid=a>;pn-prid=b", "pn-prid given twice"},
         {"<sip:a@h;pn-provider=apns;pn-prid=a%00b>", "pn-prid is malformed or longer than 1024 bytes"},
@@ -160,6 +160,28 @@ TEST(RegisterCheck, MalformedPushParametersAreRefusedWithTheReason) {
         EXPECT_EQ(refusal_status(r.refusal), 400);
         EXPECT_EQ(r.push_problem, c.why);
     }
+}
+
+// RFC 8599 §4.1.5, §5.6.1.2: pn-provider without pn-prid asks which services the SBC pushes
+// through; it is an ordinary REGISTER that stores no device. §5.6.1: pn-prid or pn-param without
+// pn-provider leave the push procedures out.
+TEST(RegisterCheck, APushQueryOrAStrayPnParameterIsAnOrdinaryRegister) {
+    for (const char* contact : {"<sip:a@h;pn-provider=apns>", "<sip:a@h;pn-provider>",
+                                "<sip:a@h;pn-provider=FCM;pn-param=proj>", "<sip:a@h;pn-prid=abc>",
+                                "<sip:a@h;pn-param=x>", "<sip:a@h>;pn-provider"}) {
+        SCOPED_TRACE(contact);
+        auto r = check(reg(contact));
+        ASSERT_TRUE(r.request);
+        EXPECT_TRUE(r.request->push.empty());
+    }
+    // A query naming a service the SBC does not use hears so (555), as a request would.
+    auto q = check(reg("<sip:a@h;pn-provider=webpush>"));
+    ASSERT_FALSE(q.request);
+    EXPECT_EQ(q.refusal, register_refusal::push_not_supported);
+    // Malformed still counts in a query.
+    auto bad = check(reg("<sip:a@h;pn-provider=" + std::string(64, 'a') + ">"));
+    ASSERT_FALSE(bad.request);
+    EXPECT_EQ(bad.refusal, register_refusal::bad_push);
 }
 
 TEST(RegisterCheck, BrokenEscapesAndEmptyValuesAreAlreadyAMalformedContact) {

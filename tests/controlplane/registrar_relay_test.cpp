@@ -356,8 +356,8 @@ TEST_F(Registrar, BadRegistersGetPreciseAnswersAndNothingIsStored) {
     }
     {
         register_params p;
-        p.contact_params = ";pn-prid=abc";
-        cases.push_back({"pn-prid alone", p, 400, "pn-* push parameters"});
+        p.contact_params = ";pn-provider;pn-prid=abc";  // a device, but no service to push by
+        cases.push_back({"pn-prid with an empty pn-provider", p, 400, "pn-* push parameters"});
     }
     {
         register_params p;
