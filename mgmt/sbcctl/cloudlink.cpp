@@ -26,10 +26,17 @@ namespace sbc::mgmt {
 namespace {
 
 std::string text_of(const nlohmann::json& j, const char* key, const char* none = "-") {
-    if (!j.contains(key) || j[key].is_null()) {
+    if (!j.is_object() || !j.contains(key) || j[key].is_null() || j[key] == "") {
         return none;
     }
     return j[key].is_string() ? j[key].get<std::string>() : scalar_text(j[key]);
+}
+
+// sbcd's answer read without trusting its shape: a member that is missing or not an object
+// reads as an empty object, so nothing here throws or walks a temporary.
+const nlohmann::json& object_of(const nlohmann::json& j, const char* key) {
+    static const nlohmann::json empty = nlohmann::json::object();
+    return j.is_object() && j.contains(key) && j[key].is_object() ? j[key] : empty;
 }
 
 std::string render_cloudlink(const nlohmann::json& st) {
@@ -41,24 +48,25 @@ std::string render_cloudlink(const nlohmann::json& st) {
            << text_of(st["tenant"], "id") << "), linked " << text_of(st, "linked_at") << "\n";
     }
     os << "server           " << text_of(st, "base_url") << "\n";
-    const auto& proxy = st.value("proxy", nlohmann::json::object());
+    const nlohmann::json& proxy = object_of(st, "proxy");
     os << "proxy            " << text_of(proxy, "proxy") << " (from " << text_of(proxy, "source")
        << ")";
-    if (proxy.contains("no_proxy") && !proxy["no_proxy"].empty()) {
+    if (proxy.contains("no_proxy") && proxy["no_proxy"].is_array() &&
+        !proxy["no_proxy"].empty()) {
         os << ", bypass:";
         for (const auto& e : proxy["no_proxy"]) {
-            os << " " << e.get<std::string>();
+            os << " " << scalar_text(e);
         }
     }
     os << "\n";
-    if (proxy.contains("problems")) {
+    if (proxy.contains("problems") && proxy["problems"].is_array()) {
         for (const auto& p : proxy["problems"]) {
-            os << "proxy problem    " << p.get<std::string>() << "\n";
+            os << "proxy problem    " << scalar_text(p) << "\n";
         }
     }
     os << "installation     " << text_of(st, "installation_id") << "\n";
     os << "last contact     " << text_of(st, "last_contact", "never") << "\n";
-    const auto& inv = st.value("last_inventory", nlohmann::json::object());
+    const nlohmann::json& inv = object_of(st, "last_inventory");
     os << "last inventory   " << text_of(inv, "at", "never") << ": " << text_of(inv, "result")
        << " (" << text_of(inv, "reports") << " reports, every " << text_of(inv, "interval_s")
        << " s)\n";
@@ -70,7 +78,7 @@ std::string render_cloudlink(const nlohmann::json& st) {
     if (st.contains("clock_error")) {
         os << "CLOCK ERROR      " << text_of(st, "clock_error") << "\n";
     }
-    const auto& attempt = st.value("link_attempt", nlohmann::json::object());
+    const nlohmann::json& attempt = object_of(st, "link_attempt");
     if (text_of(attempt, "result") != "none") {
         os << "link attempt     " << text_of(attempt, "result") << " "
            << text_of(attempt, "message", "") << "\n";
@@ -79,10 +87,10 @@ std::string render_cloudlink(const nlohmann::json& st) {
         os << "last unlink      " << text_of(st, "last_unlink") << "\n";
     }
     os << "last error       " << text_of(st, "last_error") << "\n";
-    const auto& push = st.value("push", nlohmann::json::object());
+    const nlohmann::json& push = object_of(st, "push");
     nlohmann::json table = {{"columns", {"push counter", "value"}},
                             {"rows", nlohmann::json::array()}};
-    for (const auto& [k, v] : push.value("counters", nlohmann::json::object()).items()) {
+    for (const auto& [k, v] : object_of(push, "counters").items()) {
         table["rows"].push_back({k, v});
     }
     os << "\n" << render_table(table);
@@ -145,7 +153,9 @@ int run_link(const global_options& g, const command_args& a) {
         return rc;
     }
     password.assign(password.size(), '\0');
-    const auto attempt = started.value("attempt", 0);
+    const nlohmann::json attempt = started.is_object() && started.contains("attempt")
+                                       ? started["attempt"]
+                                       : nlohmann::json();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_s);
     nlohmann::json st;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -153,18 +163,20 @@ int run_link(const global_options& g, const command_args& a) {
             rc != exit_ok) {
             return rc;
         }
-        const auto now = st.value("link_attempt", nlohmann::json::object());
-        if (now.value("id", 0) == attempt && now.value("result", "") != "pending") {
+        const nlohmann::json& now = object_of(st, "link_attempt");
+        if (now.contains("id") && now["id"] == attempt && text_of(now, "result") != "pending") {
             break;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
-    const auto last = st.value("link_attempt", nlohmann::json::object());
-    const std::string result = last.value("result", "pending");
+    // Only this attempt's answer counts; an older one's "ok" says nothing about this one.
+    const nlohmann::json& last = object_of(st, "link_attempt");
+    const bool ours = last.contains("id") && last["id"] == attempt;
+    const std::string result = ours ? text_of(last, "result", "pending") : "pending";
     if (g.json) {
         print_json(st);
     } else if (result == "ok") {
-        std::cout << last.value("message", "linked") << "\n";
+        std::cout << text_of(last, "message", "linked") << "\n";
     }
     if (result == "ok") {
         return exit_ok;
@@ -172,7 +184,7 @@ int run_link(const global_options& g, const command_args& a) {
     std::cerr << "sbcctl cloudlink link: "
               << (result == "pending" ? "no answer from CloudLink within " +
                                             std::to_string(wait_s) + " s (still trying)"
-                                      : result + ": " + last.value("message", ""))
+                                      : result + ": " + text_of(last, "message", ""))
               << "\n";
     return exit_failed;
 }

@@ -93,8 +93,8 @@ int call_sbcd(const global_options& g, const std::string& command, const nlohman
 
 void print_json(const nlohmann::json& j);
 
-// A command without options or operands: asks sbcd for `command` and prints the JSON or
-// `render(result)`.
+// A command without options or operands: asks sbcd for `command` (words joined by '_':
+// "cloudlink status" asks for cloudlink_status) and prints the JSON or `render(result)`.
 command_spec ask_sbcd(std::string command, std::string summary,
                       std::function<std::string(const nlohmann::json&)> render);
 
