@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -132,8 +134,12 @@ void describe_failure(transfer& t, CURLcode rc) {
     const std::string detail = t.errbuf[0] != '\0' ? std::string(t.errbuf) : curl_easy_strerror(rc);
     if (!t.req.proxy.url.empty() && connect_code >= 300) {
         r.proxy_failure = true;
+        // 407 is the standard answer (RFC 9110 §15.5.8); tinyproxy answers wrong credentials
+        // with 401, so both name the credentials.
         r.error = "the proxy refused the CONNECT tunnel with " + std::to_string(connect_code) +
-                  (connect_code == 407 ? " (proxy authentication required or wrong)" : "");
+                  (connect_code == 407 || connect_code == 401
+                       ? " (proxy authentication missing or wrong)"
+                       : "");
         return;
     }
     switch (rc) {
@@ -317,7 +323,15 @@ http_worker::http_worker(sip::io_loop& loop) : loop_(loop), shared_(std::make_sh
     shared_->event_fd = event_fd_;
     shared_->multi = curl_multi_init();
     watch_ = loop_.watch(event_fd_, POLLIN, [this](unsigned) { drain_answers(); });
+    // The worker takes no signals: sbcd reads SIGTERM/SIGINT/SIGHUP through a signalfd on the
+    // loop thread, which only works while every thread blocks them; a worker started before
+    // that (service constructs CloudLink first) would otherwise die of the default action and
+    // take sbcd with it. A new thread inherits the mask it is created under.
+    sigset_t all, before;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &before);
     shared_->thread = std::thread([s = shared_.get()] { s->run(); });
+    pthread_sigmask(SIG_SETMASK, &before, nullptr);
 }
 
 http_worker::~http_worker() {

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -59,8 +58,8 @@ def test_link_through_the_proxy_inventory_clock_backoff_push_and_unlink():
         cloud.control({"cmd": "set", "clock_offset_s": 120})
         wait_until(lambda: "clock_error" in cloudlink_status(app), 10, "clock error reported")
         assert 118 <= cloudlink_status(app)["clock_offset_s"] <= 122
-        rc, text, _ = app.sbcctl("cloudlink", "status")
-        assert "CLOCK ERROR" in text and "configure NTP" in text
+        rc, text, err = app.sbcctl("cloudlink", "status")
+        assert rc == 0 and "CLOCK ERROR" in text and "configure NTP" in text, (rc, text, err)
 
         # A mobile client registers with push parameters; the operator's test push reaches
         # CloudLink with its device token.
@@ -120,19 +119,35 @@ def test_no_proxy_bypass_and_a_refusing_proxy_is_a_clear_status():
         assert [r["client"] for r in cloud.requests("/v1/link")] == ["10.1.0.1"]
         assert cloud.proxy_connects() == []
 
-        # sbcd again without the bypass and with a wrong proxy password: the proxy's 407 is
-        # what status says, promptly, and pushes fail at once while the link cannot carry them.
-        app.sbcd.stop()
+        def restart_sbcd(edit):
+            # A clean stop with the link up: the HTTPS worker ends, the mgmt socket goes.
+            assert app.sbcd.stop() == 0, app.sbcd.output()
+            assert not app.socket.exists()
+            app.config_path.write_text(edit(app.config_path.read_text()))
+            app.start_sbcd()
+
+        def refused_with(code: int) -> dict:
+            wait_until(lambda: cloudlink_status(app)["state"] == "disconnected", 20,
+                       "disconnected")
+            st = cloudlink_status(app)
+            assert f"proxy refused the CONNECT tunnel with {code} (proxy authentication " \
+                   "missing or wrong)" in st["last_error"], st
+            return st
+
+        # sbcd again without the bypass and with a wrong proxy password: the proxy's refusal is
+        # what status says, promptly (tinyproxy answers wrong credentials with 401).
         (app.rundir / "proxy.pass").write_text("not-the-password\n")
-        app.config_path.write_text(
-            app.config_path.read_text().replace('"10.3.0.0/24"', '"10.9.0.0/24"'))
-        app.start_sbcd()
-        wait_until(lambda: cloudlink_status(app)["state"] == "disconnected", 20, "disconnected")
-        st = cloudlink_status(app)
-        assert "proxy refused the CONNECT tunnel with 407" in st["last_error"], st
+        restart_sbcd(lambda t: t.replace('"10.3.0.0/24"', '"10.9.0.0/24"'))
+        refused_with(401)
         assert cloud.proxy_connects()
         # The stored token was used, no second link; the proxy saw attempts, the server none.
         assert len(cloud.requests("/v1/link")) == 1
         assert len(cloud.requests("/v1/inventory")) == 1
-        time.sleep(3)
-        assert cloudlink_status(app)["consecutive_failures"] >= 2  # backing off, not stuck
+        # Backing off and trying again, not stuck and not giving up.
+        wait_until(lambda: cloudlink_status(app)["consecutive_failures"] >= 2, 15, "a retry")
+
+        # No credentials at all: the proxy's 407.
+        restart_sbcd(lambda t: "\n".join(l for l in t.splitlines()
+                                         if not l.startswith(("username = ", "password_file = "))))
+        refused_with(407)
+        assert len(cloud.requests("/v1/inventory")) == 1
