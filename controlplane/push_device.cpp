@@ -1,25 +1,15 @@
 #include "controlplane/push_device.hpp"
 
 #include <array>
+#include <cctype>
+
+#include "sip/text.hpp"
 
 namespace sbc::cp {
 
 namespace {
 
 constexpr std::array<std::string_view, 3> pn_names{"pn-provider", "pn-prid", "pn-param"};
-
-bool equals_nocase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i] >= 'A' && a[i] <= 'Z' ? char(a[i] + 32) : a[i];
-        if (x != b[i]) {
-            return false;
-        }
-    }
-    return true;
-}
 
 // RFC 3261 §25.1 paramchar = param-unreserved / unreserved / escaped.
 bool paramchar(char c) {
@@ -29,44 +19,26 @@ bool paramchar(char c) {
     return std::string_view("[]/:&+$-_.!~*'()").find(c) != std::string_view::npos;
 }
 
-int hex(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-// %-decodes a pvalue; nullopt when a character is outside paramchar, an escape is broken, or a
-// decoded byte is not printable ASCII.
+// %-decodes a pvalue (RFC 3261 §25.1: paramchar or a %HH escape); nullopt when a character
+// or an escape is broken, the value is too long, or a decoded byte is not printable ASCII.
 std::optional<std::string> decode(std::string_view v, std::size_t max) {
-    std::string out;
     for (std::size_t i = 0; i < v.size(); ++i) {
-        char c = v[i];
-        if (c == '%') {
-            if (i + 2 >= v.size()) {
+        if (v[i] == '%') {
+            if (i + 2 >= v.size() || !std::isxdigit(static_cast<unsigned char>(v[i + 1])) ||
+                !std::isxdigit(static_cast<unsigned char>(v[i + 2]))) {
                 return std::nullopt;
             }
-            const int hi = hex(v[i + 1]);
-            const int lo = hex(v[i + 2]);
-            if (hi < 0 || lo < 0) {
-                return std::nullopt;
-            }
-            c = static_cast<char>(hi * 16 + lo);
             i += 2;
-            if (c <= ' ' || c > '~') {
-                return std::nullopt;
-            }
-        } else if (!paramchar(c)) {
+        } else if (!paramchar(v[i])) {
             return std::nullopt;
         }
-        out.push_back(c);
-        if (out.size() > max) {
+    }
+    std::string out = sip::unescape(v);
+    if (out.size() > max) {
+        return std::nullopt;
+    }
+    for (char c : out) {
+        if (c <= ' ' || c > '~') {
             return std::nullopt;
         }
     }
@@ -106,7 +78,7 @@ push_check_result check_push(const sip::contact& c, const std::vector<std::strin
     for (const sip::param_list* list : {&c.addr.uri.params, &c.addr.params}) {
         for (const sip::param& p : *list) {
             for (std::size_t i = 0; i < pn_names.size(); ++i) {
-                if (!equals_nocase(p.name, pn_names[i])) {
+                if (!sip::iequals(p.name, pn_names[i])) {
                     continue;
                 }
                 if (raw[i]) {
@@ -138,9 +110,7 @@ push_check_result check_push(const sip::contact& c, const std::vector<std::strin
             return fail("pn-provider is not a push service name");
         }
         for (char& ch : *provider) {
-            if (ch >= 'A' && ch <= 'Z') {
-                ch = static_cast<char>(ch + 32);
-            }
+            ch = sip::ascii_lower(ch);
         }
     }
     bool known = false;

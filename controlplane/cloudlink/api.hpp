@@ -15,6 +15,14 @@
 
 namespace sbc::cp::cloudlink {
 
+// A row of the name/text tables made from the X-macro lists (outcomes below, link states in
+// link_client.hpp), so an enum, its name in JSON and its text for the operator cannot drift.
+struct named_text {
+    const char* name;
+    const char* text;
+};
+#define SBC_CLOUDLINK_NAMED_TEXT_ROW(name, text) {#name, text},
+
 #define SBC_CLOUDLINK_OUTCOMES(X)                                                         \
     X(ok, "ok")                                                                           \
     X(unreachable, "CloudLink unreachable (connection, timeout or server error)")          \

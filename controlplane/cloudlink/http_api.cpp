@@ -6,15 +6,7 @@ namespace sbc::cp::cloudlink {
 
 namespace {
 
-struct outcome_row {
-    const char* name;
-    const char* text;
-};
-constexpr outcome_row outcome_rows[] = {
-#define SBC_CLOUDLINK_OUTCOME_ROW(name, text) {#name, text},
-    SBC_CLOUDLINK_OUTCOMES(SBC_CLOUDLINK_OUTCOME_ROW)
-#undef SBC_CLOUDLINK_OUTCOME_ROW
-};
+constexpr named_text outcome_rows[] = {SBC_CLOUDLINK_OUTCOMES(SBC_CLOUDLINK_NAMED_TEXT_ROW)};
 
 // Server text shown to the operator: printable ASCII only, bounded.
 std::string sanitize(std::string_view text, std::size_t max = 200) {
@@ -43,9 +35,22 @@ bool token_like(const nlohmann::json& v) {
     return true;
 }
 
+// A name for the operator (UTF-8, parsed): bounded, and no control characters, which would
+// forge lines in sbcd's log.
 bool short_text(const nlohmann::json& v, std::size_t max) {
-    return v.is_string() && !v.get_ref<const std::string&>().empty() &&
-           v.get_ref<const std::string&>().size() <= max;
+    if (!v.is_string()) {
+        return false;
+    }
+    const auto& s = v.get_ref<const std::string&>();
+    if (s.empty() || s.size() > max) {
+        return false;
+    }
+    for (char c : s) {
+        if (static_cast<unsigned char>(c) < ' ' || c == '\x7f') {
+            return false;
+        }
+    }
+    return true;
 }
 
 std::string error_code(const nlohmann::json& body) {

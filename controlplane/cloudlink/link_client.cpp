@@ -8,15 +8,7 @@ namespace sbc::cp::cloudlink {
 
 namespace {
 
-struct state_row {
-    const char* name;
-    const char* text;
-};
-constexpr state_row state_rows[] = {
-#define SBC_CLOUDLINK_STATE_ROW(name, text) {#name, text},
-    SBC_CLOUDLINK_STATES(SBC_CLOUDLINK_STATE_ROW)
-#undef SBC_CLOUDLINK_STATE_ROW
-};
+constexpr named_text state_rows[] = {SBC_CLOUDLINK_STATES(SBC_CLOUDLINK_NAMED_TEXT_ROW)};
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;

@@ -38,6 +38,8 @@ TEST(CloudLinkAnswer, HostileBodiesAreBadResponses) {
         std::string("{\"access_token\":\"a\0b\"}", 22),
         "{\"access_token\":\"" + std::string(5000, 'x') + "\",\"refresh_token\":\"r\",\"expires_in\":600}",
         "{\"a\":" + std::string(10000, '[') ,
+        // A tenant name that would forge a line in sbcd's log.
+        "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"expires_in\":600,\"tenant\":{\"id\":\"t\",\"name\":\"Acme\\n2026 info sbcd: unlinked\"}}",
     };
     for (const auto& body : cases) {
         SCOPED_TRACE(body.substr(0, 80));
