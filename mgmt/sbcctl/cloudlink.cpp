@@ -49,8 +49,12 @@ std::string render_cloudlink(const nlohmann::json& st) {
     }
     os << "server           " << text_of(st, "base_url") << "\n";
     const nlohmann::json& proxy = object_of(st, "proxy");
-    os << "proxy            " << text_of(proxy, "proxy") << " (from " << text_of(proxy, "source")
-       << ")";
+    if (text_of(proxy, "source") == "none") {
+        os << "proxy            none (straight to CloudLink)";
+    } else {
+        os << "proxy            " << text_of(proxy, "proxy") << " (from "
+           << text_of(proxy, "source") << ")";
+    }
     if (proxy.contains("no_proxy") && proxy["no_proxy"].is_array() &&
         !proxy["no_proxy"].empty()) {
         os << ", bypass:";
