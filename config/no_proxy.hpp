@@ -22,8 +22,8 @@ namespace sbc::config {
 struct no_proxy_entry {
     enum class kind : std::uint8_t { any, domain, address };
     kind what = kind::any;
-    std::string domain;  // lower case, no leading dot
-    ip_prefix prefix;    // an IP literal is a full-length prefix
+    std::string domain;      // lower case, no leading dot
+    ip_prefix prefix;        // an IP literal is a full-length prefix
     std::uint16_t port = 0;  // 0: any port
 
     bool matches(std::string_view host, std::uint16_t port) const;

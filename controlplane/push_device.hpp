@@ -22,9 +22,7 @@ class push_device {
 
     bool empty() const { return text_.empty(); }
     std::string_view provider() const { return std::string_view(text_).substr(0, provider_); }
-    std::string_view prid() const {
-        return std::string_view(text_).substr(provider_ + 1, prid_);
-    }
+    std::string_view prid() const { return std::string_view(text_).substr(provider_ + 1, prid_); }
     std::string_view param() const {
         return empty() ? std::string_view()
                        : std::string_view(text_).substr(std::size_t(provider_) + prid_ + 2);

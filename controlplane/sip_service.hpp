@@ -66,8 +66,6 @@ class sip_service {
     dos_guard& dos() { return dos_; }
 
   private:
-    void on_register(const inbound_request& req);
-
     const config::appliance& cfg_;
     subscriber_subnets subnets_;
     dos_guard dos_;  // before the edges: the access transport points at it until it goes

@@ -23,19 +23,19 @@ struct named_text {
 };
 #define SBC_CLOUDLINK_NAMED_TEXT_ROW(name, text) {#name, text},
 
-#define SBC_CLOUDLINK_OUTCOMES(X)                                                         \
-    X(ok, "ok")                                                                           \
-    X(unreachable, "CloudLink unreachable (connection, timeout or server error)")          \
-    X(proxy_refused, "the proxy refused or could not be reached")                         \
-    X(tls_untrusted, "the server's certificate did not verify")                           \
-    X(bad_credentials, "CloudLink refused the admin credentials")                         \
-    X(token_rejected, "CloudLink refused the access token")                               \
-    X(refresh_refused, "CloudLink refused the refresh token: link again")                 \
-    X(clock_skew, "CloudLink refused the token: the clocks differ")                       \
-    X(conflict, "this installation is linked from another machine")                       \
-    X(rate_limited, "CloudLink asks to slow down (429)")                                  \
-    X(unknown_device, "CloudLink does not know the device")                               \
-    X(rejected, "CloudLink rejected the request")                                         \
+#define SBC_CLOUDLINK_OUTCOMES(X)                                                 \
+    X(ok, "ok")                                                                   \
+    X(unreachable, "CloudLink unreachable (connection, timeout or server error)") \
+    X(proxy_refused, "the proxy refused or could not be reached")                 \
+    X(tls_untrusted, "the server's certificate did not verify")                   \
+    X(bad_credentials, "CloudLink refused the admin credentials")                 \
+    X(token_rejected, "CloudLink refused the access token")                       \
+    X(refresh_refused, "CloudLink refused the refresh token: link again")         \
+    X(clock_skew, "CloudLink refused the token: the clocks differ")               \
+    X(conflict, "this installation is linked from another machine")               \
+    X(rate_limited, "CloudLink asks to slow down (429)")                          \
+    X(unknown_device, "CloudLink does not know the device")                       \
+    X(rejected, "CloudLink rejected the request")                                 \
     X(bad_response, "CloudLink's answer was not understood")
 
 enum class outcome : std::uint8_t {

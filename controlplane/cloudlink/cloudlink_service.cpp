@@ -49,8 +49,8 @@ cloudlink_service::cloudlink_service(
       http_(loop),
       proxy_(cfg.cloudlink.proxy, [](const char* name) { return std::getenv(name); }),
       api_(http_, proxy_,
-           {cfg.cloudlink.base_url, cfg.cloudlink.ca.value_or(""),
-            cfg.cloudlink.request_timeout_ms, "sbc/" + version}),
+           {cfg.cloudlink.base_url, cfg.cloudlink.ca.value_or(""), cfg.cloudlink.request_timeout_ms,
+            "sbc/" + version}),
       link_(loop, api_, settings_from(cfg, version, std::move(machine)), std::move(inventory)),
       push_(loop, api_, link_, cfg.push),
       find_device_(std::move(find_device)) {}

@@ -82,9 +82,8 @@ api_result read_answer(const http_response& r, api_op op) {
         // The Date is stamped while the server answers: compare it with the middle of our
         // request (RFC 9110 §6.6.1; one-second resolution).
         const auto mid = r.sent_at + (r.received_at - r.sent_at) / 2;
-        const std::int64_t local = std::chrono::duration_cast<std::chrono::seconds>(
-                                       mid.time_since_epoch())
-                                       .count();
+        const std::int64_t local =
+            std::chrono::duration_cast<std::chrono::seconds>(mid.time_since_epoch()).count();
         out.clock_offset_s = static_cast<std::int64_t>(*r.date) - local;
     }
     if (r.status == 0) {
@@ -186,8 +185,7 @@ http_api::http_api(http_worker& http, const proxy_policy& proxy, http_api_settin
 }
 
 void http_api::call(std::string method, std::string path, const std::string& bearer,
-                    const nlohmann::json* body, std::uint32_t timeout_ms, api_op op,
-                    done_fn done) {
+                    const nlohmann::json* body, std::uint32_t timeout_ms, api_op op, done_fn done) {
     http_request req;
     req.method = std::move(method);
     req.url = settings_.base_url + path;
@@ -203,23 +201,21 @@ void http_api::call(std::string method, std::string path, const std::string& bea
         req.headers.push_back("Content-Type: application/json");
         req.body = body->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
-    http_.submit(std::move(req), [op, done = std::move(done)](http_response r) {
-        done(read_answer(r, op));
-    });
+    http_.submit(std::move(req),
+                 [op, done = std::move(done)](http_response r) { done(read_answer(r, op)); });
 }
 
 void http_api::link(const std::string& username, const std::string& password,
                     const installation_info& who, done_fn done) {
-    const nlohmann::json body = {
-        {"username", username},
-        {"password", password},
-        {"client_time", static_cast<std::int64_t>(std::time(nullptr))},
-        {"installation",
-         {{"id", who.id},
-          {"machine", who.machine},
-          {"hostname", who.hostname},
-          {"product", who.product},
-          {"version", who.version}}}};
+    const nlohmann::json body = {{"username", username},
+                                 {"password", password},
+                                 {"client_time", static_cast<std::int64_t>(std::time(nullptr))},
+                                 {"installation",
+                                  {{"id", who.id},
+                                   {"machine", who.machine},
+                                   {"hostname", who.hostname},
+                                   {"product", who.product},
+                                   {"version", who.version}}}};
     call("POST", "/v1/link", "", &body, settings_.timeout_ms, api_op::link, std::move(done));
 }
 
@@ -237,8 +233,8 @@ void http_api::report_inventory(const std::string& access_token, const nlohmann:
          std::move(done));
 }
 
-void http_api::push(const std::string& access_token, const push_target& t,
-                    std::uint32_t timeout_ms, done_fn done) {
+void http_api::push(const std::string& access_token, const push_target& t, std::uint32_t timeout_ms,
+                    done_fn done) {
     const nlohmann::json body = {
         {"device", {{"provider", t.provider}, {"prid", t.prid}, {"param", t.param}}},
         {"call", {{"id", t.call_id}, {"caller", t.caller}}}};

@@ -30,8 +30,8 @@ class http_api final : public api {
                  done_fn done) override;
     void report_inventory(const std::string& access_token, const nlohmann::json& report,
                           done_fn done) override;
-    void push(const std::string& access_token, const push_target& target,
-              std::uint32_t timeout_ms, done_fn done) override;
+    void push(const std::string& access_token, const push_target& target, std::uint32_t timeout_ms,
+              done_fn done) override;
     void unlink(const std::string& access_token, done_fn done) override;
 
   private:

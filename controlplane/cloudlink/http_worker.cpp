@@ -63,8 +63,8 @@ std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
         s.remove_prefix(1);
     }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                          s.back() == '\n')) {
+    while (!s.empty() &&
+           (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
         s.remove_suffix(1);
     }
     return s;
@@ -136,10 +136,10 @@ void describe_failure(transfer& t, CURLcode rc) {
         r.proxy_failure = true;
         // 407 is the standard answer (RFC 9110 §15.5.8); tinyproxy answers wrong credentials
         // with 401, so both name the credentials.
-        r.error = "the proxy refused the CONNECT tunnel with " + std::to_string(connect_code) +
-                  (connect_code == 407 || connect_code == 401
-                       ? " (proxy authentication missing or wrong)"
-                       : "");
+        r.error =
+            "the proxy refused the CONNECT tunnel with " + std::to_string(connect_code) +
+            (connect_code == 407 || connect_code == 401 ? " (proxy authentication missing or wrong)"
+                                                        : "");
         return;
     }
     switch (rc) {
@@ -174,8 +174,8 @@ void describe_failure(transfer& t, CURLcode rc) {
             return;
         case CURLE_COULDNT_CONNECT:
             r.proxy_failure = !t.req.proxy.url.empty();
-            r.error = (r.proxy_failure ? "cannot connect to the proxy: " : "cannot connect: ") +
-                      detail;
+            r.error =
+                (r.proxy_failure ? "cannot connect to the proxy: " : "cannot connect: ") + detail;
             return;
         default:
             break;

@@ -42,13 +42,13 @@ struct http_request {
 };
 
 struct http_response {
-    int status = 0;      // 0: no HTTP answer (see error)
-    std::string error;   // transport failure in one line: "connection refused", "timeout"...
+    int status = 0;            // 0: no HTTP answer (see error)
+    std::string error;         // transport failure in one line: "connection refused", "timeout"...
     bool tls_failure = false;  // the server's certificate did not verify (or TLS failed)
     bool proxy_failure = false;  // the proxy refused (407, 403) or could not be reached
     std::string body;
     std::string content_type;
-    std::optional<std::time_t> date;          // the server's Date header (RFC 9110 §6.6.1)
+    std::optional<std::time_t> date;             // the server's Date header (RFC 9110 §6.6.1)
     std::optional<std::uint32_t> retry_after_s;  // Retry-After (RFC 9110 §10.2.3)
     std::chrono::system_clock::time_point sent_at, received_at;  // local wall clock
 };

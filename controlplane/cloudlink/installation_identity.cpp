@@ -98,8 +98,8 @@ std::string random_uuid() {
 identity_result make_identity(const std::string& state_dir, const std::string& machine) {
     identity_result r;
     installation_identity id{random_uuid(), machine, iso8601_utc(std::time(nullptr))};
-    const nlohmann::json j = {{"installation_id", id.id}, {"machine", id.machine},
-                              {"created", id.created}};
+    const nlohmann::json j = {
+        {"installation_id", id.id}, {"machine", id.machine}, {"created", id.created}};
     if (!write_secret(state_dir, "identity.json", j.dump(2) + "\n", r.error)) {
         return r;
     }

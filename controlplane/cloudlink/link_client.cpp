@@ -36,10 +36,13 @@ const char* state_name(link_state s) {
 
 link_client::link_client(sip::io_loop& loop, api& cloud, link_settings settings,
                          inventory_fn inventory)
-    : loop_(loop), cloud_(cloud), settings_(std::move(settings)), inventory_(std::move(inventory)) {}
+    : loop_(loop),
+      cloud_(cloud),
+      settings_(std::move(settings)),
+      inventory_(std::move(inventory)) {}
 
 link_client::~link_client() {
-    alive_.reset();
+    life_.end();
     cancel_timers();
 }
 
@@ -158,9 +161,8 @@ bool link_client::link(const std::string& username, const std::string& password,
     who.id = identity_->id;
     who.machine = identity_->machine;
     const std::uint64_t gen = generation_;
-    std::weak_ptr<bool> alive = alive_;
-    cloud_.link(username, password, who, [this, alive, gen](api_result r) {
-        if (alive.expired() || gen != generation_) {
+    cloud_.link(username, password, who, life_.guard([this, gen](api_result r) {
+        if (gen != generation_) {
             return;
         }
         heard(r);
@@ -178,12 +180,11 @@ bool link_client::link(const std::string& username, const std::string& password,
         adopt_grant(r.grant, true);
         link_result_ = "ok";
         link_message_ = "linked to tenant '" + token_->tenant_name + "'";
-        spdlog::info("cloudlink: linked to tenant {} ({})", token_->tenant_name,
-                     token_->tenant_id);
+        spdlog::info("cloudlink: linked to tenant {} ({})", token_->tenant_name, token_->tenant_id);
         last_error_.clear();
         set_state(link_state::connected);
         do_inventory();  // guide 8.4: a report on link, then every interval
-    });
+    }));
     return true;
 }
 
@@ -249,18 +250,14 @@ nlohmann::json link_client::unlink() {
     link_result_ = "none";
     last_unlink_ = "unlinked from '" + tenant + "'; telling CloudLink";
     set_state(link_state::unlinked);
-    std::weak_ptr<bool> alive = alive_;
-    cloud_.unlink(access, [this, alive, tenant](api_result r) {
-        if (alive.expired()) {
-            return;
-        }
+    cloud_.unlink(access, life_.guard([this, tenant](api_result r) {
         heard(r);
         last_unlink_ = "unlinked from '" + tenant + "'; " +
                        (r.result == outcome::ok
                             ? std::string("CloudLink told")
                             : "CloudLink not told (" + r.message +
                                   "): remove the SBC from the tenant in Mitel Administration");
-    });
+    }));
     out = {{"state", state_name(state_)}, {"tenant", tenant}, {"cloudlink_told", "pending"}};
     return out;
 }
@@ -271,18 +268,14 @@ void link_client::schedule_refresh() {
         return;
     }
     const std::int64_t lifetime_left = token_->access_expires_at - now_s();
-    const std::int64_t lead = refresh_lead(static_cast<std::uint32_t>(
-                                               std::max<std::int64_t>(lifetime_left, 0)))
-                                  .count();
+    const std::int64_t lead =
+        refresh_lead(static_cast<std::uint32_t>(std::max<std::int64_t>(lifetime_left, 0))).count();
     const auto delay = seconds(std::max<std::int64_t>(lifetime_left - lead, 0));
     refresh_due_ = loop_.now() + delay;
-    std::weak_ptr<bool> alive = alive_;
-    refresh_timer_ = loop_.run_after(delay, [this, alive] {
-        if (!alive.expired()) {
-            refresh_timer_ = {};
-            do_refresh();
-        }
-    });
+    refresh_timer_ = loop_.run_after(delay, life_.guard([this] {
+        refresh_timer_ = {};
+        do_refresh();
+    }));
 }
 
 void link_client::do_refresh() {
@@ -292,9 +285,8 @@ void link_client::do_refresh() {
     refreshing_ = true;
     refresh_due_.reset();
     const std::uint64_t gen = generation_;
-    std::weak_ptr<bool> alive = alive_;
-    cloud_.refresh(token_->refresh_token, identity_->id, [this, alive, gen](api_result r) {
-        if (alive.expired() || gen != generation_) {
+    cloud_.refresh(token_->refresh_token, identity_->id, life_.guard([this, gen](api_result r) {
+        if (gen != generation_) {
             return;
         }
         refreshing_ = false;
@@ -322,7 +314,7 @@ void link_client::do_refresh() {
         }
         r.message = why;
         failed_exchange(r, true, [this] { do_refresh(); });
-    });
+    }));
 }
 
 void link_client::do_inventory() {
@@ -339,9 +331,8 @@ void link_client::do_inventory() {
                               {"version", settings_.product.version}};
     report["report_time"] = iso8601_utc(now_s());
     const std::uint64_t gen = generation_;
-    std::weak_ptr<bool> alive = alive_;
-    cloud_.report_inventory(token_->access_token, report, [this, alive, gen](api_result r) {
-        if (alive.expired() || gen != generation_) {
+    cloud_.report_inventory(token_->access_token, report, life_.guard([this, gen](api_result r) {
+        if (gen != generation_) {
             return;
         }
         reporting_ = false;
@@ -353,13 +344,10 @@ void link_client::do_inventory() {
             reset_backoff();
             set_state(link_state::connected);
             inventory_due_ = loop_.now() + settings_.inventory_interval;
-            std::weak_ptr<bool> a = alive_;
-            inventory_timer_ = loop_.run_after(settings_.inventory_interval, [this, a] {
-                if (!a.expired()) {
-                    inventory_timer_ = {};
-                    do_inventory();
-                }
-            });
+            inventory_timer_ = loop_.run_after(settings_.inventory_interval, life_.guard([this] {
+                inventory_timer_ = {};
+                do_inventory();
+            }));
             return;
         }
         if (r.result == outcome::token_rejected) {
@@ -369,7 +357,7 @@ void link_client::do_inventory() {
             return;
         }
         failed_exchange(r, false, [this] { do_inventory(); });
-    });
+    }));
 }
 
 void link_client::failed_exchange(const api_result& r, bool refresh, std::function<void()> retry) {
@@ -379,16 +367,14 @@ void link_client::failed_exchange(const api_result& r, bool refresh, std::functi
         slow_down(*r.retry_after_s);
     }
     set_state(link_state::disconnected, r.message);
-    spdlog::warn("cloudlink: {} (attempt {}; next in {} ms)", r.message, failures_,
-                 delay.count());
-    std::weak_ptr<bool> alive = alive_;
+    spdlog::warn("cloudlink: {} (attempt {}; next in {} ms)", r.message, failures_, delay.count());
     const std::uint64_t gen = generation_;
     // The retry reuses the timer of what failed, so status shows when it comes.
-    auto run = [this, alive, gen, retry = std::move(retry)] {
-        if (!alive.expired() && gen == generation_) {
+    auto run = life_.guard([this, gen, retry = std::move(retry)] {
+        if (gen == generation_) {
             retry();
         }
-    };
+    });
     if (refresh) {
         loop_.cancel_timer(refresh_timer_);
         refresh_due_ = loop_.now() + delay;
@@ -472,11 +458,11 @@ nlohmann::json link_client::status() const {
         j["identity_created_at"] = identity_->created;
     }
     j["last_contact"] = last_contact_.empty() ? nlohmann::json() : nlohmann::json(last_contact_);
-    j["last_inventory"] = {{"at", last_inventory_at_.empty() ? nlohmann::json()
-                                                             : nlohmann::json(last_inventory_at_)},
-                           {"result", last_inventory_result_},
-                           {"reports", inventory_reports_},
-                           {"interval_s", settings_.inventory_interval.count()}};
+    j["last_inventory"] = {
+        {"at", last_inventory_at_.empty() ? nlohmann::json() : nlohmann::json(last_inventory_at_)},
+        {"result", last_inventory_result_},
+        {"reports", inventory_reports_},
+        {"interval_s", settings_.inventory_interval.count()}};
     j["next_inventory_in_s"] = left_s(inventory_due_, now);
     j["next_refresh_in_s"] = left_s(refresh_due_, now);
     j["refreshes"] = refreshes_;
@@ -487,16 +473,15 @@ nlohmann::json link_client::status() const {
         const std::int64_t off = *clock_offset_s_;
         if ((off < 0 ? -off : off) > settings_.max_clock_offset_s) {
             j["clock_error"] = "this appliance's clock is " + std::to_string(off < 0 ? -off : off) +
-                               " s " + (off < 0 ? "ahead of" : "behind") +
-                               " CloudLink (limit " +
+                               " s " + (off < 0 ? "ahead of" : "behind") + " CloudLink (limit " +
                                std::to_string(settings_.max_clock_offset_s) +
                                " s): token creation fails; configure NTP (guide 8.1)";
         }
     } else {
         j["clock_offset_s"] = nullptr;
     }
-    j["link_attempt"] = {{"id", link_attempt_}, {"result", link_result_},
-                         {"message", link_message_}};
+    j["link_attempt"] = {
+        {"id", link_attempt_}, {"result", link_result_}, {"message", link_message_}};
     if (!last_unlink_.empty()) {
         j["last_unlink"] = last_unlink_;
     }

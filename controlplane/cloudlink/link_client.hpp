@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/lifetime.hpp"
 #include "controlplane/cloudlink/api.hpp"
 #include "controlplane/cloudlink/installation_identity.hpp"
 #include "sip/transport/io_loop.hpp"
@@ -104,7 +105,6 @@ class link_client {
     api& cloud_;
     link_settings settings_;
     inventory_fn inventory_;
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 
     link_state state_ = link_state::disabled;
     std::string last_error_;
@@ -128,6 +128,7 @@ class link_client {
     std::uint64_t link_attempt_ = 0;
     std::string link_result_ = "none", link_message_;
     std::string last_unlink_;
+    lifetime life_;  // last: CloudLink's answers and the timers outlive nothing else
 };
 
 }  // namespace sbc::cp::cloudlink

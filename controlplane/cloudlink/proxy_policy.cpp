@@ -39,7 +39,8 @@ bool parse_proxy_url(std::string_view text, std::string& url, std::string& user,
     }
     std::string host;
     std::uint16_t port = 0;
-    if (!split_https_url("https://" + std::string(text), host, port) || text.find('/') != text.npos) {
+    if (!split_https_url("https://" + std::string(text), host, port) ||
+        text.find('/') != text.npos) {
         return false;
     }
     if (text.find(':') == std::string_view::npos) {

@@ -37,7 +37,7 @@ class proxy_policy {
     const std::vector<std::string>& problems() const { return problems_; }
 
   private:
-    std::string source_;  // "none", "config", "environment"
+    std::string source_;     // "none", "config", "environment"
     std::string proxy_url_;  // "http://host:port" or ""
     std::string username_, password_;
     config::no_proxy_list bypass_;

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "controlplane/counters_json.hpp"
+
 namespace sbc::cp::cloudlink {
 
 namespace {
@@ -35,7 +37,7 @@ push_sender::push_sender(sip::io_loop& loop, api& cloud, link_client& link,
     : loop_(loop), cloud_(cloud), link_(link), cfg_(cfg) {}
 
 push_sender::~push_sender() {
-    alive_.reset();
+    life_.end();
 }
 
 bool push_sender::over_limit(const std::string& key) {
@@ -44,7 +46,7 @@ bool push_sender::over_limit(const std::string& key) {
         // Forget devices whose last push left the window; a table full of live ones drops one.
         for (auto it = sends_.begin(); it != sends_.end();) {
             it = it->second.empty() || now - it->second.back() > window ? sends_.erase(it)
-                                                                          : std::next(it);
+                                                                        : std::next(it);
         }
         if (sends_.size() >= max_devices_tracked) {
             sends_.erase(sends_.begin());
@@ -70,13 +72,11 @@ void push_sender::push(const push_device& device, const std::string& call_id,
         push_result r;
         r.why = why;
         r.message = std::move(message);
-        std::weak_ptr<bool> alive = alive_;
         // Never inside the caller's own call: it may still be setting up the state it waits in.
-        loop_.post([this, alive, device, call_id, started, r, done = std::move(done)]() mutable {
-            if (!alive.expired()) {
+        loop_.post(
+            life_.guard([this, device, call_id, started, r, done = std::move(done)]() mutable {
                 finish(device, call_id, started, std::move(r), std::move(done));
-            }
-        });
+            }));
     };
     if (!cfg_.enable) {
         fail_now(outcome::rejected, "push is disabled ([push] enable = false)",
@@ -97,19 +97,15 @@ void push_sender::push(const push_device& device, const std::string& call_id,
     const std::string* token = link_.usable_token(why, message);
     if (token == nullptr) {
         fail_now(why, message,
-                 why == outcome::token_rejected  ? &push_counters::failed_token
+                 why == outcome::token_rejected ? &push_counters::failed_token
                  : why == outcome::rate_limited ? &push_counters::failed_cloudlink_busy
                                                 : &push_counters::failed_not_linked);
         return;
     }
     push_target target{std::string(device.provider()), std::string(device.prid()),
                        std::string(device.param()), call_id, caller};
-    std::weak_ptr<bool> alive = alive_;
     cloud_.push(*token, target, cfg_.request_timeout_ms,
-                [this, alive, device, call_id, started, done = std::move(done)](api_result a) {
-                    if (alive.expired()) {
-                        return;
-                    }
+                life_.guard([this, device, call_id, started, done = std::move(done)](api_result a) {
                     link_.heard(a);
                     if (a.result == outcome::token_rejected) {
                         link_.token_rejected();
@@ -123,7 +119,7 @@ void push_sender::push(const push_device& device, const std::string& call_id,
                     r.push_id = a.push_id;
                     r.message = r.sent ? "push " + a.push_id : a.message;
                     finish(device, call_id, started, std::move(r), std::move(done));
-                });
+                }));
 }
 
 void push_sender::finish(const push_device& device, const std::string& call_id,
@@ -145,11 +141,7 @@ void push_sender::finish(const push_device& device, const std::string& call_id,
 }
 
 nlohmann::json push_sender::counters_json() const {
-    nlohmann::json j = nlohmann::json::object();
-#define SBC_PUSH_COUNTER_JSON(name, text) j[#name] = counters_.name;
-    SBC_PUSH_COUNTERS(SBC_PUSH_COUNTER_JSON)
-#undef SBC_PUSH_COUNTER_JSON
-    return j;
+    return cp::counters_json(counters_);
 }
 
 nlohmann::json push_sender::recent() const {

@@ -12,12 +12,13 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <memory>
 #include <string>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
+#include "common/counters.hpp"
+#include "common/lifetime.hpp"
 #include "config/appliance.hpp"
 #include "controlplane/cloudlink/api.hpp"
 #include "controlplane/cloudlink/link_client.hpp"
@@ -26,24 +27,20 @@
 
 namespace sbc::cp::cloudlink {
 
-// X(name, what it counts)
-#define SBC_PUSH_COUNTERS(X)                                                              \
-    X(requested, "push requests from calls")                                              \
-    X(sent, "accepted by CloudLink")                                                      \
-    X(failed_disabled, "refused: [push] enable = false")                                  \
-    X(failed_rate_limited, "refused: over max_per_device_per_minute for the device")      \
-    X(failed_not_linked, "failed at once: CloudLink not linked / relink required")        \
-    X(failed_token, "failed: access token expired or refused")                            \
-    X(failed_cloudlink_busy, "failed: CloudLink answered 429 or asked to wait")           \
-    X(failed_unknown_device, "failed: CloudLink does not know the device")                \
-    X(failed_unavailable, "failed: CloudLink unreachable, timed out or 5xx")              \
-    X(failed_other, "failed: rejected, proxy, TLS, or an answer not understood")
+// X(name, kind, unit, help): a counter family (common/counters.hpp).
+#define SBC_PUSH_COUNTERS(X)                                                                      \
+    X(requested, counter, "", "push requests from calls")                                         \
+    X(sent, counter, "", "accepted by CloudLink")                                                 \
+    X(failed_disabled, counter, "", "refused: [push] enable = false")                             \
+    X(failed_rate_limited, counter, "", "refused: over max_per_device_per_minute for the device") \
+    X(failed_not_linked, counter, "", "failed at once: CloudLink not linked / relink required")   \
+    X(failed_token, counter, "", "failed: access token expired or refused")                       \
+    X(failed_cloudlink_busy, counter, "", "failed: CloudLink answered 429 or asked to wait")      \
+    X(failed_unknown_device, counter, "", "failed: CloudLink does not know the device")           \
+    X(failed_unavailable, counter, "", "failed: CloudLink unreachable, timed out or 5xx")         \
+    X(failed_other, counter, "", "failed: rejected, proxy, TLS, or an answer not understood")
 
-struct push_counters {
-#define SBC_PUSH_COUNTER_FIELD(name, text) std::uint64_t name = 0;
-    SBC_PUSH_COUNTERS(SBC_PUSH_COUNTER_FIELD)
-#undef SBC_PUSH_COUNTER_FIELD
-};
+SBC_COUNTER_FAMILY(push_counters, "push", SBC_PUSH_COUNTERS);
 
 struct push_result {
     bool sent = false;
@@ -84,10 +81,10 @@ class push_sender {
     api& cloud_;
     link_client& link_;
     const config::push_section& cfg_;
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     push_counters counters_;
     std::unordered_map<std::string, std::deque<std::chrono::steady_clock::time_point>> sends_;
     std::deque<nlohmann::json> recent_;
+    lifetime life_;  // last: CloudLink's answers and posted failures outlive nothing else
 };
 
 }  // namespace sbc::cp::cloudlink

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "common/srtp_suite.hpp"
+
 namespace sbc::shm {
 
 inline constexpr uint32_t contract_version = 4;
@@ -47,16 +49,16 @@ static_assert(sizeof(flow_key) == 24);
 enum class media_protocol : uint8_t { rtp = 0, srtp = 1 };
 enum class rtcp_mode : uint8_t { bypass = 0, generate = 1 };
 
-// SDES crypto suites (RFC 4568 §6.2, RFC 6188, RFC 7714).
-enum class srtp_suite : uint8_t {
-    none = 0,
-    aes_cm_128_hmac_sha1_80 = 1,
-    aes_cm_128_hmac_sha1_32 = 2,
-    aes_256_cm_hmac_sha1_80 = 3,
-    aes_256_cm_hmac_sha1_32 = 4,
-    aead_aes_128_gcm = 5,
-    aead_aes_256_gcm = 6,
-};
+// SDES crypto suites (RFC 4568 §6.2, RFC 6188, RFC 7714): the one table in common/. Its values
+// are this contract's: pinned here, so a change to the table cannot silently change the layout.
+using srtp_suite = sbc::srtp_suite;
+static_assert(static_cast<uint8_t>(srtp_suite::none) == 0 &&
+              static_cast<uint8_t>(srtp_suite::aes_cm_128_hmac_sha1_80) == 1 &&
+              static_cast<uint8_t>(srtp_suite::aes_cm_128_hmac_sha1_32) == 2 &&
+              static_cast<uint8_t>(srtp_suite::aes_256_cm_hmac_sha1_80) == 3 &&
+              static_cast<uint8_t>(srtp_suite::aes_256_cm_hmac_sha1_32) == 4 &&
+              static_cast<uint8_t>(srtp_suite::aead_aes_128_gcm) == 5 &&
+              static_cast<uint8_t>(srtp_suite::aead_aes_256_gcm) == 6);
 
 struct srtp_key {
     srtp_suite suite;

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "controlplane/b2bua/b2bua_counters.hpp"
+#include "controlplane/media/media_counters.hpp"
 #include "mgmt/sbcctl/command.hpp"
 #include "mgmt/sbcctl/render.hpp"
 
@@ -17,24 +19,10 @@ namespace sbc::mgmt {
 namespace {
 
 void print_counters(const nlohmann::json& c, const nlohmann::json& m) {
-    std::cout << "calls: active " << scalar_text(c.value("active", nlohmann::json()))
-              << ", answered " << scalar_text(c.value("answered", nlohmann::json())) << ", failed "
-              << scalar_text(c.value("failed", nlohmann::json())) << ", cancelled "
-              << scalar_text(c.value("cancelled", nlohmann::json())) << ", refused (limit) "
-              << scalar_text(c.value("refused_capacity", nlohmann::json())) << ", refused (media) "
-              << scalar_text(c.value("refused_media", nlohmann::json())) << "\n";
-    std::cout << "dialogs: re-INVITE " << scalar_text(c.value("reinvites", nlohmann::json()))
-              << ", UPDATE " << scalar_text(c.value("updates", nlohmann::json())) << ", 491 "
-              << scalar_text(c.value("glare_491", nlohmann::json())) << ", media timeouts "
-              << scalar_text(c.value("media_timeouts", nlohmann::json()))
-              << ", session timer expiries "
-              << scalar_text(c.value("session_timer_expiries", nlohmann::json())) << "\n";
-    std::cout << "media: flows programmed "
-              << scalar_text(m.value("flows_programmed", nlohmann::json())) << ", removed "
-              << scalar_text(m.value("flows_removed", nlohmann::json())) << ", rekeys "
-              << scalar_text(m.value("rekeys", nlohmann::json())) << ", nacks "
-              << scalar_text(m.value("nacks", nlohmann::json())) << ", call records "
-              << scalar_text(m.value("cdr_written", nlohmann::json())) << "\n";
+    std::cout << render_counters<cp::b2bua::b2bua_counters>("calls", c);
+    std::cout << render_counters<cp::media::media_counters>("media", m);
+    std::cout << "call records: written " << scalar_text(m.value("cdr_written", nlohmann::json()))
+              << ", lost " << scalar_text(m.value("cdr_lost", nlohmann::json())) << "\n";
 }
 
 std::string seconds(const nlohmann::json& v) {
@@ -52,6 +40,9 @@ void print_detail(const nlohmann::json& calls) {
                   << scalar_text(c["direction"]) << " " << scalar_text(c["from"]) << " -> "
                   << scalar_text(c["to"]) << " (" << seconds(c["duration_s"]) << " s"
                   << (c.value("held", false) ? ", held" : "") << ")\n";
+        if (c.contains("route")) {
+            std::cout << "  route: " << scalar_text(c["route"]) << "\n";
+        }
         for (const auto& l : c["legs"]) {
             std::cout << "  leg " << scalar_text(l["side"]) << " " << scalar_text(l["realm"])
                       << " call-id " << scalar_text(l["call_id"]) << " peer "

@@ -41,8 +41,7 @@ const nlohmann::json& object_of(const nlohmann::json& j, const char* key) {
 
 std::string render_cloudlink(const nlohmann::json& st) {
     std::ostringstream os;
-    os << "state            " << text_of(st, "state") << " (" << text_of(st, "state_text")
-       << ")\n";
+    os << "state            " << text_of(st, "state") << " (" << text_of(st, "state_text") << ")\n";
     if (st.contains("tenant")) {
         os << "tenant           " << text_of(st["tenant"], "name") << " ("
            << text_of(st["tenant"], "id") << "), linked " << text_of(st, "linked_at") << "\n";
@@ -55,8 +54,7 @@ std::string render_cloudlink(const nlohmann::json& st) {
         os << "proxy            " << text_of(proxy, "proxy") << " (from "
            << text_of(proxy, "source") << ")";
     }
-    if (proxy.contains("no_proxy") && proxy["no_proxy"].is_array() &&
-        !proxy["no_proxy"].empty()) {
+    if (proxy.contains("no_proxy") && proxy["no_proxy"].is_array() && !proxy["no_proxy"].empty()) {
         os << ", bypass:";
         for (const auto& e : proxy["no_proxy"]) {
             os << " " << scalar_text(e);
@@ -157,9 +155,8 @@ int run_link(const global_options& g, const command_args& a) {
         return rc;
     }
     password.assign(password.size(), '\0');
-    const nlohmann::json attempt = started.is_object() && started.contains("attempt")
-                                       ? started["attempt"]
-                                       : nlohmann::json();
+    const nlohmann::json attempt =
+        started.is_object() && started.contains("attempt") ? started["attempt"] : nlohmann::json();
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_s);
     nlohmann::json st;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -243,8 +240,7 @@ std::vector<command_spec> cloudlink_commands() {
             }),
         ask_sbcd("cloudlink unlink", "forget the CloudLink link (and tell CloudLink)",
                  render_unlink),
-        command_spec("cloudlink push", "a test push to a registered push client's device",
-                     run_push)
+        command_spec("cloudlink push", "a test push to a registered push client's device", run_push)
             .takes("AOR", 1, 1)
             .explain("Asks CloudLink to wake the device of AOR's binding that registered RFC "
                      "8599 push parameters (sip:bob@pbx.local), as a call to it would. The "

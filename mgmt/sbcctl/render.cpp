@@ -159,4 +159,25 @@ std::string render_status(const nlohmann::json& st) {
     return os.str();
 }
 
+std::string render_counter_line(std::string_view label, std::span<const counter_row> rows,
+                                const nlohmann::json& values) {
+    std::string out(label);
+    out += ":";
+    std::size_t line = out.size();
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const std::string name(rows[i].name);
+        std::string item = " " + name + " " + scalar_text(values.value(name, nlohmann::json()));
+        if (i + 1 < rows.size()) {
+            item += ",";
+        }
+        if (line + item.size() > 100) {
+            out += "\n ";
+            line = 1;
+        }
+        out += item;
+        line += item.size();
+    }
+    return out + "\n";
+}
+
 }  // namespace sbc::mgmt

@@ -1,9 +1,13 @@
 #pragma once
 // Text rendering of sbcd's JSON answers for people. Scripts use --json instead.
 
+#include <span>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
+
+#include "common/counters.hpp"
 
 namespace sbc::mgmt {
 
@@ -14,5 +18,14 @@ std::string render_table(const nlohmann::json& table);
 
 // A JSON scalar as text ("-" for null).
 std::string scalar_text(const nlohmann::json& v);
+
+// "label: name value, name value, ..." over the rows of a counter family, in the family's
+// order, wrapped at 100 columns; values from the family's JSON (`-` when one is missing).
+std::string render_counter_line(std::string_view label, std::span<const counter_row> rows,
+                                const nlohmann::json& values);
+template <class Family>
+std::string render_counters(std::string_view label, const nlohmann::json& values) {
+    return render_counter_line(label, Family::rows, values);
+}
 
 }  // namespace sbc::mgmt

@@ -113,8 +113,9 @@ TEST(RegisterCheck, EveryRefusal) {
 
 // RFC 8599 §4.1.1, §8.7: the pn-* parameters, checked before anything is stored.
 TEST(RegisterCheck, PushParametersAreDecodedAndKept) {
-    auto r = check(reg("<sip:a@192.0.2.1;PN-Provider=FCM;pn-prid=dGVzdA%3A%3Ax_y-z;"
-                       "pn-param=ABCDE12345.us.zoom.voip>"));
+    auto r =
+        check(reg("<sip:a@192.0.2.1;PN-Provider=FCM;pn-prid=dGVzdA%3A%3Ax_y-z;"
+                  "pn-param=ABCDE12345.us.zoom.voip>"));
     ASSERT_TRUE(r.request);
     EXPECT_EQ(r.request->push.provider(), "fcm");
     EXPECT_EQ(r.request->push.prid(), "dGVzdA::x_y-z");
@@ -142,9 +143,12 @@ TEST(RegisterCheck, MalformedPushParametersAreRefusedWithTheReason) {
         {"<sip:a@h;pn-prid=x>;pn-provider", "pn-prid with an empty pn-provider"},
         {"<sip:a@h;pn-provider=apns;pn-prid=a;pn-prid=b>", "pn-prid given twice"},
         {"<sip:a@h;pn-provider=apns;pn-prid=a>;pn-prid=b", "pn-prid given twice"},
-        {"<sip:a@h;pn-provider=apns;pn-prid=a%00b>", "pn-prid is malformed or longer than 1024 bytes"},
-        {"<sip:a@h;pn-provider=apns;pn-prid=a%0d%0ab>", "pn-prid is malformed or longer than 1024 bytes"},
-        {"<sip:a@h;pn-provider=apns;pn-prid=a%c3%a9>", "pn-prid is malformed or longer than 1024 bytes"},
+        {"<sip:a@h;pn-provider=apns;pn-prid=a%00b>",
+         "pn-prid is malformed or longer than 1024 bytes"},
+        {"<sip:a@h;pn-provider=apns;pn-prid=a%0d%0ab>",
+         "pn-prid is malformed or longer than 1024 bytes"},
+        {"<sip:a@h;pn-provider=apns;pn-prid=a%c3%a9>",
+         "pn-prid is malformed or longer than 1024 bytes"},
         {"<sip:a@h;pn-provider=apns;pn-prid=" + long_prid + ">",
          "pn-prid is malformed or longer than 1024 bytes"},
         {"<sip:a@h;pn-provider=apns;pn-prid=x;pn-param=" + std::string(300, 'p') + ">",
@@ -186,9 +190,9 @@ TEST(RegisterCheck, APushQueryOrAStrayPnParameterIsAnOrdinaryRegister) {
 
 TEST(RegisterCheck, BrokenEscapesAndEmptyValuesAreAlreadyAMalformedContact) {
     // The URI parser refuses these before the push check looks: still a precise 400.
-    for (const char* contact : {"<sip:a@h;pn-provider=;pn-prid=x>",
-                                "<sip:a@h;pn-provider=apns;pn-prid=a%4>",
-                                "<sip:a@h;pn-provider=apns;pn-prid=a%zz>"}) {
+    for (const char* contact :
+         {"<sip:a@h;pn-provider=;pn-prid=x>", "<sip:a@h;pn-provider=apns;pn-prid=a%4>",
+          "<sip:a@h;pn-provider=apns;pn-prid=a%zz>"}) {
         SCOPED_TRACE(contact);
         auto r = check(reg(contact));
         ASSERT_FALSE(r.request);

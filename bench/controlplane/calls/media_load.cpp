@@ -177,9 +177,11 @@ void run_side(const std::string& netns, const char* ip, const char* sbc_ip,
 
 std::string client_sdp(uint16_t port, const shm::srtp_key& k) {
     return "v=0\r\no=- 1 1 IN IP4 10.1.1.2\r\ns=-\r\nc=IN IP4 10.1.1.2\r\nt=0 0\r\n"
-           "m=audio " + std::to_string(port) + " RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+           "m=audio " +
+           std::to_string(port) +
+           " RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
            "a=crypto:1 " +
-           sip::sdp::format_crypto(1, sip::sdp::crypto_suite::aes_cm_128_hmac_sha1_80,
+           sip::sdp::format_crypto(1, srtp_suite::aes_cm_128_hmac_sha1_80,
                                    std::span<const uint8_t>(k.master_key, 16),
                                    std::span<const uint8_t>(k.master_salt, 14))
                .substr(2) +
@@ -188,7 +190,8 @@ std::string client_sdp(uint16_t port, const shm::srtp_key& k) {
 
 std::string osv_sdp(uint16_t port) {
     return "v=0\r\no=- 1 1 IN IP4 10.2.1.2\r\ns=-\r\nc=IN IP4 10.2.1.2\r\nt=0 0\r\n"
-           "m=audio " + std::to_string(port) + " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+           "m=audio " +
+           std::to_string(port) + " RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
 }
 
 uint64_t lcore_sum(const std::vector<shm::lcore_counters>& l, uint64_t shm::lcore_counters::*f) {

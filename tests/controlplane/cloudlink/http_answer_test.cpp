@@ -30,16 +30,23 @@ TEST(CloudLinkAnswer, HostileBodiesAreBadResponses) {
         "null",
         "[1,2]",
         "{\"access_token\":\"a\"}",
-        "{\"access_token\":\"a b\",\"refresh_token\":\"r\",\"expires_in\":600,\"tenant\":{\"id\":\"t\",\"name\":\"n\"}}",
-        "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"expires_in\":1e99,\"tenant\":{\"id\":\"t\",\"name\":\"n\"}}",
-        "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"expires_in\":-5,\"tenant\":{\"id\":\"t\",\"name\":\"n\"}}",
-        "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"expires_in\":600,\"tenant\":{\"id\":\"t\",\"name\":\"\"}}",
-        "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"expires_in\":600,\"tenant\":{\"id\":\"t\",\"name\":\"\xff\"}}",
+        "{\"access_token\":\"a "
+        "b\",\"refresh_token\":\"r\",\"expires_in\":600,\"tenant\":{\"id\":\"t\",\"name\":\"n\"}}",
+        "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"expires_in\":1e99,\"tenant\":{\"id\":"
+        "\"t\",\"name\":\"n\"}}",
+        "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"expires_in\":-5,\"tenant\":{\"id\":"
+        "\"t\",\"name\":\"n\"}}",
+        "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"expires_in\":600,\"tenant\":{\"id\":"
+        "\"t\",\"name\":\"\"}}",
+        "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"expires_in\":600,\"tenant\":{\"id\":"
+        "\"t\",\"name\":\"\xff\"}}",
         std::string("{\"access_token\":\"a\0b\"}", 22),
-        "{\"access_token\":\"" + std::string(5000, 'x') + "\",\"refresh_token\":\"r\",\"expires_in\":600}",
-        "{\"a\":" + std::string(10000, '[') ,
+        "{\"access_token\":\"" + std::string(5000, 'x') +
+            "\",\"refresh_token\":\"r\",\"expires_in\":600}",
+        "{\"a\":" + std::string(10000, '['),
         // A tenant name that would forge a line in sbcd's log.
-        "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"expires_in\":600,\"tenant\":{\"id\":\"t\",\"name\":\"Acme\\n2026 info sbcd: unlinked\"}}",
+        "{\"access_token\":\"a\",\"refresh_token\":\"r\",\"expires_in\":600,\"tenant\":{\"id\":"
+        "\"t\",\"name\":\"Acme\\n2026 info sbcd: unlinked\"}}",
     };
     for (const auto& body : cases) {
         SCOPED_TRACE(body.substr(0, 80));

@@ -23,7 +23,8 @@ TEST(CloudLink, LinkStoresOnlyTheTokenReportsInventoryAndSurvivesARestart) {
     ASSERT_TRUE(r.link_with("admin", "secret"));
     EXPECT_EQ(r.attempt_result(), "ok");
     ASSERT_TRUE(r.run_until([&] { return r.server.requests("/v1/inventory").size() == 1; }));
-    ASSERT_TRUE(r.run_until([&] { return r.link->status()["last_inventory"]["result"] == "accepted"; }));
+    ASSERT_TRUE(
+        r.run_until([&] { return r.link->status()["last_inventory"]["result"] == "accepted"; }));
     auto st = r.link->status();
     EXPECT_EQ(st["state"], "connected");
     EXPECT_EQ(st["tenant"]["name"], "Acme Corp");
@@ -116,8 +117,11 @@ TEST(CloudLink, FailuresBackOffWithJitterAndRetryAfterIsHonoured) {
     ASSERT_TRUE(r.run_until([&] { return r.server.requests("/v1/inventory").size() == 1; }));
     // The next reports meet three 503s, then a 429 asking for 2 s.
     r.server.control({{"cmd", "fault"}, {"path", "/v1/inventory"}, {"status", 503}, {"count", 3}});
-    r.server.control(
-        {{"cmd", "fault"}, {"path", "/v1/inventory"}, {"status", 429}, {"retry_after", 2}, {"count", 1}});
+    r.server.control({{"cmd", "fault"},
+                      {"path", "/v1/inventory"},
+                      {"status", 429},
+                      {"retry_after", 2},
+                      {"count", 1}});
     r.server.records(true);
     r.link.reset();  // a restart reports at once with the stored token
     r.start();
@@ -163,9 +167,9 @@ TEST(CloudLink, HostileAnswersAreClearErrorsNeverCrashes) {
     ASSERT_TRUE(r.server.ok());
     r.start();
     const std::pair<const char*, const char*> kinds[] = {
-        {"garbage", "bad_response"},      {"invalid_utf8", "bad_response"},
-        {"wrong_types", "bad_response"},  {"empty", "bad_response"},
-        {"huge", "unreachable"},          {"truncated", "unreachable"},
+        {"garbage", "bad_response"},     {"invalid_utf8", "bad_response"},
+        {"wrong_types", "bad_response"}, {"empty", "bad_response"},
+        {"huge", "unreachable"},         {"truncated", "unreachable"},
     };
     for (const auto& [kind, expected] : kinds) {
         SCOPED_TRACE(kind);

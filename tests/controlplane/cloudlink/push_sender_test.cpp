@@ -120,8 +120,11 @@ TEST(Push, CloudLinkDownOrBusyFailsWithinTheTimeoutNotTheInviteWait) {
     EXPECT_EQ(push_and_wait(r, push_device("fcm", "d2", "")).result.why, outcome::unreachable);
     EXPECT_EQ(r.push->counters().failed_unavailable, 2u);
     // 429 with Retry-After: this push and the next ones within the window fail at once.
-    r.server.control(
-        {{"cmd", "fault"}, {"path", "/v1/push"}, {"status", 429}, {"retry_after", 30}, {"count", 1}});
+    r.server.control({{"cmd", "fault"},
+                      {"path", "/v1/push"},
+                      {"status", 429},
+                      {"retry_after", 30},
+                      {"count", 1}});
     EXPECT_EQ(push_and_wait(r, push_device("fcm", "d3", "")).result.why, outcome::rate_limited);
     const auto before = r.server.requests("/v1/push").size();
     auto quiet = push_and_wait(r, push_device("fcm", "d4", ""), 1s);
@@ -138,7 +141,10 @@ TEST(Push, GarbageFromCloudLinkIsABadResponse) {
     linked(r);
     for (const char* kind : {"garbage", "invalid_utf8", "wrong_types"}) {
         SCOPED_TRACE(kind);
-        r.server.control({{"cmd", "fault"}, {"path", "/v1/push"}, {"status", 202}, {"body", kind},
+        r.server.control({{"cmd", "fault"},
+                          {"path", "/v1/push"},
+                          {"status", 202},
+                          {"body", kind},
                           {"count", 1}});
         auto p = push_and_wait(r, push_device("apns", std::string("g-") + kind, ""));
         ASSERT_TRUE(p.done);

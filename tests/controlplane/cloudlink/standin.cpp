@@ -35,9 +35,9 @@ standin::standin(const std::string& dir, const std::string& cert) : dir_(dir) {
         const std::string log = dir_ + "/standin.log";
         freopen(log.c_str(), "w", stdout);
         freopen(log.c_str(), "a", stderr);
-        ::execl("/usr/bin/python3", "python3", script.c_str(), "--listen", "127.0.0.1:0",
-                "--cert", crt.c_str(), "--key", key.c_str(), "--control", ctl.c_str(),
-                "--port-file", port_file.c_str(), static_cast<char*>(nullptr));
+        ::execl("/usr/bin/python3", "python3", script.c_str(), "--listen", "127.0.0.1:0", "--cert",
+                crt.c_str(), "--key", key.c_str(), "--control", ctl.c_str(), "--port-file",
+                port_file.c_str(), static_cast<char*>(nullptr));
         ::_exit(127);
     }
     // Bounded: 30 s for a loaded machine to start Python.
@@ -89,7 +89,8 @@ nlohmann::json standin::control(const nlohmann::json& cmd) const {
 }
 
 nlohmann::json standin::records(bool clear) const {
-    return control({{"cmd", "records"}, {"clear", clear}}).value("records", nlohmann::json::array());
+    return control({{"cmd", "records"}, {"clear", clear}})
+        .value("records", nlohmann::json::array());
 }
 
 std::vector<nlohmann::json> standin::requests(const std::string& path) const {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "controlplane/media/media_manager.hpp"
+#include "controlplane/media/sdes_keys.hpp"
 #include "dataplane/core/headers.hpp"
 #include "dataplane/shm/address.hpp"
 #include "tests/controlplane/media/live_dataplane.hpp"
@@ -40,8 +41,7 @@ std::vector<uint8_t> eth(uint16_t port, uint32_t src, uint16_t sport, uint32_t d
 
 std::string crypto_line(int tag, const shm::srtp_key& k) {
     return "a=crypto:" +
-           sdp::format_crypto(static_cast<uint32_t>(tag),
-                              sdp::crypto_suite::aes_cm_128_hmac_sha1_80,
+           sdp::format_crypto(static_cast<uint32_t>(tag), srtp_suite::aes_cm_128_hmac_sha1_80,
                               std::span<const uint8_t>(k.master_key, 16),
                               std::span<const uint8_t>(k.master_salt, 14)) +
            "\r\n";
@@ -52,7 +52,7 @@ shm::srtp_key key_in(const std::string& answer) {
     EXPECT_TRUE(s.ok());
     const auto lines = s.value.media_sections.at(0).crypto_lines();
     EXPECT_EQ(lines.size(), 1u);
-    return sdp::to_srtp_key(sdp::parse_crypto(lines.at(0)).value).value();
+    return to_srtp_key(sdp::parse_crypto(lines.at(0)).value).value();
 }
 
 }  // namespace
@@ -238,7 +238,7 @@ TEST(media_pcap, hairpin_through_our_own_core_address) {
     const shm::srtp_key to_alice = key_in(x_answer);
     const shm::srtp_key to_bob = [&] {
         auto s = sdp::parse(y_to_bob);
-        return sdp::to_srtp_key(
+        return to_srtp_key(
                    sdp::parse_crypto(s.value.media_sections.at(0).crypto_lines().at(0)).value)
             .value();
     }();
