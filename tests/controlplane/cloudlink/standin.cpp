@@ -6,13 +6,27 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 namespace sbc::cp::cloudlink::test {
+
+namespace {
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return text.size() > 4000 ? text.substr(text.size() - 4000) : text;
+}
+
+}  // namespace
 
 std::string source_dir() {
     const char* s = std::getenv("SBC_SOURCE_DIR");
@@ -76,21 +90,38 @@ nlohmann::json standin::control(const nlohmann::json& cmd) const {
     (void)!::write(fd, line.data(), line.size());
     std::string in;
     char buf[65536];
+    int read_errno = 0;
     while (in.find('\n') == std::string::npos) {
         const ssize_t n = ::read(fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
         if (n <= 0) {
+            read_errno = n < 0 ? errno : 0;
             break;
         }
         in.append(buf, static_cast<std::size_t>(n));
     }
     ::close(fd);
     auto j = nlohmann::json::parse(in, nullptr, false);
-    return j.is_discarded() ? nlohmann::json{{"error", "bad control answer"}} : j;
+    if (j.is_discarded()) {
+        return {{"error", "bad control answer"},
+                {"bytes", in.size()},
+                {"errno", read_errno},
+                {"log", slurp(dir_ + "/standin.log")}};
+    }
+    return j;
 }
 
 nlohmann::json standin::records(bool clear) const {
-    return control({{"cmd", "records"}, {"clear", clear}})
-        .value("records", nlohmann::json::array());
+    const nlohmann::json answer = control({{"cmd", "records"}, {"clear", clear}});
+    if (!answer.contains("records")) {
+        // Not "nothing received": a test waiting for a count would read a lost answer as a
+        // count going back to zero.
+        ADD_FAILURE() << "stand-in records: " << answer.dump();
+        return nlohmann::json::array();
+    }
+    return answer["records"];
 }
 
 std::vector<nlohmann::json> standin::requests(const std::string& path) const {
