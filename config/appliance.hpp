@@ -151,6 +151,8 @@ struct push_section {
     bool enable = false;
     std::vector<std::string> providers;
     uint32_t invite_wait_s = 20;
+    uint32_t max_per_device_per_minute = 6;  // pushes asked of CloudLink for one device
+    uint32_t request_timeout_ms = 3000;      // a push request CloudLink has not answered fails
 
     bool operator==(const push_section&) const = default;
 };
@@ -189,6 +191,12 @@ struct proxy_section {
     bool enable = false;
     std::string address;  // host name or IP literal
     uint16_t port = 0;
+    // HTTPS_PROXY / NO_PROXY from sbcd's environment (guide 8.2: /etc/sysconfig/proxy-osv as the
+    // unit's EnvironmentFile) instead of address/port.
+    bool from_environment = false;
+    std::vector<std::string> no_proxy;  // NO_PROXY entries (config/no_proxy.hpp)
+    std::string username;               // proxy authentication (Basic/Digest/NTLM as offered)
+    std::optional<std::string> password_file;  // absolute path; the password, one line
 
     bool operator==(const proxy_section&) const = default;
 };
@@ -197,6 +205,10 @@ struct cloudlink_section {
     bool enable = false;
     std::string base_url;           // https://host[:port][/path]
     std::optional<std::string> ca;  // absolute path; system trust store when unset
+    std::string state_dir = "/var/lib/sbc/cloudlink";  // identity and token, root only
+    uint32_t inventory_interval_s = 1800;             // guide 8.4: "approximately every 30 minutes"
+    uint32_t request_timeout_ms = 10000;
+    uint32_t max_clock_offset_s = 30;  // above it status says so (guide 8.1: token creation fails)
     proxy_section proxy;
 
     bool operator==(const cloudlink_section&) const = default;

@@ -157,6 +157,8 @@ void put_subscribers(emitter& e, const appliance& c) {
     e.put("enable", c.push.enable);
     e.put("providers", c.push.providers);
     e.put("invite_wait_s", c.push.invite_wait_s);
+    e.put("max_per_device_per_minute", c.push.max_per_device_per_minute);
+    e.put("request_timeout_ms", c.push.request_timeout_ms);
 }
 
 void put_trunks(emitter& e, const appliance& c) {
@@ -186,12 +188,20 @@ void put_trunks(emitter& e, const appliance& c) {
     e.put("enable", c.cloudlink.enable);
     e.put_if("base_url", c.cloudlink.base_url);
     e.put_if("ca", c.cloudlink.ca);
+    e.put("state_dir", c.cloudlink.state_dir);
+    e.put("inventory_interval_s", c.cloudlink.inventory_interval_s);
+    e.put("request_timeout_ms", c.cloudlink.request_timeout_ms);
+    e.put("max_clock_offset_s", c.cloudlink.max_clock_offset_s);
     e.table("cloudlink.proxy");
     e.put("enable", c.cloudlink.proxy.enable);
     e.put_if("address", c.cloudlink.proxy.address);
     if (c.cloudlink.proxy.port != 0) {
         e.put("port", c.cloudlink.proxy.port);
     }
+    e.put("from_environment", c.cloudlink.proxy.from_environment);
+    e.put("no_proxy", c.cloudlink.proxy.no_proxy);
+    e.put_if("username", c.cloudlink.proxy.username);
+    e.put_if("password_file", c.cloudlink.proxy.password_file);
 }
 
 void put_system(emitter& e, const appliance& c) {

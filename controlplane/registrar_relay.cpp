@@ -26,8 +26,15 @@ std::int64_t seconds_left(sip::time_point at, sip::time_point now) {
 
 registrar_relay::registrar_relay(realm_edge& access, realm_edge& core, osv_trunk& trunk,
                                  binding_table& bindings, dos_guard& dos,
-                                 const config::remote_subscribers_section& cfg)
-    : access_(access), core_(core), trunk_(trunk), bindings_(bindings), dos_(dos), throttle_(cfg) {
+                                 const config::remote_subscribers_section& cfg,
+                                 const config::push_section& push)
+    : access_(access),
+      core_(core),
+      trunk_(trunk),
+      bindings_(bindings),
+      dos_(dos),
+      throttle_(cfg),
+      push_providers_(push.enable ? push.providers : std::vector<std::string>()) {
     access_.on_closed(life_.guard([this](const sip::connection_closed& info) { on_closed(info); }));
     trunk_.on_state_change(
         life_.guard([this](node_index n, node_health h) { on_node_state(n, h); }));

@@ -33,6 +33,16 @@ service::service(config::appliance cfg, service_options opts)
       sip_(loop_, cfg_),
       media_(cfg_, dataplane_.client()),
       b2bua_(sip_, media_, cfg_),
+      cloudlink_(
+          loop_, cfg_, SBC_VERSION, [this] { return inventory(); },
+          [this](const std::string& aor) -> std::optional<push_device> {
+              for (const binding* b : sip_.bindings().by_aor(aor)) {
+                  if (b->state == binding_state::active && b->has_push()) {
+                      return b->push;
+                  }
+              }
+              return std::nullopt;
+          }),
       started_(std::chrono::steady_clock::now()) {}
 
 service::~service() {
@@ -76,6 +86,8 @@ bool service::start(std::string& error) {
     mgmt_.on("counters", [this](const nlohmann::json&) { return dataplane_.counters_table(); });
     sip_.register_mgmt(mgmt_);
     b2bua_.register_mgmt(mgmt_);
+    cloudlink_.register_mgmt(mgmt_);
+    cloudlink_.start();
     if (!sip_.start(error)) {
         return false;
     }
@@ -125,7 +137,26 @@ nlohmann::json service::status() const {
     j["registrations"] = sip["registrations"];
     j["security"] = sip["security"];  // details: sbcctl security, sbcctl blacklist
     j["calls"] = b2bua_.active();     // details: sbcctl calls
+    const nlohmann::json cl = cloudlink_.link().status();  // details: sbcctl cloudlink status
+    j["cloudlink"] = {{"state", cl["state"]}, {"tenant", cl.value("tenant", nlohmann::json())}};
     return j;
+}
+
+nlohmann::json service::inventory() const {
+    // Registered clients by type: a binding with RFC 8599 push parameters is a mobile app.
+    std::size_t mobile = 0, desktop = 0;
+    sip_.bindings().for_each([&](const binding& b) {
+        if (b.state == binding_state::active) {
+            ++(b.has_push() ? mobile : desktop);
+        }
+    });
+    nlohmann::json realms = nlohmann::json::array();
+    for (const auto* r : {&cfg_.realm.access, &cfg_.realm.core}) {
+        realms.push_back({{"name", r->name}, {"signalling_address", r->signalling_address}});
+    }
+    return {{"realms", realms},
+            {"sessions", {{"max", cfg_.calls.max_sessions}, {"active", b2bua_.active()}}},
+            {"registered_clients", {{"desktop", desktop}, {"mobile", mobile}}}};
 }
 
 }  // namespace sbc::cp

@@ -16,7 +16,8 @@ sip_service::sip_service(sip::io_loop& loop, const config::appliance& cfg)
       core_(loop, realm_id::core, limits_from(cfg.sip), timers_from(cfg.sip)),
       trunk_(core_, cfg.sip_server),
       dispatcher_(access_, core_, subnets_, trunk_, bindings_),
-      registrar_(access_, core_, trunk_, bindings_, dos_, cfg.remote_subscribers),
+      registrar_(access_, core_, trunk_, bindings_, dos_, cfg.remote_subscribers,
+                 cfg.push),
       clients_(access_, core_, dispatcher_) {
     dispatcher_.route(realm_id::access, sip::sip_method::register_,
                       [this](const inbound_request& req) { registrar_.on_register(req); });

@@ -59,6 +59,7 @@ class sip_service {
     request_dispatcher& dispatcher() { return dispatcher_; }
     osv_trunk& trunk() { return trunk_; }
     binding_table& bindings() { return bindings_; }
+    const binding_table& bindings() const { return bindings_; }
     registrar_relay& registrar() { return registrar_; }
     client_relay& clients() { return clients_; }
     const subscriber_subnets& subnets() const { return subnets_; }

@@ -301,6 +301,43 @@ TEST(Values, CloudlinkNeedsHttpsUrlWhenEnabled) {
     EXPECT_EQ(r.errors[1].key, "cloudlink.proxy.address");
 }
 
+TEST(Values, CloudlinkProxyAndPushSettings) {
+    std::string text = minimal_toml +
+                       "[cloudlink]\nstate_dir = \"/var/lib/x\"\ninventory_interval_s = 5\n"
+                       "[cloudlink.proxy]\nfrom_environment = true\nusername = \"sbc\"\n"
+                       "no_proxy = [\"localhost\", \"11.12.13.14:8289\", \".corp.example\", "
+                       "\"10.0.0.0/8\", \"[2001:db8::1]:443\"]\n"
+                       "[push]\nmax_per_device_per_minute = 2\nrequest_timeout_ms = 500\n";
+    load_result r = load(text);
+    ASSERT_TRUE(r.config) << describe(r);
+    EXPECT_EQ(r.config->cloudlink.inventory_interval_s, 5u);
+    EXPECT_EQ(r.config->cloudlink.proxy.no_proxy.size(), 5u);
+    EXPECT_EQ(r.config->push.max_per_device_per_minute, 2u);
+
+    // Each bad entry is named with its position in the list.
+    text = minimal_toml + "[cloudlink.proxy]\nno_proxy = [\"ok.example\", \"10.0.0.0/40\"]\n";
+    expect_one_error(load(text), "cloudlink.proxy.no_proxy[1]", locate(text, "\"10.0.0.0/40"),
+                     "optionally with :port");
+    text = minimal_toml +
+           "[cloudlink.proxy]\nenable = true\naddress = \"10.1.0.2\"\nport = 3128\n"
+           "from_environment = true\n";
+    expect_one_error(load(text), "cloudlink.proxy.from_environment", locate(text, "from_environment = true", 19),
+                     "not both");
+    text = minimal_toml + "[cloudlink.proxy]\npassword_file = \"/etc/sbc/proxy.pass\"\n";
+    expect_one_error(load(text), "cloudlink.proxy.password_file", locate(text, "\"/etc/sbc"),
+                     "needs username");
+    text = minimal_toml + "[cloudlink.proxy]\nusername = \"a:b\"\n";
+    expect_one_error(load(text), "cloudlink.proxy.username", locate(text, "\"a:b"), "without ':'");
+    text = minimal_toml + "[cloudlink]\nstate_dir = \"relative\"\n";
+    expect_one_error(load(text), "cloudlink.state_dir", locate(text, "\"relative"),
+                     "must be an absolute path");
+    text = minimal_toml + "[cloudlink]\ninventory_interval_s = 0\n";
+    expect_one_error(load(text), "cloudlink.inventory_interval_s", locate(text, "inventory_interval_s = 0", 23),
+                     "1");
+    text = minimal_toml + "[push]\nmax_per_device_per_minute = 0\n";
+    expect_one_error(load(text), "push.max_per_device_per_minute", locate(text, "max_per_device_per_minute = 0", 28), "1");
+}
+
 TEST(Values, PathsMustBeAbsolute) {
     std::string text = replace(minimal_toml, "\"/sbc-test-pki/sbc.crt\"", "\"pki/sbc.crt\"");
     expect_one_error(load(text), "certificate_profile[0].certificate", locate(text, "\"pki/"),

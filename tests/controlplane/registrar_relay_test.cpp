@@ -140,7 +140,8 @@ TEST_F(Registrar, BypassUserAgentIsRelayedEveryTimeAndExpiryIsCapped) {
     const binding* b = only_binding();
     ASSERT_NE(b, nullptr);
     EXPECT_FALSE(b->throttled);
-    EXPECT_EQ(b->push, "pn-provider=fcm;pn-prid=abc123");
+    EXPECT_EQ(b->push.provider(), "fcm");
+    EXPECT_EQ(b->push.prid(), "abc123");
     // Push parameters are the SBC's business, not OSV's.
     EXPECT_FALSE(contains(f.osv[0]->of("REGISTER").back().bytes, "pn-prid"));
 
@@ -348,6 +349,21 @@ TEST_F(Registrar, BadRegistersGetPreciseAnswersAndNothingIsStored) {
         p.extra = "Require: gruu, outbound\r\n";
         cases.push_back({"unsupported extension", p, 420, "Extension"});
     }
+    {
+        register_params p;
+        p.contact_params = ";pn-provider=apns;pn-prid=a%0D%0Ab";  // CR LF hidden in an escape
+        cases.push_back({"malformed pn-prid", p, 400, "pn-* push parameters"});
+    }
+    {
+        register_params p;
+        p.contact_params = ";pn-provider;pn-prid=abc";  // a device, but no service to push by
+        cases.push_back({"pn-prid with an empty pn-provider", p, 400, "pn-* push parameters"});
+    }
+    {
+        register_params p;
+        p.contact_params = ";pn-provider=webpush;pn-prid=abc";
+        cases.push_back({"push service not used here", p, 555, "Push Notification Service"});
+    }
     std::uint32_t cseq = 1;
     for (auto& k : cases) {
         SCOPED_TRACE(k.name);
@@ -361,6 +377,9 @@ TEST_F(Registrar, BadRegistersGetPreciseAnswersAndNothingIsStored) {
         EXPECT_TRUE(contains(std::string(r.reason_phrase()), k.reason_part)) << r.reason_phrase();
         if (k.code == 420) {
             EXPECT_EQ(header(r, "Unsupported"), "gruu");
+        }
+        if (contains(k.name, "pn") || k.code == 555) {
+            EXPECT_TRUE(contains(header(r, "Warning"), "399 sbc \"pn-")) << header(r, "Warning");
         }
     }
     // Missing mandatory headers: the transport's parser rejects them before the registrar sees
@@ -403,6 +422,8 @@ TEST_F(Registrar, BadRegistersGetPreciseAnswersAndNothingIsStored) {
     EXPECT_EQ(cnt.refusals[static_cast<std::size_t>(register_refusal::absurd_expires)], 1u);
     EXPECT_EQ(cnt.refusals[static_cast<std::size_t>(register_refusal::bad_contact)], 1u);
     EXPECT_EQ(cnt.refusals[static_cast<std::size_t>(register_refusal::too_many_contacts)], 1u);
+    EXPECT_EQ(cnt.refusals[static_cast<std::size_t>(register_refusal::bad_push)], 2u);
+    EXPECT_EQ(cnt.refusals[static_cast<std::size_t>(register_refusal::push_not_supported)], 1u);
     EXPECT_EQ(f.sbc->access().transports().counters().malformed_requests, 4u);
 }
 
