@@ -82,7 +82,7 @@ void registrar_relay::unbind_at_osv(const binding& b) {
             ++counters_.osv_unbind_failed;
         }
     };
-    cb.on_failure = [this, alive, node](sip::client_failure why) {
+    cb.on_failure = [this, alive, node, source = b.remote.ip()](sip::client_failure why) {
         if (alive.expired()) {
             return;
         }
@@ -90,7 +90,7 @@ void registrar_relay::unbind_at_osv(const binding& b) {
         trunk_.report(node,
                       why == sip::client_failure::timeout ? node_outcome::timeout
                                                           : node_outcome::transport_error,
-                      "de-REGISTER failed");
+                      "de-REGISTER failed", source);
     };
     core_.transactions().start_client(std::move(parsed.value()), target, std::move(cb));
 }

@@ -61,6 +61,14 @@ void b2bua::attach() {
             on_node_down(n);
         }
     });
+    // A softphone's connection is its flow (RFC 5626): once it closes, nothing reaches the
+    // client any more (sbcd never opens connections toward clients), so its calls end. Without
+    // this, a held call (no media timeout) of a client that went away lived for ever.
+    sip_.access().on_closed([this, alive](const sip::connection_closed& info) {
+        if (!alive.expired()) {
+            on_client_flow_closed(info.id);
+        }
+    });
     sip_.core().on_closed([this, alive](const sip::connection_closed& info) {
         if (alive.expired() || info.reason == sip::close_reason::local) {
             return;
@@ -188,16 +196,9 @@ sip::transaction_id b2bua::send_request(call& c, side s, sip::outgoing_message&&
 }
 
 void b2bua::send_leg_ack(call& c, side s, std::string bytes) {
-    const dialog_leg& l = c.leg(s);
-    auto& tp = edge_of(c, s).transports();
-    // RFC 3261 §17.1.1.3: the ACK for a 2xx is not a transaction; it goes straight out.
-    if (l.next_hop.connection != 0) {
-        if (tp.send(l.next_hop.connection, bytes) == sip::send_status::ok) {
-            return;
-        }
-    }
-    tp.send(sip::destination{l.next_hop.type, l.next_hop.address, l.next_hop.server_name},
-            std::move(bytes));
+    // RFC 3261 §17.1.1.3: the ACK for a 2xx is not a transaction; it goes straight out (down
+    // the leg's connection while it is open, else to its address; the edge's limits apply).
+    edge_of(c, s).send_direct(c.leg(s).next_hop, std::move(bytes));
 }
 
 void b2bua::hang_up(call& c, std::string_view reason, std::string_view reason_header,
@@ -286,6 +287,25 @@ void b2bua::arm_session_timer(call& c, uint32_t interval) {
             hang_up(*cl, "session timer", R"(SIP;cause=408;text="Session timer expired")");
         }
     });
+}
+
+void b2bua::on_client_flow_closed(sip::connection_id id) {
+    std::vector<std::pair<call_id_t, side>> gone;
+    for (const auto& [cid, c] : calls_) {
+        for (side s : {side::a, side::b}) {
+            const dialog_leg& l = c->leg(s);
+            if (l.realm == realm_id::access && l.next_hop.connection == id) {
+                gone.emplace_back(cid, s);
+            }
+        }
+    }
+    for (const auto& [cid, s] : gone) {
+        run(cid, [this, s = s](call& c) {
+            ++counters_.flow_closed;
+            // No BYE down the closed flow: the other leg hears why.
+            hang_up(c, "client connection closed", R"(SIP;cause=480;text="Connection lost")", s);
+        });
+    }
 }
 
 void b2bua::on_media_timeout(media::session_id sid) {

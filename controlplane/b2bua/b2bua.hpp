@@ -42,6 +42,7 @@ struct b2bua_counters {
     uint64_t refreshes_answered = 0;  // UPDATE refreshes answered for a peer without UPDATE
     uint64_t byes = 0, unknown_dialog = 0;
     uint64_t media_timeouts = 0, session_timer_expiries = 0, no_ack = 0, no_answer = 0;
+    uint64_t flow_closed = 0;  // calls ended because the client's connection closed
 };
 
 class b2bua {
@@ -87,6 +88,7 @@ class b2bua {
     void on_invite_response(call_id_t id, const sip::message& r);
     void on_invite_failure(call_id_t id, sip::transaction_id txn, sip::client_failure why);
     void on_node_down(node_index n);
+    void on_client_flow_closed(sip::connection_id id);
     void invite_response(call& c, const sip::message& r);
     void ack_and_bye(call& c, side s, const sip::message& r2xx, uint32_t cseq);
     void invite_2xx(call& c, const sip::message& r);

@@ -76,6 +76,12 @@ void b2bua::start_call(const req_t& req, binding* client) {
         }
         max_forwards = std::min<uint32_t>(*mf - 1, 70);
     }
+    if (!body_is_relayable(msg)) {
+        ++counters_.refused_media;
+        dispatcher.respond(req, 415, "Unsupported Media Type (the SBC relays application/sdp)",
+                           accepted_bodies);
+        return;
+    }
     if (media_.at_capacity()) {
         ++counters_.refused_capacity;
         dispatcher.respond(req, 503, "Service Unavailable (session limit)",

@@ -110,7 +110,8 @@ nlohmann::json b2bua::counters_json() const {
             {"media_timeouts", k.media_timeouts},
             {"session_timer_expiries", k.session_timer_expiries},
             {"no_ack", k.no_ack},
-            {"no_answer", k.no_answer}};
+            {"no_answer", k.no_answer},
+            {"flow_closed", k.flow_closed}};
 }
 
 }  // namespace sbc::cp::b2bua

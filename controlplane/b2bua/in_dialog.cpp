@@ -126,6 +126,13 @@ void b2bua::on_reinvite(call& c, side s, sip::transaction_id txn) {
         respond(c, s, txn, std::move(bytes));
         return;
     }
+    if (!body_is_relayable(*m)) {
+        auto out = sip::response_for(
+            *m, 415, "Unsupported Media Type (the SBC relays application/sdp)", c.leg(s).local_tag);
+        out.add("Accept", "application/sdp");
+        respond(c, s, txn, out.serialize());
+        return;
+    }
     ++counters_.reinvites;
     ++c.reinvites;
     refresh_target(c.leg(s), *m);

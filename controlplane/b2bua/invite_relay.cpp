@@ -6,6 +6,7 @@
 
 #include "controlplane/b2bua/b2bua.hpp"
 #include "controlplane/b2bua/header_policy.hpp"
+#include "controlplane/log_text.hpp"
 
 namespace sbc::cp::b2bua {
 
@@ -103,7 +104,7 @@ void b2bua::invite_response(call& c, const sip::message& r) {
                 const invite_relay& ir2 = *cl->invite;
                 if (!st) {
                     spdlog::info("call {}: early answer not usable ({}); relayed without SDP", id,
-                                 st.message());
+                                 log_text(st.message()));
                 }
                 respond(
                     *cl, ir2.from, ir2.server,
@@ -157,7 +158,7 @@ void b2bua::invite_2xx(call& c, const sip::message& r) {
                 if (!st) {
                     // The callee's answer is unusable: it is acknowledged and hung up; the caller
                     // hears why (a failed re-INVITE leaves the call as it was: RFC 3261 §14.1).
-                    spdlog::info("call {}: answer refused: {}", id, st.message());
+                    spdlog::info("call {}: answer refused: {}", id, log_text(st.message()));
                     invite_relay& ir2 = *cl->invite;
                     const side callee = other(ir2.from);
                     ack_and_bye(*cl, callee, *copy, ir2.out_cseq);
@@ -187,7 +188,7 @@ void b2bua::invite_2xx(call& c, const sip::message& r) {
         std::string offer;
         media::status st = media_.offer(c.media, to, *sdp, offer);
         if (!st) {
-            spdlog::info("call {}: offer in 2xx refused: {}", id, st.message());
+            spdlog::info("call {}: offer in 2xx refused: {}", id, log_text(st.message()));
             ack_and_bye(c, to, r, ir.out_cseq);
             respond(c, ir.from, ir.server,
                     response(c, ir.from, ir.server, static_cast<uint16_t>(st.sip_status()),
@@ -281,7 +282,8 @@ void b2bua::invite_final(call& c, const sip::message& r) {
     const uint16_t code = r.status_code();
     const side to = other(ir.from);
     if (c.leg(to).realm == realm_id::core && c.node && code == 503 && ir.initial) {
-        sip_.trunk().report(*c.node, node_outcome::unavailable, "503 to INVITE");
+        sip_.trunk().report(*c.node, node_outcome::unavailable, "503 to INVITE",
+                            c.leg(ir.from).next_hop.address.ip());
     }
     if (!ir.cancelled) {
         respond(c, ir.from, ir.server,
@@ -313,8 +315,9 @@ void b2bua::on_invite_failure(call_id_t id, sip::transaction_id txn, sip::client
         const side to = other(ir.from);
         const bool timeout = why == sip::client_failure::timeout;
         if (c.leg(to).realm == realm_id::core && c.node) {
-            sip_.trunk().report(
-                *c.node, timeout ? node_outcome::timeout : node_outcome::transport_error, "INVITE");
+            sip_.trunk().report(*c.node,
+                                timeout ? node_outcome::timeout : node_outcome::transport_error,
+                                "INVITE", c.leg(ir.from).next_hop.address.ip());
         }
         if (!timeout && fail_over(c)) {
             return;

@@ -57,7 +57,7 @@ int call_sbcd(const global_options& g, const std::string& command, const nlohman
 }
 
 void print_json(const nlohmann::json& j) {
-    std::cout << j.dump(2) << "\n";
+    std::cout << json_text(j, 2) << "\n";
 }
 
 int run_no_args(const global_options& g, const std::vector<std::string>& args,

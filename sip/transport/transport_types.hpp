@@ -85,7 +85,8 @@ enum class send_status : std::uint8_t {
     connect_failed,
     tls_failed,
     io_error,
-    closed,  // the connection closed before the message went out
+    closed,   // the connection closed before the message went out
+    refused,  // not sent: the sender's policy refused the bytes (controlplane/core_limits.hpp)
 };
 std::string_view send_status_name(send_status s);
 using send_callback = std::function<void(send_status)>;
