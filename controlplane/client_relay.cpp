@@ -9,7 +9,7 @@ client_relay::client_relay(realm_edge& access, realm_edge& core, request_dispatc
     : access_(access), core_(core), dispatcher_(dispatcher) {}
 
 client_relay::~client_relay() {
-    alive_.reset();
+    life_.end();
 }
 
 sip::transport_target client_relay::flow_of(const binding& b) const {
@@ -72,17 +72,12 @@ void client_relay::on_request(const inbound_request& req) {
         }
     }
     const sip::transaction_id core_txn = req.txn;
-    std::weak_ptr<bool> alive = alive_;
     sip::transaction_layer::client_callbacks cb;
-    cb.on_response = [this, alive, core_txn](const sip::message& r, const sip::transport_context&) {
-        if (!alive.expired()) {
+    cb.on_response =
+        life_.guard([this, core_txn](const sip::message& r, const sip::transport_context&) {
             relay_response(core_txn, r);
-        }
-    };
-    cb.on_failure = [this, alive, core_txn](sip::client_failure why) {
-        if (alive.expired()) {
-            return;
-        }
+        });
+    cb.on_failure = life_.guard([this, core_txn](sip::client_failure why) {
         if (pairs_.erase(core_txn) != 0) {
             // RFC 3261 §16.7 step 6 / §8.1.3.1: timeout is 408, a dead flow 480 for OSV.
             if (why == sip::client_failure::timeout) {
@@ -92,7 +87,7 @@ void client_relay::on_request(const inbound_request& req) {
                                              "Temporarily Unavailable (client flow failed)");
             }
         }
-    };
+    });
     pairs_.emplace(core_txn, std::move(p));
     ++relayed_;
     const sip::transaction_id access_txn =

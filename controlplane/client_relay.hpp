@@ -15,6 +15,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/lifetime.hpp"
 #include "controlplane/request_dispatcher.hpp"
 
 namespace sbc::cp {
@@ -51,7 +52,7 @@ class client_relay {
     request_dispatcher& dispatcher_;
     std::unordered_map<sip::transaction_id, pair> pairs_;  // by core server transaction
     std::uint64_t relayed_ = 0;
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    lifetime life_;  // last: callbacks stop first
 };
 
 }  // namespace sbc::cp

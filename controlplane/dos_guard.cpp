@@ -7,6 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "controlplane/counters_json.hpp"
+
 namespace sbc::cp {
 
 namespace {
@@ -358,10 +360,7 @@ nlohmann::json dos_guard::blacklist_table(const nlohmann::json& args) {
 }
 
 nlohmann::json dos_guard::status() {
-    nlohmann::json counters = nlohmann::json::object();
-    counters_.for_each([&](std::string_view n, std::uint64_t v, std::string_view) {
-        counters[std::string(n)] = v;
-    });
+    const nlohmann::json counters = counters_json(counters_);
     const std::uint32_t attack = under_attack_s();
     return {{"settings",
              {{"dynamic_blacklist", s_.dynamic_blacklist},

@@ -33,6 +33,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/counters.hpp"
 #include "config/appliance.hpp"
 #include "sip/transport/source_policy.hpp"
 #include "sip/transport/timer_wheel.hpp"
@@ -68,35 +69,28 @@ enum class dos_reason : std::uint8_t {
 };
 std::string_view dos_reason_name(dos_reason r);
 
-#define SBC_CP_DOS_COUNTERS(X)                                                                   \
-    X(blacklisted_request_rate, "sources blacklisted for their request rate")                    \
-    X(blacklisted_connections, "sources blacklisted for too many connections")                   \
-    X(blacklisted_malformed, "sources blacklisted for repeated malformed messages")              \
-    X(dropped_datagrams, "UDP datagrams from blacklisted sources dropped unanswered")            \
-    X(dropped_stream_messages, "stream messages from blacklisted sources dropped")               \
-    X(dropped_connections, "connections from blacklisted sources closed at accept")              \
-    X(closed_connections, "open connections closed when their source was blacklisted")           \
-    X(rate_dropped, "over the rate, dropped (no blacklist: UDP, responses, connections)")        \
-    X(rate_refused, "stream requests over the rate answered 503 (no blacklist)")                 \
-    X(connections_refused, "connections over max_connections_per_source refused (no blacklist)") \
-    X(malformed, "malformed messages seen")                                                      \
-    X(initial_registers_refused, "initial REGISTERs refused 503 while under attack")             \
-    X(expired, "blacklist entries that expired")                                                 \
-    X(evicted_blacklisted, "blacklist entries evicted to make room (table full)")                \
-    X(evicted_sources, "rate buckets evicted to make room (table full)")
+// X(name, kind, unit, help): common/counters.hpp
+#define SBC_CP_DOS_COUNTERS(X)                                                                     \
+    X(blacklisted_request_rate, counter, "", "sources blacklisted for their request rate")         \
+    X(blacklisted_connections, counter, "", "sources blacklisted for too many connections")        \
+    X(blacklisted_malformed, counter, "", "sources blacklisted for repeated malformed messages")   \
+    X(dropped_datagrams, counter, "", "UDP datagrams from blacklisted sources dropped unanswered") \
+    X(dropped_stream_messages, counter, "", "stream messages from blacklisted sources dropped")    \
+    X(dropped_connections, counter, "", "connections from blacklisted sources closed at accept")   \
+    X(closed_connections, counter, "",                                                             \
+      "open connections closed when their source was blacklisted")                                 \
+    X(rate_dropped, counter, "",                                                                   \
+      "over the rate, dropped (no blacklist: UDP, responses, connections)")                        \
+    X(rate_refused, counter, "", "stream requests over the rate answered 503 (no blacklist)")      \
+    X(connections_refused, counter, "",                                                            \
+      "connections over max_connections_per_source refused (no blacklist)")                        \
+    X(malformed, counter, "", "malformed messages seen")                                           \
+    X(initial_registers_refused, counter, "", "initial REGISTERs refused 503 while under attack")  \
+    X(expired, counter, "", "blacklist entries that expired")                                      \
+    X(evicted_blacklisted, counter, "", "blacklist entries evicted to make room (table full)")     \
+    X(evicted_sources, counter, "", "rate buckets evicted to make room (table full)")
 
-struct dos_counters {
-#define SBC_CP_DOS_FIELD(name, text) std::uint64_t name = 0;
-    SBC_CP_DOS_COUNTERS(SBC_CP_DOS_FIELD)
-#undef SBC_CP_DOS_FIELD
-
-    template <typename Fn>
-    void for_each(Fn&& fn) const {
-#define SBC_CP_DOS_VISIT(name, text) fn(std::string_view(#name), name, std::string_view(text));
-        SBC_CP_DOS_COUNTERS(SBC_CP_DOS_VISIT)
-#undef SBC_CP_DOS_VISIT
-    }
-};
+SBC_COUNTER_FAMILY(dos_counters, "dos", SBC_CP_DOS_COUNTERS);
 
 class dos_guard final : public sip::source_policy {
   public:

@@ -51,9 +51,8 @@ osv_trunk::osv_trunk(realm_edge& core, const config::sip_server_section& cfg)
         t.since = core_.loop().now();
         nodes_.push_back(std::move(t));
     }
-    std::weak_ptr<bool> alive = alive_;
-    core_.on_closed([this, alive](const sip::connection_closed& info) {
-        if (alive.expired() || !lost(info.reason)) {
+    core_.on_closed(life_.guard([this](const sip::connection_closed& info) {
+        if (!lost(info.reason)) {
             return;
         }
         for (node_index i = 0; i < count(); ++i) {
@@ -71,7 +70,7 @@ osv_trunk::osv_trunk(realm_edge& core, const config::sip_server_section& cfg)
                 probe(i);
             }
         }
-    });
+    }));
 }
 
 osv_trunk::~osv_trunk() {
@@ -113,7 +112,7 @@ void osv_trunk::stop() {
         core_.loop().cancel_every(keepalive_);
         keepalive_ = 0;
     }
-    alive_ = std::make_shared<bool>(true);  // orphans callbacks still in flight
+    life_.end();  // orphans callbacks still in flight
 }
 
 void osv_trunk::probe(node_index i) {
@@ -141,28 +140,25 @@ void osv_trunk::probe(node_index i) {
     }
     ++n.options_sent;
     const std::uint32_t round = ++n.probe_round;
-    std::weak_ptr<bool> alive = alive_;
     sip::transaction_layer::client_callbacks cb;
-    cb.on_response = [this, alive, i, round](const sip::message& r, const sip::transport_context&) {
-        if (alive.expired() || r.status_code() < 200) {
-            return;
-        }
-        if (r.status_code() == 503) {
-            probe_result(i, round, node_outcome::unavailable, "OPTIONS answered 503");
-        } else {
-            probe_result(i, round, node_outcome::answered, {});
-        }
-    };
-    cb.on_failure = [this, alive, i, round](sip::client_failure why) {
-        if (alive.expired()) {
-            return;
-        }
+    cb.on_response =
+        life_.guard([this, i, round](const sip::message& r, const sip::transport_context&) {
+            if (r.status_code() < 200) {
+                return;
+            }
+            if (r.status_code() == 503) {
+                probe_result(i, round, node_outcome::unavailable, "OPTIONS answered 503");
+            } else {
+                probe_result(i, round, node_outcome::answered, {});
+            }
+        });
+    cb.on_failure = life_.guard([this, i, round](sip::client_failure why) {
         probe_result(i, round,
                      why == sip::client_failure::timeout ? node_outcome::timeout
                                                          : node_outcome::transport_error,
                      why == sip::client_failure::timeout ? "OPTIONS timed out"
                                                          : "OPTIONS transport failure");
-    };
+    });
     // Before start_client: a transport failure may be reported before it returns.
     n.probe_in_flight = true;
     core_.transactions().start_client(std::move(parsed.value()), n.target, std::move(cb));
@@ -170,11 +166,9 @@ void osv_trunk::probe(node_index i) {
         return;  // already decided
     }
     n.probe_deadline =
-        core_.loop().run_after(8 * core_.transactions().timers().t1, [this, alive, i, round] {
-            if (!alive.expired()) {
-                probe_result(i, round, node_outcome::timeout, "OPTIONS unanswered for 8 x T1");
-            }
-        });
+        core_.loop().run_after(8 * core_.transactions().timers().t1, life_.guard([this, i, round] {
+            probe_result(i, round, node_outcome::timeout, "OPTIONS unanswered for 8 x T1");
+        }));
 }
 
 void osv_trunk::probe_result(node_index i, std::uint32_t round, node_outcome outcome,

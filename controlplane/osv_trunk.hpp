@@ -44,6 +44,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/lifetime.hpp"
 #include "config/appliance.hpp"
 #include "controlplane/realm_edge.hpp"
 
@@ -136,7 +137,7 @@ class osv_trunk {
     std::size_t round_robin_ = 0;
     std::uint32_t cseq_ = 0;
     std::string call_id_;
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    lifetime life_;  // last: callbacks stop first
 };
 
 }  // namespace sbc::cp

@@ -323,6 +323,13 @@ std::string realm_edge::contact_uri(sip::transport_type t, std::string_view user
     return u;
 }
 
+bool realm_edge::respond(sip::transaction_id txn, const sip::message& request, std::uint16_t code,
+                         std::string_view reason, const sip::header_list& extra) {
+    auto out = sip::response_for(request, code, reason, transactions_.to_tag_of(txn));
+    out.add(extra);
+    return transactions_.respond(txn, out.serialize());
+}
+
 nlohmann::json realm_edge::status() const {
     nlohmann::json listeners = nlohmann::json::array();
     for (const auto& [type, addr] : listening_) {

@@ -24,6 +24,7 @@
 #include "controlplane/core_limits.hpp"
 #include "controlplane/entry_guard.hpp"
 #include "controlplane/realm_link.hpp"
+#include "sip/builder.hpp"
 #include "sip/transaction/transaction_layer.hpp"
 #include "sip/transaction/transport_binding.hpp"
 #include "sip/transport/transport_layer.hpp"
@@ -83,6 +84,12 @@ class realm_edge {
               profile_for_source choose, std::string& error);
     // Outbound TLS (a TLS sip_server node): the client context, verifying against `profile.ca`.
     bool set_tls_client(const config::certificate_profile& profile, std::string& error);
+
+    // Answers the server transaction `txn` whose request is `request`: RFC 3261 §8.2.6 (the
+    // request's Via, From, To with the transaction's tag, Call-ID, CSeq), then `extra`. The one
+    // way the control plane answers a request it does not relay.
+    bool respond(sip::transaction_id txn, const sip::message& request, std::uint16_t code,
+                 std::string_view reason, const sip::header_list& extra = {});
 
     void set_events(events e) { events_ = std::move(e); }
     // Several parts want to hear about closed connections (registrar flows, trunk nodes).

@@ -124,13 +124,11 @@ std::string client_contact(const binding& b, std::uint32_t expires) {
     return v;
 }
 
-std::string client_response(const sip::message& client_request, std::string_view to_tag,
-                            std::uint16_t code, std::string_view reason,
-                            const sip::message* osv_response,
-                            const std::vector<std::string>& contacts, std::string_view extra) {
-    auto out = sip::response_for(client_request, code, reason, to_tag);
+sip::header_list client_headers(const sip::message* osv_response,
+                                const std::vector<std::string>& contacts) {
+    sip::header_list out;
     for (const std::string& c : contacts) {
-        out.add("Contact", c);
+        out.emplace_back("Contact", c);
     }
     if (osv_response != nullptr) {
         for (const sip::header_field& h : osv_response->headers()) {
@@ -141,18 +139,14 @@ std::string client_response(const sip::message& client_request, std::string_view
                 case sip::header_id::retry_after:
                 case sip::header_id::unsupported:
                 case sip::header_id::date:
-                    out.add(sip::header_name(h.id), h.value);
+                    out.emplace_back(sip::header_name(h.id), h.value);
                     break;
                 default:
                     break;
             }
         }
     }
-    std::string bytes = out.serialize();
-    if (!extra.empty()) {
-        bytes.insert(bytes.find("\r\n\r\n") + 2, extra);
-    }
-    return bytes;
+    return out;
 }
 
 std::string_view token_of(const sip::contact& c) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "controlplane/binding_table.hpp"
+#include "sip/builder.hpp"
 #include "sip/message.hpp"
 
 namespace sbc::cp {
@@ -37,12 +38,10 @@ std::string credential_lines(const sip::message& client);
 // The Contact value a client sees for one of its AOR's bindings.
 std::string client_contact(const binding& b, std::uint32_t expires);
 
-// A final response from OSV, for the client: status and reason as OSV sent them, the
-// whitelisted headers, `contacts` (client Contact values) and `extra` header lines.
-std::string client_response(const sip::message& client_request, std::string_view to_tag,
-                            std::uint16_t code, std::string_view reason,
-                            const sip::message* osv_response,
-                            const std::vector<std::string>& contacts, std::string_view extra);
+// The headers of our final response to the client beyond RFC 3261 §8.2.6's: `contacts` (client
+// Contact values) and the whitelisted headers of OSV's response, if there is one.
+sip::header_list client_headers(const sip::message* osv_response,
+                                const std::vector<std::string>& contacts);
 
 // The flow token of a Contact in OSV's response, if it is one of ours.
 std::string_view token_of(const sip::contact& c);

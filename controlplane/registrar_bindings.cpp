@@ -21,11 +21,7 @@ std::int64_t seconds_left(sip::time_point at, sip::time_point now) {
 
 void registrar_relay::arm_expiry(binding& b, sip::time_point at) {
     access_.loop().cancel_timer(b.expiry_timer);
-    std::weak_ptr<bool> alive = alive_;
-    b.expiry_timer = access_.loop().run_at(at, [this, alive, token = b.token] {
-        if (alive.expired()) {
-            return;
-        }
+    b.expiry_timer = access_.loop().run_at(at, life_.guard([this, token = b.token] {
         binding* x = bindings_.by_token(token);
         if (x == nullptr) {
             return;
@@ -36,7 +32,7 @@ void registrar_relay::arm_expiry(binding& b, sip::time_point at) {
         } else {
             binding_died(*x, &registrar_counters::expired);
         }
-    });
+    }));
 }
 
 void registrar_relay::binding_died(binding& b, std::uint64_t registrar_counters::*why) {
@@ -68,10 +64,9 @@ void registrar_relay::unbind_at_osv(const binding& b) {
         return;
     }
     ++counters_.osv_unbind_sent;
-    std::weak_ptr<bool> alive = alive_;
     sip::transaction_layer::client_callbacks cb;
-    cb.on_response = [this, alive](const sip::message& r, const sip::transport_context&) {
-        if (alive.expired() || r.status_code() < 200) {
+    cb.on_response = life_.guard([this](const sip::message& r, const sip::transport_context&) {
+        if (r.status_code() < 200) {
             return;
         }
         if (r.status_code() < 300) {
@@ -81,17 +76,14 @@ void registrar_relay::unbind_at_osv(const binding& b) {
         } else {
             ++counters_.osv_unbind_failed;
         }
-    };
-    cb.on_failure = [this, alive, node, source = b.remote.ip()](sip::client_failure why) {
-        if (alive.expired()) {
-            return;
-        }
+    });
+    cb.on_failure = life_.guard([this, node, source = b.remote.ip()](sip::client_failure why) {
         ++counters_.osv_unbind_failed;
         trunk_.report(node,
                       why == sip::client_failure::timeout ? node_outcome::timeout
                                                           : node_outcome::transport_error,
                       "de-REGISTER failed", source);
-    };
+    });
     core_.transactions().start_client(std::move(parsed.value()), target, std::move(cb));
 }
 

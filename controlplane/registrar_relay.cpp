@@ -26,55 +26,28 @@ std::int64_t seconds_left(sip::time_point at, sip::time_point now) {
 }  // namespace
 
 registrar_relay::registrar_relay(realm_edge& access, realm_edge& core, osv_trunk& trunk,
-                                 binding_table& bindings,
+                                 binding_table& bindings, dos_guard& dos,
                                  const config::remote_subscribers_section& cfg)
-    : access_(access), core_(core), trunk_(trunk), bindings_(bindings), throttle_(cfg) {
-    std::weak_ptr<bool> alive = alive_;
-    access_.on_closed([this, alive](const sip::connection_closed& info) {
-        if (!alive.expired()) {
-            on_closed(info);
-        }
-    });
-    trunk_.on_state_change([this, alive](node_index n, node_health h) {
-        if (!alive.expired()) {
-            on_node_state(n, h);
-        }
-    });
+    : access_(access), core_(core), trunk_(trunk), bindings_(bindings), dos_(dos), throttle_(cfg) {
+    access_.on_closed(life_.guard([this](const sip::connection_closed& info) { on_closed(info); }));
+    trunk_.on_state_change(
+        life_.guard([this](node_index n, node_health h) { on_node_state(n, h); }));
 }
 
 registrar_relay::~registrar_relay() {
-    alive_.reset();
+    life_.end();
 }
 
 const sip::message* registrar_relay::client_request(const relay& rl) const {
     return access_.transactions().request_of(rl.server);
 }
 
-void registrar_relay::refuse(const inbound_request& req, register_refusal why,
-                             std::string_view extra) {
-    ++counters_.refused;
-    ++counters_.refusals[static_cast<std::size_t>(why)];
-    auto out = sip::response_for(req.msg, refusal_status(why), refusal_reason(why),
-                                 access_.transactions().to_tag_of(req.txn));
-    std::string bytes = out.serialize();
-    if (!extra.empty()) {
-        bytes.insert(bytes.find("\r\n\r\n") + 2, extra);
-    }
-    access_.transactions().respond(req.txn, std::move(bytes));
-}
-
 void registrar_relay::on_register(const inbound_request& req) {
-    ++counters_.registers;
-    register_check_result checked = check_register(req.msg);
-    if (!checked.request) {
-        std::string extra;
-        if (checked.refusal == register_refusal::bad_extension && !checked.unsupported.empty()) {
-            extra = "Unsupported: " + checked.unsupported + "\r\n";
-        }
-        refuse(req, checked.refusal, extra);
+    auto admission = admit(req);
+    if (!admission) {
         return;
     }
-    register_request& r = *checked.request;
+    register_request& r = admission->request;
 
     relay rl;
     rl.server = req.txn;
@@ -94,22 +67,16 @@ void registrar_relay::on_register(const inbound_request& req) {
     }
 
     if (r.intent == register_intent::unbind) {
-        binding* b = bindings_.find(r.aor, r.instance, r.contact_uri);
+        binding* b = admission->existing;
         if (b == nullptr || b->state != binding_state::active) {
             // Nothing to remove: RFC 3261 §10.3 makes this a success listing what is left.
-            std::vector<std::string> contacts = aor_contacts(r.aor, nullptr);
-            access_.transactions().respond(
-                req.txn, client_response(req.msg, access_.transactions().to_tag_of(req.txn), 200,
-                                         "OK", nullptr, contacts, {}));
+            access_.respond(req.txn, req.msg, 200, "OK",
+                            client_headers(nullptr, aor_contacts(r.aor, nullptr)));
             return;
         }
         rl.token = b->token;
     } else if (r.intent == register_intent::bind) {
-        binding* b = bindings_.find(r.aor, r.instance, r.contact_uri);
-        if (b != nullptr && b->call_id == req.msg.call_id() && req.msg.cseq().number <= b->cseq) {
-            refuse(req, register_refusal::cseq_out_of_order);
-            return;
-        }
+        binding* b = admission->existing;
         if (b != nullptr && b->state == binding_state::active && answer_locally(*b, r, req)) {
             return;
         }
@@ -162,9 +129,11 @@ bool registrar_relay::answer_locally(binding& b, const register_request& r,
     std::vector<std::string> contacts{client_contact(b, *grant)};
     auto others = aor_contacts(b.aor, &b);
     contacts.insert(contacts.end(), others.begin(), others.end());
-    access_.transactions().respond(
-        req.txn, client_response(req.msg, access_.transactions().to_tag_of(req.txn), 200, "OK",
-                                 nullptr, contacts, b.outbound ? "Require: outbound\r\n" : ""));
+    auto headers = client_headers(nullptr, contacts);
+    if (b.outbound) {
+        headers.emplace_back("Require", "outbound");
+    }
+    access_.respond(req.txn, req.msg, 200, "OK", headers);
     return true;
 }
 
@@ -242,33 +211,25 @@ void registrar_relay::send(std::uint64_t id) {
         return;
     }
     ++counters_.relayed;
-    std::weak_ptr<bool> alive = alive_;
     const std::uint32_t attempt = rl.attempt;
     sip::transaction_layer::client_callbacks cb;
-    cb.on_response = [this, alive, id, attempt](const sip::message& r,
-                                                const sip::transport_context&) {
-        if (!alive.expired()) {
+    cb.on_response =
+        life_.guard([this, id, attempt](const sip::message& r, const sip::transport_context&) {
             on_response(id, attempt, r);
-        }
-    };
-    cb.on_failure = [this, alive, id, attempt](sip::client_failure why) {
-        if (alive.expired()) {
-            return;
-        }
+        });
+    cb.on_failure = life_.guard([this, id, attempt](sip::client_failure why) {
         if (why == sip::client_failure::timeout) {
             on_failure(id, attempt, node_outcome::timeout, "REGISTER timed out");
         } else {
             on_failure(id, attempt, node_outcome::transport_error, "REGISTER transport failure");
         }
-    };
+    });
     core_.transactions().start_client(std::move(parsed.value()), target, std::move(cb));
     access_.loop().cancel_timer(rl.deadline);
-    rl.deadline =
-        access_.loop().run_after(8 * core_.transactions().timers().t1, [this, alive, id, attempt] {
-            if (!alive.expired()) {
-                on_failure(id, attempt, node_outcome::timeout, "REGISTER unanswered for 8 x T1");
-            }
-        });
+    rl.deadline = access_.loop().run_after(
+        8 * core_.transactions().timers().t1, life_.guard([this, id, attempt] {
+            on_failure(id, attempt, node_outcome::timeout, "REGISTER unanswered for 8 x T1");
+        }));
 }
 
 void registrar_relay::on_response(std::uint64_t id, std::uint32_t attempt, const sip::message& r) {
@@ -324,11 +285,8 @@ void registrar_relay::retry_or_give_up(std::uint64_t id) {
     }
     ++counters_.osv_unavailable;
     if (const sip::message* client = client_request(rl)) {
-        const std::string extra = "Retry-After: " + std::to_string(trunk_.retry_after_s()) + "\r\n";
-        access_.transactions().respond(
-            rl.server,
-            client_response(*client, access_.transactions().to_tag_of(rl.server), 503,
-                            "Service Unavailable (no OSV node answered)", nullptr, {}, extra));
+        access_.respond(rl.server, *client, 503, "Service Unavailable (no OSV node answered)",
+                        {{"Retry-After", std::to_string(trunk_.retry_after_s())}});
     }
     forget_pending(rl.token);
     finish(id);
@@ -365,19 +323,19 @@ void registrar_relay::pass_back(relay& rl, const sip::message& response) {
         ++counters_.rejected;
         forget_pending(rl.token);
     }
-    access_.transactions().respond(
-        rl.server, client_response(*client, access_.transactions().to_tag_of(rl.server), code,
-                                   response.reason_phrase(), &response, {}, {}));
+    access_.respond(rl.server, *client, code, response.reason_phrase(),
+                    client_headers(&response, {}));
 }
 
 void registrar_relay::commit(relay& rl, const sip::message& client, const sip::message& ok) {
     ++counters_.accepted;
-    const std::string_view to_tag = access_.transactions().to_tag_of(rl.server);
     const sip::time_point now = access_.loop().now();
-    auto respond = [&](const std::vector<std::string>& contacts, std::string_view extra) {
-        access_.transactions().respond(
-            rl.server, client_response(client, to_tag, ok.status_code(), ok.reason_phrase(), &ok,
-                                       contacts, extra));
+    auto respond = [&](const std::vector<std::string>& contacts, bool outbound = false) {
+        auto headers = client_headers(&ok, contacts);
+        if (outbound) {
+            headers.emplace_back("Require", "outbound");
+        }
+        access_.respond(rl.server, client, ok.status_code(), ok.reason_phrase(), headers);
     };
 
     if (rl.intent == register_intent::unbind_all) {
@@ -386,23 +344,23 @@ void registrar_relay::commit(relay& rl, const sip::message& client, const sip::m
             access_.loop().cancel_timer(b->expiry_timer);
             bindings_.erase(*b);
         }
-        respond({}, {});
+        respond({});
         return;
     }
     if (rl.intent == register_intent::query) {
-        respond(aor_contacts(rl.aor, nullptr), {});
+        respond(aor_contacts(rl.aor, nullptr));
         return;
     }
     binding* b = bindings_.by_token(rl.token);
     if (b == nullptr) {
-        respond(aor_contacts(rl.aor, nullptr), {});
+        respond(aor_contacts(rl.aor, nullptr));
         return;
     }
     if (rl.intent == register_intent::unbind) {
         ++counters_.unbound;
         access_.loop().cancel_timer(b->expiry_timer);
         bindings_.erase(*b);
-        respond(aor_contacts(rl.aor, nullptr), {});
+        respond(aor_contacts(rl.aor, nullptr));
         return;
     }
 
@@ -429,7 +387,7 @@ void registrar_relay::commit(relay& rl, const sip::message& client, const sip::m
         ++counters_.unbound;
         access_.loop().cancel_timer(b->expiry_timer);
         bindings_.erase(*b);
-        respond(aor_contacts(rl.aor, nullptr), {});
+        respond(aor_contacts(rl.aor, nullptr));
         return;
     }
 
@@ -473,7 +431,7 @@ void registrar_relay::commit(relay& rl, const sip::message& client, const sip::m
     std::vector<std::string> contacts{client_contact(*b, grant)};
     auto others = aor_contacts(b->aor, b);
     contacts.insert(contacts.end(), others.begin(), others.end());
-    respond(contacts, b->outbound ? "Require: outbound\r\n" : "");
+    respond(contacts, b->outbound);
 }
 
 std::vector<std::string> registrar_relay::aor_contacts(std::string_view aor,

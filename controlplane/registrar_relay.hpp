@@ -2,7 +2,8 @@
 // The registration relay: REGISTER from a remote subscriber (access realm) to OSV (core realm).
 // registrar_relay.cpp relays; registrar_bindings.cpp is what happens to bindings afterwards.
 //
-//  * Checked first (register_check): precise refusals, counted, nothing stored.
+//  * Admitted first (register_admission.cpp: the DoS guard, register_check, CSeq order): precise
+//    refusals, counted, nothing stored.
 //  * Relayed to the node the trunk selects, as a new REGISTER (register_messages): our Via,
 //    Call-ID and From tag (stable per binding), our CSeq, Contact <sip:TOKEN@core-address>,
 //    the client's credentials untouched. OSV's 401/407 goes back to the client untouched.
@@ -37,7 +38,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/lifetime.hpp"
 #include "controlplane/binding_table.hpp"
+#include "controlplane/dos_guard.hpp"
 #include "controlplane/osv_trunk.hpp"
 #include "controlplane/realm_edge.hpp"
 #include "controlplane/register_check.hpp"
@@ -77,7 +80,7 @@ struct registrar_counters {
 class registrar_relay {
   public:
     registrar_relay(realm_edge& access, realm_edge& core, osv_trunk& trunk, binding_table& bindings,
-                    const config::remote_subscribers_section& cfg);
+                    dos_guard& dos, const config::remote_subscribers_section& cfg);
     ~registrar_relay();
     registrar_relay(const registrar_relay&) = delete;
     registrar_relay& operator=(const registrar_relay&) = delete;
@@ -118,7 +121,15 @@ class registrar_relay {
         bool outbound = false;
     };
 
-    void refuse(const inbound_request& req, register_refusal why, std::string_view extra = {});
+    // The REGISTER that passed admission, and the binding it names (bind/unbind), if any.
+    struct admitted {
+        register_request request;
+        binding* existing = nullptr;
+    };
+    // register_admission.cpp: answers every refusal itself.
+    std::optional<admitted> admit(const inbound_request& req);
+    void refuse(const inbound_request& req, register_refusal why,
+                const sip::header_list& extra = {});
     bool answer_locally(binding& b, const register_request& r, const inbound_request& req);
     void start(std::uint64_t id);
     void send(std::uint64_t id);
@@ -145,12 +156,13 @@ class registrar_relay {
     realm_edge& core_;
     osv_trunk& trunk_;
     binding_table& bindings_;
+    dos_guard& dos_;
     register_throttle throttle_;
     registrar_counters counters_;
     std::unordered_map<std::uint64_t, relay> relays_;
     std::uint64_t next_relay_ = 1;
     std::uint64_t handling_ = 0;  // the relay whose failure is being reported to the trunk
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    lifetime life_;               // last: callbacks stop first
 };
 
 }  // namespace sbc::cp

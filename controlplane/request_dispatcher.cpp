@@ -67,23 +67,15 @@ void request_dispatcher::route_client_acks(ack_handler h) {
 }
 
 void request_dispatcher::respond(const inbound_request& req, std::uint16_t code,
-                                 std::string_view reason, std::string_view extra_headers) {
-    realm_edge& e = edge(req.realm);
-    auto out = sip::response_for(req.msg, code, reason, e.transactions().to_tag_of(req.txn));
-    std::string bytes = out.serialize();
-    if (!extra_headers.empty()) {
-        // Before the blank line that ends the head ("Name: value\r\n" lines).
-        const auto end = bytes.find("\r\n\r\n");
-        bytes.insert(end + 2, extra_headers);
-    }
-    e.transactions().respond(req.txn, std::move(bytes));
+                                 std::string_view reason, const sip::header_list& extra) {
+    edge(req.realm).respond(req.txn, req.msg, code, reason, extra);
 }
 
 void request_dispatcher::refuse(const inbound_request& req, dispatch_refusal why) {
     const auto& row = dispatch_rows[static_cast<std::size_t>(why)];
     ++refused_[static_cast<std::size_t>(why)];
     if (why == dispatch_refusal::method_not_allowed) {
-        respond(req, row.status, row.reason, "Allow: " + allow(req.realm) + "\r\n");
+        respond(req, row.status, row.reason, {{"Allow", allow(req.realm)}});
         return;
     }
     respond(req, row.status, row.reason);
@@ -142,7 +134,7 @@ void request_dispatcher::on_request(realm_id realm, sip::transaction_id id, cons
     if (m.method_kind() == sip::sip_method::options && !m.request_uri().has_user) {
         // A keep-alive or capability query addressed to the SBC itself.
         ++options_answered_;
-        respond(req, 200, "OK", "Allow: " + allow(realm) + "\r\nAccept: application/sdp\r\n");
+        respond(req, 200, "OK", {{"Allow", allow(realm)}, {"Accept", "application/sdp"}});
         return;
     }
     by_method(routes(realm), req);

@@ -83,7 +83,7 @@ class request_dispatcher {
     void refuse(const inbound_request& req, dispatch_refusal why);
     // Answers through the request's realm (status line from `code`/`reason`, transaction To tag).
     void respond(const inbound_request& req, std::uint16_t code, std::string_view reason,
-                 std::string_view extra_headers = {});
+                 const sip::header_list& extra = {});
 
     std::uint64_t refusals(dispatch_refusal why) const {
         return refused_[static_cast<std::size_t>(why)];

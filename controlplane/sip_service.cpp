@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "controlplane/counters_json.hpp"
 #include "controlplane/mgmt_server.hpp"
 #include "sip/builder.hpp"
 
@@ -16,10 +17,10 @@ sip_service::sip_service(sip::io_loop& loop, const config::appliance& cfg)
       core_(loop, realm_id::core, limits_from(cfg.sip), timers_from(cfg.sip), guard_),
       trunk_(core_, cfg.sip_server),
       dispatcher_(access_, core_, subnets_, trunk_, bindings_),
-      registrar_(access_, core_, trunk_, bindings_, cfg.remote_subscribers),
+      registrar_(access_, core_, trunk_, bindings_, dos_, cfg.remote_subscribers),
       clients_(access_, core_, dispatcher_) {
     dispatcher_.route(realm_id::access, sip::sip_method::register_,
-                      [this](const inbound_request& req) { on_register(req); });
+                      [this](const inbound_request& req) { registrar_.on_register(req); });
     // The guard sees the access realm only: the core realm faces the trusted PBX.
     access_.transports().set_source_policy(&dos_);
     dos_.set_known_source(
@@ -43,20 +44,6 @@ sip_service::sip_service(sip::io_loop& loop, const config::appliance& cfg)
 sip_service::~sip_service() {
     trunk_.stop();
     access_.transports().set_source_policy(nullptr);
-}
-
-void sip_service::on_register(const inbound_request& req) {
-    // process_initial_registration = false: while under attack only sources with a live
-    // binding (known subscribers refreshing) get through to the registrar.
-    if (auto retry = dos_.refuse_initial_register(req.ctx.remote)) {
-        std::string bytes = sip::response_for(req.msg, 503, "Service Unavailable",
-                                              access_.transactions().to_tag_of(req.txn))
-                                .serialize();
-        bytes.insert(bytes.find("\r\n\r\n") + 2, "Retry-After: " + std::to_string(*retry) + "\r\n");
-        access_.transactions().respond(req.txn, std::move(bytes));
-        return;
-    }
-    registrar_.on_register(req);
 }
 
 bool sip_service::start(const sip_listen& where, std::string& error) {
@@ -147,10 +134,7 @@ nlohmann::json sip_service::counters() const {
         limits["out_" + k] = v;
     }
     add("core_limits", limits);
-    nlohmann::json dos = nlohmann::json::object();
-    dos_.counters().for_each(
-        [&dos](std::string_view n, std::uint64_t v, std::string_view) { dos[std::string(n)] = v; });
-    add("dos", dos);
+    add("dos", counters_json(dos_.counters()));
     return {{"columns", {"part", "counter", "value"}}, {"rows", rows}};
 }
 

@@ -70,8 +70,6 @@ class sip_service {
     const core_limits& limits_toward_core() const { return core_limits_; }
 
   private:
-    void on_register(const inbound_request& req);
-
     const config::appliance& cfg_;
     entry_guard guard_;  // before the edges: they run every message under it
     core_limits core_limits_;

@@ -157,6 +157,11 @@ outgoing_message& outgoing_message::add(std::string_view name, std::string_view 
     return *this;
 }
 
+outgoing_message& outgoing_message::add(const header_list& headers) {
+    headers_.insert(headers_.end(), headers.begin(), headers.end());
+    return *this;
+}
+
 outgoing_message& outgoing_message::body(std::string_view content_type, std::string_view body) {
     content_type_ = content_type;
     body_ = body;

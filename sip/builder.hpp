@@ -13,6 +13,9 @@ namespace sbc::sip {
 // Default reason phrase for a status code ("Not Found"); "" for codes without one.
 std::string_view default_reason(uint16_t code);
 
+// Header fields in order: (name, value).
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
 class outgoing_message {
   public:
     static outgoing_message request(std::string_view method, std::string_view request_uri);
@@ -20,6 +23,7 @@ class outgoing_message {
 
     // Headers are written in the order added. Content-Length is written last by serialize().
     outgoing_message& add(std::string_view name, std::string_view value);
+    outgoing_message& add(const header_list& headers);
     outgoing_message& body(std::string_view content_type, std::string_view body);
     // Removes every header with this name (case-insensitive; compact forms of known names).
     outgoing_message& remove(std::string_view name);

@@ -8,18 +8,6 @@
 namespace sbc::sip::sdp {
 namespace {
 
-constexpr suite_info suites[] = {
-    {crypto_suite::aes_cm_128_hmac_sha1_80, "AES_CM_128_HMAC_SHA1_80", 16, 14},
-    {crypto_suite::aes_cm_128_hmac_sha1_32, "AES_CM_128_HMAC_SHA1_32", 16, 14},
-    {crypto_suite::f8_128_hmac_sha1_80, "F8_128_HMAC_SHA1_80", 16, 14},
-    {crypto_suite::aes_192_cm_hmac_sha1_80, "AES_192_CM_HMAC_SHA1_80", 24, 14},
-    {crypto_suite::aes_192_cm_hmac_sha1_32, "AES_192_CM_HMAC_SHA1_32", 24, 14},
-    {crypto_suite::aes_256_cm_hmac_sha1_80, "AES_256_CM_HMAC_SHA1_80", 32, 14},
-    {crypto_suite::aes_256_cm_hmac_sha1_32, "AES_256_CM_HMAC_SHA1_32", 32, 14},
-    {crypto_suite::aead_aes_128_gcm, "AEAD_AES_128_GCM", 16, 12},
-    {crypto_suite::aead_aes_256_gcm, "AEAD_AES_256_GCM", 32, 12},
-};
-
 constexpr std::size_t max_key_params = 16;
 constexpr std::size_t max_session_params = 16;
 
@@ -93,7 +81,7 @@ bool parse_mki(std::string_view s, key_param& k) {
     return true;
 }
 
-error parse_key_param(std::string_view text, const suite_info& suite, key_param& k) {
+error parse_key_param(std::string_view text, const srtp_suite_info& suite, key_param& k) {
     if (text.substr(0, 7) != "inline:") {
         return error::malformed_crypto;
     }
@@ -105,11 +93,11 @@ error parse_key_param(std::string_view text, const suite_info& suite, key_param&
     if (!bytes) {
         return error::crypto_bad_base64;
     }
-    if (bytes->size() != std::size_t(suite.key_len) + suite.salt_len) {
+    if (bytes->size() != std::size_t(suite.master_key_len) + suite.master_salt_len) {
         return error::crypto_bad_key_length;
     }
-    k.key.assign(bytes->begin(), bytes->begin() + suite.key_len);
-    k.salt.assign(bytes->begin() + suite.key_len, bytes->end());
+    k.key.assign(bytes->begin(), bytes->begin() + suite.master_key_len);
+    k.salt.assign(bytes->begin() + suite.master_key_len, bytes->end());
     // The optional fields are told apart by the ':' of the MKI (RFC 4568 §9.2).
     for (std::size_t i = 1; i < fields.size(); ++i) {
         bool is_mki = fields[i].find(':') != std::string_view::npos;
@@ -171,67 +159,6 @@ error parse_session_param(std::string_view p, crypto_attribute& c) {
 
 }  // namespace
 
-const suite_info* find_suite(crypto_suite s) {
-    for (const suite_info& i : suites) {
-        if (i.suite == s) {
-            return &i;
-        }
-    }
-    return nullptr;
-}
-
-crypto_suite suite_from_name(std::string_view name) {
-    for (const suite_info& i : suites) {
-        if (i.name == name) {
-            return i.suite;
-        }
-    }
-    return crypto_suite::unknown;
-}
-
-std::string_view suite_name(crypto_suite s) {
-    const suite_info* i = find_suite(s);
-    return i ? i->name : std::string_view{};
-}
-
-shm::srtp_suite to_shm_suite(crypto_suite s) {
-    switch (s) {
-        case crypto_suite::aes_cm_128_hmac_sha1_80:
-            return shm::srtp_suite::aes_cm_128_hmac_sha1_80;
-        case crypto_suite::aes_cm_128_hmac_sha1_32:
-            return shm::srtp_suite::aes_cm_128_hmac_sha1_32;
-        case crypto_suite::aes_256_cm_hmac_sha1_80:
-            return shm::srtp_suite::aes_256_cm_hmac_sha1_80;
-        case crypto_suite::aes_256_cm_hmac_sha1_32:
-            return shm::srtp_suite::aes_256_cm_hmac_sha1_32;
-        case crypto_suite::aead_aes_128_gcm:
-            return shm::srtp_suite::aead_aes_128_gcm;
-        case crypto_suite::aead_aes_256_gcm:
-            return shm::srtp_suite::aead_aes_256_gcm;
-        default:
-            return shm::srtp_suite::none;
-    }
-}
-
-crypto_suite from_shm_suite(shm::srtp_suite s) {
-    switch (s) {
-        case shm::srtp_suite::aes_cm_128_hmac_sha1_80:
-            return crypto_suite::aes_cm_128_hmac_sha1_80;
-        case shm::srtp_suite::aes_cm_128_hmac_sha1_32:
-            return crypto_suite::aes_cm_128_hmac_sha1_32;
-        case shm::srtp_suite::aes_256_cm_hmac_sha1_80:
-            return crypto_suite::aes_256_cm_hmac_sha1_80;
-        case shm::srtp_suite::aes_256_cm_hmac_sha1_32:
-            return crypto_suite::aes_256_cm_hmac_sha1_32;
-        case shm::srtp_suite::aead_aes_128_gcm:
-            return crypto_suite::aead_aes_128_gcm;
-        case shm::srtp_suite::aead_aes_256_gcm:
-            return crypto_suite::aead_aes_256_gcm;
-        default:
-            return crypto_suite::unknown;
-    }
-}
-
 crypto_result parse_crypto(std::string_view value) {
     crypto_result r;
     auto fail = [&](error e) {
@@ -266,8 +193,9 @@ crypto_result parse_crypto(std::string_view value) {
         }
     }
     c.suite_text = fields[1];
-    c.suite = suite_from_name(fields[1]);
-    if (const suite_info* info = find_suite(c.suite)) {
+    const srtp_suite_info* info = find_srtp_suite(fields[1]);
+    c.suite = info != nullptr ? info->id : srtp_suite::none;
+    if (info != nullptr) {
         auto params = split(fields[2], ';');
         if (params.size() > max_key_params) {
             return fail(error::malformed_crypto);
@@ -305,7 +233,7 @@ crypto_result parse_crypto(std::string_view value) {
 
 std::string format_crypto(const crypto_attribute& c) {
     std::string out = std::to_string(c.tag) + " ";
-    out += c.known_suite() ? std::string(suite_name(c.suite)) : c.suite_text;
+    out += c.known_suite() ? std::string(srtp_suite_name(c.suite)) : c.suite_text;
     out += ' ';
     if (!c.known_suite()) {
         out += c.key_params_text;
@@ -340,7 +268,7 @@ std::string format_crypto(const crypto_attribute& c) {
     return out;
 }
 
-std::string format_crypto(uint32_t tag, crypto_suite suite, std::span<const uint8_t> key,
+std::string format_crypto(uint32_t tag, srtp_suite suite, std::span<const uint8_t> key,
                           std::span<const uint8_t> salt) {
     crypto_attribute c;
     c.tag = tag;
@@ -381,11 +309,8 @@ crypto_list_result parse_crypto_lines(const media& m, std::size_t max_crypto) {
 }
 
 const crypto_attribute* choose_crypto(const std::vector<crypto_attribute>& offered,
-                                      std::span<const crypto_suite> preferred) {
-    for (crypto_suite want : preferred) {
-        if (to_shm_suite(want) == shm::srtp_suite::none) {
-            continue;
-        }
+                                      std::span<const srtp_suite> preferred) {
+    for (srtp_suite want : preferred) {
         for (const crypto_attribute& c : offered) {
             if (c.suite == want && !c.keys.empty()) {
                 return &c;
@@ -393,26 +318,6 @@ const crypto_attribute* choose_crypto(const std::vector<crypto_attribute>& offer
         }
     }
     return nullptr;
-}
-
-std::optional<shm::srtp_key> to_srtp_key(const crypto_attribute& c, std::size_t index) {
-    shm::srtp_suite suite = to_shm_suite(c.suite);
-    if (suite == shm::srtp_suite::none || index >= c.keys.size()) {
-        return std::nullopt;
-    }
-    const key_param& k = c.keys[index];
-    shm::srtp_key out{};
-    if (k.key.size() > sizeof(out.master_key) || k.salt.size() > sizeof(out.master_salt)) {
-        return std::nullopt;
-    }
-    out.suite = suite;
-    out.master_key_len = uint8_t(k.key.size());
-    out.master_salt_len = uint8_t(k.salt.size());
-    out.mki_len = k.mki_length;
-    out.mki = k.mki.value_or(0);
-    std::memcpy(out.master_key, k.key.data(), k.key.size());
-    std::memcpy(out.master_salt, k.salt.data(), k.salt.size());
-    return out;
 }
 
 std::string base64_encode(std::span<const uint8_t> bytes) {

@@ -1,7 +1,8 @@
 #pragma once
 // SDP Security Descriptions, a=crypto (RFC 4568 §9.1; suites of RFC 4568 §6.2, RFC 6188,
-// RFC 7714). Parses and validates key-params and session params, builds lines for our own keys,
-// and maps suites onto the dataplane's sbc::shm::srtp_suite.
+// RFC 7714). Parses and validates key-params and session params and builds lines for our own
+// keys. The suites are the one table in common/srtp_suite.hpp; which of them the SBC runs and
+// how a key reaches the dataplane is the control plane's business (controlplane/media).
 
 #include <cstdint>
 #include <optional>
@@ -10,38 +11,10 @@
 #include <string_view>
 #include <vector>
 
-#include "dataplane/shm/contract.hpp"
+#include "common/srtp_suite.hpp"
 #include "sip/sdp.hpp"
 
 namespace sbc::sip::sdp {
-
-enum class crypto_suite : uint8_t {
-    unknown,
-    aes_cm_128_hmac_sha1_80,
-    aes_cm_128_hmac_sha1_32,
-    f8_128_hmac_sha1_80,
-    aes_192_cm_hmac_sha1_80,
-    aes_192_cm_hmac_sha1_32,
-    aes_256_cm_hmac_sha1_80,
-    aes_256_cm_hmac_sha1_32,
-    aead_aes_128_gcm,
-    aead_aes_256_gcm,
-};
-
-struct suite_info {
-    crypto_suite suite;
-    std::string_view name;  // "AES_CM_128_HMAC_SHA1_80"
-    uint8_t key_len;        // master key bytes
-    uint8_t salt_len;       // master salt bytes
-};
-// Table entry for a known suite; nullptr for unknown.
-const suite_info* find_suite(crypto_suite s);
-crypto_suite suite_from_name(std::string_view name);  // case-sensitive per RFC 4568 grammar
-std::string_view suite_name(crypto_suite s);          // "" for unknown
-// The dataplane's suite, or shm::srtp_suite::none when the dataplane has no such suite
-// (F8, AES-192 and unknown suites).
-shm::srtp_suite to_shm_suite(crypto_suite s);
-crypto_suite from_shm_suite(shm::srtp_suite s);
 
 struct key_param {
     std::vector<uint8_t> key;            // master key
@@ -53,11 +26,11 @@ struct key_param {
 };
 
 struct crypto_attribute {
-    uint32_t tag = 0;  // 1..999999999
-    crypto_suite suite = crypto_suite::unknown;
-    std::string suite_text;       // as written, kept for unknown suites
-    std::vector<key_param> keys;  // empty for an unknown suite (key-params not interpreted)
-    std::string key_params_text;  // unknown suite: key-params as written
+    uint32_t tag = 0;                     // 1..999999999
+    srtp_suite suite = srtp_suite::none;  // none: a suite SDES does not know
+    std::string suite_text;               // as written, kept for unknown suites
+    std::vector<key_param> keys;          // empty for an unknown suite (key-params not interpreted)
+    std::string key_params_text;          // unknown suite: key-params as written
     // Session parameters (RFC 4568 §6.3): the known ones, and every one verbatim in order.
     bool unencrypted_srtp = false;
     bool unencrypted_srtcp = false;
@@ -66,7 +39,7 @@ struct crypto_attribute {
     std::optional<uint32_t> wsh;  // replay window size, >= 64
     std::vector<std::string> session_params;
 
-    bool known_suite() const { return suite != crypto_suite::unknown; }
+    bool known_suite() const { return suite != srtp_suite::none; }
 };
 
 struct crypto_result {
@@ -81,7 +54,7 @@ crypto_result parse_crypto(std::string_view value);
 // The value of an a=crypto line (without "a=crypto:").
 std::string format_crypto(const crypto_attribute& c);
 // A line for our own key: tag, suite, one inline key-param (key || salt), no lifetime or MKI.
-std::string format_crypto(uint32_t tag, crypto_suite suite, std::span<const uint8_t> key,
+std::string format_crypto(uint32_t tag, srtp_suite suite, std::span<const uint8_t> key,
                           std::span<const uint8_t> salt);
 
 // Parses every a=crypto of a media section; fails on the first malformed line, a duplicate tag,
@@ -94,13 +67,10 @@ struct crypto_list_result {
 };
 crypto_list_result parse_crypto_lines(const media& m, std::size_t max_crypto = 16);
 
-// First attribute whose suite is in `preferred` (in the caller's order of preference) and the
-// dataplane supports; nullptr when none.
+// First attribute with a key whose suite is in `preferred` (in the caller's order of
+// preference); nullptr when none.
 const crypto_attribute* choose_crypto(const std::vector<crypto_attribute>& offered,
-                                      std::span<const crypto_suite> preferred);
-
-// The dataplane key for one key-param of a known suite (first key-param when `index` is 0).
-std::optional<shm::srtp_key> to_srtp_key(const crypto_attribute& c, std::size_t index = 0);
+                                      std::span<const srtp_suite> preferred);
 
 // RFC 4648 base64 (standard alphabet, padding required when the length is not a multiple of 4).
 std::string base64_encode(std::span<const uint8_t> bytes);

@@ -1,7 +1,16 @@
 #pragma once
-// A call through the B2BUA: two dialog legs (a = the caller's side, where the SBC is UAS; b =
-// the callee's side, where it is UAC), the media session between them, and the transactions
-// being relayed across. Owned by the b2bua's call table; everything refers to a call by id.
+// A call through the B2BUA: one object per call holding its two dialog legs (a = the caller's
+// side, where the SBC is UAS; b = the callee's side, where it is UAC), its media session, the
+// transactions being relayed across, and its state (call_state.hpp, drawn in README.md). What a
+// call does on the wire happens in its own methods: invite_relay.cpp (the INVITE, its responses,
+// the ACK), in_dialog.cpp (requests inside the call), call.cpp (sending, hang-up, timers). The
+// B2BUA around it (b2bua.hpp) decides where a new call goes (call_routing.hpp), keeps the table
+// (call_table.hpp) and hands each message to its call.
+//
+// What a call is — legs with tags, CSeqs and route sets, its OSV node, its media session id,
+// the session-timer deadline, the record fields — is `call_data`: plain data that a state store
+// can save and rebuild (durable.hpp). The rest is transient: transactions in flight, timers,
+// events held while the dataplane programs.
 
 #include <array>
 #include <chrono>
@@ -12,23 +21,58 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/lifetime.hpp"
+#include "controlplane/b2bua/b2bua_counters.hpp"
+#include "controlplane/b2bua/call_state.hpp"
 #include "controlplane/b2bua/dialog_leg.hpp"
 #include "controlplane/media/media_manager.hpp"
 #include "controlplane/osv_trunk.hpp"
+
+namespace sbc::cp {
+class sip_service;
+}
 
 namespace sbc::cp::b2bua {
 
 using media::side;
 using call_id_t = uint64_t;
 
-enum class call_state : uint8_t {
-    calling,    // initial INVITE relayed, no dialog on leg b yet
-    early,      // a provisional response with a tag (early dialog)
-    answered,   // 2xx relayed to the caller, its ACK not yet seen
-    confirmed,  // ACK seen: the call is up
-    ending,     // BYE sent on the legs
+// X(kind, direction as sbcctl and the call record say it, what it is)
+#define SBC_CALL_KINDS(X)                                           \
+    X(from_access, "access->core", "a softphone calls through OSV") \
+    X(from_core, "core->access", "OSV calls a registered softphone's flow")
+
+enum class call_kind : uint8_t {
+#define SBC_X(name, direction, text) name,
+    SBC_CALL_KINDS(SBC_X)
+#undef SBC_X
 };
-const char* state_name(call_state s);
+std::string_view kind_name(call_kind k);
+std::string_view direction_of(call_kind k);
+
+// A call as plain data (see above).
+struct call_data {
+    call_id_t id = 0;
+    call_kind kind = call_kind::from_access;
+    call_state state = call_state::calling;
+    std::array<dialog_leg, 2> legs;
+    media::session_id media = 0;
+    std::optional<node_index> node;  // the OSV node of the core leg
+    std::string route;               // why leg b goes where it goes (call_routing.cpp)
+    uint32_t max_forwards = 70;      // what leg b's INVITE carried
+    std::string from_aor, to_aor;
+    std::chrono::system_clock::time_point started{};
+    std::optional<std::chrono::system_clock::time_point> answered;
+    int final_status = 0;
+    std::string end_reason;
+    uint32_t reinvites = 0, updates = 0, refreshes = 0;
+    // RFC 4028: the interval the last refresh agreed, and when the session ends without one.
+    uint32_t session_interval = 0;
+    std::optional<std::chrono::system_clock::time_point> session_deadline;
+
+    dialog_leg& leg(side s) { return legs[media::idx(s)]; }
+    const dialog_leg& leg(side s) const { return legs[media::idx(s)]; }
+};
 
 // An INVITE (initial or re-INVITE) being relayed from leg `from` to the other leg.
 struct invite_relay {
@@ -45,8 +89,6 @@ struct invite_relay {
     std::chrono::milliseconds interval{0};
     sip::timer_id retransmit;
     sip::time_point give_up{};
-    std::string ack_out;  // the ACK for the other leg, sent when `from` acknowledges
-    bool ack_sent = false;
     bool acked = false;  // `from` acknowledged our 2xx
     // RFC 4028: the interval the INVITE asked for, and whether its UAC does session timers; a
     // 2xx without Session-Expires then gets one (refresher=uac), as a proxy would add (§8.1).
@@ -62,41 +104,124 @@ struct request_relay {
     bool offer_relayed = false;  // UPDATE with an SDP offer
 };
 
-struct call {
-    call_id_t id = 0;
-    media::session_id media = 0;
-    std::array<dialog_leg, 2> legs;
-    call_state state = call_state::calling;
-    std::optional<invite_relay> invite;
-    std::unordered_map<sip::transaction_id, request_relay> requests;  // by client transaction
-    std::array<std::string, 2> last_ack;      // per leg: the last ACK for a 2xx we sent
-    std::array<uint32_t, 2> last_ack_cseq{};  // its CSeq (a retransmitted 2xx gets it again)
-    std::optional<node_index> node;           // the OSV node of the core leg
-    bool failed_over = false;  // the INVITE went to the alternative node once already
-    std::string offer_b;       // the offer sent on leg b (kept for a failover retry)
-    uint32_t max_forwards = 70;
-    std::string direction;  // "access->core", "core->access"
+class call_table;
 
-    // RFC 4028: the interval the last refresh agreed, and the timer that ends the call.
-    uint32_t session_interval = 0;
-    sip::timer_id session_timer;
-    sip::timer_id no_answer_timer;
+// What every call uses: the SIP side, the media manager, the settings, the counters and the
+// table it lives in. Owned by the b2bua; the calls' callbacks hold `life` so that none runs
+// after the b2bua is gone.
+struct call_context {
+    sip_service& sip;
+    media::media_manager& media;
+    const config::appliance& cfg;
+    b2bua_counters& counters;
+    call_table& table;
+    const lifetime& life;
+};
 
-    // Media programming is asynchronous: while it runs, later events for the call wait here so
+class call {
+  public:
+    call(call_context& ctx, call_data data) : ctx_(ctx), d_(std::move(data)) {}
+    call(const call&) = delete;
+    call& operator=(const call&) = delete;
+
+    const call_data& data() const { return d_; }
+    call_id_t id() const { return d_.id; }
+    call_state state() const { return d_.state; }
+    const dialog_leg& leg(side s) const { return d_.leg(s); }
+    std::optional<node_index> node() const { return d_.node; }
+    bool waiting_for_initial_answer() const {
+        return state() == call_state::calling && invite_ && invite_->initial &&
+               !invite_->final_seen;
+    }
+
+    // The one way a call changes state: asserts that the table allows `e` now.
+    void apply(call_event e);
+
+    // Media programming is asynchronous: while it runs, later events for the call are held so
     // they keep their order (a 200 never overtakes the 183 whose answer is being installed).
-    bool busy = false;
-    std::deque<std::function<void()>> deferred;
+    bool programming() const { return programming_; }
+    void hold(std::function<void()> fn) { held_.push_back(std::move(fn)); }
+    std::optional<std::function<void()>> next_held();
 
-    // For sbcctl and the call record.
-    std::string from_aor, to_aor;
-    std::chrono::system_clock::time_point started;
-    std::optional<std::chrono::system_clock::time_point> answered;
-    int final_status = 0;
-    std::string end_reason;
-    uint32_t reinvites = 0, updates = 0, refreshes = 0;
+    // Starting (call_setup.cpp): leg b's INVITE goes out with `offer` (our SDP for leg b, ""
+    // for an INVITE without SDP); the caller's INVITE is server transaction `server`.
+    void start(const sip::message& invite, sip::transaction_id server, std::string offer,
+               std::chrono::milliseconds no_answer_timeout);
+    void on_cancel(sip::transaction_id server);
+    void on_node_down();
 
-    dialog_leg& leg(side s) { return legs[media::idx(s)]; }
-    const dialog_leg& leg(side s) const { return legs[media::idx(s)]; }
+    // The INVITE relay and the ACK (invite_relay.cpp).
+    void on_invite_response(const sip::message& r);
+    void on_invite_failure(sip::transaction_id txn, sip::client_failure why);
+    void on_ack(const sip::message& ack, side s);
+
+    // Requests inside the call (in_dialog.cpp). saw_request: the peer's CSeq, at once (a held
+    // request must not lower it).
+    void saw_request(side s, uint32_t cseq);
+    void on_in_dialog(side s, sip::transaction_id txn, sip::sip_method method);
+    void on_request_response(sip::transaction_id client, const sip::message& r);
+    void on_request_failure(sip::transaction_id client, sip::client_failure why);
+
+    // Ended by the SBC (call.cpp).
+    void on_media_timeout();
+    // The softphone on leg `s` lost its connection (its flow): nothing reaches it any more.
+    void on_flow_closed(side s);
+    // The b2bua is going away: no timer of the call may fire.
+    void cancel_timers();
+
+  private:
+    // invite_relay.cpp
+    sip::outgoing_message leg_b_invite(const sip::message& msg);
+    void send_invite(sip::outgoing_message&& m);
+    bool fail_over();
+    void invite_provisional(const sip::message& r);
+    void invite_2xx(const sip::message& r);
+    void answer_programmed(const sip::message& r, const media::status& st, const std::string& body);
+    void invite_final(const sip::message& r);
+    void ack_and_bye(side s, const sip::message& r2xx, uint32_t cseq);
+    void relay_2xx(const sip::message& r, const std::string& body);
+    void arm_2xx_retransmit();
+    void send_ack(side to, uint32_t cseq, const sip::outgoing_message& m);
+    // in_dialog.cpp
+    void on_bye(side s, sip::transaction_id txn);
+    void on_reinvite(side s, sip::transaction_id txn);
+    void relay_request(side s, sip::transaction_id txn);
+    void refuse_offer(side s, sip::transaction_id txn, const sip::message& m,
+                      const media::status& st);
+    void request_response(sip::transaction_id client, const sip::message& r);
+    // call.cpp
+    realm_edge& edge_of(side s);
+    std::string response(side s, sip::transaction_id server, uint16_t code, std::string_view reason,
+                         const sip::message* crossing, std::string_view sdp, bool contact,
+                         const sip::header_list& extra = {});
+    bool respond(side s, sip::transaction_id server, std::string bytes);
+    sip::transaction_id send_request(side s, sip::outgoing_message&& m,
+                                     sip::transaction_layer::client_callbacks cb);
+    void send_leg_ack(side s, std::string bytes);
+    // Answers `body` from the peer on `from` through the media manager: `then` runs with the
+    // outcome once the dataplane has the flows; events for the call are held meanwhile.
+    void program_answer(side from, std::string_view body,
+                        std::function<void(call&, const media::status&, const std::string&)> then);
+    void hang_up(std::string_view reason, std::string_view reason_header,
+                 std::optional<side> bye_from = std::nullopt);
+    // The call is gone: the media ends, the record is written, the table forgets it. Nothing
+    // may touch the call afterwards.
+    void finish();
+    void arm_session_timer(const sip::message& r2xx);
+    void arm_session_timer(uint32_t interval);
+
+    call_context& ctx_;
+    call_data d_;
+    std::optional<invite_relay> invite_;
+    std::unordered_map<sip::transaction_id, request_relay> requests_;  // by client transaction
+    std::array<std::string, 2> last_ack_;      // per leg: the last ACK for a 2xx we sent
+    std::array<uint32_t, 2> last_ack_cseq_{};  // its CSeq (a retransmitted 2xx gets it again)
+    bool failed_over_ = false;  // the INVITE went to the alternative node once already
+    std::string offer_b_;       // the offer sent on leg b (kept for a failover retry)
+    sip::timer_id session_timer_;
+    sip::timer_id no_answer_timer_;
+    bool programming_ = false;
+    std::deque<std::function<void()>> held_;
 };
 
 }  // namespace sbc::cp::b2bua

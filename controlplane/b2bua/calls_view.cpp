@@ -1,9 +1,8 @@
 // `sbcctl calls`: one row per call (state, parties, legs with profiles, ports and packet
 // counters), the full detail per call, and the B2BUA's and the media manager's counters.
 
-#include <algorithm>
-
 #include "controlplane/b2bua/b2bua.hpp"
+#include "controlplane/counters_json.hpp"
 #include "controlplane/media/call_record.hpp"
 
 namespace sbc::cp::b2bua {
@@ -20,18 +19,12 @@ nlohmann::json b2bua::calls_json(size_t limit) const {
     nlohmann::json rows = nlohmann::json::array();
     nlohmann::json detail = nlohmann::json::array();
     // Oldest first (ids grow with time).
-    std::vector<call_id_t> ids;
-    ids.reserve(calls_.size());
-    for (const auto& [id, cp] : calls_) {
-        ids.push_back(id);
-    }
-    std::sort(ids.begin(), ids.end());
+    std::vector<call_id_t> ids = table_.ids();
     if (ids.size() > limit) {
         ids.resize(limit);
     }
     for (call_id_t id : ids) {
-        const call* cp = calls_.at(id).get();
-        const call& c = *cp;
+        const call_data& c = table_.find(id)->data();
         nlohmann::json m = media_.session_json(c.media);
         nlohmann::json legs = nlohmann::json::array();
         for (side s : {side::a, side::b}) {
@@ -47,9 +40,13 @@ nlohmann::json b2bua::calls_json(size_t limit) const {
             legs.push_back(std::move(j));
         }
         const double duration = c.answered ? seconds_since(*c.answered) : 0.0;
+        const std::string state(state_name(c.state));
+        const std::string direction(direction_of(c.kind));
         detail.push_back({{"call", id},
-                          {"state", state_name(c.state)},
-                          {"direction", c.direction},
+                          {"state", state},
+                          {"kind", std::string(kind_name(c.kind))},
+                          {"direction", direction},
+                          {"route", c.route},
                           {"from", c.from_aor},
                           {"to", c.to_aor},
                           {"start", media::iso8601(c.started)},
@@ -67,51 +64,26 @@ nlohmann::json b2bua::calls_json(size_t limit) const {
             }
             return lj["media"][key];
         };
-        rows.push_back({id, state_name(c.state), c.direction, c.from_aor, c.to_aor,
-                        static_cast<int64_t>(duration), leg_cell(side::a, "profile"),
-                        leg_cell(side::a, "local"), leg_cell(side::a, "protocol"),
-                        leg_cell(side::a, "rx_packets"), leg_cell(side::a, "srtp_failures"),
-                        leg_cell(side::b, "profile"), leg_cell(side::b, "local"),
-                        leg_cell(side::b, "protocol"), leg_cell(side::b, "rx_packets"),
-                        leg_cell(side::b, "srtp_failures")});
+        rows.push_back({id, state, direction, c.from_aor, c.to_aor, static_cast<int64_t>(duration),
+                        leg_cell(side::a, "profile"), leg_cell(side::a, "local"),
+                        leg_cell(side::a, "protocol"), leg_cell(side::a, "rx_packets"),
+                        leg_cell(side::a, "srtp_failures"), leg_cell(side::b, "profile"),
+                        leg_cell(side::b, "local"), leg_cell(side::b, "protocol"),
+                        leg_cell(side::b, "rx_packets"), leg_cell(side::b, "srtp_failures")});
     }
     return {{"columns",
              {"call", "state", "direction", "from", "to", "duration_s", "a_profile", "a_local",
               "a_media", "a_rx_packets", "a_srtp_failures", "b_profile", "b_local", "b_media",
               "b_rx_packets", "b_srtp_failures"}},
             {"rows", rows},
-            {"total", calls_.size()},
+            {"total", table_.size()},
             {"calls", detail},
             {"counters", counters_json()},
             {"media", media_.counters_json()}};
 }
 
 nlohmann::json b2bua::counters_json() const {
-    const auto& k = counters_;
-    return {{"active", calls_.size()},
-            {"calls_from_access", k.calls_from_access},
-            {"calls_from_core", k.calls_from_core},
-            {"answered", k.answered},
-            {"failed", k.failed},
-            {"cancelled", k.cancelled},
-            {"refused_capacity", k.refused_capacity},
-            {"refused_media", k.refused_media},
-            {"refused_no_node", k.refused_no_node},
-            {"reinvites", k.reinvites},
-            {"updates", k.updates},
-            {"glare_491", k.glare_491},
-            {"prack", k.prack},
-            {"refer", k.refer},
-            {"notify", k.notify},
-            {"other_requests", k.other_requests},
-            {"refreshes_answered", k.refreshes_answered},
-            {"byes", k.byes},
-            {"unknown_dialog", k.unknown_dialog},
-            {"media_timeouts", k.media_timeouts},
-            {"session_timer_expiries", k.session_timer_expiries},
-            {"no_ack", k.no_ack},
-            {"no_answer", k.no_answer},
-            {"flow_closed", k.flow_closed}};
+    return cp::counters_json(counters_);
 }
 
 }  // namespace sbc::cp::b2bua

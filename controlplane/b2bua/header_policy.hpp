@@ -25,6 +25,6 @@ std::string crossing_lines(const sip::message& from);
 // its other parts — a silent change — so the INVITE is refused with 415 and the Accept header
 // below instead (RFC 3261 §21.4.13).
 bool body_is_relayable(const sip::message& invite);
-inline constexpr std::string_view accepted_bodies = "Accept: application/sdp\r\n";
+inline constexpr std::string_view accepted_bodies = "application/sdp";
 
 }  // namespace sbc::cp::b2bua

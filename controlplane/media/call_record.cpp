@@ -45,6 +45,32 @@ bool cdr_writer::write(const nlohmann::json& record) {
     return true;
 }
 
+nlohmann::json call_record(const call_summary& summary, uint64_t session,
+                           std::chrono::system_clock::time_point started,
+                           std::chrono::system_clock::time_point ended, bool emergency,
+                           nlohmann::json legs) {
+    nlohmann::json rec = {
+        {"call_id", summary.call_id},
+        {"session", session},
+        {"from", summary.from},
+        {"to", summary.to},
+        {"direction", summary.direction},
+        {"start", iso8601(started)},
+        {"end", iso8601(ended)},
+        {"final_status", summary.final_status},
+        {"end_reason", summary.end_reason},
+        {"emergency", emergency},
+        {"legs", std::move(legs)},
+    };
+    if (summary.answered) {
+        rec["answer"] = iso8601(*summary.answered);
+        rec["duration_s"] = std::chrono::duration<double>(ended - *summary.answered).count();
+    } else {
+        rec["duration_s"] = 0;
+    }
+    return rec;
+}
+
 std::string iso8601(std::chrono::system_clock::time_point t) {
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();

@@ -46,6 +46,13 @@ class cdr_writer {
     uint64_t lost_ = 0;
 };
 
+// The record of one call: the signalling's summary, the media session and when it started and
+// ended, and its legs (media_manager's view of each, counters read just before the flows went).
+nlohmann::json call_record(const call_summary& summary, uint64_t session,
+                           std::chrono::system_clock::time_point started,
+                           std::chrono::system_clock::time_point ended, bool emergency,
+                           nlohmann::json legs);
+
 // ISO 8601 UTC with milliseconds: 2024-05-01T12:00:00.123Z
 std::string iso8601(std::chrono::system_clock::time_point t);
 

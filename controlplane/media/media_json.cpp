@@ -1,8 +1,9 @@
-// Views of the media manager for sbcctl (`sbcctl calls`) and call records.
+// Views of the media manager for sbcctl (`sbcctl calls`) and call records: one call's legs
+// (realm, profile and why, addresses, protocol, dataplane counters), and the manager's totals.
 
+#include "controlplane/counters_json.hpp"
 #include "controlplane/media/media_manager.hpp"
 #include "dataplane/shm/address.hpp"
-#include "sip/sdes.hpp"
 
 namespace sbc::cp::media {
 
@@ -30,7 +31,7 @@ nlohmann::json media_manager::leg_json(const entry& e, side s) const {
         j["peer"] = endpoint_text(m.last_peer);
         j["protocol"] = m.srtp ? "srtp" : "rtp";
         if (m.srtp) {
-            j["suite"] = std::string(sip::sdp::suite_name(m.ours.suite));
+            j["suite"] = std::string(srtp_suite_name(m.ours.suite));
         }
         j["rtcp_mux"] = m.rtcp_mux;
         j["direction"] = std::string(sip::sdp::direction_name(m.peer.effective_direction()));
@@ -39,7 +40,7 @@ nlohmann::json media_manager::leg_json(const entry& e, side s) const {
     if (rt.latched) {
         j["latched"] = endpoint_text(*rt.latched);
     }
-    if (auto lp = looped(e.session->id(), s)) {
+    if (auto lp = hairpin_.looped(e.session->id(), s)) {
         j["looped_to"] = "session " + std::to_string(lp->id) + " leg " + side_name(lp->s);
     }
     if (rt.ssrc != 0) {
@@ -94,38 +95,20 @@ nlohmann::json media_manager::session_json(session_id id) const {
 }
 
 nlohmann::json media_manager::counters_json() const {
-    const auto& c = counters_;
     nlohmann::json refused = nlohmann::json::object();
-    for (size_t i = 1; i < std::size(c.refused); ++i) {
-        if (c.refused[i] != 0) {
-            refused[std::string(name(static_cast<errc>(i)))] = c.refused[i];
+    for (size_t i = 1; i < std::size(refused_); ++i) {
+        if (refused_[i] != 0) {
+            refused[std::string(name(static_cast<errc>(i)))] = refused_[i];
         }
     }
-    nlohmann::json ports = nlohmann::json::object();
-    for (const auto& [realm, pool] : pools_) {
-        ports[realm] = {{"capacity", pool.capacity()}, {"used", pool.used()}};
-    }
-    return {
-        {"active", sessions_.size()},
-        {"max_sessions", cfg_.calls.max_sessions},
-        {"sessions_created", c.sessions_created},
-        {"sessions_ended", c.sessions_ended},
-        {"offers", c.offers},
-        {"answers", c.answers},
-        {"refused", refused},
-        {"flows_programmed", c.flows_programmed},
-        {"flows_removed", c.flows_removed},
-        {"nacks", c.nacks},
-        {"rekeys", c.rekeys},
-        {"latch_events", c.latch_events},
-        {"ssrc_events", c.ssrc_events},
-        {"auth_fail_bursts", c.auth_fail_bursts},
-        {"media_timeouts", c.media_timeouts},
-        {"replays", c.replays},
-        {"cdr_written", cdr_.written()},
-        {"cdr_lost", cdr_.lost()},
-        {"ports", ports},
-    };
+    nlohmann::json j = cp::counters_json(counters());
+    j["active"] = sessions_.size();
+    j["max_sessions"] = cfg_.calls.max_sessions;
+    j["refused"] = refused;
+    j["cdr_written"] = cdr_.written();
+    j["cdr_lost"] = cdr_.lost();
+    j["ports"] = ports_.json();
+    return j;
 }
 
 }  // namespace sbc::cp::media

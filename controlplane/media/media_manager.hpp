@@ -1,50 +1,40 @@
 #pragma once
-// The media manager: owns every call's media_session, the per-realm port pools and the
-// programming of the dataplane. An answer is relayed only after both flows of the call are
-// acknowledged by the dataplane (the `done` callback); a refused SDP or a nack leaves nothing
-// behind. Dataplane events (latched, SSRC changed, auth-failure bursts, key switched) update the
-// call; tick() finds calls whose media stopped (media_timeout_s) and reports them to the
-// signalling layer; a dataplane restart is repaired by replay(). Runs on sbcd's loop thread.
+// The media manager: the media of every call, as the B2BUA sees it. It owns the calls'
+// media_sessions and their runtime facts, and drives the parts that each do one job:
+//
+//   realm_ports      one port per leg from its realm's pool (realm_ports.hpp)
+//   flow_programmer  the dataplane commands of an answer, followed until acknowledged
+//                    (flow_programming.hpp)
+//   hairpin_map      legs whose peer is one of our own endpoints (hairpin.hpp)
+//   cdr_writer       the call record written when the call ends (call_record.hpp)
+//   media_json.cpp   the `sbcctl calls` views
+//
+// An answer is relayed only after both flows of the call are acknowledged by the dataplane (the
+// `done` callback); a refused SDP or a nack leaves nothing behind. Dataplane events (latched,
+// SSRC changed, auth-failure bursts, key switched) update the call; tick() ends programmings
+// that the dataplane never answered and finds calls whose media stopped (media_timeout.cpp); a
+// dataplane restart is repaired by replay(). Runs on sbcd's loop thread.
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "config/appliance.hpp"
 #include "controlplane/dataplane_client/dataplane_client.hpp"
 #include "controlplane/media/call_record.hpp"
+#include "controlplane/media/flow_programming.hpp"
+#include "controlplane/media/hairpin.hpp"
+#include "controlplane/media/media_counters.hpp"
 #include "controlplane/media/media_session.hpp"
-#include "controlplane/media/port_pool.hpp"
 #include "controlplane/media/profile_selector.hpp"
+#include "controlplane/media/realm_ports.hpp"
 
 namespace sbc::cp::media {
-
-using session_id = uint64_t;
-
-// Manager-wide counters, for `sbcctl calls` and `sbcctl status`.
-struct media_counters {
-    uint64_t sessions_created = 0;
-    uint64_t sessions_ended = 0;
-    uint64_t offers = 0;
-    uint64_t answers = 0;
-    uint64_t refused[static_cast<size_t>(errc::programming_timeout) + 1] = {};
-    uint64_t flows_programmed = 0;  // flow_add/update acknowledged
-    uint64_t flows_removed = 0;
-    uint64_t nacks = 0;
-    uint64_t rekeys = 0;  // a peer changed its SRTP key in a re-offer
-    uint64_t latch_events = 0;
-    uint64_t ssrc_events = 0;
-    uint64_t auth_fail_bursts = 0;
-    uint64_t media_timeouts = 0;
-    uint64_t replays = 0;
-};
 
 // Runtime facts about a leg that the dataplane reports.
 struct leg_runtime {
@@ -103,10 +93,11 @@ class media_manager {
     const media_session* find(session_id id) const;
     const leg_runtime* runtime(session_id id, side s) const;
     size_t active() const { return sessions_.size(); }
-    size_t programming() const { return programs_.size(); }
-    const media_counters& counters() const { return counters_; }
+    size_t programming() const { return programmer_.in_flight(); }
+    media_counters counters() const;
 
-    // Views for sbcctl: one call's media (legs, profiles, ports, counters), and the totals.
+    // Views for sbcctl (media_json.cpp): one call's media (legs, profiles, ports, counters),
+    // and the totals.
     nlohmann::json session_json(session_id id) const;
     nlohmann::json counters_json() const;
 
@@ -123,49 +114,28 @@ class media_manager {
         bool was_held = false;
         bool programming = false;
     };
-    struct program {
-        session_id id;
-        std::vector<uint64_t> seqs;
-        std::string body;
-        done_fn done;
-        clock::time_point deadline;
-        std::string error;  // first nack
-        bool rekey = false;
-    };
-
-    // Hairpin: a leg whose peer is one of our own media endpoints (OSV connecting two of our
-    // subscribers without anchoring media sends each call's core leg to the other's). Packets
-    // sent there would come back to us, so the leg relays straight to the leg behind that
-    // endpoint instead, and the looped leg itself needs no flow.
-    struct leg_ref {
-        session_id id;
-        side s;
-    };
-    std::optional<leg_ref> loop_target(session_id id, const shm::endpoint& peer,
-                                       uint16_t dpdk_port) const;
-    void apply_loops(session_id id, media_session::flow_plan& plan) const;
-    std::optional<leg_ref> looped(session_id id, side s) const;
-    static uint64_t endpoint_key(uint16_t dpdk_port, const shm::ip_address& a, uint16_t port);
 
     entry* lookup(session_id id);
-    port_pool& pool_for(const config::realm& r);
-    void finish(uint64_t program_id, bool timed_out);
+    // Puts back what the dataplane had before a failed programming: the current flows, or none.
     void restore(entry& e);
+    // The programming of an answer ended (flow_programmer's done).
+    void programmed(session_id id, flow_programmer::outcome how, const std::string& nack,
+                    bool rekey, const std::string& body, const done_fn& done);
+    status refuse(status st);
     nlohmann::json leg_json(const entry& e, side s) const;
-    void count_refusal(const status& st);
+    void find_media_timeouts(clock::time_point now);
 
     const config::appliance& cfg_;
     dataplane_client& dp_;
     profile_selector profiles_;
-    std::map<std::string, port_pool, std::less<>> pools_;
+    realm_ports ports_;
+    flow_programmer programmer_;
+    hairpin_map hairpin_;
     std::unordered_map<session_id, entry> sessions_;
-    std::unordered_map<uint64_t, program> programs_;    // by program id
-    std::unordered_map<uint64_t, uint64_t> seq_owner_;  // command seq -> program id
-    std::unordered_map<uint64_t, leg_ref> local_;       // our media endpoints -> their leg
     session_id next_id_ = 1;
-    uint64_t next_program_ = 1;
     size_t emergency_sessions_ = 0;
-    media_counters counters_;
+    media_counters counters_;  // the programmer's three are its own
+    uint64_t refused_[static_cast<size_t>(errc::programming_timeout) + 1] = {};
     cdr_writer cdr_;
     timeout_fn on_timeout_;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "controlplane/media/sdes_keys.hpp"
 #include "dataplane/shm/address.hpp"
 #include "dataplane/srtp/master_key.hpp"
 #include "sip/sdes.hpp"
@@ -92,24 +93,19 @@ std::vector<crypto_context> media_session::contexts_for(const leg& l, status& st
     // Re-offers keep our context (same tag, suite and key): a session refresh or a hold is not a
     // rekey. A new context only when the leg has none.
     if (l.current.active && l.current.srtp) {
-        for (config::srtp_suite s : p.sdes_suites) {
-            if (sdp::suite_from_name(config::to_string(s)) == l.current.ours.suite) {
+        for (srtp_suite s : p.sdes_suites) {
+            if (s == l.current.ours.suite) {
                 out.push_back(l.current.ours);
                 return out;
             }
         }
     }
     uint32_t tag = 1;
-    for (config::srtp_suite s : p.sdes_suites) {
-        const auto suite = sdp::suite_from_name(config::to_string(s));
-        const auto dp_suite = sdp::to_shm_suite(suite);
-        if (dp_suite == shm::srtp_suite::none) {
-            continue;
-        }
+    for (srtp_suite suite : runnable_suites(p)) {
         crypto_context c;
         c.tag = tag++;
         c.suite = suite;
-        if (srtp::generate_master_key(dp_suite, c.key) != srtp::key_error::none) {
+        if (srtp::generate_master_key(suite, c.key) != srtp::key_error::none) {
             st = fail(errc::programming_failed, "random number generator failed");
             return {};
         }
@@ -236,7 +232,7 @@ status media_session::answer_to(const pending_offer& po, side from, std::string_
             (!cfg_.resend_srtp_context_on_key_change || same_key(p.current.peer.rx_key, pa.rx_key));
         if (keep) {
             pn.ours.key = p.current.ours.key;
-        } else if (srtp::generate_master_key(sdp::to_shm_suite(pa.crypto->suite), pn.ours.key) !=
+        } else if (srtp::generate_master_key(pa.crypto->suite, pn.ours.key) !=
                    srtp::key_error::none) {
             return fail(errc::programming_failed, "random number generator failed");
         }

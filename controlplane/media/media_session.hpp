@@ -22,6 +22,8 @@
 
 namespace sbc::cp::media {
 
+using session_id = uint64_t;
+
 enum class side : uint8_t { a = 0, b = 1 };
 inline side other(side s) {
     return s == side::a ? side::b : side::a;
@@ -59,6 +61,12 @@ struct leg {
     sdp_origin origin;
 };
 
+// The flows one state of a call needs: installed (added or updated in place) and removed.
+struct flow_plan {
+    std::vector<shm::flow_spec> install;
+    std::vector<shm::flow_key> remove;
+};
+
 class media_session {
   public:
     // `media_address_*`: the realms' media addresses, parsed. Ports come from the realms' pools.
@@ -86,10 +94,7 @@ class media_session {
     bool answered() const { return answered_; }  // answer() filled a next state
     // The dataplane flows of the next state (answered) or the current one; an inactive leg has no
     // flow (key returned in `remove`).
-    struct flow_plan {
-        std::vector<shm::flow_spec> install;
-        std::vector<shm::flow_key> remove;
-    };
+    using flow_plan = media::flow_plan;
     flow_plan plan() const;
     flow_plan current_plan() const;  // for replay after a dataplane restart
     std::vector<shm::flow_key> installed_keys() const;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "controlplane/media/sdes_keys.hpp"
 #include "dataplane/shm/address.hpp"
 #include "dataplane/srtp/master_key.hpp"
 #include "sip/text.hpp"
@@ -102,23 +103,14 @@ bool rtp_proto(std::string_view p) {
     return p == "RTP/AVP" || p == "RTP/SAVP" || p == "RTP/AVPF" || p == "RTP/SAVPF";
 }
 
-std::vector<sdp::crypto_suite> profile_suites(const config::media_profile& p) {
-    std::vector<sdp::crypto_suite> out;
-    for (config::srtp_suite s : p.sdes_suites) {
-        out.push_back(sdp::suite_from_name(config::to_string(s)));
-    }
-    return out;
-}
-
 // A line the dataplane can run as offered: one key, no MKI switching, no unencrypted or
 // unauthenticated SRTP (RFC 4568 §6.3), the default key derivation rate.
 bool usable(const sdp::crypto_attribute& c) {
-    if (!c.known_suite() || sdp::to_shm_suite(c.suite) == shm::srtp_suite::none ||
-        c.keys.size() != 1 || c.unencrypted_srtp || c.unencrypted_srtcp || c.unauthenticated_srtp ||
-        (c.kdr && *c.kdr != 0)) {
+    if (!dataplane_runs(c.suite) || c.keys.size() != 1 || c.unencrypted_srtp ||
+        c.unencrypted_srtcp || c.unauthenticated_srtp || (c.kdr && *c.kdr != 0)) {
         return false;
     }
-    const auto k = sdp::to_srtp_key(c);
+    const auto k = to_srtp_key(c);
     return k && srtp::validate(*k) == srtp::key_error::none;
 }
 
@@ -128,7 +120,7 @@ std::string suites_of(const std::vector<sdp::crypto_attribute>& lines) {
         if (!out.empty()) {
             out += ", ";
         }
-        out += c.known_suite() ? std::string(sdp::suite_name(c.suite)) : c.suite_text;
+        out += c.known_suite() ? std::string(srtp_suite_name(c.suite)) : c.suite_text;
     }
     return out.empty() ? "none" : out;
 }
@@ -326,11 +318,11 @@ status accept_offer(peer_sdp& offer, const config::media_profile& own,
     } else {
         std::vector<sdp::crypto_attribute> ok;
         std::copy_if(lines.begin(), lines.end(), std::back_inserter(ok), usable);
-        const auto wanted = profile_suites(own);
+        const auto wanted = runnable_suites(own);
         const sdp::crypto_attribute* chosen = sdp::choose_crypto(ok, wanted);
         if (chosen != nullptr) {
             a.crypto = *chosen;
-            a.rx_key = sdp::to_srtp_key(*chosen);
+            a.rx_key = to_srtp_key(*chosen);
         } else if (own.protocol == config::media_protocol::srtp || a.secure_proto()) {
             if (lines.empty()) {
                 return fail(errc::crypto_required, "offered " + a.proto);
@@ -391,7 +383,7 @@ status accept_answer(peer_sdp& answer, const config::media_profile& own,
         for (const auto& ours : offered_crypto) {
             if (line.tag == ours.tag && line.suite == ours.suite && usable(line)) {
                 a.crypto = line;
-                a.rx_key = sdp::to_srtp_key(line);
+                a.rx_key = to_srtp_key(line);
                 chosen = ours;
                 return status::ok();
             }

@@ -22,7 +22,7 @@ namespace sbc::cp::media {
 // One of our own SDES contexts: the key we protect with, under the tag and suite of its line.
 struct crypto_context {
     uint32_t tag = 0;
-    sip::sdp::crypto_suite suite = sip::sdp::crypto_suite::unknown;
+    srtp_suite suite = srtp_suite::none;
     shm::srtp_key key{};
 };
 

@@ -7,9 +7,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "common/srtp_suite.hpp"
+
 namespace sbc::shm {
 
-inline constexpr uint32_t contract_version = 4;
+inline constexpr uint32_t contract_version = 5;
 inline constexpr uint64_t region_magic = 0x314D485343425300ULL;  // "\0SBCSHM1"
 
 // ---- addresses -------------------------------------------------------------------------------
@@ -47,16 +49,16 @@ static_assert(sizeof(flow_key) == 24);
 enum class media_protocol : uint8_t { rtp = 0, srtp = 1 };
 enum class rtcp_mode : uint8_t { bypass = 0, generate = 1 };
 
-// SDES crypto suites (RFC 4568 §6.2, RFC 6188, RFC 7714).
-enum class srtp_suite : uint8_t {
-    none = 0,
-    aes_cm_128_hmac_sha1_80 = 1,
-    aes_cm_128_hmac_sha1_32 = 2,
-    aes_256_cm_hmac_sha1_80 = 3,
-    aes_256_cm_hmac_sha1_32 = 4,
-    aead_aes_128_gcm = 5,
-    aead_aes_256_gcm = 6,
-};
+// SDES crypto suites (RFC 4568 §6.2, RFC 6188, RFC 7714): the one table in common/. Its values
+// are this contract's: pinned here, so a change to the table cannot silently change the layout.
+using srtp_suite = sbc::srtp_suite;
+static_assert(static_cast<uint8_t>(srtp_suite::none) == 0 &&
+              static_cast<uint8_t>(srtp_suite::aes_cm_128_hmac_sha1_80) == 1 &&
+              static_cast<uint8_t>(srtp_suite::aes_cm_128_hmac_sha1_32) == 2 &&
+              static_cast<uint8_t>(srtp_suite::aes_256_cm_hmac_sha1_80) == 3 &&
+              static_cast<uint8_t>(srtp_suite::aes_256_cm_hmac_sha1_32) == 4 &&
+              static_cast<uint8_t>(srtp_suite::aead_aes_128_gcm) == 5 &&
+              static_cast<uint8_t>(srtp_suite::aead_aes_256_gcm) == 6);
 
 struct srtp_key {
     srtp_suite suite;
@@ -268,7 +270,14 @@ struct alignas(64) port_counters {
     uint8_t mac[6];
     uint8_t up;
     uint8_t pad;
+    // Loss before the SBC read a packet, which the ethdev counters of the kernel-backed virtual
+    // ports do not show: the kernel ring's drops (af_packet PACKET_STATISTICS tp_drops, af_xdp
+    // XDP_STATISTICS rx_dropped + rx_ring_full), and packets the port had no mbuf for.
+    uint64_t rx_kernel_drops, rx_nombuf;
+    uint32_t rx_ring_frames;  // receive ring per queue, as set up
+    uint32_t pad2;
 };
+static_assert(sizeof(port_counters) == 128);
 
 // Written by one lcore only; readers tolerate torn reads of a counter set.
 struct alignas(64) lcore_counters {

@@ -37,7 +37,7 @@ policy_setters setters_for(srtp_suite suite) noexcept {
         case srtp_suite::aead_aes_256_gcm:
             return {srtp_crypto_policy_set_aes_gcm_256_16_auth,
                     srtp_crypto_policy_set_aes_gcm_256_16_auth};
-        case srtp_suite::none:
+        default:  // none, and the suites SDES knows that the dataplane does not run
             break;
     }
     return {nullptr, nullptr};

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "controlplane/b2bua/b2bua_counters.hpp"
+#include "controlplane/media/media_counters.hpp"
 #include "mgmt/sbcctl/command.hpp"
 #include "mgmt/sbcctl/render.hpp"
 
@@ -17,24 +19,10 @@ namespace sbc::mgmt {
 namespace {
 
 void print_counters(const nlohmann::json& c, const nlohmann::json& m) {
-    std::cout << "calls: active " << scalar_text(c.value("active", nlohmann::json()))
-              << ", answered " << scalar_text(c.value("answered", nlohmann::json())) << ", failed "
-              << scalar_text(c.value("failed", nlohmann::json())) << ", cancelled "
-              << scalar_text(c.value("cancelled", nlohmann::json())) << ", refused (limit) "
-              << scalar_text(c.value("refused_capacity", nlohmann::json())) << ", refused (media) "
-              << scalar_text(c.value("refused_media", nlohmann::json())) << "\n";
-    std::cout << "dialogs: re-INVITE " << scalar_text(c.value("reinvites", nlohmann::json()))
-              << ", UPDATE " << scalar_text(c.value("updates", nlohmann::json())) << ", 491 "
-              << scalar_text(c.value("glare_491", nlohmann::json())) << ", media timeouts "
-              << scalar_text(c.value("media_timeouts", nlohmann::json()))
-              << ", session timer expiries "
-              << scalar_text(c.value("session_timer_expiries", nlohmann::json())) << "\n";
-    std::cout << "media: flows programmed "
-              << scalar_text(m.value("flows_programmed", nlohmann::json())) << ", removed "
-              << scalar_text(m.value("flows_removed", nlohmann::json())) << ", rekeys "
-              << scalar_text(m.value("rekeys", nlohmann::json())) << ", nacks "
-              << scalar_text(m.value("nacks", nlohmann::json())) << ", call records "
-              << scalar_text(m.value("cdr_written", nlohmann::json())) << "\n";
+    std::cout << render_counters<cp::b2bua::b2bua_counters>("calls", c);
+    std::cout << render_counters<cp::media::media_counters>("media", m);
+    std::cout << "call records: written " << scalar_text(m.value("cdr_written", nlohmann::json()))
+              << ", lost " << scalar_text(m.value("cdr_lost", nlohmann::json())) << "\n";
 }
 
 std::string seconds(const nlohmann::json& v) {
@@ -52,6 +40,9 @@ void print_detail(const nlohmann::json& calls) {
                   << scalar_text(c["direction"]) << " " << scalar_text(c["from"]) << " -> "
                   << scalar_text(c["to"]) << " (" << seconds(c["duration_s"]) << " s"
                   << (c.value("held", false) ? ", held" : "") << ")\n";
+        if (c.contains("route")) {
+            std::cout << "  route: " << scalar_text(c["route"]) << "\n";
+        }
         for (const auto& l : c["legs"]) {
             std::cout << "  leg " << scalar_text(l["side"]) << " " << scalar_text(l["realm"])
                       << " call-id " << scalar_text(l["call_id"]) << " peer "
@@ -89,24 +80,17 @@ void print_detail(const nlohmann::json& calls) {
     }
 }
 
-int run_calls(const global_options& g, const std::vector<std::string>& args) {
-    po::options_description opts;
-    bool detail = false;
-    unsigned limit = 200;
-    opts.add_options()("detail", po::bool_switch(&detail), "every leg of every call in full")(
-        "limit", po::value<unsigned>(&limit)->default_value(200), "at most this many calls");
-    po::variables_map vm;
-    po::store(po::command_line_parser(args).options(opts).run(), vm);
-    po::notify(vm);
+int run_calls(const global_options& g, const command_args& a) {
     nlohmann::json result;
-    if (int rc = call_sbcd(g, "calls", {{"limit", limit}}, result); rc != exit_ok) {
+    if (int rc = call_sbcd(g, "calls", {{"limit", a.get<unsigned>("limit")}}, result);
+        rc != exit_ok) {
         return rc;
     }
     print_listing(g, result);
     if (g.json) {
         return exit_ok;
     }
-    if (detail && result.contains("calls")) {
+    if (a.get<bool>("detail") && result.contains("calls")) {
         print_detail(result["calls"]);
     }
     std::cout << "\n";
@@ -118,8 +102,19 @@ int run_calls(const global_options& g, const std::vector<std::string>& args) {
 }  // namespace
 
 std::vector<command_spec> call_commands() {
-    return {{"calls", "calls through the B2BUA, media legs and counters (--detail, --limit N)",
-             run_calls}};
+    return {command_spec("calls",
+                         "calls through the B2BUA, media legs and counters (--detail, --limit N)",
+                         run_calls)
+                .explain("One row per call (state, parties, each leg's media profile, local "
+                         "port, protocol, packets and SRTP failures), then the call and media "
+                         "counters. --detail adds per leg: realm, Call-ID, signalling peer, "
+                         "User-Agent, media peer, latched address, suite, codecs, direction and "
+                         "drop reasons.")
+                .with_options([](po::options_description& o) {
+                    o.add_options()("detail", po::bool_switch(), "every leg of every call in full")(
+                        "limit", po::value<unsigned>()->default_value(200)->value_name("N"),
+                        "at most this many calls");
+                })};
 }
 
 }  // namespace sbc::mgmt

@@ -12,11 +12,8 @@ namespace sbc::mgmt {
 
 namespace {
 
-int run_validate(const global_options& g, const std::vector<std::string>& args) {
-    if (args.size() != 1) {
-        std::cerr << "usage: sbcctl config validate FILE\n";
-        return exit_usage;
-    }
+int run_validate(const global_options& g, const command_args& a) {
+    const auto& args = a.operands;
     const auto result = config::load_file(args[0]);
     if (g.json) {
         nlohmann::json errors = nlohmann::json::array();
@@ -40,14 +37,8 @@ int run_validate(const global_options& g, const std::vector<std::string>& args) 
     return result.errors.empty() ? exit_ok : exit_failed;
 }
 
-int run_show(const global_options& g, const std::vector<std::string>& args) {
-    po::options_description opts;
-    bool use_default = false;
-    opts.add_options()("default", po::bool_switch(&use_default), "the embedded default config");
-    po::variables_map vm;
-    po::store(po::command_line_parser(args).options(opts).run(), vm);
-    po::notify(vm);
-
+int run_show(const global_options& g, const command_args& a) {
+    const bool use_default = a.get<bool>("default");
     std::string text;
     std::string source;
     if (use_default) {
@@ -72,9 +63,17 @@ int run_show(const global_options& g, const std::vector<std::string>& args) {
 }  // namespace
 
 std::vector<command_spec> config_commands() {
-    return {
-        {"config validate", "check a config file; every error with file:line:column", run_validate},
-        {"config show", "the running config (--default: the embedded default)", run_show}};
+    return {command_spec("config validate",
+                         "check a config file; every error with file:line:column", run_validate)
+                .takes("FILE", 1, 1)
+                .explain("Works without sbcd. Exit status 1 when the file has errors; each is "
+                         "printed as file:line:column, the key and the rule it breaks."),
+            command_spec("config show", "the running config (--default: the embedded default)",
+                         run_show)
+                .with_options([](po::options_description& o) {
+                    o.add_options()("default", po::bool_switch(),
+                                    "the embedded default config (works without sbcd)");
+                })};
 }
 
 }  // namespace sbc::mgmt

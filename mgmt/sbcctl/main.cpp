@@ -1,39 +1,34 @@
-// sbcctl: the operator's CLI for sbcd. `sbcctl --help` lists the commands.
+// sbcctl: the operator's CLI for sbcd. `sbcctl --help` lists the commands, `sbcctl COMMAND
+// --help` (or `sbcctl help COMMAND`) prints one command's options.
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <iostream>
 
 #include "mgmt/protocol.hpp"
 #include "mgmt/sbcctl/command.hpp"
+#include "mgmt/sbcctl/help.hpp"
 #include "mgmt/sbcctl/render.hpp"
 
 namespace po = boost::program_options;
 using namespace sbc::mgmt;
 
-namespace {
+namespace sbc::mgmt {
 
-std::vector<command_spec> all_commands() {
-    std::vector<command_spec> all;
-    for (auto* group : {&status_commands, &config_commands, &table_commands, &registration_commands,
-                        &call_commands, &security_commands}) {
-        auto part = (*group)();
-        all.insert(all.end(), part.begin(), part.end());
-    }
+const std::vector<command_spec>& all_commands() {
+    static const std::vector<command_spec> all = [] {
+        std::vector<command_spec> v;
+        for (auto* group :
+             {&status_commands, &config_commands, &table_commands, &registration_commands,
+              &call_commands, &security_commands, &help_commands}) {
+            auto part = (*group)();
+            v.insert(v.end(), part.begin(), part.end());
+        }
+        return v;
+    }();
     return all;
 }
-
-void usage(std::ostream& os, const po::options_description& opts) {
-    os << "usage: sbcctl [options] COMMAND [ARGS...]\n\n" << opts << "\ncommands:\n";
-    for (const auto& c : all_commands()) {
-        os << "  " << c.name << std::string(c.name.size() < 22 ? 22 - c.name.size() : 1, ' ')
-           << c.summary << "\n";
-    }
-}
-
-}  // namespace
-
-namespace sbc::mgmt {
 
 int call_sbcd(const global_options& g, const std::string& command, const nlohmann::json& args,
               nlohmann::json& result) {
@@ -60,23 +55,22 @@ void print_json(const nlohmann::json& j) {
     std::cout << json_text(j, 2) << "\n";
 }
 
-int run_no_args(const global_options& g, const std::vector<std::string>& args,
-                const std::string& command,
-                const std::function<std::string(const nlohmann::json&)>& render) {
-    if (!args.empty()) {
-        std::cerr << "sbcctl " << command << ": unexpected argument '" << args[0] << "'\n";
-        return exit_usage;
-    }
-    nlohmann::json result;
-    if (int rc = call_sbcd(g, command, nlohmann::json::object(), result); rc != exit_ok) {
-        return rc;
-    }
-    if (g.json) {
-        print_json(result);
-    } else {
-        std::cout << render(result);
-    }
-    return exit_ok;
+command_spec ask_sbcd(std::string command, std::string summary,
+                      std::function<std::string(const nlohmann::json&)> render) {
+    auto run = [command, render = std::move(render)](const global_options& g,
+                                                     const command_args&) -> int {
+        nlohmann::json result;
+        if (int rc = call_sbcd(g, command, nlohmann::json::object(), result); rc != exit_ok) {
+            return rc;
+        }
+        if (g.json) {
+            print_json(result);
+        } else {
+            std::cout << render(result);
+        }
+        return exit_ok;
+    };
+    return command_spec(std::move(command), std::move(summary), std::move(run));
 }
 
 int print_listing(const global_options& g, const nlohmann::json& result) {
@@ -95,71 +89,113 @@ int print_listing(const global_options& g, const nlohmann::json& result) {
 
 }  // namespace sbc::mgmt
 
-int main(int argc, char** argv) {
-    po::options_description opts("options");
-    global_options g;
-    opts.add_options()("help,h", "show this help")("json", po::bool_switch(&g.json),
-                                                   "print machine-readable JSON")(
-        "socket", po::value<std::string>(&g.socket_path)->default_value("/run/sbc/default.sock"),
-        "sbcd mgmt socket");
-    po::options_description hidden;
-    hidden.add_options()("words", po::value<std::vector<std::string>>(), "command and arguments");
-    po::options_description all_opts;
-    all_opts.add(opts).add(hidden);
-    po::positional_options_description pos;
-    pos.add("words", -1);
+namespace {
 
-    po::variables_map vm;
-    std::vector<std::string> words;
+// Parses the words after the command name with the command's own options. Prints the error
+// and returns false for an unknown option, a bad value or the wrong number of operands.
+bool parse_command(const command_spec& c, const std::vector<std::string>& words, command_args& a,
+                   global_options& g) {
+    // --json and --socket are welcome after the command too (`sbcctl calls --json`).
+    po::options_description hidden;
+    hidden.add_options()("operands", po::value<std::vector<std::string>>(), "")(
+        "json", po::bool_switch(), "")("socket", po::value<std::string>(), "");
+    po::options_description all;
+    all.add(command_options(c)).add(hidden);
+    po::positional_options_description pos;
+    pos.add("operands", -1);
     try {
-        auto parsed = po::command_line_parser(argc, argv)
-                          .options(all_opts)
-                          .positional(pos)
-                          .allow_unregistered()
-                          .run();
-        po::store(parsed, vm);
+        po::store(po::command_line_parser(words).options(all).positional(pos).run(), a.options);
+        po::notify(a.options);
+    } catch (const po::error& e) {
+        std::cerr << "sbcctl " << c.name << ": " << e.what() << "\n"
+                  << "usage: " << command_synopsis(c) << "\n";
+        return false;
+    }
+    if (a.has("operands")) {
+        a.operands = a.get<std::vector<std::string>>("operands");
+    }
+    g.json = g.json || a.get<bool>("json");
+    if (a.has("socket")) {
+        g.socket_path = a.get<std::string>("socket");
+    }
+    if (a.has("help")) {
+        return true;
+    }
+    if (a.operands.size() > c.max_operands) {
+        std::cerr << "sbcctl " << c.name << ": unexpected argument '" << a.operands[c.max_operands]
+                  << "'\nusage: " << command_synopsis(c) << "\n";
+        return false;
+    }
+    if (a.operands.size() < c.min_operands) {
+        std::cerr << "sbcctl " << c.name << ": missing " << c.operands << "\n"
+                  << "usage: " << command_synopsis(c) << "\n";
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+// Splits argv at the command: global options (and their values) come before it, everything from
+// the first other word on belongs to the command, so `sbcctl calls --help` reaches the command
+// and not the global --help.
+std::size_t command_start(int argc, char** argv, const po::options_description& globals) {
+    int i = 1;
+    while (i < argc && argv[i][0] == '-') {
+        const std::string t = argv[i];
+        if (t == "--") {
+            return static_cast<std::size_t>(i);
+        }
+        const auto* o = t.find('=') == std::string::npos
+                            ? globals.find_nothrow(t.substr(t.find_first_not_of('-')), false)
+                            : nullptr;
+        i += (o != nullptr && o->semantic()->max_tokens() > 0) ? 2 : 1;
+    }
+    return static_cast<std::size_t>(std::min(i, argc));
+}
+
+int main(int argc, char** argv) {
+    global_options g;
+    const po::options_description opts = global_option_descriptions(g);
+    const std::size_t split = command_start(argc, argv, opts);
+    std::vector<std::string> words(argv + split, argv + argc);
+    if (!words.empty() && words[0] == "--") {
+        words.erase(words.begin());
+    }
+    po::variables_map vm;
+    try {
+        po::store(po::parse_command_line(static_cast<int>(split), argv, opts), vm);
         po::notify(vm);
-        // Options the global parser does not know belong to the command (e.g. `calls --all`).
-        words = po::collect_unrecognized(parsed.options, po::include_positional);
     } catch (const po::error& e) {
         std::cerr << "sbcctl: " << e.what() << "\n";
-        usage(std::cerr, opts);
+        print_usage(std::cerr, opts);
         return exit_usage;
     }
+    if (!words.empty() && words[0] == "__complete") {  // from the bash completion script
+        for (const auto& c : completions({words.begin() + 1, words.end()}, opts)) {
+            std::cout << c << "\n";
+        }
+        return exit_ok;
+    }
     if (vm.count("help") != 0U || words.empty()) {
-        usage(vm.count("help") != 0U ? std::cout : std::cerr, opts);
+        print_usage(vm.count("help") != 0U ? std::cout : std::cerr, opts);
         return vm.count("help") != 0U ? exit_ok : exit_usage;
     }
 
-    // Longest command name that matches the leading words wins ("config validate" over "config").
-    const command_spec* best = nullptr;
-    size_t best_words = 0;
-    const auto commands = all_commands();
-    for (const auto& c : commands) {
-        std::vector<std::string> name_words;
-        for (size_t i = 0, j; i <= c.name.size(); i = j + 1) {
-            j = c.name.find(' ', i);
-            if (j == std::string::npos) {
-                j = c.name.size();
-            }
-            name_words.push_back(c.name.substr(i, j - i));
-        }
-        if (name_words.size() <= words.size() && name_words.size() > best_words &&
-            std::equal(name_words.begin(), name_words.end(), words.begin())) {
-            best = &c;
-            best_words = name_words.size();
-        }
-    }
-    if (best == nullptr) {
+    std::size_t used = 0;
+    const command_spec* c = find_command(words, used);
+    if (c == nullptr) {
         std::cerr << "sbcctl: unknown command '" << words[0] << "'\n";
-        usage(std::cerr, opts);
+        print_usage(std::cerr, opts);
         return exit_usage;
     }
-    std::vector<std::string> args(words.begin() + static_cast<long>(best_words), words.end());
-    try {
-        return best->run(g, args);
-    } catch (const po::error& e) {
-        std::cerr << "sbcctl " << best->name << ": " << e.what() << "\n";
+    command_args a;
+    if (!parse_command(*c, {words.begin() + static_cast<long>(used), words.end()}, a, g)) {
         return exit_usage;
     }
+    if (a.has("help")) {
+        print_command_help(std::cout, *c);
+        return exit_ok;
+    }
+    return c->run(g, a);
 }

@@ -14,18 +14,10 @@ namespace sbc::mgmt {
 
 namespace {
 
-int run_registrations(const global_options& g, const std::vector<std::string>& args) {
-    po::options_description opts;
-    std::string aor;
-    unsigned limit = 1000;
-    opts.add_options()("aor", po::value<std::string>(&aor), "only this address-of-record")(
-        "limit", po::value<unsigned>(&limit)->default_value(1000), "at most this many rows");
-    po::variables_map vm;
-    po::store(po::command_line_parser(args).options(opts).run(), vm);
-    po::notify(vm);
-    nlohmann::json q = {{"limit", limit}};
-    if (!aor.empty()) {
-        q["aor"] = aor;
+int run_registrations(const global_options& g, const command_args& a) {
+    nlohmann::json q = {{"limit", a.get<unsigned>("limit")}};
+    if (a.has("aor")) {
+        q["aor"] = a.get<std::string>("aor");
     }
     nlohmann::json result;
     if (int rc = call_sbcd(g, "registrations", q, result); rc != exit_ok) {
@@ -34,16 +26,22 @@ int run_registrations(const global_options& g, const std::vector<std::string>& a
     return print_listing(g, result);
 }
 
-int run_sip(const global_options& g, const std::vector<std::string>& args) {
-    return run_no_args(g, args, "sip", render_table);
-}
-
 }  // namespace
 
 std::vector<command_spec> registration_commands() {
-    return {
-        {"registrations", "remote subscribers' bindings (--aor AOR, --limit N)", run_registrations},
-        {"sip", "SIP counters: transports, transactions, dispatcher, registrar", run_sip}};
+    return {command_spec("registrations", "remote subscribers' bindings (--aor AOR, --limit N)",
+                         run_registrations)
+                .explain("One row per binding: AOR, client address, User-Agent, expiry at the "
+                         "client and at OSV, OSV node, whether refreshes are throttled, and the "
+                         "flow.")
+                .with_options([](po::options_description& o) {
+                    o.add_options()("aor", po::value<std::string>()->value_name("AOR"),
+                                    "only this address-of-record")(
+                        "limit", po::value<unsigned>()->default_value(1000)->value_name("N"),
+                        "at most this many rows");
+                }),
+            ask_sbcd("sip", "SIP counters: transports, transactions, dispatcher, registrar",
+                     render_table)};
 }
 
 }  // namespace sbc::mgmt

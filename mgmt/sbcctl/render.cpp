@@ -107,7 +107,11 @@ std::string render_status(const nlohmann::json& st) {
                    << scalar_text(field(p, "mac")) << " "
                    << (scalar_text(field(p, "up")) == "yes" ? "up" : "down") << "  rx "
                    << scalar_text(field(p, "rx_packets")) << " pkts  tx "
-                   << scalar_text(field(p, "tx_packets")) << " pkts\n";
+                   << scalar_text(field(p, "tx_packets"))
+                   << " pkts  lost before the SBC: kernel ring "
+                   << scalar_text(field(p, "rx_kernel_drops")) << ", port "
+                   << scalar_text(field(p, "rx_missed")) << "; rx ring "
+                   << scalar_text(field(p, "rx_ring_frames")) << "\n";
             }
         }
     } else {
@@ -188,6 +192,27 @@ std::string render_status(const nlohmann::json& st) {
         os << "\n";
     }
     return os.str();
+}
+
+std::string render_counter_line(std::string_view label, std::span<const counter_row> rows,
+                                const nlohmann::json& values) {
+    std::string out(label);
+    out += ":";
+    std::size_t line = out.size();
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const std::string name(rows[i].name);
+        std::string item = " " + name + " " + scalar_text(values.value(name, nlohmann::json()));
+        if (i + 1 < rows.size()) {
+            item += ",";
+        }
+        if (line + item.size() > 100) {
+            out += "\n ";
+            line = 1;
+        }
+        out += item;
+        line += item.size();
+    }
+    return out + "\n";
 }
 
 }  // namespace sbc::mgmt

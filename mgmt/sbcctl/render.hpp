@@ -1,11 +1,13 @@
 #pragma once
 // Text rendering of sbcd's JSON answers for people. Scripts use --json instead.
 
+#include <span>
 #include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
+#include "common/counters.hpp"
 #include "mgmt/json_text.hpp"
 
 namespace sbc::mgmt {
@@ -22,5 +24,14 @@ std::string scalar_text(const nlohmann::json& v);
 // display name), and a control character in them (ESC, CR, C1 CSI) would drive the operator's
 // terminal. C0 controls and DEL become \xNN, C1 controls (U+0080-U+009F) \u00NN.
 std::string terminal_text(std::string_view utf8);
+
+// "label: name value, name value, ..." over the rows of a counter family, in the family's
+// order, wrapped at 100 columns; values from the family's JSON (`-` when one is missing).
+std::string render_counter_line(std::string_view label, std::span<const counter_row> rows,
+                                const nlohmann::json& values);
+template <class Family>
+std::string render_counters(std::string_view label, const nlohmann::json& values) {
+    return render_counter_line(label, Family::rows, values);
+}
 
 }  // namespace sbc::mgmt

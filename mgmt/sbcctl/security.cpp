@@ -56,22 +56,10 @@ std::string render_security(const nlohmann::json& st) {
     return os.str();
 }
 
-int run_security(const global_options& g, const std::vector<std::string>& args) {
-    return run_no_args(g, args, "security", render_security);
-}
-
-int run_blacklist(const global_options& g, const std::vector<std::string>& args) {
-    po::options_description opts;
-    unsigned limit = 1000;
-    std::string remove;
-    opts.add_options()("limit", po::value<unsigned>(&limit)->default_value(1000),
-                       "at most this many rows")("remove", po::value<std::string>(&remove),
-                                                 "take ADDRESS off the blacklist now");
-    po::variables_map vm;
-    po::store(po::command_line_parser(args).options(opts).run(), vm);
-    po::notify(vm);
+int run_blacklist(const global_options& g, const command_args& a) {
     nlohmann::json result;
-    if (vm.count("remove") != 0) {
+    if (a.has("remove")) {
+        const auto remove = a.get<std::string>("remove");
         if (int rc = call_sbcd(g, "blacklist_remove", {{"address", remove}}, result);
             rc != exit_ok) {
             return rc;
@@ -83,7 +71,8 @@ int run_blacklist(const global_options& g, const std::vector<std::string>& args)
         }
         return exit_ok;
     }
-    if (int rc = call_sbcd(g, "blacklist", {{"limit", limit}}, result); rc != exit_ok) {
+    if (int rc = call_sbcd(g, "blacklist", {{"limit", a.get<unsigned>("limit")}}, result);
+        rc != exit_ok) {
         return rc;
     }
     return print_listing(g, result);
@@ -92,10 +81,22 @@ int run_blacklist(const global_options& g, const std::vector<std::string>& args)
 }  // namespace
 
 std::vector<command_spec> security_commands() {
-    return {{"security", "DoS guard of the access realm: state, settings, counters", run_security},
-            {"blacklist",
-             "blacklisted sources: reason, seconds left, hits (--limit N); --remove ADDRESS",
-             run_blacklist}};
+    return {ask_sbcd("security", "DoS guard of the access realm: state, settings, counters",
+                     render_security),
+            command_spec("blacklist",
+                         "blacklisted sources: reason, seconds left, hits (--limit N); "
+                         "--remove ADDRESS",
+                         run_blacklist)
+                .explain("The sources the DoS guard has blacklisted, newest first: source, "
+                         "reason, seconds left, what was dropped from it and when it was listed. "
+                         "--remove forgives a source before its entry expires.")
+                .with_options([](po::options_description& o) {
+                    o.add_options()("limit",
+                                    po::value<unsigned>()->default_value(1000)->value_name("N"),
+                                    "at most this many rows")(
+                        "remove", po::value<std::string>()->value_name("ADDRESS"),
+                        "take ADDRESS off the blacklist now");
+                })};
 }
 
 }  // namespace sbc::mgmt

@@ -7,16 +7,8 @@
 
 namespace sbc::mgmt {
 
-namespace {
-
-int run_status(const global_options& g, const std::vector<std::string>& args) {
-    return run_no_args(g, args, "status", render_status);
-}
-
-}  // namespace
-
 std::vector<command_spec> status_commands() {
-    return {{"status", "sbcd, dataplane, realms and trunk at a glance", run_status}};
+    return {ask_sbcd("status", "sbcd, dataplane, realms and trunk at a glance", render_status)};
 }
 
 }  // namespace sbc::mgmt

@@ -62,15 +62,13 @@ transaction_id transaction_layer::start_client(message&& request, const transpor
 
 void transaction_layer::client_send(client_txn& t) {
     const transaction_id id = t.id;
-    std::weak_ptr<bool> alive = alive_;
     connection_id used = 0;
     const send_status st = transport_.send_request(
-        t.target, std::string(t.request.data()),
-        [this, alive, id](send_status s) {
-            if (!alive.expired() && s != send_status::ok) {
+        t.target, std::string(t.request.data()), life_.guard([this, id](send_status s) {
+            if (s != send_status::ok) {
                 client_fail(id, client_failure::transport_error);
             }
-        },
+        }),
         &used);
     if (st != send_status::ok) {
         // Reported from a timer: the caller (start_client) has not even returned the id yet.

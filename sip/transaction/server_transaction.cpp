@@ -131,13 +131,12 @@ bool transaction_layer::respond(transaction_id id, std::string response) {
 
 bool transaction_layer::server_send(server_txn& t, std::string bytes) {
     const transaction_id id = t.id;
-    std::weak_ptr<bool> alive = alive_;
     const send_status st = transport_.send_response(
-        t.ctx, t.request.top_via(), std::move(bytes), [this, alive, id](send_status s) {
-            if (!alive.expired() && s != send_status::ok) {
+        t.ctx, t.request.top_via(), std::move(bytes), life_.guard([this, id](send_status s) {
+            if (s != send_status::ok) {
                 server_fail(id, server_failure::transport_error);
             }
-        });
+        }));
     if (st != send_status::ok) {
         // Reported from a timer (the TU is inside respond()); a zero Timer J must not end the
         // transaction silently first.

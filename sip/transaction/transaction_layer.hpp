@@ -6,6 +6,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/lifetime.hpp"
 #include "sip/message.hpp"
 #include "sip/transaction/transaction_types.hpp"
 #include "sip/transport/timer_wheel.hpp"
@@ -148,8 +149,8 @@ class transaction_layer {
     client_txn* find_client(transaction_id id);
     server_txn* find_server(transaction_id id);
 
-    // Transport callbacks can outlive the layer; they hold this weakly.
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    // Transport callbacks can outlive the layer.
+    lifetime life_;
     timer_service& timers_;
     transaction_transport& transport_;
     handlers handlers_;

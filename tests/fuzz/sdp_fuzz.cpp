@@ -33,10 +33,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     for (media& m : r.value.media_sections) {
         auto c = parse_crypto_lines(m);
         if (c.ok()) {
-            const crypto_suite pref[] = {crypto_suite::aes_cm_128_hmac_sha1_80,
-                                         crypto_suite::aead_aes_256_gcm};
+            const srtp_suite pref[] = {srtp_suite::aes_cm_128_hmac_sha1_80,
+                                       srtp_suite::aead_aes_256_gcm};
             if (const crypto_attribute* chosen = choose_crypto(c.value, pref)) {
-                n += to_srtp_key(*chosen).has_value();
+                n += chosen->keys.front().key.size() + chosen->keys.front().salt.size();
             }
         }
         n += m.rtpmaps().size() + m.ptime().value_or(0) + m.rtcp_mux() +

@@ -97,3 +97,96 @@ def test_security_commands_are_listed_and_checked_before_calling_sbcd():
     with tempfile.TemporaryDirectory() as d:
         r = run("--socket", Path(d) / "nobody.sock", "blacklist", "--limit", "5")
         assert r.returncode == 3
+
+
+def listed_commands():
+    r = run("--help")
+    assert r.returncode == 0
+    lines = r.stdout.split("commands:\n", 1)[1].splitlines()
+    # "  config validate       check a config file ..." -> "config validate"
+    return [l[2:24].strip() for l in lines if l.startswith("  ")]
+
+
+def test_every_command_has_help_with_its_options():
+    commands = listed_commands()
+    assert {"status", "calls", "config validate", "blacklist", "help", "man"} <= set(commands)
+    for name in commands:
+        words = name.split()
+        r = run(*words, "--help")
+        assert r.returncode == 0, (name, r.stderr)
+        assert r.stdout.startswith("usage: sbcctl " + name), r.stdout
+        # `help COMMAND` says the same; global options before the command still work
+        assert run("help", *words).stdout == r.stdout
+        assert run("--json", *words, "-h").stdout == r.stdout
+    r = run("calls", "--help")
+    assert "--detail" in r.stdout and "--limit N (=200)" in r.stdout
+    r = run("blacklist", "--help")
+    assert "--remove ADDRESS" in r.stdout
+
+
+def test_global_options_work_after_the_command_too():
+    with tempfile.TemporaryDirectory() as d:
+        sock = Path(d) / "nobody.sock"
+        r = run("status", "--socket", sock)
+        assert r.returncode == 3 and str(sock) in r.stderr
+    r = run("config", "show", "--default", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["source"] == "embedded default"
+
+
+def test_help_and_operand_errors_are_precise():
+    r = run("help", "frobnicate")
+    assert r.returncode == 2 and "no command 'frobnicate'" in r.stderr
+    r = run("config", "validate")
+    assert r.returncode == 2 and "missing FILE" in r.stderr
+    assert "usage: sbcctl config validate FILE" in r.stderr
+    r = run("config", "validate", "a.toml", "b.toml")
+    assert r.returncode == 2 and "unexpected argument 'b.toml'" in r.stderr
+    r = run("calls", "--limit", "many")
+    assert r.returncode == 2 and "--limit" in r.stderr
+    r = run("calls", "--bogus")
+    assert r.returncode == 2 and "bogus" in r.stderr
+    r = run("completion", "zsh")
+    assert r.returncode == 2 and "only bash" in r.stderr
+
+
+def complete(line):
+    """What bash completes for `line` (the words after sbcctl; a trailing space starts a new
+    word) with the script `sbcctl completion bash` prints."""
+    words = line.split(" ")
+    script = run("completion", "bash").stdout
+    arr = " ".join("'" + w + "'" for w in [str(BIN)] + words)
+    prog = (script + f"\nCOMP_WORDS=({arr}); COMP_CWORD={len(words)}; _sbcctl; "
+            + 'printf "%s\\n" "${COMPREPLY[@]}"')
+    r = subprocess.run(["bash", "-c", prog], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return [l for l in r.stdout.splitlines() if l]
+
+
+def test_bash_completion_completes_commands_and_options():
+    assert complete("st") == ["status"]
+    assert complete("config ") == ["show", "validate"]
+    assert complete("--json conf") == ["config"]
+    assert complete("--socket /tmp/x.sock reg") == ["registrations"]
+    assert complete("calls --") == ["--detail", "--help", "--limit"]
+    assert complete("--j") == ["--json"]
+    # a value or a FILE operand: nothing, so bash falls back to file names
+    assert complete("blacklist --remove ") == []
+    assert complete("config validate ") == []
+    assert complete("--socket ") == []
+    assert complete("frobnicate ") == []
+
+
+def test_man_page_renders_cleanly_and_lists_every_command_with_options():
+    page = run("man")
+    assert page.returncode == 0
+    r = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z"], input=page.stdout,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    text = subprocess.run(["groff", "-man", "-Tascii", "-P-cbou"], input=page.stdout,
+                          capture_output=True, text=True, timeout=30).stdout
+    for name in listed_commands():
+        assert "sbcctl " + name in text, name
+    assert "--limit N" in text and "(default 200)" in text
+    # the build installs the same page it generates from the binary
+    built = Path(os.environ["SBC_BINARY_DIR"]) / "mgmt" / "sbcctl.8"
+    assert built.read_text() == page.stdout

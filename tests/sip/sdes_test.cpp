@@ -1,4 +1,5 @@
-// a=crypto (RFC 4568): suites, key-params, session params, dataplane mapping, hostile lines.
+// a=crypto (RFC 4568): suites, key-params, session params, hostile lines. The mapping onto the
+// dataplane's keys is the control plane's (tests/controlplane/media/sdes_keys_test.cpp).
 #include <gtest/gtest.h>
 
 #include "sip/sdes.hpp"
@@ -13,7 +14,7 @@ TEST(Sdes, ParsesRfcExample) {
     auto r = parse_crypto(std::string("1 AES_CM_128_HMAC_SHA1_80 inline:") + key30 + "|2^20|1:4");
     ASSERT_TRUE(r.ok()) << error_name(r.err);
     EXPECT_EQ(r.value.tag, 1u);
-    EXPECT_EQ(r.value.suite, crypto_suite::aes_cm_128_hmac_sha1_80);
+    EXPECT_EQ(r.value.suite, srtp_suite::aes_cm_128_hmac_sha1_80);
     ASSERT_EQ(r.value.keys.size(), 1u);
     const key_param& k = r.value.keys[0];
     EXPECT_EQ(k.key.size(), 16u);
@@ -58,27 +59,22 @@ TEST(Sdes, SeveralKeyParamsAndSessionParams) {
 TEST(Sdes, AllSuitesByNameWithKeyLengths) {
     struct s {
         const char* name;
-        crypto_suite suite;
+        srtp_suite suite;
         std::size_t bytes;
-        shm::srtp_suite dp;
+        bool runnable;  // the dataplane runs it (the one suite table says so)
     };
     const s all[] = {
-        {"AES_CM_128_HMAC_SHA1_80", crypto_suite::aes_cm_128_hmac_sha1_80, 30,
-         shm::srtp_suite::aes_cm_128_hmac_sha1_80},
-        {"AES_CM_128_HMAC_SHA1_32", crypto_suite::aes_cm_128_hmac_sha1_32, 30,
-         shm::srtp_suite::aes_cm_128_hmac_sha1_32},
-        {"F8_128_HMAC_SHA1_80", crypto_suite::f8_128_hmac_sha1_80, 30, shm::srtp_suite::none},
-        {"AES_192_CM_HMAC_SHA1_80", crypto_suite::aes_192_cm_hmac_sha1_80, 38,
-         shm::srtp_suite::none},
-        {"AES_192_CM_HMAC_SHA1_32", crypto_suite::aes_192_cm_hmac_sha1_32, 38,
-         shm::srtp_suite::none},
-        {"AES_256_CM_HMAC_SHA1_80", crypto_suite::aes_256_cm_hmac_sha1_80, 46,
-         shm::srtp_suite::aes_256_cm_hmac_sha1_80},
-        {"AES_256_CM_HMAC_SHA1_32", crypto_suite::aes_256_cm_hmac_sha1_32, 46,
-         shm::srtp_suite::aes_256_cm_hmac_sha1_32},
-        {"AEAD_AES_128_GCM", crypto_suite::aead_aes_128_gcm, 28, shm::srtp_suite::aead_aes_128_gcm},
-        {"AEAD_AES_256_GCM", crypto_suite::aead_aes_256_gcm, 44, shm::srtp_suite::aead_aes_256_gcm},
+        {"AES_CM_128_HMAC_SHA1_80", srtp_suite::aes_cm_128_hmac_sha1_80, 30, true},
+        {"AES_CM_128_HMAC_SHA1_32", srtp_suite::aes_cm_128_hmac_sha1_32, 30, true},
+        {"F8_128_HMAC_SHA1_80", srtp_suite::f8_128_hmac_sha1_80, 30, false},
+        {"AES_192_CM_HMAC_SHA1_80", srtp_suite::aes_192_cm_hmac_sha1_80, 38, false},
+        {"AES_192_CM_HMAC_SHA1_32", srtp_suite::aes_192_cm_hmac_sha1_32, 38, false},
+        {"AES_256_CM_HMAC_SHA1_80", srtp_suite::aes_256_cm_hmac_sha1_80, 46, true},
+        {"AES_256_CM_HMAC_SHA1_32", srtp_suite::aes_256_cm_hmac_sha1_32, 46, true},
+        {"AEAD_AES_128_GCM", srtp_suite::aead_aes_128_gcm, 28, true},
+        {"AEAD_AES_256_GCM", srtp_suite::aead_aes_256_gcm, 44, true},
     };
+    EXPECT_EQ(std::size(all), std::size(srtp_suites));
     for (const s& x : all) {
         std::vector<uint8_t> bytes(x.bytes);
         for (std::size_t i = 0; i < bytes.size(); ++i) {
@@ -88,18 +84,11 @@ TEST(Sdes, AllSuitesByNameWithKeyLengths) {
         auto r = parse_crypto(line);
         ASSERT_TRUE(r.ok()) << x.name << " " << error_name(r.err);
         EXPECT_EQ(r.value.suite, x.suite);
-        EXPECT_EQ(suite_name(x.suite), x.name);
-        EXPECT_EQ(to_shm_suite(x.suite), x.dp);
-        if (x.dp != shm::srtp_suite::none) {
-            EXPECT_EQ(from_shm_suite(x.dp), x.suite);
-            auto key = to_srtp_key(r.value);
-            ASSERT_TRUE(key.has_value());
-            EXPECT_EQ(key->master_key_len + key->master_salt_len, x.bytes);
-            EXPECT_EQ(key->master_key[0], 1);
-            EXPECT_EQ(key->master_salt[0], bytes[key->master_key_len]);
-        } else {
-            EXPECT_FALSE(to_srtp_key(r.value).has_value());
-        }
+        EXPECT_EQ(srtp_suite_name(x.suite), x.name);
+        EXPECT_EQ(dataplane_runs(x.suite), x.runnable) << x.name;
+        ASSERT_EQ(r.value.keys.size(), 1u);
+        EXPECT_EQ(r.value.keys[0].key.size() + r.value.keys[0].salt.size(), x.bytes);
+        EXPECT_EQ(r.value.keys[0].key[0], 1);
         // Wrong length for this suite.
         bytes.push_back(0);
         EXPECT_EQ(parse_crypto("9 " + std::string(x.name) + " inline:" + base64_encode(bytes)).err,
@@ -117,7 +106,7 @@ TEST(Sdes, UnknownSuiteKeptVerbatim) {
 
 TEST(Sdes, OwnKeyLineRoundTrips) {
     std::vector<uint8_t> key(16, 0xAB), salt(14, 0xCD);
-    std::string line = format_crypto(1, crypto_suite::aes_cm_128_hmac_sha1_80, key, salt);
+    std::string line = format_crypto(1, srtp_suite::aes_cm_128_hmac_sha1_80, key, salt);
     auto r = parse_crypto(line);
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r.value.keys[0].key, key);
@@ -132,11 +121,14 @@ TEST(Sdes, ChooseAndListChecks) {
     m.add_attribute("crypto", "3 F8_128_HMAC_SHA1_80 inline:" + std::string(key30));
     auto list = parse_crypto_lines(m);
     ASSERT_TRUE(list.ok());
-    const crypto_suite pref[] = {crypto_suite::f8_128_hmac_sha1_80,
-                                 crypto_suite::aes_cm_128_hmac_sha1_80};
+    // Preference order decides; which suites the SBC can run is the caller's filter.
+    const srtp_suite pref[] = {srtp_suite::aes_cm_128_hmac_sha1_80,
+                               srtp_suite::f8_128_hmac_sha1_80};
     const crypto_attribute* c = choose_crypto(list.value, pref);
     ASSERT_NE(c, nullptr);
-    EXPECT_EQ(c->tag, 2u);  // F8 is skipped: the dataplane cannot do it
+    EXPECT_EQ(c->tag, 2u);
+    const srtp_suite none_offered[] = {srtp_suite::aead_aes_128_gcm};
+    EXPECT_EQ(choose_crypto(list.value, none_offered), nullptr);
 
     media dup;
     dup.add_attribute("crypto", std::string("1 AES_CM_128_HMAC_SHA1_80 inline:") + key30);

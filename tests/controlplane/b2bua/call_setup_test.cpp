@@ -70,9 +70,15 @@ TEST_F(calls, softphone_to_osv_with_topology_hiding_media_first_and_bye) {
     EXPECT_TRUE(contains(std::string(inv.body()), "m=audio 50000 RTP/AVP"));
     EXPECT_TRUE(contains(std::string(inv.body()), "c=IN IP4 10.2.1.1"));
     EXPECT_FALSE(contains(std::string(inv.body()), "crypto"));
+    auto detail = [&] { return f.b2bua->calls_json()["calls"][0]; };
+    EXPECT_EQ(detail()["state"], "calling");
+    EXPECT_EQ(detail()["kind"], "from_access");
+    // Why it went there: the one OSV node, the phone having no registration.
+    EXPECT_EQ(detail()["route"], "OSV node osv1 (selected by the trunk)");
 
     osv_answers(od, 180);
     ASSERT_TRUE(f.run_until([&] { return f.phone->responses_to("INVITE").size() >= 1; }));
+    EXPECT_EQ(detail()["state"], "early") << "a 180 with a tag makes an early dialog";
     osv_answers(od, 200, osv_sdp("sendrecv", "127.0.0.2", 30000),
                 "Session-Expires: 1800;refresher=uac\r\nServer: OSV V10 (10.9.9.9)\r\n");
     ASSERT_TRUE(f.run_until([&] { return phone_final().has_value(); }));
@@ -92,6 +98,7 @@ TEST_F(calls, softphone_to_osv_with_topology_hiding_media_first_and_bye) {
     EXPECT_FALSE(contains(phone_saw, od.local_tag));
     // The 180 went through with the phone's identifiers.
     EXPECT_EQ(f.phone->responses_to("INVITE").front().msg().status_code(), 180);
+    EXPECT_EQ(detail()["state"], "answered") << "the 2xx is out and waits for its ACK";
 
     // ACK end to end.
     pd.learn(ok);
@@ -131,6 +138,14 @@ TEST_F(calls, osv_to_registered_softphone_down_its_flow) {
     peer_dialog od;
     f.osv->send(f.osv_invite(od, token, osv_sdp("sendrecv", "127.0.0.2", 30000)), f.core_addr);
     ASSERT_TRUE(f.run_until([&] { return f.phone->last("INVITE").has_value(); }));
+    {
+        const auto c = f.b2bua->calls_json()["calls"][0];
+        EXPECT_EQ(c["kind"], "from_core");
+        EXPECT_EQ(c["direction"], "core->access");
+        // Why it went there: down the flow the token names.
+        EXPECT_TRUE(contains(c["route"].get<std::string>(), "the live flow of sip:bob@pbx.local"))
+            << c["route"];
+    }
     auto inv = f.phone->last("INVITE")->msg();
     EXPECT_TRUE(contains(std::string(inv.request_uri_text()), "sip:bob@127.0.0.5"));
     EXPECT_EQ(inv.from().uri_text, "sip:1000@pbx.local");

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "controlplane/media/media_manager.hpp"
+#include "controlplane/media/sdes_keys.hpp"
 #include "dataplane/core/headers.hpp"
 #include "dataplane/shm/address.hpp"
 #include "tests/controlplane/media/live_dataplane.hpp"
@@ -40,8 +41,7 @@ std::vector<uint8_t> eth(uint16_t port, uint32_t src, uint16_t sport, uint32_t d
 
 std::string crypto_line(int tag, const shm::srtp_key& k) {
     return "a=crypto:" +
-           sdp::format_crypto(static_cast<uint32_t>(tag),
-                              sdp::crypto_suite::aes_cm_128_hmac_sha1_80,
+           sdp::format_crypto(static_cast<uint32_t>(tag), srtp_suite::aes_cm_128_hmac_sha1_80,
                               std::span<const uint8_t>(k.master_key, 16),
                               std::span<const uint8_t>(k.master_salt, 14)) +
            "\r\n";
@@ -52,7 +52,7 @@ shm::srtp_key key_in(const std::string& answer) {
     EXPECT_TRUE(s.ok());
     const auto lines = s.value.media_sections.at(0).crypto_lines();
     EXPECT_EQ(lines.size(), 1u);
-    return sdp::to_srtp_key(sdp::parse_crypto(lines.at(0)).value).value();
+    return to_srtp_key(sdp::parse_crypto(lines.at(0)).value).value();
 }
 
 }  // namespace
@@ -126,13 +126,19 @@ TEST(media_pcap, softphone_rekey_mid_call_loses_no_packet) {
         }
         std::this_thread::sleep_for(10ms);
     }
-    std::this_thread::sleep_for(50ms);
-    dp.client.poll_events([&](const cp::dp_event& ev) { mm.on_event(ev); });
+    // The counters are final once rx_packets is (a worker counts a burst after relaying it);
+    // the latch and key-switch events reach the media manager through the main lcore.
+    const auto* rt = mm.runtime(c.id, side::a);
+    const auto event_deadline = std::chrono::steady_clock::now() + 10s;
+    while (!(rt->latched.has_value() && rt->key_switches >= 1) &&
+           std::chrono::steady_clock::now() < event_deadline) {
+        dp.client.poll_events([&](const cp::dp_event& ev) { mm.on_event(ev); });
+        std::this_thread::sleep_for(1ms);
+    }
     auto fa = dp.client.flow_counters(s->get(side::a).key);
     ASSERT_TRUE(fa.has_value());
     EXPECT_EQ(fa->fwd_packets, 2u * half) << "every packet of both keys relayed";
     EXPECT_EQ(fa->drops[static_cast<size_t>(shm::drop_reason::auth_fail)], 0u);
-    const auto* rt = mm.runtime(c.id, side::a);
     EXPECT_EQ(rt->key_switches, 1u);
     ASSERT_TRUE(rt->latched.has_value());
     EXPECT_EQ(shm::to_string(*rt->latched), "10.1.1.77:4000");
@@ -238,7 +244,7 @@ TEST(media_pcap, hairpin_through_our_own_core_address) {
     const shm::srtp_key to_alice = key_in(x_answer);
     const shm::srtp_key to_bob = [&] {
         auto s = sdp::parse(y_to_bob);
-        return sdp::to_srtp_key(
+        return to_srtp_key(
                    sdp::parse_crypto(s.value.media_sections.at(0).crypto_lines().at(0)).value)
             .value();
     }();
@@ -255,7 +261,8 @@ TEST(media_pcap, hairpin_through_our_own_core_address) {
         }
         std::this_thread::sleep_for(10ms);
     }
-    std::this_thread::sleep_for(50ms);
+    // No wait for the output: a worker counts rx_packets after it transmitted the burst, and
+    // the pcap is complete once the process has stopped.
     dp.client.detach();
     ASSERT_EQ(dp.proc.stop(), 0) << dp.proc.log();
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "controlplane/media/sdes_keys.hpp"
 #include "dataplane/shm/address.hpp"
 #include "dataplane/srtp/master_key.hpp"
 #include "sip/sdes.hpp"
@@ -104,7 +105,7 @@ TEST_F(session_test, core_answer_becomes_srtp_answer_with_our_own_key) {
     EXPECT_FALSE(contains(ans, "OSV"));
     const auto c = crypto_of(ans);
     EXPECT_EQ(c.tag, 1u);
-    EXPECT_EQ(c.suite, sdp::crypto_suite::aes_cm_128_hmac_sha1_80);
+    EXPECT_EQ(c.suite, srtp_suite::aes_cm_128_hmac_sha1_80);
     ASSERT_EQ(c.keys.size(), 1u);
     EXPECT_NE(c.keys[0].key, std::vector<uint8_t>(16, 0x11)) << "our key is not the client's";
 }
@@ -112,7 +113,7 @@ TEST_F(session_test, core_answer_becomes_srtp_answer_with_our_own_key) {
 TEST_F(session_test, flow_specs_carry_both_keys_peers_and_partners) {
     auto s = make();
     const std::string ans = call(s, test::client_offer(test::crypto80(1, 0x11)));
-    const auto ours = sdp::to_srtp_key(crypto_of(ans)).value();
+    const auto ours = to_srtp_key(crypto_of(ans)).value();
     auto plan = s.plan();
     ASSERT_EQ(plan.install.size(), 2u);
     const auto& a = plan.install[0];
@@ -152,7 +153,7 @@ TEST_F(session_test, first_suite_of_the_profile_the_client_offers_is_chosen) {
         call(s, test::client_offer(test::crypto32(1, 0x22) + test::crypto80(2, 0x11)));
     const auto c = crypto_of(ans);
     EXPECT_EQ(c.tag, 2u);
-    EXPECT_EQ(c.suite, sdp::crypto_suite::aes_cm_128_hmac_sha1_80);
+    EXPECT_EQ(c.suite, srtp_suite::aes_cm_128_hmac_sha1_80);
     EXPECT_EQ(s.plan().install[0].rx.master_key[0], 0x11);
 
     // A profile preferring _32 picks the _32 line even when _80 comes first.
@@ -162,7 +163,7 @@ TEST_F(session_test, first_suite_of_the_profile_the_client_offers_is_chosen) {
     const std::string ans2 =
         call(s2, test::client_offer(test::crypto80(1, 0x11) + test::crypto32(2, 0x22)));
     EXPECT_EQ(crypto_of(ans2).tag, 2u);
-    EXPECT_EQ(crypto_of(ans2).suite, sdp::crypto_suite::aes_cm_128_hmac_sha1_32);
+    EXPECT_EQ(crypto_of(ans2).suite, srtp_suite::aes_cm_128_hmac_sha1_32);
 }
 
 TEST_F(session_test, srtp_only_profile_rejects_plain_offers_with_488) {
@@ -265,9 +266,9 @@ TEST_F(session_test, core_offer_to_client_carries_our_keys_for_each_profile_suit
     const auto c1 = sdp::parse_crypto(lines[0]).value;
     const auto c2 = sdp::parse_crypto(lines[1]).value;
     EXPECT_EQ(c1.tag, 1u);
-    EXPECT_EQ(c1.suite, sdp::crypto_suite::aes_cm_128_hmac_sha1_80);
+    EXPECT_EQ(c1.suite, srtp_suite::aes_cm_128_hmac_sha1_80);
     EXPECT_EQ(c2.tag, 2u);
-    EXPECT_EQ(c2.suite, sdp::crypto_suite::aes_cm_128_hmac_sha1_32);
+    EXPECT_EQ(c2.suite, srtp_suite::aes_cm_128_hmac_sha1_32);
     EXPECT_NE(c1.keys[0].key, c2.keys[0].key);
 
     // The client picks tag 2 with its own key: rx = its key, tx = our tag-2 key.
@@ -281,7 +282,7 @@ TEST_F(session_test, core_offer_to_client_carries_our_keys_for_each_profile_suit
     EXPECT_EQ(client.protocol, shm::media_protocol::srtp);
     EXPECT_EQ(client.rx.master_key[0], 0x33);
     EXPECT_EQ(client.rx.suite, shm::srtp_suite::aes_cm_128_hmac_sha1_32);
-    EXPECT_TRUE(srtp::same_key(client.tx, sdp::to_srtp_key(c2).value()));
+    EXPECT_TRUE(srtp::same_key(client.tx, to_srtp_key(c2).value()));
 }
 
 TEST_F(session_test, client_answer_without_matching_crypto_is_refused) {
@@ -461,7 +462,7 @@ TEST_F(session_test, client_rekey_renews_our_context_when_configured) {
     EXPECT_NE(crypto_of(again).keys[0].key, first.keys[0].key);
     auto plan = s.plan();
     EXPECT_EQ(plan.install[0].rx.master_key[0], 0x55);
-    EXPECT_TRUE(srtp::same_key(plan.install[0].tx, sdp::to_srtp_key(crypto_of(again)).value()));
+    EXPECT_TRUE(srtp::same_key(plan.install[0].tx, to_srtp_key(crypto_of(again)).value()));
     s.commit();
 
     cfg_.media.resend_srtp_context_on_key_change = false;

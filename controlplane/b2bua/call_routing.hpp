@@ -1,0 +1,69 @@
+#pragma once
+// Why a call goes where it goes: every decision about a new call's route is made here, and the
+// answer carries its reasons (kept with the call, shown by `sbcctl calls --detail`).
+//
+//  * Admission: Max-Forwards (483 at 0), the session limit (503 + calls.retry_after_s).
+//  * The callee's leg: a softphone's call goes to the OSV node the trunk selects — the node of
+//    the caller's registration when it has one, so a user's dialogs stay on one node (clustered
+//    OSV); a call from OSV to a flow token goes down that client's live connection (480 without
+//    one).
+//  * Media profiles: an access leg by the client's User-Agent, then its remote-subscriber subnet,
+//    then the realm's; a core leg by the realm's (controlplane/media/profile_selector).
+//
+// New kinds of call (emergency calls to a remote endpoint, a call held for a push) are new cases
+// here, with their own admission, next hop and profiles.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "controlplane/b2bua/b2bua_counters.hpp"
+#include "controlplane/b2bua/call.hpp"
+#include "controlplane/request_dispatcher.hpp"
+
+namespace sbc::cp::b2bua {
+
+struct route {
+    call_kind kind = call_kind::from_access;
+    realm_id caller_realm = realm_id::access;
+    realm_id callee_realm = realm_id::core;
+    sip::transport_target next_hop;  // where leg b's requests go
+    std::optional<node_index> node;  // the OSV node on the core leg
+    std::string remote_target;       // leg b's Request-URI
+    std::string callee_user_agent;   // known in advance for a registered client
+    uint32_t max_forwards = 70;      // for leg b's INVITE
+    media::leg_setup caller_media, callee_media;
+    std::string why;  // "OSV node osv1 (the node of the caller's registration)"
+};
+
+// Why a call is not taken: answered with this status, reason and headers, and counted in
+// `counter` (a b2bua counter) or by the dispatcher (`dispatch`).
+struct refusal {
+    uint16_t code = 500;
+    std::string reason;
+    sip::header_list headers;
+    uint64_t b2bua_counters::*counter = nullptr;
+    std::optional<dispatch_refusal> dispatch;
+};
+
+class call_router {
+  public:
+    call_router(sip_service& sip, media::media_manager& media, const config::appliance& cfg)
+        : sip_(sip), media_(media), cfg_(cfg) {}
+
+    // `client`: the binding a core INVITE's flow token names (a call from OSV), else nullptr.
+    // `retry_after_s` goes with a 503 for the session limit.
+    std::variant<route, refusal> decide(const inbound_request& req, binding* client,
+                                        uint32_t retry_after_s) const;
+
+  private:
+    media::leg_setup media_for(realm_id r, const inbound_request& req, const binding* client,
+                               bool caller) const;
+
+    sip_service& sip_;
+    media::media_manager& media_;
+    const config::appliance& cfg_;
+};
+
+}  // namespace sbc::cp::b2bua

@@ -1,0 +1,39 @@
+#pragma once
+// The media port pools of the realms (one per realm, from its media_port_min..max): a call takes
+// one port in each leg's realm, both or none, and gives them back when it ends.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "config/appliance.hpp"
+#include "controlplane/media/port_pool.hpp"
+
+namespace sbc::cp::media {
+
+class realm_ports {
+  public:
+    explicit realm_ports(const config::appliance& cfg);
+
+    // A port in `a`'s realm and one in `b`'s; nullopt with the realm that ran out.
+    struct pair {
+        uint16_t a = 0, b = 0;
+    };
+    std::optional<pair> allocate(const config::realm& a, const config::realm& b,
+                                 std::string& exhausted);
+    void release(const config::realm& r, uint16_t port);
+
+    // {"<realm>": {"capacity": n, "used": n}, ...}
+    nlohmann::json json() const;
+
+  private:
+    port_pool& of(const config::realm& r);
+
+    std::map<std::string, port_pool, std::less<>> pools_;
+};
+
+}  // namespace sbc::cp::media

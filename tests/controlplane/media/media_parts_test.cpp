@@ -1,0 +1,101 @@
+// The media manager's parts on their own: the realms' port pools (both ports or none), and the
+// hairpin rewrite (a leg whose peer is our own endpoint relays around it).
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "controlplane/media/hairpin.hpp"
+#include "controlplane/media/realm_ports.hpp"
+#include "dataplane/shm/address.hpp"
+#include "tests/controlplane/media/media_support.hpp"
+
+using namespace sbc;
+using namespace sbc::cp::media;
+
+namespace {
+
+TEST(realm_ports, a_call_takes_one_port_per_realm_or_none) {
+    config::appliance cfg = test::test_config();
+    cfg.realm.access.media_port_min = 40000;
+    cfg.realm.access.media_port_max = 40003;  // two pairs
+    cfg.realm.core.media_port_min = 50000;
+    cfg.realm.core.media_port_max = 50001;  // one pair
+    realm_ports ports(cfg);
+    std::string exhausted;
+    auto first = ports.allocate(cfg.realm.access, cfg.realm.core, exhausted);
+    ASSERT_TRUE(first.has_value());
+    EXPECT_EQ(first->a, 40000);
+    EXPECT_EQ(first->b, 50000);
+    EXPECT_FALSE(ports.allocate(cfg.realm.access, cfg.realm.core, exhausted).has_value());
+    EXPECT_EQ(exhausted, cfg.realm.core.name);
+    // The access port taken for the failed call went back: the access pool still has one pair.
+    EXPECT_EQ(ports.json()[cfg.realm.access.name]["used"], 1);
+    EXPECT_EQ(ports.json()[cfg.realm.core.name]["used"], 1);
+    ports.release(cfg.realm.core, first->b);
+    auto second = ports.allocate(cfg.realm.access, cfg.realm.core, exhausted);
+    ASSERT_TRUE(second.has_value());
+    EXPECT_EQ(second->b, 50000);
+    EXPECT_EQ(ports.json()[cfg.realm.access.name]["capacity"], 2);
+}
+
+class hairpin_test : public ::testing::Test {
+  protected:
+    void SetUp() override { cfg_ = test::test_config(); }
+
+    media_session& add(session_id id, uint16_t access_port, uint16_t core_port) {
+        leg_setup a, b;
+        a.realm = &cfg_.realm.access;
+        a.profile = cfg_.find_media_profile("SRTP_SDES");
+        b.realm = &cfg_.realm.core;
+        b.profile = cfg_.find_media_profile("OSV_RTP");
+        auto [it, fresh] = sessions_.try_emplace(
+            id, std::make_unique<media_session>(id, a, access_port, b, core_port, cfg_.media));
+        map_.add(*it->second);
+        return *it->second;
+    }
+    // The client offers, the core answers from `core_addr`:`core_port`.
+    static void negotiate(media_session& s, const std::string& core_addr, int core_port) {
+        std::string out;
+        ASSERT_TRUE(s.offer(side::a, test::client_offer(test::crypto80(1, 0x11)), out));
+        ASSERT_TRUE(s.answer(side::b, test::osv_sdp("sendrecv", core_addr, core_port), out));
+        s.commit();
+    }
+
+    config::appliance cfg_;
+    std::map<session_id, std::unique_ptr<media_session>> sessions_;
+    hairpin_map map_{[this](session_id id) -> const media_session* {
+        auto it = sessions_.find(id);
+        return it == sessions_.end() ? nullptr : it->second.get();
+    }};
+};
+
+TEST_F(hairpin_test, a_leg_whose_peer_is_our_endpoint_relays_to_the_leg_behind_it) {
+    media_session& one = add(1, 40000, 50000);
+    media_session& two = add(2, 40002, 50002);
+    negotiate(one, "198.51.100.20", 30000);
+    // OSV joined the two calls without anchoring media: call 2's core peer is call 1's core leg.
+    negotiate(two, cfg_.realm.core.media_address, 50000);
+
+    EXPECT_FALSE(map_.looped(1, side::b).has_value());
+    const auto lp = map_.looped(2, side::b);
+    ASSERT_TRUE(lp.has_value());
+    EXPECT_EQ(lp->id, 1u);
+    EXPECT_EQ(lp->s, side::b);
+
+    auto plan = two.current_plan();
+    ASSERT_EQ(plan.install.size(), 2u);
+    map_.apply(2, plan);
+    // Call 2's core leg needs no flow; its access leg relays straight to call 1's access leg.
+    ASSERT_EQ(plan.install.size(), 1u);
+    EXPECT_TRUE(plan.install[0].key == two.get(side::a).key);
+    EXPECT_TRUE(plan.install[0].partner == one.get(side::a).key);
+    ASSERT_EQ(plan.remove.size(), 1u);
+    EXPECT_TRUE(plan.remove[0] == two.get(side::b).key);
+    // What call 2's core peer sends arrives on call 1's access leg.
+    EXPECT_TRUE(map_.source_of(2, side::b) == one.get(side::a).key);
+
+    map_.remove(one);
+    EXPECT_FALSE(map_.looped(2, side::b).has_value()) << "call 1 ended: nothing loops any more";
+}
+
+}  // namespace
