@@ -47,6 +47,8 @@ std::string_view send_status_name(send_status s) {
             return "closed";
         case send_status::refused:
             return "refused";
+        case send_status::empty_message:
+            return "empty_message";
     }
     return "?";
 }
