@@ -65,6 +65,12 @@ struct sip_server_section {
     uint32_t options_interval_s = 30;
     uint32_t failure_threshold = 3;
     uint32_t recovery_threshold = 2;
+    // Limits toward the PBX (controlplane/core_limits.hpp): what a relayed message may be.
+    // Kamailio reads a whole TCP message into a 16 KiB buffer; 12 KiB leaves it a margin.
+    uint32_t max_message_bytes = 12288;
+    uint32_t max_headers = 64;
+    uint32_t max_header_bytes = 2048;
+    uint32_t max_sdp_line_bytes = 1024;
 
     bool operator==(const sip_server_section&) const = default;
 };

@@ -88,6 +88,10 @@ void put_sip_server(emitter& e, const sip_server_section& s) {
     e.put("options_interval_s", s.options_interval_s);
     e.put("failure_threshold", s.failure_threshold);
     e.put("recovery_threshold", s.recovery_threshold);
+    e.put("max_message_bytes", s.max_message_bytes);
+    e.put("max_headers", s.max_headers);
+    e.put("max_header_bytes", s.max_header_bytes);
+    e.put("max_sdp_line_bytes", s.max_sdp_line_bytes);
     for (const sip_server_node& n : s.nodes) {
         e.array_table("sip_server.node");
         e.put("name", n.name);

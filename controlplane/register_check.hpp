@@ -22,7 +22,7 @@ namespace sbc::cp {
     X(bad_to, 400, "Bad Request (To is not a SIP address-of-record)")                 \
     X(bad_contact, 400, "Bad Request (malformed Contact)")                            \
     X(contact_not_sip, 400, "Bad Request (Contact is not a SIP URI)")                 \
-    X(too_many_contacts, 400, "Bad Request (more than one Contact)")                  \
+    X(too_many_contacts, 400, "Bad Request (more than one Contact per REGISTER)")     \
     X(bad_star, 400, "Bad Request (Contact * needs Expires: 0 and no other Contact)") \
     X(bad_expires, 400, "Bad Request (malformed Expires)")                            \
     X(absurd_expires, 400, "Bad Request (absurd Expires: over 2^31-1 seconds)")       \

@@ -77,12 +77,12 @@ void registrar_relay::unbind_at_osv(const binding& b) {
             ++counters_.osv_unbind_failed;
         }
     });
-    cb.on_failure = life_.guard([this, node](sip::client_failure why) {
+    cb.on_failure = life_.guard([this, node, source = b.remote.ip()](sip::client_failure why) {
         ++counters_.osv_unbind_failed;
         trunk_.report(node,
                       why == sip::client_failure::timeout ? node_outcome::timeout
                                                           : node_outcome::transport_error,
-                      "de-REGISTER failed");
+                      "de-REGISTER failed", source);
     });
     core_.transactions().start_client(std::move(parsed.value()), target, std::move(cb));
 }

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "controlplane/log_text.hpp"
 #include "controlplane/register_messages.hpp"
 #include "sip/builder.hpp"
 #include "sip/ids.hpp"
@@ -211,7 +212,8 @@ void registrar_relay::send(std::uint64_t id) {
     leg.contact = contact;
     auto parsed = sip::parse(core_register(*client, leg));
     if (!parsed) {
-        spdlog::error("registrar: built an unparsable REGISTER ({})", parsed.error().reason());
+        spdlog::error("registrar: built an unparsable REGISTER ({})",
+                      log_text(parsed.error().reason()));
         finish(id);
         return;
     }
@@ -267,7 +269,7 @@ void registrar_relay::on_failure(std::uint64_t id, std::uint32_t attempt, node_o
     // The retry below is this relay's own; the node-down listener must not retry it too.
     ++it->second.attempt;
     handling_ = id;
-    trunk_.report(it->second.node, why, detail);
+    trunk_.report(it->second.node, why, detail, it->second.flow_remote.ip());
     handling_ = 0;
     retry_or_give_up(id);
 }
@@ -421,7 +423,7 @@ void registrar_relay::commit(relay& rl, const sip::message& client, const sip::m
     bindings_.set_remote(*b, rl.flow_remote);
     b->subnet = rl.subnet;
     const bool reliable = sip::is_reliable(rl.flow_type);
-    if (reliable && !access_.transports().is_open(rl.flow_connection)) {
+    if (reliable && !access_.is_open(rl.flow_connection)) {
         // The client's connection closed while OSV was deciding.
         bindings_.set_connection(*b, 0);
         if (!b->has_push()) {

@@ -72,7 +72,10 @@ bool service::start(std::string& error) {
     if (!media_.open_cdr(error)) {
         return false;
     }
-    dataplane_.on_event([this](const dp_event& ev) { media_.on_event(ev); });
+    dataplane_.on_event([this](const dp_event& ev) {
+        sip_.guard().run(guarded_entry::dataplane_event, "dataplane event",
+                         [&] { media_.on_event(ev); });
+    });
     dataplane_.on_reattach([this] { media_.replay(); });
     media_tick_ = loop_.run_every(std::chrono::seconds(1),
                                   [this] { media_.tick(std::chrono::steady_clock::now()); });
@@ -136,7 +139,8 @@ nlohmann::json service::status() const {
     j["sip_realms"] = sip["realms"];
     j["registrations"] = sip["registrations"];
     j["security"] = sip["security"];  // details: sbcctl security, sbcctl blacklist
-    j["calls"] = b2bua_.active();     // details: sbcctl calls
+    j["exceptions"] = sip["exceptions"];
+    j["calls"] = b2bua_.active();  // details: sbcctl calls
     const nlohmann::json cl = cloudlink_.link().status();  // details: sbcctl cloudlink status
     j["cloudlink"] = {{"state", cl["state"]}, {"tenant", cl.value("tenant", nlohmann::json())}};
     return j;

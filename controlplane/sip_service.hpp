@@ -18,6 +18,7 @@
 #include "config/appliance.hpp"
 #include "controlplane/binding_table.hpp"
 #include "controlplane/client_relay.hpp"
+#include "controlplane/core_limits.hpp"
 #include "controlplane/dos_guard.hpp"
 #include "controlplane/osv_trunk.hpp"
 #include "controlplane/realm_edge.hpp"
@@ -48,6 +49,8 @@ class sip_service {
     // Opens the listeners and starts the trunk keep-alive. False with one line.
     bool start(std::string& error) { return start(sip_listen::from(cfg_), error); }
     bool start(const sip_listen& where, std::string& error);
+    // The same over links instead of sockets (realm_link.hpp; the whole-daemon fuzz target).
+    bool start(realm_link& access, realm_link& core, const sip_listen& where, std::string& error);
 
     // `registrations`, `sip` (counters), `blacklist` and `security`; `status` takes status().
     void register_mgmt(mgmt_server& mgmt);
@@ -64,9 +67,13 @@ class sip_service {
     client_relay& clients() { return clients_; }
     const subscriber_subnets& subnets() const { return subnets_; }
     dos_guard& dos() { return dos_; }
+    entry_guard& guard() { return guard_; }
+    const core_limits& limits_toward_core() const { return core_limits_; }
 
   private:
     const config::appliance& cfg_;
+    entry_guard guard_;  // before the edges: they run every message under it
+    core_limits core_limits_;
     subscriber_subnets subnets_;
     dos_guard dos_;  // before the edges: the access transport points at it until it goes
     realm_edge access_;

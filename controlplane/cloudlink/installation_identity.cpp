@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "mgmt/json_text.hpp"
+
 namespace sbc::cp::cloudlink {
 
 namespace {
@@ -100,7 +102,7 @@ identity_result make_identity(const std::string& state_dir, const std::string& m
     installation_identity id{random_uuid(), machine, iso8601_utc(std::time(nullptr))};
     const nlohmann::json j = {
         {"installation_id", id.id}, {"machine", id.machine}, {"created", id.created}};
-    if (!write_secret(state_dir, "identity.json", j.dump(2) + "\n", r.error)) {
+    if (!write_secret(state_dir, "identity.json", mgmt::json_text(j, 2) + "\n", r.error)) {
         return r;
     }
     r.identity = id;
@@ -208,7 +210,7 @@ bool save_token(const std::string& state_dir, const stored_token& t, std::string
                               {"installation_id", t.installation_id},
                               {"linked_at", t.linked_at}};
     return write_secret(state_dir, "token.json",
-                        j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+                        mgmt::json_text(j, 2) + "\n",
                         error);
 }
 

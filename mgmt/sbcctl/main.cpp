@@ -52,7 +52,7 @@ int call_sbcd(const global_options& g, const std::string& command, const nlohman
 }
 
 void print_json(const nlohmann::json& j) {
-    std::cout << j.dump(2) << "\n";
+    std::cout << json_text(j, 2) << "\n";
 }
 
 command_spec ask_sbcd(std::string command, std::string summary,

@@ -171,6 +171,26 @@ TEST(Values, OutOfRangeValues) {
     EXPECT_EQ(ok.config->sip.first_message_timeout_ms, 10000u);
 }
 
+TEST(Values, LimitsTowardThePbxAreBoundedAndConsistent) {
+    const std::string head = "comm_system_type = \"simplex\"\n";
+    std::string text =
+        replace(minimal_toml, head, head + "max_message_bytes = 8000\nmax_header_bytes = 9000\n");
+    expect_one_error(load(text), "sip_server.max_header_bytes", locate(text, "9000"),
+                     "must not exceed max_message_bytes");
+    text = replace(minimal_toml, head, head + "max_sdp_line_bytes = 70000\n");
+    expect_one_error(load(text), "sip_server.max_sdp_line_bytes", locate(text, "70000"),
+                     "must be between 64 and 65535");
+    text = replace(minimal_toml, head, head + "max_message_bytes = 100\n");
+    expect_one_error(load(text), "sip_server.max_message_bytes", locate(text, "100\n"),
+                     "must be between 1024 and 65535");
+    auto ok = load(minimal_toml);
+    ASSERT_TRUE(ok.config);
+    EXPECT_EQ(ok.config->sip_server.max_message_bytes, 12288u);  // fits Kamailio's 16 KiB buffer
+    EXPECT_EQ(ok.config->sip_server.max_header_bytes, 2048u);
+    EXPECT_EQ(ok.config->sip_server.max_sdp_line_bytes, 1024u);
+    EXPECT_EQ(ok.config->sip_server.max_headers, 64u);
+}
+
 TEST(Values, MediaPortRangeRules) {
     std::string text = replace(minimal_toml, "media_port_min = 40000", "media_port_min = 40001");
     expect_one_error(load(text), "realm.access.media_port_min", locate(text, "40001"),

@@ -264,17 +264,18 @@ TEST_F(Registrar, OsvAnswering503GivesTheClient503WithRetryAfterAndNoBinding) {
     ASSERT_TRUE(r.retry_after().ok());
     EXPECT_GE(r.retry_after()->delta, 5u);
     EXPECT_EQ(f.sbc->bindings().size(), 0u);
-    EXPECT_EQ(f.sbc->trunk().node(0).health, node_health::down);
+    // One client's 503 is no evidence against the node (its OPTIONS are answered).
+    EXPECT_EQ(f.sbc->trunk().node(0).health, node_health::up);
     EXPECT_EQ(f.sbc->registrar().counters().osv_unavailable, 1u);
 
-    // With the node down, the next REGISTER is answered at once, nothing relayed.
+    // The next REGISTER is relayed again, and answered 503 again.
     const auto relayed = f.osv[0]->count("REGISTER");
     p.cseq = 2;
     const auto before = c->response_count();
     c->send(sip::transport_type::tls, f.access_tls, make_register(*c, p));
     ASSERT_TRUE(f.run_until([&] { return c->response_count() > before; }));
     EXPECT_EQ(c->last_response()->msg().status_code(), 503);
-    EXPECT_EQ(f.osv[0]->count("REGISTER"), relayed);
+    EXPECT_EQ(f.osv[0]->count("REGISTER"), relayed + 1);
     EXPECT_EQ(f.sbc->bindings().size(), 0u);
 }
 
@@ -289,7 +290,7 @@ TEST_F(Registrar, UnreachableOsvGives503) {
     ASSERT_TRUE(f.run_until([&] { return c->response_count() > 0; }, 3s));
     EXPECT_EQ(c->last_response()->msg().status_code(), 503);
     EXPECT_EQ(f.sbc->bindings().size(), 0u);
-    EXPECT_EQ(f.sbc->trunk().node(0).health, node_health::down);
+    EXPECT_EQ(f.sbc->trunk().node(0).health, node_health::up);  // its OPTIONS are answered
 
     // A node whose port refuses connections: a transport failure, answered at once.
     sbc_fixture g;
@@ -328,7 +329,7 @@ TEST_F(Registrar, BadRegistersGetPreciseAnswersAndNothingIsStored) {
         register_params p;
         // 500 contacts: 100 Contact lines of 5 (under max_headers and max_line_bytes).
         std::string many;
-        for (int line = 0; line < 100; ++line) {
+        for (int line = 0; line < 10; ++line) {
             many += "Contact: ";
             for (int i = 0; i < 5; ++i) {
                 many += (i ? ", " : "") + std::string("<sip:a") + std::to_string(line * 5 + i) +
@@ -337,7 +338,7 @@ TEST_F(Registrar, BadRegistersGetPreciseAnswersAndNothingIsStored) {
             many += "\r\n";
         }
         p.extra = many;
-        cases.push_back({"500 contacts", p, 400, "more than one Contact"});
+        cases.push_back({"50 contacts", p, 400, "more than one Contact"});
     }
     {
         register_params p;
