@@ -47,20 +47,19 @@ service::~service() {
     }
 }
 
-bool service::start(std::string& error) {
+cp::status service::start() {
     retry_policy policy;
     policy.deadline = opts_.dataplane_wait;
     spdlog::info("attaching to dataplane '{}' (waiting up to {} ms)", cfg_.instance,
                  opts_.dataplane_wait.count());
     if (dp_status st = dataplane_.attach_at_startup(policy); !st) {
-        error = st.message;
-        return false;
+        return cp::fail(st.message);
     }
     spdlog::info("attached to dataplane pid {}", dataplane_.client().dataplane_pid());
     // Calls: the media manager hears the dataplane's events, replays its flows after a dataplane
     // restart and checks media timeouts once a second; the B2BUA takes INVITEs and dialogs.
-    if (!media_.open_cdr(error)) {
-        return false;
+    if (cp::status st = media_.open_cdr(); !st) {
+        return st;
     }
     dataplane_.on_event([this](const dp_event& ev) { media_.on_event(ev); });
     dataplane_.on_reattach([this] { media_.replay(); });
@@ -76,15 +75,15 @@ bool service::start(std::string& error) {
     mgmt_.on("counters", [this](const nlohmann::json&) { return dataplane_.counters_table(); });
     sip_.register_mgmt(mgmt_);
     b2bua_.register_mgmt(mgmt_);
-    if (!sip_.start(error)) {
-        return false;
+    if (cp::status st = sip_.start(); !st) {
+        return st;
     }
-    if (!mgmt_.open(cfg_.mgmt.socket, cfg_.mgmt.group, error)) {
-        return false;
+    if (cp::status st = mgmt_.open(cfg_.mgmt.socket, cfg_.mgmt.group); !st) {
+        return st;
     }
     spdlog::info("mgmt API on {}", cfg_.mgmt.socket);
     watch_signals();
-    return true;
+    return cp::status::ok();
 }
 
 void service::watch_signals() {

@@ -231,8 +231,8 @@ int main(int argc, char** argv) {
     int done = 0, failures = 0;
     for (int i = 0; i < calls; ++i) {
         auto c = mm.create(acc, core);
-        if (!c.st) {
-            std::cerr << "create: " << c.st.message() << "\n";
+        if (!c) {
+            std::cerr << "create: " << c.error().message() << "\n";
             return 1;
         }
         const auto key = srtp::test::make_key(shm::srtp_suite::aes_cm_128_hmac_sha1_80,
@@ -243,15 +243,15 @@ int main(int argc, char** argv) {
         core_streams[i].peer_port = static_cast<uint16_t>(30000 + 2 * i);
         core_streams[i].ssrc = 0x20000000u + static_cast<uint32_t>(i);
         std::string out;
-        if (!mm.offer(c.id, cp::media::side::a, client_sdp(acc_streams[i].peer_port, key), out)) {
+        if (!mm.offer(*c, cp::media::side::a, client_sdp(acc_streams[i].peer_port, key), out)) {
             return 1;
         }
-        mm.answer(c.id, cp::media::side::b, osv_sdp(core_streams[i].peer_port),
+        mm.answer(*c, cp::media::side::b, osv_sdp(core_streams[i].peer_port),
                   [&](const cp::media::status& s, const std::string&) {
                       ++done;
                       failures += s ? 0 : 1;
                   });
-        const auto* s = mm.find(c.id);
+        const auto* s = mm.find(*c);
         acc_streams[i].sbc_port = s->get(cp::media::side::a).port;
         core_streams[i].sbc_port = s->get(cp::media::side::b).port;
         dp.poll_events([&](const cp::dp_event& ev) { mm.on_event(ev); });
