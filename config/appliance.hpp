@@ -246,6 +246,10 @@ struct dataplane_section {
     uint32_t max_flows = 65536;
     srtp_engine_kind srtp_engine = srtp_engine_kind::ipsec_mb;
     std::vector<std::string> eal_args;
+    // Media ports the dataplane creates: "af_xdp:IFACE", "af_packet:IFACE", "memif:/SOCKET".
+    std::vector<std::string> ports;
+    uint32_t port_pps = 0;  // packets/s one port is sized for; 0 = from the media port ranges
+    uint32_t rx_stall_ms = 100;  // a worker's absence the receive rings absorb
     std::vector<neighbour> neighbours;  // [[dataplane.neighbour]]
 
     bool operator==(const dataplane_section&) const = default;

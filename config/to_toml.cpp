@@ -224,6 +224,9 @@ void put_system(emitter& e, const appliance& c) {
     e.put("max_flows", d.max_flows);
     e.put("srtp_engine", d.srtp_engine);
     e.put("eal_args", d.eal_args);
+    e.put("ports", d.ports);
+    e.put("port_pps", d.port_pps);
+    e.put("rx_stall_ms", d.rx_stall_ms);
     for (const neighbour& n : d.neighbours) {
         e.array_table("dataplane.neighbour");
         e.put("dpdk_port", n.dpdk_port);

@@ -65,7 +65,10 @@ TEST(Loader, EmbeddedDefaultIsTheZoomPsiAppliance) {
     EXPECT_EQ(e->location_domains[0].transport, sip_transport::udp);
     EXPECT_FALSE(c.cloudlink.enable);
     EXPECT_TRUE(c.push.enable);
-    EXPECT_EQ(c.dataplane.eal_args.size(), 6u);
+    EXPECT_EQ(c.dataplane.eal_args.size(), 4u);
+    EXPECT_EQ(c.dataplane.ports, (std::vector<std::string>{"af_xdp:s-amed", "af_xdp:s-cmed"}));
+    EXPECT_EQ(c.dataplane.port_pps, 0u);
+    EXPECT_EQ(c.dataplane.rx_stall_ms, 100u);
     EXPECT_EQ(c.dataplane.srtp_engine, srtp_engine_kind::ipsec_mb);
     EXPECT_EQ(c.mgmt.socket, "/run/sbc/default.sock");
 }
@@ -123,6 +126,9 @@ TEST(Loader, MaximalConfigUsingEveryKeyLoadsWithFileChecks) {
     EXPECT_EQ(c.dataplane.lcores, (std::vector<uint32_t>{0, 1, 2, 5}));
     EXPECT_EQ(c.dataplane.srtp_engine, srtp_engine_kind::libsrtp);
     EXPECT_EQ(c.dataplane.neighbours[1].mac, "02:00:5E:10:00:02");
+    EXPECT_EQ(c.dataplane.ports.at(2), "memif:/run/sbc/memif-2.sock");
+    EXPECT_EQ(c.dataplane.port_pps, 150000u);
+    EXPECT_EQ(c.dataplane.rx_stall_ms, 250u);
     EXPECT_EQ(c.log.level, log_level::debug);
     EXPECT_EQ(c.calls.cdr_path, "/var/lib/sbc/cdr.log");
     EXPECT_EQ(c.calls.retry_after_s, 30u);

@@ -240,6 +240,27 @@ TEST(Values, Lcores) {
                      "must not set lcores");
 }
 
+TEST(Values, DataplanePorts) {
+    load_result r = load(with_dataplane("ports = [\"af_xdp:s-amed\", \"memif:/run/m.sock\"]\n"));
+    ASSERT_TRUE(r.config) << describe(r);
+    EXPECT_EQ(r.config->dataplane.ports.at(1), "memif:/run/m.sock");
+    const char* bad[] = {"\"eth0\"",
+                         "\"af_xdp:\"",
+                         "\"af_xdp:a,b\"",
+                         "\"af_packet:sixteen-chars-16\"",
+                         "\"memif:relative.sock\"",
+                         "\"pcap:x\"",
+                         "\"af_xdp:bad name\""};
+    for (const char* value : bad) {
+        std::string text = with_dataplane("ports = [" + std::string(value) + "]\n");
+        expect_one_error(load(text), "dataplane.ports[0]", locate(text, value),
+                         "must be af_xdp:IFACE");
+    }
+    std::string text = with_dataplane("rx_stall_ms = 0\n");
+    expect_one_error(load(text), "dataplane.rx_stall_ms", locate(text, "rx_stall_ms = 0", 14),
+                     "between 1 and 10000");
+}
+
 TEST(Values, InstanceName) {
     EXPECT_TRUE(load("instance = \"sbc-2\"\n" + minimal_toml).config);
     std::string text = "instance = \"" + std::string(32, 'a') + "\"\n" + minimal_toml;
