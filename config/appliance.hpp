@@ -215,6 +215,10 @@ struct sip_section {
     uint32_t max_connections_per_source = 32;
     uint32_t tls_handshake_timeout_ms = 5000;
     uint32_t connection_idle_timeout_s = 900;
+    // Slow senders: a message whole within this long of its first byte; an accepted connection's
+    // first message within this long of its handshake.
+    uint32_t message_read_timeout_ms = 10000;
+    uint32_t first_message_timeout_ms = 5000;
 
     bool operator==(const sip_section&) const = default;
 };

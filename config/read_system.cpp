@@ -90,7 +90,16 @@ void read_sip(table_reader& r, sip_section& out) {
     r.integer("max_connections", out.max_connections, 16, 1 << 20);
     r.integer("max_connections_per_source", out.max_connections_per_source, 1, 65535);
     r.integer("tls_handshake_timeout_ms", out.tls_handshake_timeout_ms, 100, 60000);
-    r.integer("connection_idle_timeout_s", out.connection_idle_timeout_s, 1, 86400);
+    const bool idle =
+        r.integer("connection_idle_timeout_s", out.connection_idle_timeout_s, 1, 86400) ||
+        !r.node("connection_idle_timeout_s");
+    r.integer("message_read_timeout_ms", out.message_read_timeout_ms, 100, 600000);
+    // A limit before the first message longer than the idle limit would never be reached.
+    if (r.integer("first_message_timeout_ms", out.first_message_timeout_ms, 100, 600000) && idle &&
+        out.first_message_timeout_ms > uint64_t{out.connection_idle_timeout_s} * 1000) {
+        r.fail_value("first_message_timeout_ms",
+                     "must not exceed connection_idle_timeout_s (in milliseconds)");
+    }
 }
 
 void read_lcores(table_reader& r, std::vector<uint32_t>& out) {

@@ -90,6 +90,8 @@ TEST(Loader, MinimalConfigGetsDocumentedDefaults) {
     EXPECT_EQ(c.sip.t2_ms, 4000u);
     EXPECT_EQ(c.sip.t4_ms, 5000u);
     EXPECT_EQ(c.sip.max_connections, 16384u);
+    EXPECT_EQ(c.sip.message_read_timeout_ms, 10000u);
+    EXPECT_EQ(c.sip.first_message_timeout_ms, 5000u);
     EXPECT_EQ(c.realm.access.sip_udp_port, 0);
     EXPECT_EQ(c.remote_subscribers.max_registration_expiry_s, 2678400u);
     EXPECT_FALSE(c.remote_subscribers.enable);
@@ -134,6 +136,8 @@ TEST(Loader, MaximalConfigUsingEveryKeyLoadsWithFileChecks) {
     EXPECT_EQ(c.calls.retry_after_s, 30u);
     EXPECT_EQ(c.calls.no_answer_timeout_s, 90u);
     EXPECT_EQ(c.sip.max_connections, 2048u);
+    EXPECT_EQ(c.sip.message_read_timeout_ms, 8000u);
+    EXPECT_EQ(c.sip.first_message_timeout_ms, 3000u);
 }
 
 TEST(Loader, MaximalConfigRoundTripsThroughToToml) {

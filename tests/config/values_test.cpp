@@ -151,6 +151,24 @@ TEST(Values, OutOfRangeValues) {
                      "must be between 16 and 1048576");
     text = minimal_toml + "[sip]\nt1_ms = 500\nt2_ms = 400\n";
     expect_one_error(load(text), "sip.t2_ms", locate(text, "400\n"), "must be at least t1_ms");
+    text = minimal_toml + "[sip]\nmessage_read_timeout_ms = 0\n";
+    expect_one_error(load(text), "sip.message_read_timeout_ms",
+                     locate(text, "message_read_timeout_ms = 0", 26),
+                     "must be between 100 and 600000");
+    text = minimal_toml + "[sip]\nfirst_message_timeout_ms = 99\n";
+    expect_one_error(load(text), "sip.first_message_timeout_ms",
+                     locate(text, "first_message_timeout_ms = 99", 27),
+                     "must be between 100 and 600000");
+    text =
+        minimal_toml + "[sip]\nconnection_idle_timeout_s = 10\nfirst_message_timeout_ms = 10001\n";
+    expect_one_error(load(text), "sip.first_message_timeout_ms", locate(text, "10001"),
+                     "must not exceed connection_idle_timeout_s (in milliseconds)");
+    // At the bound: accepted.
+    text =
+        minimal_toml + "[sip]\nconnection_idle_timeout_s = 10\nfirst_message_timeout_ms = 10000\n";
+    auto ok = load(text);
+    ASSERT_TRUE(ok.config) << describe(ok);
+    EXPECT_EQ(ok.config->sip.first_message_timeout_ms, 10000u);
 }
 
 TEST(Values, MediaPortRangeRules) {
