@@ -24,6 +24,7 @@
 #include "controlplane/core_limits.hpp"
 #include "controlplane/entry_guard.hpp"
 #include "controlplane/realm_link.hpp"
+#include "controlplane/result.hpp"
 #include "sip/builder.hpp"
 #include "sip/transaction/transaction_layer.hpp"
 #include "sip/transaction/transport_binding.hpp"
@@ -80,10 +81,11 @@ class realm_edge {
 
     // Builds a TLS server context for each certificate profile the realm may present, then
     // opens the listeners. False with one line naming the address, port or file at fault.
-    bool open(const realm_listen& where, const std::vector<config::certificate_profile>& profiles,
-              profile_for_source choose, std::string& error);
+    cp::status open(const realm_listen& where,
+                    const std::vector<config::certificate_profile>& profiles,
+                    profile_for_source choose);
     // Outbound TLS (a TLS sip_server node): the client context, verifying against `profile.ca`.
-    bool set_tls_client(const config::certificate_profile& profile, std::string& error);
+    cp::status set_tls_client(const config::certificate_profile& profile);
 
     // Answers the server transaction `txn` whose request is `request`: RFC 3261 §8.2.6 (the
     // request's Via, From, To with the transaction's tag, Call-ID, CSeq), then `extra`. The one
