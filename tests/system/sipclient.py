@@ -132,13 +132,18 @@ class SipTlsClient:
             if m.method != "ACK":
                 self.answer(m, 200)
 
-    def answer(self, req: Message, code: int, reason: str = "OK"):
+    def response_head(self, req: Message, code: int, reason: str) -> list[str]:
+        """The status line and the headers copied from `req` (RFC 3261 §8.2.6), our To tag."""
         lines = [f"SIP/2.0 {code} {reason}"]
         for k, v in req.headers:
             if k.lower() in ("via", "v", "from", "f", "call-id", "i", "cseq"):
                 lines.append(f"{k}: {v}")
             elif k.lower() in ("to", "t"):
                 lines.append(f"{k}: {v}" + ("" if "tag=" in v else ";tag=" + self.tag))
+        return lines
+
+    def answer(self, req: Message, code: int, reason: str = "OK"):
+        lines = self.response_head(req, code, reason)
         lines.append("Content-Length: 0")
         self.send("\r\n".join(lines) + "\r\n\r\n")
 
@@ -198,12 +203,7 @@ class SipTlsClient:
                    f"t=0 0\r\nm=audio {media_port} RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
                    f"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{base64.b64encode(key).decode()}"
                    f"\r\na=sendrecv\r\n")
-            lines = [f"SIP/2.0 200 OK"]
-            for k, v in m.headers:
-                if k.lower() in ("via", "v", "from", "f", "call-id", "i", "cseq"):
-                    lines.append(f"{k}: {v}")
-                elif k.lower() in ("to", "t"):
-                    lines.append(f"{k}: {v}" + ("" if "tag=" in v else ";tag=" + self.tag))
+            lines = self.response_head(m, 200, "OK")
             lines.append(f"Contact: <sip:{self.local[0]}:{self.local[1]};transport=tls>")
             lines.append("Content-Type: application/sdp")
             lines.append(f"Content-Length: {len(sdp)}")

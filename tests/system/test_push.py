@@ -24,29 +24,45 @@ PN = (f';pn-provider=apns;pn-prid={PRID};pn-param=T.voip'
       ';+sip.instance="<urn:uuid:5b0f2a94-1c3e-4d5f-8a6b-7c8d9e0f1a2b>";reg-id=1')
 
 
-def test_a_sleeping_mobile_client_is_pushed_woken_and_answers_the_held_call():
-    app = Appliance("pu1")
+def appliance(name: str, invite_wait_s: int) -> Appliance:
+    app = Appliance(name)
     app.config_edit = lambda t: cloudlink_config(app, proxy=False)(
-        set_key(fast_trunk(t), "push", "invite_wait_s", "30"))
-    with app:
-        cloud = Cloud(app)
-        app.kamailio("osv1", "10.2.0.2")
-        app.up()
-        rc, out, err = link(app)
-        assert rc == 0, err
-        wait_until(lambda: app.node_state("osv1") == "up", 10, "osv1 up")
-        pcap, ca = osv_user_setup(app)
+        set_key(fast_trunk(t), "push", "invite_wait_s", str(invite_wait_s)))
+    return app
 
-        acc = app.worker(app.ns_acc)
-        acc.call(sipclient.open_client, "mobile", SBC_TLS, str(ca))
-        r = acc.call(sipclient.register, "mobile", "bob", "bobpw", expires=600,
-                     ua="ZoomPbxPhone_IOS_Phone/6.0", contact_params=PN)
-        assert r and r["status"] == 200, r
-        feature_caps = [v for k, v in r["headers"] if k.lower() == "feature-caps"]
-        assert feature_caps == ['*;+sip.pns="apns"'], r["headers"]
-        acc.call(sipclient.close_client, "mobile")  # the app sleeps: its TLS connection closes
-        wait_until(lambda: [row["flow"] for row in app.registrations()] == ["none"], 10,
-                   "binding kept without a flow")
+
+def register_mobile(acc, ca) -> dict:
+    """bob's app registers over a new TLS connection with its push parameters."""
+    acc.call(sipclient.open_client, "mobile", SBC_TLS, str(ca))
+    r = acc.call(sipclient.register, "mobile", "bob", "bobpw", expires=600,
+                 ua="ZoomPbxPhone_IOS_Phone/6.0", contact_params=PN)
+    assert r and r["status"] == 200, r
+    return r
+
+
+def linked_with_a_sleeping_mobile(app: Appliance):
+    """Inside `with app`: CloudLink linked, Kamailio up, bob's app registered and asleep."""
+    cloud = Cloud(app)
+    app.kamailio("osv1", "10.2.0.2")
+    app.up()
+    rc, out, err = link(app)
+    assert rc == 0, err
+    wait_until(lambda: app.node_state("osv1") == "up", 10, "osv1 up")
+    pcap, ca = osv_user_setup(app)
+    acc = app.worker(app.ns_acc)
+    r = register_mobile(acc, ca)
+    feature_caps = [v for k, v in r["headers"] if k.lower() == "feature-caps"]
+    assert feature_caps == ['*;+sip.pns="apns"'], r["headers"]
+    acc.call(sipclient.close_client, "mobile")  # the app sleeps: its TLS connection closes
+    wait_until(lambda: [row["flow"] for row in app.registrations()] == ["none"], 10,
+               "binding kept without a flow")
+    return cloud, pcap, ca, acc
+
+
+def test_a_sleeping_mobile_client_is_pushed_woken_and_answers_the_held_call():
+    app = appliance("pu1", 30)
+    with app:
+        cloud, pcap, ca, acc = linked_with_a_sleeping_mobile(app)
 
         caller = Sipp(app, "sipp-uac", sipp_uac_call(pcap, '  <pause milliseconds="1000"/>\n' +
                                                      BYE_AND_200),
@@ -58,10 +74,7 @@ def test_a_sleeping_mobile_client_is_pushed_woken_and_answers_the_held_call():
         assert len(held) == 1 and held[0]["state"] == "awaiting_push", held
 
         # The push woke the app: a new TLS connection, the same instance and device.
-        acc.call(sipclient.open_client, "mobile", SBC_TLS, str(ca))
-        r = acc.call(sipclient.register, "mobile", "bob", "bobpw", expires=600,
-                     ua="ZoomPbxPhone_IOS_Phone/6.0", contact_params=PN)
-        assert r and r["status"] == 200, r
+        register_mobile(acc, ca)
         inv = acc.call(sipclient.answer_invite, "mobile", 15.0)
         assert inv and inv["method"] == "INVITE", inv
         call_id = [v for k, v in inv["headers"] if k.lower() in ("call-id", "i")][0]
@@ -77,27 +90,11 @@ def test_a_sleeping_mobile_client_is_pushed_woken_and_answers_the_held_call():
 
 
 def test_no_wake_is_480_after_the_wait_and_cloudlink_down_fails_at_once():
-    app = Appliance("pu2")
-    app.config_edit = lambda t: cloudlink_config(app, proxy=False)(
-        set_key(fast_trunk(t), "push", "invite_wait_s", "3"))
+    app = appliance("pu2", 6)
     with app:
-        cloud = Cloud(app)
-        app.kamailio("osv1", "10.2.0.2")
-        app.up()
-        rc, out, err = link(app)
-        assert rc == 0, err
-        wait_until(lambda: app.node_state("osv1") == "up", 10, "osv1 up")
-        pcap, ca = osv_user_setup(app)
-        acc = app.worker(app.ns_acc)
-        acc.call(sipclient.open_client, "mobile", SBC_TLS, str(ca))
-        r = acc.call(sipclient.register, "mobile", "bob", "bobpw", expires=600,
-                     ua="ZoomPbxPhone_IOS_Phone/6.0", contact_params=PN)
-        assert r and r["status"] == 200, r
-        acc.call(sipclient.close_client, "mobile")
-        wait_until(lambda: [row["flow"] for row in app.registrations()] == ["none"], 10,
-                   "binding kept without a flow")
+        cloud, pcap, _, _ = linked_with_a_sleeping_mobile(app)
 
-        # No re-registration: 480 after the 3 s wait (SIPp's scenario fails on it: exit 1).
+        # No re-registration: 480 after the 6 s wait (SIPp's scenario fails on it: exit 1).
         caller = Sipp(app, "sipp-nowake", sipp_uac_call(pcap, ""),
                       ["10.2.0.2:5060", "-s", "bob", "-m", "1", "-timeout", "30s"])
         assert caller.wait(30) != 0
@@ -116,4 +113,4 @@ def test_no_wake_is_480_after_the_wait_and_cloudlink_down_fails_at_once():
         assert st["push_failed"] == 1 and st["push_timed_out"] == 1, st
         wait_until(lambda: len(records(app)) == 2, 10, "second call record")
         rec = records(app)[-1]
-        assert rec["push"]["result"] == "failed" and rec["push"]["waited_ms"] < 3000, rec
+        assert rec["push"]["result"] == "failed", rec  # not "timed_out": before the wait
