@@ -32,6 +32,9 @@ struct push_call : ::testing::Test {
         f.cfg.push.providers = {"apns", "fcm"};
         ASSERT_TRUE(f.start()) << f.error;
         f.b2bua->push_invite_wait = wait;
+        // The OSV node has answered its first probe before any REGISTER is relayed to it.
+        ASSERT_TRUE(
+            f.run_until([&] { return f.sip->trunk().node(0).health == node_health::up; }, 10s));
         cloud = std::make_unique<cloudlink::test::link_rig>(&f.loop, "cloud");
         ASSERT_TRUE(cloud->server.ok());
         cloud->start();
@@ -61,10 +64,12 @@ struct push_call : ::testing::Test {
         m += "Content-Length: 0\r\n\r\n";
         const size_t before = phone.responses.size();
         phone.send(m, f.access_addr);
-        if (!f.run_until([&] {
-                return phone.responses.size() > before &&
-                       phone.responses.back().msg().status_code() >= 200;
-            })) {
+        if (!f.run_until(
+                [&] {
+                    return phone.responses.size() > before &&
+                           phone.responses.back().msg().status_code() >= 200;
+                },
+                10s)) {
             return std::nullopt;
         }
         return phone.responses.back().msg();
