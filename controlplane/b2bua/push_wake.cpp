@@ -76,9 +76,10 @@ void call::await_push(sip::transaction_id server, std::string offer, push_wait p
     ir.initial = true;
     invite_ = std::move(ir);
 
-    // RFC 8599 §5.6.2 leaves the caller waiting while the UA wakes; a 180 tells OSV the call is
-    // being offered (its own no-answer timers keep running) and stops Timer C-like give-ups
-    // upstream from reading the silence as a dead SBC.
+    // RFC 8599 §5.6.2 has the proxy hold the request while the UA wakes. The 180 is the
+    // appliance's choice (issue 14): the caller hears ringing during the wake, and OSV sees
+    // the call is being offered rather than an SBC that went silent (a 180 stops INVITE
+    // retransmissions over UDP, RFC 3261 §17.1.1.2).
     respond(side::a, server, response(side::a, server, 180, "Ringing", nullptr, {}, true));
 
     call_table& table = ctx_.table;
