@@ -157,4 +157,9 @@ std::string_view token_of(const sip::contact& c) {
     return u.user;
 }
 
+std::string push_feature_caps(const binding& b) {
+    // The provider was checked at REGISTER (a token, RFC 8599 §8.7): no quoting needed.
+    return "*;+sip.pns=\"" + std::string(b.push.provider()) + "\"";
+}
+
 }  // namespace sbc::cp

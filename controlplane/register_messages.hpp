@@ -43,6 +43,11 @@ std::string client_contact(const binding& b, std::uint32_t expires);
 sip::header_list client_headers(const sip::message* osv_response,
                                 const std::vector<std::string>& contacts);
 
+// RFC 8599 §5.6.1.1, §5.4: the 2xx to a push client's REGISTER says that this SBC will push
+// through the client's service (`*;+sip.pns="apns"`); without it the client "MUST NOT assume"
+// it will be woken (§4.1.1).
+std::string push_feature_caps(const binding& b);
+
 // The flow token of a Contact in OSV's response, if it is one of ours.
 std::string_view token_of(const sip::contact& c);
 

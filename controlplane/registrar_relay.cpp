@@ -140,6 +140,9 @@ bool registrar_relay::answer_locally(binding& b, const register_request& r,
     if (b.outbound) {
         headers.emplace_back("Require", "outbound");
     }
+    if (b.has_push()) {
+        headers.emplace_back("Feature-Caps", push_feature_caps(b));
+    }
     access_.respond(req.txn, req.msg, 200, "OK", headers);
     return true;
 }
@@ -337,10 +340,14 @@ void registrar_relay::pass_back(relay& rl, const sip::message& response) {
 void registrar_relay::commit(relay& rl, const sip::message& client, const sip::message& ok) {
     ++counters_.accepted;
     const sip::time_point now = access_.loop().now();
-    auto respond = [&](const std::vector<std::string>& contacts, bool outbound = false) {
+    auto respond = [&](const std::vector<std::string>& contacts, bool outbound = false,
+                       const binding* pushed = nullptr) {
         auto headers = client_headers(&ok, contacts);
         if (outbound) {
             headers.emplace_back("Require", "outbound");
+        }
+        if (pushed != nullptr) {
+            headers.emplace_back("Feature-Caps", push_feature_caps(*pushed));
         }
         access_.respond(rl.server, client, ok.status_code(), ok.reason_phrase(), headers);
     };
@@ -438,7 +445,13 @@ void registrar_relay::commit(relay& rl, const sip::message& client, const sip::m
     std::vector<std::string> contacts{client_contact(*b, grant)};
     auto others = aor_contacts(b->aor, b);
     contacts.insert(contacts.end(), others.begin(), others.end());
-    respond(contacts, b->outbound);
+    respond(contacts, b->outbound, b->has_push() ? b : nullptr);
+    // RFC 8599 §5.6.2: a request held for the push goes to the UA once its REGISTER has its
+    // 2xx. Every accepted REGISTER of a push client with a live flow is told; only calls held
+    // for its device are released.
+    if (flow_attached_ && b->has_push() && b->connection != 0) {
+        flow_attached_(*b);
+    }
 }
 
 std::vector<std::string> registrar_relay::aor_contacts(std::string_view aor,

@@ -33,6 +33,7 @@
 // client's refresh is due before, per RFC 3261 §10.2.1).
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 
@@ -88,6 +89,12 @@ class registrar_relay {
 
     // The dispatcher's REGISTER route on the access realm.
     void on_register(const inbound_request& req);
+
+    // A push client's binding got a live flow again (its REGISTER over a new connection was
+    // accepted and answered): calls held for its push go out on it (guide 7.6).
+    void on_flow_attached(std::function<void(const binding&)> fn) {
+        flow_attached_ = std::move(fn);
+    }
 
     const registrar_counters& counters() const { return counters_; }
     const register_throttle& throttle() const { return throttle_; }
@@ -165,7 +172,8 @@ class registrar_relay {
     std::unordered_map<std::uint64_t, relay> relays_;
     std::uint64_t next_relay_ = 1;
     std::uint64_t handling_ = 0;  // the relay whose failure is being reported to the trunk
-    lifetime life_;               // last: callbacks stop first
+    std::function<void(const binding&)> flow_attached_;
+    lifetime life_;  // last: callbacks stop first
 };
 
 }  // namespace sbc::cp

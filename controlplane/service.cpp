@@ -78,6 +78,7 @@ cp::status service::start() {
     dataplane_.on_reattach([this] { media_.replay(); });
     media_tick_ = loop_.run_every(std::chrono::seconds(1),
                                   [this] { media_.tick(std::chrono::steady_clock::now()); });
+    b2bua_.use_push(cloudlink_.pushes());
     b2bua_.attach();
     dataplane_.start();
 
@@ -139,7 +140,7 @@ nlohmann::json service::status() const {
     j["registrations"] = sip["registrations"];
     j["security"] = sip["security"];  // details: sbcctl security, sbcctl blacklist
     j["exceptions"] = sip["exceptions"];
-    j["calls"] = b2bua_.active();  // details: sbcctl calls
+    j["calls"] = b2bua_.active();                          // details: sbcctl calls
     const nlohmann::json cl = cloudlink_.link().status();  // details: sbcctl cloudlink status
     j["cloudlink"] = {{"state", cl["state"]}, {"tenant", cl.value("tenant", nlohmann::json())}};
     return j;

@@ -9,6 +9,7 @@ namespace sbc::cp::b2bua {
 b2bua::b2bua(sip_service& sip, media::media_manager& media, const config::appliance& cfg)
     : no_answer_timeout(std::chrono::seconds(cfg.calls.no_answer_timeout_s)),
       retry_after_s(cfg.calls.retry_after_s),
+      push_invite_wait(std::chrono::seconds(cfg.push.invite_wait_s)),
       sip_(sip),
       media_(media),
       cfg_(cfg),
@@ -34,6 +35,8 @@ void b2bua::attach() {
                                binding*) { on_ack(realm, std::move(ack)); });
     }
     media_.on_media_timeout([this](media::session_id sid) { on_media_timeout(sid); });
+    sip_.registrar().on_flow_attached(
+        life_.guard([this](const binding& b) { on_flow_attached(b); }));
     sip_.trunk().on_state_change(life_.guard([this](node_index n, node_health h) {
         if (h == node_health::down) {
             on_node_down(n);

@@ -52,6 +52,9 @@ class b2bua {
     // media manager's timeouts.
     void attach();
     void register_mgmt(mgmt_server& mgmt);
+    // Calls from OSV to a push client without a live connection are held and the client woken
+    // through `push` (guide 7.6); without it they get 480 at once.
+    void use_push(cloudlink::push_sender& push) { ctx_.push = &push; }
 
     // At most `limit` calls in full (the listing of 10,000 calls would not fit a mgmt answer);
     // "total" says how many there are.
@@ -66,6 +69,8 @@ class b2bua {
     // From calls.no_answer_timeout_s and calls.retry_after_s; tests shorten them.
     std::chrono::milliseconds no_answer_timeout;
     uint32_t retry_after_s;  // on 503 for the session limit
+    // How long a call held for a push waits for the client's re-REGISTER (push.invite_wait_s).
+    std::chrono::milliseconds push_invite_wait;
 
   private:
     using req_t = inbound_request;
@@ -76,6 +81,8 @@ class b2bua {
     void on_client_invite(const req_t& req);
     void start_call(const req_t& req, binding* client);
     void on_cancel(const req_t& req);
+    // A push client's binding has a live flow again (push_wake.cpp): held calls go out on it.
+    void on_flow_attached(const binding& b);
     // Everything else for a call, handed to it.
     void on_in_dialog(const req_t& req);
     void on_ack(realm_id realm, sip::message&& ack);

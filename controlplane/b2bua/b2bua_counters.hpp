@@ -6,31 +6,36 @@
 #include "common/counters.hpp"
 
 // X(name, kind, unit, help)
-#define SBC_B2BUA_COUNTERS(X)                                                                   \
-    X(active, gauge, "", "calls in progress")                                                   \
-    X(calls_from_access, counter, "", "calls a softphone started (INVITE on the access realm)") \
-    X(calls_from_core, counter, "", "calls OSV started toward a registered softphone")          \
-    X(answered, counter, "", "calls answered (2xx relayed to the caller)")                      \
-    X(failed, counter, "", "calls that ended without an answer")                                \
-    X(cancelled, counter, "", "calls the caller cancelled before the answer")                   \
-    X(refused_capacity, counter, "", "calls refused 503: session limit or no media port")       \
-    X(refused_media, counter, "", "calls refused 400/488: the caller's SDP was unusable")       \
-    X(refused_no_node, counter, "", "calls refused 503: no usable OSV node")                    \
-    X(reinvites, counter, "", "re-INVITEs relayed")                                             \
-    X(updates, counter, "", "UPDATEs relayed or answered")                                      \
-    X(glare_491, counter, "", "requests refused 491: an INVITE or offer was pending")           \
-    X(prack, counter, "", "PRACKs relayed")                                                     \
-    X(refer, counter, "", "REFERs relayed")                                                     \
-    X(notify, counter, "", "NOTIFYs relayed")                                                   \
-    X(other_requests, counter, "", "other in-dialog requests relayed (INFO, MESSAGE...)")       \
-    X(refreshes_answered, counter, "", "UPDATE refreshes answered for a peer without UPDATE")   \
-    X(byes, counter, "", "BYEs received")                                                       \
-    X(unknown_dialog, counter, "", "in-dialog requests refused 481: no such dialog")            \
-    X(media_timeouts, counter, "", "calls ended by the media timeout")                          \
-    X(session_timer_expiries, counter, "", "calls ended by the session timer (RFC 4028)")       \
-    X(no_ack, counter, "", "calls ended because a 2xx was never acknowledged")                  \
-    X(no_answer, counter, "", "calls ended by the no-answer timeout")                           \
-    X(flow_closed, counter, "", "calls ended: the softphone's connection (its flow) closed")
+#define SBC_B2BUA_COUNTERS(X)                                                                     \
+    X(active, gauge, "", "calls in progress")                                                     \
+    X(calls_from_access, counter, "", "calls a softphone started (INVITE on the access realm)")   \
+    X(calls_from_core, counter, "", "calls OSV started toward a registered softphone")            \
+    X(answered, counter, "", "calls answered (2xx relayed to the caller)")                        \
+    X(failed, counter, "", "calls that ended without an answer")                                  \
+    X(cancelled, counter, "", "calls the caller cancelled before the answer")                     \
+    X(refused_capacity, counter, "", "calls refused 503: session limit or no media port")         \
+    X(refused_media, counter, "", "calls refused 400/488: the caller's SDP was unusable")         \
+    X(refused_no_node, counter, "", "calls refused 503: no usable OSV node")                      \
+    X(reinvites, counter, "", "re-INVITEs relayed")                                               \
+    X(updates, counter, "", "UPDATEs relayed or answered")                                        \
+    X(glare_491, counter, "", "requests refused 491: an INVITE or offer was pending")             \
+    X(prack, counter, "", "PRACKs relayed")                                                       \
+    X(refer, counter, "", "REFERs relayed")                                                       \
+    X(notify, counter, "", "NOTIFYs relayed")                                                     \
+    X(other_requests, counter, "", "other in-dialog requests relayed (INFO, MESSAGE...)")         \
+    X(refreshes_answered, counter, "", "UPDATE refreshes answered for a peer without UPDATE")     \
+    X(byes, counter, "", "BYEs received")                                                         \
+    X(unknown_dialog, counter, "", "in-dialog requests refused 481: no such dialog")              \
+    X(media_timeouts, counter, "", "calls ended by the media timeout")                            \
+    X(session_timer_expiries, counter, "", "calls ended by the session timer (RFC 4028)")         \
+    X(no_ack, counter, "", "calls ended because a 2xx was never acknowledged")                    \
+    X(no_answer, counter, "", "calls ended by the no-answer timeout")                             \
+    X(flow_closed, counter, "", "calls ended: the softphone's connection (its flow) closed")      \
+    X(push_waits, counter, "", "calls held for a push: the mobile client had no live connection") \
+    X(push_woken, counter, "", "held calls delivered: the client re-registered after the push")   \
+    X(push_timed_out, counter, "", "held calls answered 480: no re-REGISTER within the wait")     \
+    X(push_failed, counter, "", "held calls answered 480 at once: the push request failed")       \
+    X(push_cancelled, counter, "", "held calls cancelled by the caller during the wait")
 
 namespace sbc::cp::b2bua {
 

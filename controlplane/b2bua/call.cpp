@@ -173,6 +173,9 @@ void call::finish() {
     sum.answered = d_.answered;
     sum.final_status = d_.final_status;
     sum.end_reason = d_.end_reason;
+    if (d_.push) {
+        sum.push = media::push_summary{d_.push->result, d_.push->detail, d_.push->waited_ms};
+    }
     if (d_.media != 0) {
         ctx_.media.end(d_.media, sum);
     }
@@ -218,6 +221,7 @@ void call::cancel_timers() {
     auto& loop = ctx_.sip.access().loop();
     loop.cancel_timer(session_timer_);
     loop.cancel_timer(no_answer_timer_);
+    loop.cancel_timer(push_timer_);
     if (invite_) {
         loop.cancel_timer(invite_->retransmit);
     }

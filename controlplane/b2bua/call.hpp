@@ -27,6 +27,12 @@
 #include "controlplane/b2bua/dialog_leg.hpp"
 #include "controlplane/media/media_manager.hpp"
 #include "controlplane/osv_trunk.hpp"
+#include "controlplane/push_device.hpp"
+
+namespace sbc::cp::cloudlink {
+class push_sender;
+struct push_result;
+}  // namespace sbc::cp::cloudlink
 
 namespace sbc::cp {
 class sip_service;
@@ -50,6 +56,17 @@ enum class call_kind : uint8_t {
 std::string_view kind_name(call_kind k);
 std::string_view direction_of(call_kind k);
 
+// A call held for a push notification (guide 7.6, RFC 8599 §5.6.2): the mobile binding it
+// waits for, and how the wait ended (the call record says it).
+struct push_wait {
+    push_device device;
+    std::string key;     // push_key(): the AOR and the device token the re-REGISTER must carry
+    std::string result;  // "waiting", "woken", "timed_out", "failed", "cancelled"
+    std::string detail;  // the push id, or why the push failed
+    std::chrono::system_clock::time_point since{};
+    int64_t waited_ms = 0;
+};
+
 // A call as plain data (see above).
 struct call_data {
     call_id_t id = 0;
@@ -69,6 +86,7 @@ struct call_data {
     // RFC 4028: the interval the last refresh agreed, and when the session ends without one.
     uint32_t session_interval = 0;
     std::optional<std::chrono::system_clock::time_point> session_deadline;
+    std::optional<push_wait> push;  // the call waited for a push (awaiting_push)
 
     dialog_leg& leg(side s) { return legs[media::idx(s)]; }
     const dialog_leg& leg(side s) const { return legs[media::idx(s)]; }
@@ -116,6 +134,7 @@ struct call_context {
     b2bua_counters& counters;
     call_table& table;
     const lifetime& life;
+    cloudlink::push_sender* push = nullptr;  // none: calls to sleeping clients get 480
 };
 
 class call {
@@ -149,6 +168,15 @@ class call {
                std::chrono::milliseconds no_answer_timeout);
     void on_cancel(sip::transaction_id server);
     void on_node_down();
+
+    // Held for a push (push_wake.cpp): the INVITE from OSV waits in awaiting_push while
+    // CloudLink wakes the client; 180 toward OSV meanwhile. `wait` bounds the whole hold.
+    void await_push(sip::transaction_id server, std::string offer, push_wait pw,
+                    std::chrono::milliseconds wait);
+    // The client re-registered over a new flow (`to`, its Contact and User-Agent): the INVITE
+    // goes out on it.
+    void wake(const sip::transport_target& to, const std::string& contact,
+              const std::string& user_agent, std::chrono::milliseconds no_answer_timeout);
 
     // The INVITE relay and the ACK (invite_relay.cpp).
     void on_invite_response(const sip::message& r);
@@ -189,6 +217,11 @@ class call {
     void refuse_offer(side s, sip::transaction_id txn, const sip::message& m,
                       const media::status& st);
     void request_response(sip::transaction_id client, const sip::message& r);
+    // push_wake.cpp
+    void on_push_result(const cloudlink::push_result& r);
+    void cancel_push_wait();
+    void end_push_wait(uint16_t code, std::string_view result, std::string detail,
+                       std::string_view reason_header);
     // call.cpp
     realm_edge& edge_of(side s);
     std::string response(side s, sip::transaction_id server, uint16_t code, std::string_view reason,
@@ -220,8 +253,13 @@ class call {
     std::string offer_b_;       // the offer sent on leg b (kept for a failover retry)
     sip::timer_id session_timer_;
     sip::timer_id no_answer_timer_;
+    sip::timer_id push_timer_;  // the push wait (awaiting_push)
     bool programming_ = false;
     std::deque<std::function<void()>> held_;
 };
+
+// What a woken client's re-REGISTER must match to release a held call: its AOR and its device
+// (RFC 8599 pn-provider and pn-prid identify the device, whatever Contact it registers now).
+std::string push_key(std::string_view aor, const push_device& device);
 
 }  // namespace sbc::cp::b2bua

@@ -91,17 +91,21 @@ std::variant<route, refusal> call_router::decide(const inbound_request& req, bin
                  : affinity ? " (the caller's registration node is not usable)"
                             : " (selected by the trunk)");
     } else {
-        if (!client->live_flow()) {
+        if (!client->live_flow() && (!client->has_push() || !cfg_.push.enable)) {
             return refusal{0, {}, {}, nullptr, dispatch_refusal::no_live_flow};
         }
+        r.wait_for_push = !client->live_flow();
         r.node = req.node;
         r.next_hop.type = client->transport;
         r.next_hop.address = client->remote;
         r.next_hop.connection = client->connection;
         r.remote_target = client->contact;
         r.callee_user_agent = client->user_agent;
-        r.why = "the live flow of " + client->aor + " from " + client->remote.to_string() +
-                " (its flow token)";
+        r.why = r.wait_for_push
+                    ? "a push to " + client->aor + "'s mobile device " + client->push.summary() +
+                          " (no live connection), then its new flow"
+                    : "the live flow of " + client->aor + " from " + client->remote.to_string() +
+                          " (its flow token)";
     }
     r.caller_media = media_for(r.caller_realm, req, client, true);
     r.callee_media = media_for(r.callee_realm, req, client, false);

@@ -6,7 +6,7 @@
 //  * The callee's leg: a softphone's call goes to the OSV node the trunk selects — the node of
 //    the caller's registration when it has one, so a user's dialogs stay on one node (clustered
 //    OSV); a call from OSV to a flow token goes down that client's live connection (480 without
-//    one).
+//    one, unless it is a push client: then the call waits for it, guide 7.6).
 //  * Media profiles: an access leg by the client's User-Agent, then its remote-subscriber subnet,
 //    then the realm's; a core leg by the realm's (controlplane/media/profile_selector).
 //
@@ -35,6 +35,9 @@ struct route {
     uint32_t max_forwards = 70;      // for leg b's INVITE
     media::leg_setup caller_media, callee_media;
     std::string why;  // "OSV node osv1 (the node of the caller's registration)"
+    // The callee is a push client without a live connection: hold the call and push
+    // (guide 7.6); next_hop is where the client was, until its re-REGISTER says where it is.
+    bool wait_for_push = false;
 };
 
 // Why a call is not taken: answered with this status, reason and headers, and counted in

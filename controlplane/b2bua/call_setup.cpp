@@ -58,6 +58,10 @@ void b2bua::start_call(const req_t& req, binding* client) {
         return;
     }
     route& r = std::get<route>(decided);
+    if (r.wait_for_push && ctx_.push == nullptr) {
+        dispatcher.refuse(req, dispatch_refusal::no_live_flow);  // no CloudLink in this build
+        return;
+    }
     auto created = media_.create(r.caller_media, r.callee_media);
     if (!created) {
         ++counters_.refused_capacity;
@@ -127,6 +131,15 @@ void b2bua::start_call(const req_t& req, binding* client) {
     call& c = table_.add(std::make_unique<call>(ctx_, std::move(d)));
     counters_.active = table_.size();
     table_.index_invite(req.realm, req.txn, c.id());
+    if (r.wait_for_push) {
+        push_wait pw;
+        pw.device = client->push;
+        pw.key = push_key(client->aor, client->push);
+        table_.index_push(pw.key, c.id());
+        ++counters_.push_waits;
+        c.await_push(req.txn, std::move(offer), std::move(pw), push_invite_wait);
+        return;
+    }
     c.start(msg, req.txn, std::move(offer), no_answer_timeout);
 }
 
@@ -246,6 +259,10 @@ void call::send_invite(sip::outgoing_message&& m) {
 }
 
 void call::on_cancel(sip::transaction_id server) {
+    if (d_.state == call_state::awaiting_push && invite_ && invite_->server == server) {
+        cancel_push_wait();
+        return;
+    }
     if (!invite_ || invite_->server != server || invite_->final_seen ||
         !invite_->response_2xx.empty()) {
         return;  // too late: the final response is out

@@ -13,6 +13,7 @@ namespace sbc::cp::b2bua {
 
 // X(state, what holds in it)
 #define SBC_CALL_STATES(X)                                                                        \
+    X(awaiting_push, "held for a push: the INVITE waits for the mobile client's re-REGISTER")     \
     X(calling, "INVITE relayed to the callee; no dialog on the callee's leg yet")                 \
     X(early, "a provisional response with a tag: an early dialog on the callee's leg")            \
     X(answering, "the callee's 2xx is in; its SDP answer is being programmed into the dataplane") \
@@ -22,13 +23,14 @@ namespace sbc::cp::b2bua {
     X(ending, "the call is over: BYE sent, or the caller's INVITE got its final response")
 
 // X(event, what happened)
-#define SBC_CALL_EVENTS(X)                                                                     \
-    X(early_dialog, "the callee sent a provisional response with a To tag")                    \
-    X(answer, "the callee answered 2xx")                                                       \
-    X(media_ready, "the dataplane acknowledged the flows of the answer (or none were needed)") \
-    X(ack, "the caller acknowledged our 2xx")                                                  \
-    X(ack_with_answer, "the caller's ACK carries the answer to the offer in our 2xx")          \
-    X(cancel, "the caller cancelled before the final response")                                \
+#define SBC_CALL_EVENTS(X)                                                                      \
+    X(early_dialog, "the callee sent a provisional response with a To tag")                     \
+    X(answer, "the callee answered 2xx")                                                        \
+    X(media_ready, "the dataplane acknowledged the flows of the answer (or none were needed)")  \
+    X(ack, "the caller acknowledged our 2xx")                                                   \
+    X(ack_with_answer, "the caller's ACK carries the answer to the offer in our 2xx")           \
+    X(cancel, "the caller cancelled before the final response")                                 \
+    X(push_woken, "the pushed client re-registered over a new connection: the INVITE goes out") \
     X(end, "the call ends: BYE, rejection, timeout, failure, refused media")
 
 enum class call_state : uint8_t {
@@ -51,6 +53,8 @@ struct call_transition {
 
 // Every allowed transition; `end` is allowed from every state but `ending`.
 inline constexpr call_transition call_transitions[] = {
+    {call_state::awaiting_push, call_event::push_woken, call_state::calling},
+    {call_state::awaiting_push, call_event::cancel, call_state::ending},
     {call_state::calling, call_event::early_dialog, call_state::early},
     {call_state::calling, call_event::answer, call_state::answering},
     {call_state::early, call_event::early_dialog, call_state::early},  // another fork's tag

@@ -48,7 +48,34 @@ void call_table::erase(call_id_t id) {
         i = i->second == id ? by_invite_server_.erase(i) : std::next(i);
     }
     by_media_.erase(c.data().media);
+    if (c.data().push) {
+        unindex_push(c.data().push->key, id);
+    }
     calls_.erase(it);
+}
+
+void call_table::index_push(const std::string& key, call_id_t id) {
+    by_push_.emplace(key, id);
+}
+
+void call_table::unindex_push(const std::string& key, call_id_t id) {
+    auto [b, e] = by_push_.equal_range(key);
+    for (auto i = b; i != e; ++i) {
+        if (i->second == id) {
+            by_push_.erase(i);
+            return;
+        }
+    }
+}
+
+std::vector<call_id_t> call_table::awaiting_push(const std::string& key) const {
+    std::vector<call_id_t> out;
+    auto [b, e] = by_push_.equal_range(key);
+    for (auto i = b; i != e; ++i) {
+        out.push_back(i->second);
+    }
+    std::sort(out.begin(), out.end());  // oldest call first
+    return out;
 }
 
 void call_table::index_invite(realm_id realm, sip::transaction_id server, call_id_t id) {

@@ -38,6 +38,12 @@ class call_table {
     std::optional<call_id_t> by_invite(realm_id realm, sip::transaction_id server) const;
     std::optional<call_id_t> by_media(media::session_id sid) const;
 
+    // Calls held for a push, by push_key(): what a re-REGISTER of that device releases.
+    void index_push(const std::string& key, call_id_t id);
+    void unindex_push(const std::string& key, call_id_t id);
+    std::vector<call_id_t> awaiting_push(const std::string& key) const;
+    size_t awaiting_push_count() const { return by_push_.size(); }
+
     // Runs `fn` on the call now, or after the media programming it waits for.
     void run(call_id_t id, std::function<void(call&)> fn);
     // The same for a message that lives only as long as the callback that hands it over (a
@@ -57,6 +63,7 @@ class call_table {
     std::unordered_map<std::string, dialog_hit> by_dialog_;
     std::unordered_map<uint64_t, call_id_t> by_invite_server_;  // realm<<63 | server txn
     std::unordered_map<media::session_id, call_id_t> by_media_;
+    std::unordered_multimap<std::string, call_id_t> by_push_;
     call_id_t next_id_ = 1;
 };
 

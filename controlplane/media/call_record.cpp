@@ -61,6 +61,11 @@ nlohmann::json call_record(const call_summary& summary, uint64_t session,
         {"emergency", emergency},
         {"legs", std::move(legs)},
     };
+    // Whether the call waited for a push notification (issue 14): null when it did not.
+    rec["push"] = summary.push ? nlohmann::json{{"result", summary.push->result},
+                                                {"detail", summary.push->detail},
+                                                {"waited_ms", summary.push->waited_ms}}
+                               : nlohmann::json();
     if (summary.answered) {
         rec["answer"] = iso8601(*summary.answered);
         rec["duration_s"] = std::chrono::duration<double>(ended - *summary.answered).count();

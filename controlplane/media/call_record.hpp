@@ -4,6 +4,7 @@
 // dataplane just before its flows are removed.
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -15,6 +16,13 @@
 namespace sbc::cp::media {
 
 // What the signalling layer knows about a call when it ends.
+// A call that waited for a push (guide 7.6): how the wait ended and how long it took.
+struct push_summary {
+    std::string result;  // "woken", "timed_out", "failed", "cancelled"
+    std::string detail;  // the push id, or why the push failed
+    int64_t waited_ms = 0;
+};
+
 struct call_summary {
     std::string call_id;    // the caller leg's Call-ID (the SBC's own on the other leg)
     std::string from;       // caller's AOR
@@ -23,6 +31,7 @@ struct call_summary {
     std::optional<std::chrono::system_clock::time_point> answered;
     int final_status = 0;    // final response to the initial INVITE (0 = none yet)
     std::string end_reason;  // "bye from a", "cancel", "media timeout", "session timer", ...
+    std::optional<push_summary> push;  // the call was held for a push
 };
 
 class cdr_writer {

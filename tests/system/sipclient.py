@@ -6,6 +6,7 @@ open clients live in CLIENTS between calls.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import secrets
@@ -131,13 +132,18 @@ class SipTlsClient:
             if m.method != "ACK":
                 self.answer(m, 200)
 
-    def answer(self, req: Message, code: int, reason: str = "OK"):
+    def response_head(self, req: Message, code: int, reason: str) -> list[str]:
+        """The status line and the headers copied from `req` (RFC 3261 §8.2.6), our To tag."""
         lines = [f"SIP/2.0 {code} {reason}"]
         for k, v in req.headers:
             if k.lower() in ("via", "v", "from", "f", "call-id", "i", "cseq"):
                 lines.append(f"{k}: {v}")
             elif k.lower() in ("to", "t"):
                 lines.append(f"{k}: {v}" + ("" if "tag=" in v else ";tag=" + self.tag))
+        return lines
+
+    def answer(self, req: Message, code: int, reason: str = "OK"):
+        lines = self.response_head(req, code, reason)
         lines.append("Content-Length: 0")
         self.send("\r\n".join(lines) + "\r\n\r\n")
 
@@ -175,6 +181,35 @@ class SipTlsClient:
             self.send(self.register_request(user, expires, ua, contact_params, extra))
             r = self.response()
         return r
+
+    def answer_invite(self, wait: float, media_ip: str, media_port: int) -> Message | None:
+        """Waits (bounded) for an INVITE, answers it 200 with an SRTP (SDES) answer; other
+        requests meanwhile are answered 200 and kept. The INVITE, or None."""
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            m = self._read_message(max(0.0, deadline - time.monotonic()))
+            if m is None:
+                return None
+            if m.is_response:
+                continue
+            self.inbox.append(m)
+            if m.method == "ACK":
+                continue
+            if m.method != "INVITE":
+                self.answer(m, 200)
+                continue
+            key = secrets.token_bytes(30)
+            sdp = (f"v=0\r\no=- 1 1 IN IP4 {media_ip}\r\ns=-\r\nc=IN IP4 {media_ip}\r\n"
+                   f"t=0 0\r\nm=audio {media_port} RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+                   f"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{base64.b64encode(key).decode()}"
+                   f"\r\na=sendrecv\r\n")
+            lines = self.response_head(m, 200, "OK")
+            lines.append(f"Contact: <sip:{self.local[0]}:{self.local[1]};transport=tls>")
+            lines.append("Content-Type: application/sdp")
+            lines.append(f"Content-Length: {len(sdp)}")
+            self.send("\r\n".join(lines) + "\r\n\r\n" + sdp)
+            return m
+        return None
 
     def close(self):
         try:
@@ -221,6 +256,12 @@ def send_raw(name: str, text: str, wait: float = 3.0) -> dict | None:
 def request_text(name: str, user: str, expires=300, ua: str = "ZoomPbxPhone/6.0",
                  contact_params: str = "", extra: str = "") -> str:
     return CLIENTS[name].register_request(user, expires, ua, contact_params, extra)
+
+
+def answer_invite(name: str, wait: float, media_ip: str = "10.1.0.2",
+                  media_port: int = 4600) -> dict | None:
+    m = CLIENTS[name].answer_invite(wait, media_ip, media_port)
+    return m.summary() if m else None
 
 
 def inbox(name: str, wait: float = 0.0) -> list[dict]:

@@ -18,7 +18,12 @@ namespace sbc::cp::cloudlink::test {
 using namespace std::chrono_literals;
 
 struct link_rig {
-    explicit link_rig(const std::string& cert = "cloud") : server(dir.path(), cert) {
+    explicit link_rig(const std::string& cert = "cloud") : link_rig(nullptr, cert) {}
+    // On `external`'s loop (the B2BUA's, for the push call flow) instead of its own.
+    link_rig(sip::io_loop* external, const std::string& cert)
+        : server(dir.path(), cert),
+          own_loop(external != nullptr ? nullptr : std::make_unique<sip::io_loop>()),
+          loop(external != nullptr ? *external : *own_loop) {
         write_machine("machine-a");
         push_cfg.enable = true;
         push_cfg.providers = {"apns", "fcm"};
@@ -74,7 +79,8 @@ struct link_rig {
 
     sip::test::temp_dir dir;
     standin server;
-    sip::io_loop loop;
+    std::unique_ptr<sip::io_loop> own_loop;
+    sip::io_loop& loop;
     config::proxy_section proxy_cfg;
     proxy_policy proxy{proxy_cfg, [](const char*) -> const char* { return nullptr; }};
     http_worker http{loop};
