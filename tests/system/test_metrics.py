@@ -12,13 +12,12 @@ import os
 import re
 import subprocess
 import sys
-import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import SOURCE_DIR, Appliance, wait_until  # noqa: E402
-from call_support import active_calls, ctrl, fast_trunk  # noqa: E402
+from call_support import fast_trunk, softphones_call_and_hang_up  # noqa: E402
 
 METRICS = "http://127.0.0.1:9464/metrics"  # the default: loopback, port 9464
 PROM = "127.0.0.1:19090"
@@ -80,16 +79,7 @@ def test_prometheus_scrapes_a_call_and_the_dashboard_names_exported_metrics():
         wait_until(lambda: app.node_state("osv1") == "up", 10, "osv1 up")
         wait_until(lambda: value(app, 'up{job="sbc"}') == 1, 20, "prometheus scrapes sbcd")
 
-        alice = app.baresip("alice", "alice", "alicepw", 5100, 4444)
-        bob = app.baresip("bob", "bob", "bobpw", 5110, 4445)
-        wait_until(lambda: alice.registered() and bob.registered(), 15, "baresip registered")
-        ctrl(app, alice, "dial", "sip:bob@pbx.local")
-        wait_until(lambda: re.search(r"[Ii]ncoming call", bob.output()), 10, "bob rings")
-        ctrl(app, bob, "accept")
-        wait_until(lambda: len(active_calls(app)) == 2 and
-                   all(c["state"] == "confirmed" for c in active_calls(app)), 10, "calls up")
-        ctrl(app, alice, "hangup")
-        wait_until(lambda: not active_calls(app), 10, "calls ended")
+        softphones_call_and_hang_up(app)
 
         # The call went softphone -> SBC -> OSV -> SBC -> softphone: two B2BUA calls, one from
         # each realm, both answered, each with a set-up time.

@@ -14,7 +14,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import Appliance, wait_until  # noqa: E402
-from call_support import active_calls, ctrl, fast_trunk  # noqa: E402
+from call_support import fast_trunk, softphones_call_and_hang_up  # noqa: E402
 
 SBC_ACCESS = "10.1.0.1"
 ALICE = "10.1.0.2"
@@ -37,16 +37,7 @@ def test_trace_pcap_has_the_call_on_both_realms_and_keys_stay_masked():
         app.kamailio("osv1", OSV)
         app.up()
         wait_until(lambda: app.node_state("osv1") == "up", 10, "osv1 up")
-        alice = app.baresip("alice", "alice", "alicepw", 5100, 4444)
-        bob = app.baresip("bob", "bob", "bobpw", 5110, 4445)
-        wait_until(lambda: alice.registered() and bob.registered(), 15, "baresip registered")
-        ctrl(app, alice, "dial", "sip:bob@pbx.local")
-        wait_until(lambda: re.search(r"[Ii]ncoming call", bob.output()), 10, "bob rings")
-        ctrl(app, bob, "accept")
-        wait_until(lambda: len(active_calls(app)) == 2 and
-                   all(c["state"] == "confirmed" for c in active_calls(app)), 10, "calls up")
-        ctrl(app, alice, "hangup")
-        wait_until(lambda: not active_calls(app), 10, "calls ended")
+        softphones_call_and_hang_up(app)
 
         pcap = app.rundir / "alice.pcap"
         rc, out, err = app.sbcctl("trace", "sip", "--aor", "sip:alice@pbx.local", "--pcap", pcap)
