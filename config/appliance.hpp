@@ -280,6 +280,11 @@ struct dataplane_section {
 struct mgmt_section {
     std::string socket;  // defaults to /run/sbc/<instance>.sock
     std::string group = "root";
+    // The Prometheus endpoint (GET /metrics). On loopback by default: an operator gets metrics
+    // without configuring anything, and plain unauthenticated HTTP is not reachable from either
+    // realm until the operator chooses an address. Port 0 turns it off.
+    std::string metrics_address = "127.0.0.1";
+    uint16_t metrics_port = 9464;
 
     bool operator==(const mgmt_section&) const = default;
 };

@@ -235,6 +235,8 @@ void read_system(table_reader& root, appliance& out) {
     with_table(root, "mgmt", need::optional, [&](table_reader& r) {
         r.string("socket", out.mgmt.socket, need::optional, &socket_path);
         r.string("group", out.mgmt.group, need::optional, &rules::group_name);
+        r.string("metrics_address", out.mgmt.metrics_address, need::optional, &rules::ip_literal);
+        r.integer("metrics_port", out.mgmt.metrics_port, 0, 65535);
     });
     with_table(root, "log", need::optional,
                [&](table_reader& r) { r.enumeration("level", out.log.level); });

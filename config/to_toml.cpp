@@ -252,6 +252,8 @@ void put_system(emitter& e, const appliance& c) {
     e.table("mgmt");
     e.put("socket", c.mgmt.socket);
     e.put("group", c.mgmt.group);
+    e.put("metrics_address", c.mgmt.metrics_address);
+    e.put("metrics_port", c.mgmt.metrics_port);
     e.table("log");
     e.put("level", c.log.level);
 }

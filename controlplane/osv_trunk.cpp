@@ -1,9 +1,12 @@
 #include "controlplane/osv_trunk.hpp"
 
+#include "controlplane/counters_json.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
+#include "controlplane/counters_json.hpp"
 #include "sip/builder.hpp"
 #include "sip/ids.hpp"
 
@@ -344,22 +347,18 @@ nlohmann::json osv_trunk::status() const {
     nlohmann::json nodes = nlohmann::json::array();
     const auto now = core_.loop().now();
     for (const auto& n : nodes_) {
-        nodes.push_back(
-            {{"name", n.cfg.name},
-             {"address", n.cfg.address},
-             {"port", n.cfg.port},
-             {"transport", std::string(config::to_string(n.cfg.transport))},
-             {"state", std::string(health_name(n.health))},
-             {"since_s", std::chrono::duration_cast<std::chrono::seconds>(now - n.since).count()},
-             {"reason", n.reason},
-             {"options_sent", n.options_sent},
-             {"options_answered", n.options_answered},
-             {"options_failed", n.options_failed},
-             {"traffic_failures", n.traffic_failures},
-             {"suspect", n.suspect},
-             {"suspected", n.suspected},
-             {"suspicion_sources", n.suspicions.size()},
-             {"went_down", n.went_down}});
+        nlohmann::json node = counters_json(static_cast<const osv_node_counters&>(n));
+        node.update(nlohmann::json{
+            {"name", n.cfg.name},
+            {"address", n.cfg.address},
+            {"port", n.cfg.port},
+            {"transport", std::string(config::to_string(n.cfg.transport))},
+            {"state", std::string(health_name(n.health))},
+            {"since_s", std::chrono::duration_cast<std::chrono::seconds>(now - n.since).count()},
+            {"reason", n.reason},
+            {"suspect", n.suspect},
+            {"suspicion_sources", n.suspicions.size()}});
+        nodes.push_back(std::move(node));
     }
     return {{"comm_system_type", std::string(config::to_string(cfg_.comm_system_type))},
             {"options_interval_s", cfg_.options_interval_s},

@@ -44,6 +44,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/counters.hpp"
 #include "common/lifetime.hpp"
 #include "config/appliance.hpp"
 #include "controlplane/realm_edge.hpp"
@@ -58,7 +59,19 @@ std::string_view health_name(node_health h);
 // How a request to a node ended, as far as node health is concerned.
 enum class node_outcome : std::uint8_t { answered, timeout, transport_error, unavailable };
 
-struct trunk_node {
+// X(name, kind, unit, help) (common/counters.hpp): a node's evidence, in `sbcctl status` and the
+// metrics (label `node`).
+#define SBC_OSV_NODE_COUNTERS(X)                                                             \
+    X(options_sent, counter, "", "OPTIONS keep-alives sent to the node")                     \
+    X(options_answered, counter, "", "OPTIONS keep-alives the node answered")                \
+    X(options_failed, counter, "", "OPTIONS keep-alives that timed out or failed")           \
+    X(traffic_failures, counter, "", "relayed requests that timed out or got 503")           \
+    X(suspected, counter, "", "times relayed failures from several sources made it suspect") \
+    X(went_down, counter, "", "times the node was declared down")
+
+SBC_COUNTER_FAMILY(osv_node_counters, "osv_node", SBC_OSV_NODE_COUNTERS);
+
+struct trunk_node : osv_node_counters {
     config::sip_server_node cfg;
     sip::transport_target target;
     node_health health = node_health::probing;
@@ -69,13 +82,10 @@ struct trunk_node {
     bool probe_in_flight = false;   // an OPTIONS is out
     std::uint32_t probe_round = 0;  // answers of abandoned probes are ignored
     sip::timer_id probe_deadline;
-    std::uint64_t options_sent = 0, options_answered = 0, options_failed = 0;
-    std::uint64_t traffic_failures = 0, went_down = 0;
     // Relayed traffic's timeouts and 503s by client source (at most suspect_sources entries,
     // none older than suspect_window), and whether that made the node suspect.
     std::vector<std::pair<std::string, sip::time_point>> suspicions;
     bool suspect = false;
-    std::uint64_t suspected = 0;  // times the node became suspect
 };
 
 // Relayed timeouts/503s from this many different client sources within suspect_window make a

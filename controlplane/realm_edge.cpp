@@ -99,6 +99,10 @@ void realm_edge::set_ingress_limits(const core_limits* limits,
 }
 
 void realm_edge::deliver(sip::message&& m, const sip::transport_context& ctx) {
+    messages_.count(sip_direction::in, m);
+    if (tap_ != nullptr) {
+        tap_->on_message(id_, sip_direction::in, ctx.type, ctx.local, ctx.remote, m.data());
+    }
     if (ingress_limits_ != nullptr && !admitted(m, ctx)) {
         return;
     }
@@ -149,10 +153,12 @@ bool realm_edge::admitted(const sip::message& m, const sip::transport_context& c
 
 bool realm_edge::may_leave(std::string_view bytes) {
     if (egress_limits_ == nullptr) {
+        messages_.count(sip_direction::out, bytes);
         return true;
     }
     const limit_check c = check_wire(bytes, *egress_limits_);
     if (c) {
+        messages_.count(sip_direction::out, bytes);
         return true;
     }
     refused_out_.count(c.breach);
@@ -170,6 +176,11 @@ sip::send_status realm_edge::egress::send_request(const sip::transport_target& t
     if (!edge_.may_leave(bytes)) {
         return sip::send_status::refused;
     }
+    if (edge_.tap_ != nullptr) {
+        const auto local = edge_.local(to.type);
+        edge_.tap_->on_message(edge_.id_, sip_direction::out, to.type,
+                               local ? *local : sip::socket_address(), to.address, bytes);
+    }
     return edge_.link_->send_request(to, std::move(bytes), std::move(done), used);
 }
 
@@ -178,6 +189,10 @@ sip::send_status realm_edge::egress::send_response(const sip::transport_context&
                                                    sip::send_callback done) {
     if (!edge_.may_leave(bytes)) {
         return sip::send_status::refused;
+    }
+    if (edge_.tap_ != nullptr) {
+        edge_.tap_->on_message(edge_.id_, sip_direction::out, ctx.type, ctx.local, ctx.remote,
+                               bytes);
     }
     return edge_.link_->send_response(ctx, top, std::move(bytes), std::move(done));
 }
@@ -335,9 +350,9 @@ nlohmann::json realm_edge::status() const {
     }
     nlohmann::json counters = nlohmann::json::object();
     transports_.counters().for_each(
-        [&](std::string_view n, std::uint64_t v, std::string_view) { counters[n] = v; });
+        [&](const counter_row& row, std::uint64_t v) { counters[std::string(row.name)] = v; });
     transactions_.counters().for_each(
-        [&](std::string_view n, std::uint64_t v, std::string_view) { counters[n] = v; });
+        [&](const counter_row& row, std::uint64_t v) { counters[std::string(row.name)] = v; });
     return {{"name", std::string(name())},
             {"listeners", listeners},
             {"connections", transports_.connection_count()},

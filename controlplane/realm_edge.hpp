@@ -25,6 +25,7 @@
 #include "controlplane/entry_guard.hpp"
 #include "controlplane/realm_link.hpp"
 #include "controlplane/result.hpp"
+#include "controlplane/sip_message_counts.hpp"
 #include "sip/builder.hpp"
 #include "sip/transaction/transaction_layer.hpp"
 #include "sip/transaction/transport_binding.hpp"
@@ -57,6 +58,16 @@ struct realm_listen {
         return {r.signalling_address, r.sip_udp_port, r.sip_tcp_port, r.sip_tls_port,
                 r.certificate_profile};
     }
+};
+
+// Sees every message a realm edge received (before admission, decrypted) and every one it sent
+// (after the egress check), with the addresses on the wire: the SIP trace (sip_trace.hpp).
+class message_tap {
+  public:
+    virtual ~message_tap() = default;
+    virtual void on_message(realm_id realm, sip_direction direction, sip::transport_type transport,
+                            const sip::socket_address& local, const sip::socket_address& remote,
+                            std::string_view bytes) = 0;
 };
 
 class realm_edge {
@@ -103,8 +114,12 @@ class realm_edge {
                             std::function<void(const sip::socket_address&)> refused = {});
     // What leaving messages must fit and be (nullptr: no check).
     void set_egress_limits(const core_limits* limits) { egress_limits_ = limits; }
+    // The SIP trace's tap (null: none).
+    void set_tap(message_tap* tap) { tap_ = tap; }
     const limit_counters& refused_in() const { return refused_in_; }
     const limit_counters& refused_out() const { return refused_out_; }
+    // Every message received (before admission) and every one that left, by method/status class.
+    const sip_message_counts& messages() const { return messages_; }
 
     // The transport seam (realm_link.hpp): instead of open(), the realm's messages leave through
     // `link`, which stands for listeners on `where` (no socket is opened).
@@ -194,6 +209,8 @@ class realm_edge {
     const core_limits* egress_limits_ = nullptr;
     std::function<void(const sip::socket_address&)> on_refused_;
     limit_counters refused_in_, refused_out_;
+    sip_message_counts messages_;
+    message_tap* tap_ = nullptr;
     log_limiter refusal_log_;
     sip::transport_layer transports_;
     transports_link own_link_;

@@ -3,6 +3,7 @@
 // how `sbcctl registrations` shows them. The relay itself is registrar_relay.cpp.
 #include <algorithm>
 
+#include "controlplane/counters_json.hpp"
 #include "controlplane/register_messages.hpp"
 #include "controlplane/registrar_relay.hpp"
 #include "sip/ids.hpp"
@@ -118,10 +119,7 @@ void registrar_relay::on_node_state(node_index n, node_health h) {
 }
 
 nlohmann::json registrar_relay::counters_json() const {
-    nlohmann::json j = nlohmann::json::object();
-#define SBC_CP_REG_JSON(name, text) j[#name] = counters_.name;
-    SBC_CP_REGISTRAR_COUNTERS(SBC_CP_REG_JSON)
-#undef SBC_CP_REG_JSON
+    nlohmann::json j = cp::counters_json(static_cast<const registrar_family&>(counters_));
     for (std::size_t i = 0; i < static_cast<std::size_t>(register_refusal::count_); ++i) {
         j["refused_" + std::string(refusal_name(static_cast<register_refusal>(i)))] =
             counters_.refusals[i];

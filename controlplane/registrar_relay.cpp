@@ -103,6 +103,7 @@ void registrar_relay::on_register(const inbound_request& req) {
         rl.from_tag = sip::make_tag();
     }
     const std::uint64_t id = next_relay_++;
+    rl.received = access_.loop().now();
     relays_.emplace(id, std::move(rl));
     start(id);
 }
@@ -304,6 +305,7 @@ void registrar_relay::retry_or_give_up(std::uint64_t id) {
 
 void registrar_relay::finish(std::uint64_t id) {
     if (auto it = relays_.find(id); it != relays_.end()) {
+        relay_time_.observe(access_.loop().now() - it->second.received);
         access_.loop().cancel_timer(it->second.deadline);
         relays_.erase(it);
     }

@@ -39,6 +39,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/latency_histogram.hpp"
 #include "common/lifetime.hpp"
 #include "controlplane/binding_table.hpp"
 #include "controlplane/dos_guard.hpp"
@@ -50,31 +51,33 @@
 
 namespace sbc::cp {
 
-// X(name, meaning)
-#define SBC_CP_REGISTRAR_COUNTERS(X)                                                       \
-    X(registers, "REGISTER requests from clients")                                         \
-    X(refused, "REGISTERs refused before relaying (see refused_*)")                        \
-    X(relayed, "REGISTERs relayed to OSV (retries included)")                              \
-    X(answered_locally, "refreshes answered by register throttling")                       \
-    X(challenges, "401/407 from OSV passed to the client")                                 \
-    X(accepted, "2xx from OSV")                                                            \
-    X(rejected, "other final responses from OSV passed to the client")                     \
-    X(failovers, "REGISTERs retried on another node")                                      \
-    X(osv_unavailable, "503 + Retry-After to the client: no OSV node answered")            \
-    X(bindings_created, "bindings OSV accepted the first time")                            \
-    X(unbound, "bindings removed by the client (expires 0 or *)")                          \
-    X(expired, "bindings that expired without a refresh")                                  \
-    X(flow_closed, "bindings removed because their connection closed")                     \
-    X(flow_detached, "push bindings kept without a flow after their connection closed")    \
-    X(osv_unbind_sent, "de-REGISTERs sent to OSV for bindings that died")                  \
-    X(osv_unbind_accepted, "de-REGISTERs OSV accepted")                                    \
-    X(osv_unbind_challenged, "de-REGISTERs OSV challenged (its binding lapses at expiry)") \
-    X(osv_unbind_failed, "de-REGISTERs that failed otherwise")
+// X(name, kind, unit, help) (common/counters.hpp)
+#define SBC_CP_REGISTRAR_COUNTERS(X)                                                         \
+    X(registers, counter, "", "REGISTER requests from clients")                              \
+    X(refused, counter, "", "REGISTERs refused before relaying (see refused_*)")             \
+    X(relayed, counter, "", "REGISTERs relayed to OSV (retries included)")                   \
+    X(answered_locally, counter, "", "refreshes answered by register throttling")            \
+    X(challenges, counter, "", "401/407 from OSV passed to the client")                      \
+    X(accepted, counter, "", "2xx from OSV")                                                 \
+    X(rejected, counter, "", "other final responses from OSV passed to the client")          \
+    X(failovers, counter, "", "REGISTERs retried on another node")                           \
+    X(osv_unavailable, counter, "", "503 + Retry-After to the client: no OSV node answered") \
+    X(bindings_created, counter, "", "bindings OSV accepted the first time")                 \
+    X(unbound, counter, "", "bindings removed by the client (expires 0 or *)")               \
+    X(expired, counter, "", "bindings that expired without a refresh")                       \
+    X(flow_closed, counter, "", "bindings removed because their connection closed")          \
+    X(flow_detached, counter, "",                                                            \
+      "push bindings kept without a flow after their connection closed")                     \
+    X(osv_unbind_sent, counter, "", "de-REGISTERs sent to OSV for bindings that died")       \
+    X(osv_unbind_accepted, counter, "", "de-REGISTERs OSV accepted")                         \
+    X(osv_unbind_challenged, counter, "",                                                    \
+      "de-REGISTERs OSV challenged (its binding lapses at expiry)")                          \
+    X(osv_unbind_failed, counter, "", "de-REGISTERs that failed otherwise")
 
-struct registrar_counters {
-#define SBC_CP_REG_FIELD(name, text) std::uint64_t name = 0;
-    SBC_CP_REGISTRAR_COUNTERS(SBC_CP_REG_FIELD)
-#undef SBC_CP_REG_FIELD
+SBC_COUNTER_FAMILY(registrar_family, "registrar", SBC_CP_REGISTRAR_COUNTERS);
+
+// The family plus the refusals by cause (register_check.hpp's table names them).
+struct registrar_counters : registrar_family {
     std::uint64_t refusals[static_cast<std::size_t>(register_refusal::count_)] = {};
 };
 
@@ -97,6 +100,9 @@ class registrar_relay {
     }
 
     const registrar_counters& counters() const { return counters_; }
+    // Relay time: the client's REGISTER to the final answer sbcd sent it (OSV's, or 503 when no
+    // node answered). Refreshes answered by register throttling are not relays.
+    const latency_histogram& relay_time() const { return relay_time_; }
     const register_throttle& throttle() const { return throttle_; }
     std::size_t relays_in_flight() const { return relays_.size(); }
 
@@ -118,6 +124,7 @@ class registrar_relay {
         node_index node = 0;
         std::uint32_t attempt = 0;
         sip::timer_id deadline;  // this attempt's answer from OSV is due by then
+        sip::time_point received{};  // the client's REGISTER, for the relay time
         // where the client's REGISTER came from (the binding's flow once OSV accepts)
         sip::transport_type flow_type = sip::transport_type::tls;
         sip::connection_id flow_connection = 0;
@@ -169,6 +176,7 @@ class registrar_relay {
     register_throttle throttle_;
     std::vector<std::string> push_providers_;  // empty when [push] is disabled
     registrar_counters counters_;
+    latency_histogram relay_time_;
     std::unordered_map<std::uint64_t, relay> relays_;
     std::uint64_t next_relay_ = 1;
     std::uint64_t handling_ = 0;  // the relay whose failure is being reported to the trunk

@@ -98,6 +98,16 @@ cp::status service::start() {
         return st;
     }
     spdlog::info("mgmt API on {}", cfg_.mgmt.socket);
+    if (cfg_.mgmt.metrics_port != 0) {
+        metrics_ =
+            std::make_unique<metrics::metrics_endpoint>(loop_, [this] { return metrics_page(); });
+        if (cp::status st = metrics_->open(cfg_.mgmt.metrics_address, cfg_.mgmt.metrics_port);
+            !st) {
+            return st;
+        }
+        spdlog::info("metrics on http://{}:{}/metrics", cfg_.mgmt.metrics_address,
+                     cfg_.mgmt.metrics_port);
+    }
     watch_signals();
     return cp::status::ok();
 }

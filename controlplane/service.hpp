@@ -12,6 +12,7 @@
 #include "controlplane/cloudlink/cloudlink_service.hpp"
 #include "controlplane/dataplane_link.hpp"
 #include "controlplane/media/media_manager.hpp"
+#include "controlplane/metrics/metrics_endpoint.hpp"
 #include "controlplane/mgmt_server.hpp"
 #include "controlplane/sip_service.hpp"
 #include "sip/transport/io_loop.hpp"
@@ -42,6 +43,8 @@ class service {
 
   private:
     nlohmann::json status() const;
+    // The Prometheus page (controlplane/metrics/service_metrics.cpp).
+    std::string metrics_page();
     nlohmann::json inventory() const;  // the appliance's figures for CloudLink's report
     void watch_signals();
 
@@ -54,6 +57,7 @@ class service {
     media::media_manager media_;
     b2bua::b2bua b2bua_;
     cloudlink::cloudlink_service cloudlink_;
+    std::unique_ptr<metrics::metrics_endpoint> metrics_;  // null when mgmt.metrics_port = 0
     uint64_t media_tick_ = 0;
     std::chrono::steady_clock::time_point started_;
     int signal_fd_ = -1;

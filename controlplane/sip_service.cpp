@@ -1,6 +1,9 @@
 #include "controlplane/sip_service.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "controlplane/counters_json.hpp"
+#include "controlplane/log_text.hpp"
 #include "controlplane/mgmt_server.hpp"
 #include "sip/builder.hpp"
 
@@ -20,6 +23,8 @@ sip_service::sip_service(sip::io_loop& loop, const config::appliance& cfg)
       clients_(access_, core_, dispatcher_) {
     dispatcher_.route(realm_id::access, sip::sip_method::register_,
                       [this](const inbound_request& req) { registrar_.on_register(req); });
+    access_.set_tap(&trace_);
+    core_.set_tap(&trace_);
     // The guard sees the access realm only: the core realm faces the trusted PBX.
     access_.transports().set_source_policy(&dos_);
     dos_.set_known_source(
@@ -88,6 +93,7 @@ void sip_service::register_mgmt(mgmt_server& mgmt) {
     mgmt.on("sip", [this](const nlohmann::json&) { return counters(); });
     mgmt.on("blacklist", [this](const nlohmann::json& args) { return dos_.blacklist_table(args); });
     mgmt.on("security", [this](const nlohmann::json&) { return dos_.status(); });
+    mgmt.on("trace_sip", [this](const nlohmann::json& args) { return trace_sip(args); });
     // The operator forgives a source before its entry expires.
     mgmt.on("blacklist_remove", [this](const nlohmann::json& args) -> cp::result<nlohmann::json> {
         const std::string address = args.value("address", std::string());
@@ -100,6 +106,24 @@ void sip_service::register_mgmt(mgmt_server& mgmt) {
         }
         return nlohmann::json{{"removed", address}};
     });
+}
+
+// `sbcctl trace sip`: args "aor", "call_id", "with_keys", "limit".
+cp::result<nlohmann::json> sip_service::trace_sip(const nlohmann::json& args) const {
+    sip_trace_query q;
+    if (args.is_object()) {
+        q.aor = args.value("aor", std::string());
+        q.call_id = args.value("call_id", std::string());
+        q.with_keys = args.value("with_keys", false);
+        q.limit = args.value("limit", q.limit);
+    }
+    if (q.with_keys) {
+        // An audit event: the operator asked for digest responses and SRTP keys in clear.
+        spdlog::warn("audit: SIP trace with keys (unmasked) requested over the mgmt API "
+                     "(aor '{}', call-id '{}')",
+                     log_text(q.aor), log_text(q.call_id));
+    }
+    return trace_.query(q);
 }
 
 nlohmann::json sip_service::status() const {

@@ -24,6 +24,7 @@
 #include "controlplane/realm_edge.hpp"
 #include "controlplane/registrar_relay.hpp"
 #include "controlplane/request_dispatcher.hpp"
+#include "controlplane/sip_trace.hpp"
 #include "controlplane/subscriber_subnets.hpp"
 
 namespace sbc::cp {
@@ -67,15 +68,19 @@ class sip_service {
     client_relay& clients() { return clients_; }
     const subscriber_subnets& subnets() const { return subnets_; }
     dos_guard& dos() { return dos_; }
+    const sip_trace& trace() const { return trace_; }
     entry_guard& guard() { return guard_; }
     const core_limits& limits_toward_core() const { return core_limits_; }
 
   private:
+    cp::result<nlohmann::json> trace_sip(const nlohmann::json& args) const;
+
     const config::appliance& cfg_;
     entry_guard guard_;  // before the edges: they run every message under it
     core_limits core_limits_;
     subscriber_subnets subnets_;
     dos_guard dos_;  // before the edges: the access transport points at it until it goes
+    sip_trace trace_;  // before the edges: both tap into it
     realm_edge access_;
     realm_edge core_;
     osv_trunk trunk_;

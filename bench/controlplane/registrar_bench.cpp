@@ -8,20 +8,32 @@
 // TLS out). Throttling on: refreshes are answered locally. Reported: wall-clock REGISTERs/s and
 // REGISTERs per second of sbcd-thread CPU ("per sbcd core").
 //
+// BM_RelayTraceOff: the relay with the SIP trace ring (controlplane/sip_trace.hpp) unhooked; the
+// ratio to BM_RelayThrottlingOff (trace on, as shipped) of the same run is the trace's cost.
+//
+// BM_RelayScraped: the relay with a Prometheus scraper on the metrics endpoint in the same loop
+// (controlplane/metrics/), at 1 scrape/s (Prometheus's usual 15 s is gentler) and at 100/s (a
+// stress); the ratio to BM_RelayThrottlingOff of the same run is the scraping's cost.
+//
 // BM_BindingMemory: 100k bindings as the registrar keeps them (realistic field sizes, the
 // indices, one expiry timer each); heap bytes in use per binding (mallinfo2).
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "bench/common/loop_bench.hpp"
 #include "config/config.hpp"
 #include "controlplane/binding_table.hpp"
+#include "controlplane/metrics/metrics_endpoint.hpp"
+#include "controlplane/metrics/sip_metrics.hpp"
 #include "controlplane/sip_service.hpp"
 #include "sip/ids.hpp"
 #include "sip_harness.hpp"
@@ -80,7 +92,35 @@ int read_final(bench::stream_client& c) {
     }
 }
 
-void relay(benchmark::State& state, bool throttling) {
+// GET /metrics every `interval` until `stop`, over plain TCP; counts whole pages.
+void scrape_loop(std::uint16_t port, std::chrono::milliseconds interval, std::atomic<bool>& stop,
+                 std::atomic<std::int64_t>& pages, std::atomic<std::int64_t>& bytes) {
+    const auto to = *sip::socket_address::from_ip("127.0.0.1", port);
+    while (!stop) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && ::connect(fd, to.sa(), to.size()) == 0) {
+            const std::string get = "GET /metrics HTTP/1.1\r\nHost: bench\r\n\r\n";
+            if (::send(fd, get.data(), get.size(), MSG_NOSIGNAL) > 0) {
+                std::string page;
+                char buf[65536];
+                ssize_t n;
+                while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0) {
+                    page.append(buf, static_cast<std::size_t>(n));
+                }
+                if (page.rfind("HTTP/1.1 200", 0) == 0) {
+                    ++pages;
+                    bytes += static_cast<std::int64_t>(page.size());
+                }
+            }
+        }
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        std::this_thread::sleep_for(interval);
+    }
+}
+
+void relay(benchmark::State& state, bool throttling, int scrapes_per_s = 0, bool trace = true) {
     const int clients = static_cast<int>(state.range(0));
     const auto dir = std::filesystem::temp_directory_path() / "sbc-registrar-bench";
     std::filesystem::create_directories(dir);
@@ -120,10 +160,29 @@ void relay(benchmark::State& state, bool throttling) {
     where.access = {"127.0.0.1", 0, 0, access_port, "sbc-tls"};
     where.core = {"127.0.0.1", 0, sip::test::free_port(SOCK_STREAM), 0, ""};
     std::atomic<bool> started{false};
+    std::atomic<std::uint16_t> metrics_port{0};
+    struct sbcd_side {
+        std::shared_ptr<sip_service> svc;
+        std::unique_ptr<metrics::metrics_endpoint> endpoint;
+    };
     bench::loop_thread sbc([&](sip::io_loop& loop) {
-        auto svc = std::make_shared<sip_service>(loop, cfg);
-        started = static_cast<bool>(svc->start(where));
-        return svc;
+        auto side = std::make_shared<sbcd_side>();
+        side->svc = std::make_shared<sip_service>(loop, cfg);
+        started = static_cast<bool>(side->svc->start(where));
+        if (!trace) {
+            side->svc->access().set_tap(nullptr);
+            side->svc->core().set_tap(nullptr);
+        }
+        if (scrapes_per_s > 0) {
+            side->endpoint = std::make_unique<metrics::metrics_endpoint>(loop, [svc = side->svc] {
+                metrics::exposition e;
+                sip_metrics(e, *svc);
+                return e.text();
+            });
+            started = started && static_cast<bool>(side->endpoint->open("127.0.0.1", 0));
+            metrics_port = side->endpoint->port();
+        }
+        return side;
     });
     if (!started) {
         state.SkipWithError("sip_service did not start");
@@ -143,6 +202,14 @@ void relay(benchmark::State& state, bool throttling) {
         }
     }
     std::int64_t ok = 0, other = 0;
+    std::atomic<bool> stop_scraping{false};
+    std::atomic<std::int64_t> pages{0}, page_bytes{0};
+    std::thread scraper;
+    if (scrapes_per_s > 0) {
+        scraper = std::thread(scrape_loop, metrics_port.load(),
+                              std::chrono::milliseconds(1000 / scrapes_per_s),
+                              std::ref(stop_scraping), std::ref(pages), std::ref(page_bytes));
+    }
     sbc.mark();
     std::this_thread::sleep_for(10ms);
     for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores)
@@ -155,6 +222,15 @@ void relay(benchmark::State& state, bool throttling) {
         }
     }
     sbc.finish();
+    stop_scraping = true;
+    if (scraper.joinable()) {
+        scraper.join();
+    }
+    if (scrapes_per_s > 0) {
+        state.counters["scrapes"] = static_cast<double>(pages.load());
+        state.counters["page_bytes"] =
+            pages > 0 ? static_cast<double>(page_bytes.load() / pages.load()) : 0.0;
+    }
     const double registers = static_cast<double>(state.iterations()) * clients;
     state.SetItemsProcessed(static_cast<std::int64_t>(registers));
     state.counters["per_sbcd_cpu_s"] = registers / sbc.cpu();
@@ -172,7 +248,16 @@ void BM_RegisterThrottlingOn(benchmark::State& state) {
     relay(state, true);
 }
 
+void BM_RelayTraceOff(benchmark::State& state) {
+    relay(state, false, 0, false);
+}
+void BM_RelayScraped(benchmark::State& state) {
+    relay(state, false, static_cast<int>(state.range(1)));
+}
+
 BENCHMARK(BM_RelayThrottlingOff)->Arg(64)->UseRealTime()->MinTime(3.0);
+BENCHMARK(BM_RelayTraceOff)->Arg(64)->UseRealTime()->MinTime(3.0);
+BENCHMARK(BM_RelayScraped)->Args({64, 1})->Args({64, 100})->UseRealTime()->MinTime(3.0);
 BENCHMARK(BM_RegisterThrottlingOn)->Arg(64)->UseRealTime()->MinTime(3.0);
 
 void BM_BindingMemory(benchmark::State& state) {

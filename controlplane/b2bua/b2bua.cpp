@@ -14,7 +14,7 @@ b2bua::b2bua(sip_service& sip, media::media_manager& media, const config::applia
       media_(media),
       cfg_(cfg),
       router_(sip, media, cfg),
-      ctx_{sip, media, cfg, counters_, table_, life_} {}
+      ctx_{sip, media, cfg, counters_, setup_time_, table_, life_} {}
 
 b2bua::~b2bua() {
     life_.end();

@@ -62,6 +62,8 @@ class b2bua {
     nlohmann::json counters_json() const;
     size_t active() const { return table_.size(); }
     const b2bua_counters& counters() const { return counters_; }
+    // Set-up time of answered calls: the caller's INVITE to the 2xx relayed to it.
+    const latency_histogram& setup_time() const { return setup_time_; }
     const call* find(call_id_t id) const { return table_.find(id); }
 
     // Timer C (RFC 3261 §16.6 step 11) for the B2BUA: no final answer within this time ends the
@@ -94,6 +96,7 @@ class b2bua {
     media::media_manager& media_;
     const config::appliance& cfg_;
     b2bua_counters counters_;
+    latency_histogram setup_time_;
     call_table table_;
     call_router router_;
     call_context ctx_;

@@ -21,6 +21,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/latency_histogram.hpp"
 #include "common/lifetime.hpp"
 #include "controlplane/b2bua/b2bua_counters.hpp"
 #include "controlplane/b2bua/call_state.hpp"
@@ -132,6 +133,7 @@ struct call_context {
     media::media_manager& media;
     const config::appliance& cfg;
     b2bua_counters& counters;
+    latency_histogram& setup_time;  // INVITE received to 2xx relayed, answered calls
     call_table& table;
     const lifetime& life;
     cloudlink::push_sender* push = nullptr;  // none: calls to sleeping clients get 480

@@ -208,6 +208,7 @@ void call::relay_2xx(const sip::message& r, const std::string& body) {
         d_.answered = std::chrono::system_clock::now();
         d_.final_status = r.status_code();
         ++ctx_.counters.answered;
+        ctx_.setup_time.observe(*d_.answered - d_.started);
     } else {
         ++d_.refreshes;
     }

@@ -77,6 +77,7 @@ std::vector<command_spec> registration_commands();
 std::vector<command_spec> call_commands();
 std::vector<command_spec> security_commands();
 std::vector<command_spec> cloudlink_commands();
+std::vector<command_spec> trace_commands();
 
 // Every command, in the order `sbcctl --help` lists them.
 const std::vector<command_spec>& all_commands();

@@ -21,7 +21,8 @@ const std::vector<command_spec>& all_commands() {
         std::vector<command_spec> v;
         for (auto* group :
              {&status_commands, &config_commands, &table_commands, &registration_commands,
-              &call_commands, &security_commands, &cloudlink_commands, &help_commands}) {
+              &call_commands, &security_commands, &trace_commands, &cloudlink_commands,
+              &help_commands}) {
             auto part = (*group)();
             v.insert(v.end(), part.begin(), part.end());
         }

@@ -60,35 +60,23 @@ enum class server_failure : std::uint8_t {
                         // given up by then); the transaction is dropped so it cannot leak
 };
 
-// X(name, meaning)
-#define SBC_SIP_TRANSACTION_COUNTERS(X)                                               \
-    X(client_started, "client transactions started")                                  \
-    X(server_started, "server transactions started")                                  \
-    X(retransmissions_sent, "requests and responses retransmitted on timers")         \
-    X(requests_absorbed, "retransmitted requests absorbed by a server transaction")   \
-    X(responses_absorbed, "retransmitted responses absorbed by a client transaction") \
-    X(client_timeouts, "client transactions timed out (Timer B or F)")                \
-    X(client_transport_errors, "client transactions failed by the transport")         \
-    X(server_no_ack, "INVITE server transactions without ACK (Timer H)")              \
-    X(server_transport_errors, "responses the transport could not send")              \
-    X(server_unanswered, "non-INVITE server transactions the TU never answered")      \
-    X(stray_responses, "responses matching no client transaction")                    \
-    X(acks_passed, "ACKs matching no transaction (2xx ACK), passed to the TU")        \
-    X(cancels_matched, "CANCELs that matched an INVITE server transaction")           \
-    X(cancels_unmatched, "CANCELs that matched nothing")
+// X(name, kind, unit, help) (common/counters.hpp)
+#define SBC_SIP_TRANSACTION_COUNTERS(X)                                                            \
+    X(client_started, counter, "", "client transactions started")                                  \
+    X(server_started, counter, "", "server transactions started")                                  \
+    X(retransmissions_sent, counter, "", "requests and responses retransmitted on timers")         \
+    X(requests_absorbed, counter, "", "retransmitted requests absorbed by a server transaction")   \
+    X(responses_absorbed, counter, "", "retransmitted responses absorbed by a client transaction") \
+    X(client_timeouts, counter, "", "client transactions timed out (Timer B or F)")                \
+    X(client_transport_errors, counter, "", "client transactions failed by the transport")         \
+    X(server_no_ack, counter, "", "INVITE server transactions without ACK (Timer H)")              \
+    X(server_transport_errors, counter, "", "responses the transport could not send")              \
+    X(server_unanswered, counter, "", "non-INVITE server transactions the TU never answered")      \
+    X(stray_responses, counter, "", "responses matching no client transaction")                    \
+    X(acks_passed, counter, "", "ACKs matching no transaction (2xx ACK), passed to the TU")        \
+    X(cancels_matched, counter, "", "CANCELs that matched an INVITE server transaction")           \
+    X(cancels_unmatched, counter, "", "CANCELs that matched nothing")
 
-struct transaction_counters {
-#define SBC_SIP_TXN_COUNTER_FIELD(name, text) std::uint64_t name = 0;
-    SBC_SIP_TRANSACTION_COUNTERS(SBC_SIP_TXN_COUNTER_FIELD)
-#undef SBC_SIP_TXN_COUNTER_FIELD
-
-    template <typename Fn>
-    void for_each(Fn&& fn) const {
-#define SBC_SIP_TXN_COUNTER_VISIT(name, text) \
-    fn(std::string_view(#name), name, std::string_view(text));
-        SBC_SIP_TRANSACTION_COUNTERS(SBC_SIP_TXN_COUNTER_VISIT)
-#undef SBC_SIP_TXN_COUNTER_VISIT
-    }
-};
+SBC_COUNTER_FAMILY(transaction_counters, "sip_transaction", SBC_SIP_TRANSACTION_COUNTERS);
 
 }  // namespace sbc::sip

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/counters.hpp"
 #include "sip/message.hpp"
 #include "sip/transport/socket_address.hpp"
 #include "sip/transport/stream_framer.hpp"
@@ -138,59 +139,49 @@ struct transport_limits {
     }
 };
 
-// X(name, meaning): every drop and every limit breach has a counter (read by the mgmt API).
-#define SBC_SIP_TRANSPORT_COUNTERS(X)                                                  \
-    X(rx_messages, "SIP messages received and delivered")                              \
-    X(rx_requests_answered, "malformed or refused requests answered by the transport") \
-    X(tx_messages, "messages handed to a socket")                                      \
-    X(rx_bytes, "bytes received (plaintext for TLS)")                                  \
-    X(tx_bytes, "bytes sent (ciphertext for TLS)")                                     \
-    X(malformed_requests, "requests that failed to parse")                             \
-    X(malformed_responses, "responses that failed to parse, dropped")                  \
-    X(oversize_datagrams, "UDP datagrams over max_message_size")                       \
-    X(message_too_large, "stream messages over max_message_size")                      \
-    X(too_many_headers, "stream messages over max_headers")                            \
-    X(line_too_long, "stream header lines over max_line_length")                       \
-    X(pending_overflow, "connections over max_pending_bytes")                          \
-    X(bad_content_length, "stream messages without a usable Content-Length")           \
-    X(connections_accepted, "inbound connections accepted")                            \
-    X(connections_opened, "outbound connections opened")                               \
-    X(connections_closed, "connections closed, any reason")                            \
-    X(refused_total_limit, "connections over max_connections")                         \
-    X(refused_source_limit, "connections over max_connections_per_source")             \
-    X(refused_dropped, "over-limit connections closed without an answer")              \
-    X(idle_timeouts, "connections closed for idle_timeout")                            \
-    X(message_read_timeouts, "connections closed: a message not whole in time")        \
-    X(first_message_timeouts, "connections closed: no first message in time")          \
-    X(handler_faults, "messages dropped or connections closed: a handler threw")       \
-    X(connect_failures, "outbound connects that failed or timed out")                  \
-    X(tls_handshakes, "TLS handshakes completed")                                      \
-    X(tls_resumed, "TLS handshakes that resumed a session")                            \
-    X(tls_handshake_failures, "TLS handshakes that failed")                            \
-    X(tls_handshake_timeouts, "TLS handshakes over tls_handshake_timeout")             \
-    X(keepalive_pings_rx, "CRLFCRLF pings received (answered)")                        \
-    X(keepalive_pings_tx, "CRLFCRLF pings sent")                                       \
-    X(keepalive_pongs_rx, "CRLF pongs received")                                       \
-    X(send_errors, "sends that failed")                                                \
-    X(send_queue_full, "sends refused: send queue over max_send_queue_bytes")          \
-    X(memory_trims, "heap trims after trim_after_closes connections closed")           \
-    X(policy_dropped_connections, "connections the source policy closed at accept")    \
-    X(policy_refused_connections, "connections the source policy refused (503)")       \
-    X(policy_dropped_messages, "messages the source policy dropped unparsed")          \
-    X(policy_refused_requests, "requests the source policy refused with 503")
+// X(name, kind, unit, help) (common/counters.hpp): every drop and every limit breach has a counter
+// (read by the mgmt API).
+#define SBC_SIP_TRANSPORT_COUNTERS(X)                                                            \
+    X(rx_messages, counter, "", "SIP messages received and delivered")                           \
+    X(rx_requests_answered, counter, "",                                                         \
+      "malformed or refused requests answered by the transport")                                 \
+    X(tx_messages, counter, "", "messages handed to a socket")                                   \
+    X(rx_bytes, counter, "", "bytes received (plaintext for TLS)")                               \
+    X(tx_bytes, counter, "", "bytes sent (ciphertext for TLS)")                                  \
+    X(malformed_requests, counter, "", "requests that failed to parse")                          \
+    X(malformed_responses, counter, "", "responses that failed to parse, dropped")               \
+    X(oversize_datagrams, counter, "", "UDP datagrams over max_message_size")                    \
+    X(message_too_large, counter, "", "stream messages over max_message_size")                   \
+    X(too_many_headers, counter, "", "stream messages over max_headers")                         \
+    X(line_too_long, counter, "", "stream header lines over max_line_length")                    \
+    X(pending_overflow, counter, "", "connections over max_pending_bytes")                       \
+    X(bad_content_length, counter, "", "stream messages without a usable Content-Length")        \
+    X(connections_accepted, counter, "", "inbound connections accepted")                         \
+    X(connections_opened, counter, "", "outbound connections opened")                            \
+    X(connections_closed, counter, "", "connections closed, any reason")                         \
+    X(refused_total_limit, counter, "", "connections over max_connections")                      \
+    X(refused_source_limit, counter, "", "connections over max_connections_per_source")          \
+    X(refused_dropped, counter, "", "over-limit connections closed without an answer")           \
+    X(idle_timeouts, counter, "", "connections closed for idle_timeout")                         \
+    X(message_read_timeouts, counter, "", "connections closed: a message not whole in time")     \
+    X(first_message_timeouts, counter, "", "connections closed: no first message in time")       \
+    X(handler_faults, counter, "", "messages dropped or connections closed: a handler threw")    \
+    X(connect_failures, counter, "", "outbound connects that failed or timed out")               \
+    X(tls_handshakes, counter, "", "TLS handshakes completed")                                   \
+    X(tls_resumed, counter, "", "TLS handshakes that resumed a session")                         \
+    X(tls_handshake_failures, counter, "", "TLS handshakes that failed")                         \
+    X(tls_handshake_timeouts, counter, "", "TLS handshakes over tls_handshake_timeout")          \
+    X(keepalive_pings_rx, counter, "", "CRLFCRLF pings received (answered)")                     \
+    X(keepalive_pings_tx, counter, "", "CRLFCRLF pings sent")                                    \
+    X(keepalive_pongs_rx, counter, "", "CRLF pongs received")                                    \
+    X(send_errors, counter, "", "sends that failed")                                             \
+    X(send_queue_full, counter, "", "sends refused: send queue over max_send_queue_bytes")       \
+    X(memory_trims, counter, "", "heap trims after trim_after_closes connections closed")        \
+    X(policy_dropped_connections, counter, "", "connections the source policy closed at accept") \
+    X(policy_refused_connections, counter, "", "connections the source policy refused (503)")    \
+    X(policy_dropped_messages, counter, "", "messages the source policy dropped unparsed")       \
+    X(policy_refused_requests, counter, "", "requests the source policy refused with 503")
 
-struct transport_counters {
-#define SBC_SIP_COUNTER_FIELD(name, text) std::uint64_t name = 0;
-    SBC_SIP_TRANSPORT_COUNTERS(SBC_SIP_COUNTER_FIELD)
-#undef SBC_SIP_COUNTER_FIELD
-
-    // Calls fn(name, value, meaning) for each counter, in table order.
-    template <typename Fn>
-    void for_each(Fn&& fn) const {
-#define SBC_SIP_COUNTER_VISIT(name, text) fn(std::string_view(#name), name, std::string_view(text));
-        SBC_SIP_TRANSPORT_COUNTERS(SBC_SIP_COUNTER_VISIT)
-#undef SBC_SIP_COUNTER_VISIT
-    }
-};
+SBC_COUNTER_FAMILY(transport_counters, "sip_transport", SBC_SIP_TRANSPORT_COUNTERS);
 
 }  // namespace sbc::sip

@@ -84,6 +84,9 @@ TEST(Loader, MinimalConfigGetsDocumentedDefaults) {
     EXPECT_EQ(c.instance, "default");
     EXPECT_EQ(c.mgmt.socket, "/run/sbc/default.sock");
     EXPECT_EQ(c.mgmt.group, "root");
+    // Metrics on loopback, on Prometheus's registered exporter port range (config/README.md).
+    EXPECT_EQ(c.mgmt.metrics_address, "127.0.0.1");
+    EXPECT_EQ(c.mgmt.metrics_port, 9464);
     EXPECT_EQ(c.sip_server.realm, "core");
     EXPECT_EQ(c.sip_server.nodes[0].port, 5060);
     EXPECT_EQ(c.sip.t1_ms, 500u);
@@ -107,6 +110,8 @@ TEST(Loader, MaximalConfigUsingEveryKeyLoadsWithFileChecks) {
     ASSERT_TRUE(r.config) << describe(r);
     const appliance& c = *r.config;
     EXPECT_EQ(c.instance, "lab-2");
+    EXPECT_EQ(c.mgmt.metrics_address, "::1");
+    EXPECT_EQ(c.mgmt.metrics_port, 19464);
     EXPECT_EQ(c.sip_server.comm_system_type, comm_system::active_standby);
     EXPECT_EQ(c.sip_server.nodes[1].transport, sip_transport::udp);
     EXPECT_EQ(c.sip_server.max_message_bytes, 16000u);

@@ -366,5 +366,15 @@ TEST(Values, PathsMustBeAbsolute) {
     expect_one_error(load(text), "mgmt.socket", locate(text, "\"/sss"), "at most 107 bytes");
 }
 
+TEST(Values, MetricsEndpointNeedsAnIpAndAPort) {
+    std::string text = minimal_toml + "[mgmt]\nmetrics_address = \"localhost\"\n";
+    expect_one_error(load(text), "mgmt.metrics_address", locate(text, "\"localhost\""),
+                     "IPv4 or IPv6 address literal");
+    text = minimal_toml + "[mgmt]\nmetrics_port = 70000\n";
+    expect_one_error(load(text), "mgmt.metrics_port", locate(text, "70000"), "65535");
+    text = minimal_toml + "[mgmt]\nmetrics_port = 0\n";
+    ASSERT_TRUE(load(text).config) << "0 turns the endpoint off";
+}
+
 }  // namespace
 }  // namespace sbc::config::test

@@ -7,6 +7,7 @@ import glob
 import json
 import math
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -271,3 +272,19 @@ def rekey_call(server: tuple, cafile: str, per_key: int, sbcctl: list[str]) -> d
     c.close()
     return {"sent": total, "switched_at": switched_at, "ports": [sbc_port, sbc_port2],
             "bye": bye.status if bye else 0, "ssrc": 0x2E4E}
+
+
+def softphones_call_and_hang_up(app: Appliance):
+    """baresip alice and bob register over TLS; alice calls bob through OSV (two B2BUA calls,
+    one from each realm), bob answers, alice hangs up. Returns (alice, bob)."""
+    alice = app.baresip("alice", "alice", "alicepw", 5100, 4444)
+    bob = app.baresip("bob", "bob", "bobpw", 5110, 4445)
+    wait_until(lambda: alice.registered() and bob.registered(), 15, "baresip registered")
+    ctrl(app, alice, "dial", "sip:bob@pbx.local")
+    wait_until(lambda: re.search(r"[Ii]ncoming call", bob.output()), 10, "bob rings")
+    ctrl(app, bob, "accept")
+    wait_until(lambda: len(active_calls(app)) == 2 and
+               all(c["state"] == "confirmed" for c in active_calls(app)), 10, "calls up")
+    ctrl(app, alice, "hangup")
+    wait_until(lambda: not active_calls(app), 10, "calls ended")
+    return alice, bob

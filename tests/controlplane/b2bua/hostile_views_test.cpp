@@ -63,8 +63,8 @@ class hostile_views : public ::testing::Test {
         std::uint64_t n = f.sip->registrar().counters().registers +
                           f.sip->access().refused_in().total;
         f.sip->access().transports().counters().for_each(
-            [&](std::string_view name, std::uint64_t v, std::string_view) {
-                n += name == "malformed_requests" ? v : 0;
+            [&](const counter_row& row, std::uint64_t v) {
+                n += row.name == "malformed_requests" ? v : 0;
             });
         return n;
     }
