@@ -246,6 +246,9 @@ struct calls_section {
     uint32_t retry_after_s = 10;         // Retry-After on the 503 above max_sessions
     uint32_t no_answer_timeout_s = 180;  // no final answer: CANCEL the callee, 408 the caller
     std::string cdr_path;                // absolute path; empty = no call records written
+    // Flows a previous sbcd left in the dataplane that no call of this one owns are removed
+    // this long after start (issue 15); 0 removes them at once.
+    uint32_t orphan_flow_grace_s = 30;
 
     bool operator==(const calls_section&) const = default;
 };

@@ -228,6 +228,7 @@ void put_system(emitter& e, const appliance& c) {
     e.put("max_sessions", c.calls.max_sessions);
     e.put("retry_after_s", c.calls.retry_after_s);
     e.put("no_answer_timeout_s", c.calls.no_answer_timeout_s);
+    e.put("orphan_flow_grace_s", c.calls.orphan_flow_grace_s);
     e.put_if("cdr_path", c.calls.cdr_path);
     const dataplane_section& d = c.dataplane;
     e.table("dataplane");

@@ -71,6 +71,14 @@ cp::status service::start() {
     if (cp::status st = media_.open_cdr(); !st) {
         return st;
     }
+    // Issue 15: the flows a previous sbcd left in the dataplane, read before any call can be
+    // given their ports (media/orphan_flows.cpp).
+    const flow_table table = dataplane_.client().read_flow_table(std::chrono::seconds(10));
+    if (table.error != dp_errc::none) {
+        return cp::fail(std::string("cannot read the dataplane's flow table: ") +
+                        to_string(table.error));
+    }
+    media_.adopt_flow_table(table.flows, std::chrono::steady_clock::now());
     dataplane_.on_event([this](const dp_event& ev) {
         sip_.guard().run(guarded_entry::dataplane_event, "dataplane event",
                          [&] { media_.on_event(ev); });
@@ -150,7 +158,8 @@ nlohmann::json service::status() const {
     j["registrations"] = sip["registrations"];
     j["security"] = sip["security"];  // details: sbcctl security, sbcctl blacklist
     j["exceptions"] = sip["exceptions"];
-    j["calls"] = b2bua_.active();                          // details: sbcctl calls
+    j["calls"] = b2bua_.active();  // details: sbcctl calls
+    j["restart"] = media_.restart_json(std::chrono::steady_clock::now());
     const nlohmann::json cl = cloudlink_.link().status();  // details: sbcctl cloudlink status
     j["cloudlink"] = {{"state", cl["state"]}, {"tenant", cl.value("tenant", nlohmann::json())}};
     return j;

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 #include <thread>
@@ -367,6 +368,30 @@ std::optional<dp_event> dataplane_client::wait_for(uint64_t seq,
             std::this_thread::sleep_for(std::chrono::microseconds(100));
         }
     }
+}
+
+flow_table dataplane_client::read_flow_table(std::chrono::milliseconds timeout) {
+    flow_table out;
+    const submit_result snap = snapshot();
+    if (!snap.ok()) {
+        out.error = snap.error;
+        return out;
+    }
+    if (!wait_for(snap.seq, timeout)) {
+        out.error = dp_errc::timeout;
+        return out;
+    }
+    // The snapshot's flows came before its end and wait_for() held them: take them out, keep
+    // the rest in arrival order.
+    auto rest = std::stable_partition(held_.begin(), held_.end(), [&](const dp_event& e) {
+        return !(e.raw.type == shm::event_type::snapshot_flow && e.raw.seq == snap.seq);
+    });
+    out.flows.reserve(static_cast<size_t>(held_.end() - rest));
+    for (auto it = rest; it != held_.end(); ++it) {
+        out.flows.push_back(it->raw);
+    }
+    held_.erase(rest, held_.end());
+    return out;
 }
 
 std::optional<std::chrono::nanoseconds> dataplane_client::heartbeat_age() const {

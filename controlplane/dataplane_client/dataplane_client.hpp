@@ -2,8 +2,8 @@
 // sbcd's handle on sbc-dataplane: attaches to the shared region /dev/shm/sbc-<instance>,
 // pushes fixed-size commands with sequence numbers, drains the event ring and matches
 // acks/nacks to the commands they answer, and reads liveness and counters. No DPDK here.
-// Nothing blocks except attach_with_retry() and wait_for(), which are bounded by a deadline;
-// a full command ring is an error value.
+// Nothing blocks except attach_with_retry(), wait_for() and read_flow_table(), which are bounded
+// by a deadline; a full command ring is an error value.
 
 #include <chrono>
 #include <cstdint>
@@ -72,6 +72,13 @@ struct retry_policy {
     std::chrono::milliseconds deadline{10000};
 };
 
+// The dataplane's flow table as the snapshot command reports it: one snapshot_flow event (key,
+// cookie, latched peer, slot) per installed flow.
+struct flow_table {
+    dp_errc error = dp_errc::none;
+    std::vector<shm::event> flows;
+};
+
 struct port_stats {
     uint16_t id;
     shm::port_counters counters;
@@ -120,6 +127,9 @@ class dataplane_client {
     // Polls (sleeping 100 us between empty polls) until the reply to `seq` arrives; other
     // events are kept for the next poll_events(). nullopt on timeout.
     std::optional<dp_event> wait_for(uint64_t seq, std::chrono::milliseconds timeout);
+    // Sends a snapshot and waits up to `timeout` for its end, like wait_for(): other events are
+    // kept for the next poll_events(). Errors: not_attached, not_controller, ring_full, timeout.
+    flow_table read_flow_table(std::chrono::milliseconds timeout);
 
     // Liveness.
     std::optional<std::chrono::nanoseconds> heartbeat_age() const;

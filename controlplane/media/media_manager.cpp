@@ -212,13 +212,16 @@ void media_manager::on_event(const dp_event& ev) {
         return;
     }
     const auto& raw = ev.raw;
-    entry* e = lookup(raw.cookie >> 1);
-    if (e == nullptr) {
-        return;
+    if (raw.type == shm::event_type::snapshot_flow) {
+        return;  // read at start by adopt_flow_table(); a late one changes nothing
     }
+    // An event about a flow no call owns: an orphan of a previous sbcd (whose cookies may even
+    // name one of our calls), or a flow just removed. Counted, so a leak is visible.
+    entry* e = lookup(raw.cookie >> 1);
     const side s = (raw.cookie & 1) != 0 ? side::b : side::a;
-    if (!(e->session->get(s).key == raw.key)) {
-        return;  // an event about a flow that is not this leg's (stale cookie)
+    if (e == nullptr || !(e->session->get(s).key == raw.key)) {
+        ++counters_.unknown_flow_events;
+        return;
     }
     leg_runtime& rt = e->rt[idx(s)];
     switch (raw.type) {
@@ -260,6 +263,7 @@ void media_manager::replay() {
 void media_manager::tick(clock::time_point now) {
     programmer_.expire(now);
     find_media_timeouts(now);
+    remove_orphans(now);
 }
 
 void media_manager::end(session_id id, const call_summary& summary) {

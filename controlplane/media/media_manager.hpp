@@ -13,7 +13,8 @@
 // `done` callback); a refused SDP or a nack leaves nothing behind. Dataplane events (latched,
 // SSRC changed, auth-failure bursts, key switched) update the call; tick() ends programmings
 // that the dataplane never answered and finds calls whose media stopped (media_timeout.cpp); a
-// dataplane restart is repaired by replay(). Runs on sbcd's loop thread.
+// dataplane restart is repaired by replay(); flows a previous sbcd left behind are found at start
+// and removed after a grace period (orphan_flows.cpp). Runs on sbcd's loop thread.
 
 #include <chrono>
 #include <cstdint>
@@ -83,6 +84,11 @@ class media_manager {
     // Dataplane events (from dataplane_link::on_event) and re-attach (on_reattach).
     void on_event(const dp_event& ev);
     void replay();
+    // sbcd start (issue 15): the flows the dataplane holds (dataplane_client::read_flow_table).
+    // A flow of one of our calls is kept; any other was left by a previous sbcd that crashed or
+    // stopped: its port is kept out of the pool while it relays on, and tick() removes it
+    // calls.orphan_flow_grace_s after `now`. Returns how many orphans were found.
+    size_t adopt_flow_table(const std::vector<shm::event>& flows, clock::time_point now);
     // Programming deadlines and media timeouts; call about once a second (and in tests).
     void tick(clock::time_point now);
     void on_media_timeout(timeout_fn fn) { on_timeout_ = std::move(fn); }
@@ -97,6 +103,9 @@ class media_manager {
     // and the totals.
     nlohmann::json session_json(session_id id) const;
     nlohmann::json counters_json() const;
+    // What start found in the dataplane: {"orphan_flows_found", "orphan_flows_removed",
+    // "orphan_flows_pending", "orphan_removal_in_s" (while pending), "unknown_flow_events"}.
+    nlohmann::json restart_json(clock::time_point now) const;
 
     std::chrono::milliseconds programming_deadline{2000};
 
@@ -121,6 +130,7 @@ class media_manager {
     status refuse(status st);
     nlohmann::json leg_json(const entry& e, side s) const;
     void find_media_timeouts(clock::time_point now);
+    void remove_orphans(clock::time_point now);
 
     const config::appliance& cfg_;
     dataplane_client& dp_;
@@ -135,6 +145,16 @@ class media_manager {
     uint64_t refused_[static_cast<size_t>(errc::programming_timeout) + 1] = {};
     cdr_writer cdr_;
     timeout_fn on_timeout_;
+
+    // A previous sbcd's flow, waiting for its grace period to end. `realm` is the realm whose
+    // media address it uses (its port is taken from that pool), null when none of ours does.
+    struct orphan {
+        shm::flow_key key;
+        const config::realm* realm = nullptr;
+        bool port_taken = false;
+    };
+    std::vector<orphan> orphans_;
+    clock::time_point orphans_due_{};
 };
 
 }  // namespace sbc::cp::media

@@ -35,6 +35,10 @@ void realm_ports::release(const config::realm& r, uint16_t port) {
     of(r).release(port);
 }
 
+bool realm_ports::take(const config::realm& r, uint16_t port) {
+    return of(r).take(port);
+}
+
 nlohmann::json realm_ports::json() const {
     nlohmann::json ports = nlohmann::json::object();
     for (const auto& [realm, pool] : pools_) {

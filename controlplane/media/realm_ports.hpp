@@ -26,6 +26,9 @@ class realm_ports {
     };
     cp::result<pair> allocate(const config::realm& a, const config::realm& b);
     void release(const config::realm& r, uint16_t port);
+    // A specific port of `r`'s pool (one a flow found at start uses); false when it is taken or
+    // outside the pool.
+    bool take(const config::realm& r, uint16_t port);
 
     // {"<realm>": {"capacity": n, "used": n}, ...}
     nlohmann::json json() const;

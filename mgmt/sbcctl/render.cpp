@@ -173,6 +173,22 @@ std::string render_status(const nlohmann::json& st) {
             os << k << std::string(len < 12 ? 12 - len : 1, ' ') << scalar_text(st[k]) << "\n";
         }
     }
+    // What this sbcd found at start in the dataplane (issue 15).
+    const auto& restart = field(st, "restart");
+    if (restart.is_object()) {
+        os << "restart     removed " << scalar_text(field(restart, "orphan_flows_removed"))
+           << " orphan flows";
+        const std::string pending = scalar_text(field(restart, "orphan_flows_pending"));
+        if (pending != "0" && pending != "-") {
+            os << ", " << pending << " more in "
+               << scalar_text(field(restart, "orphan_removal_in_s")) << " s";
+        }
+        const std::string unknown = scalar_text(field(restart, "unknown_flow_events"));
+        if (unknown != "0" && unknown != "-") {
+            os << ", " << unknown << " events for flows no call owns";
+        }
+        os << "\n";
+    }
     const auto& sec = field(st, "security");
     if (sec.is_object()) {
         const std::string left = scalar_text(field(sec, "under_attack_remaining_s"));

@@ -144,6 +144,7 @@ TEST(Loader, MaximalConfigUsingEveryKeyLoadsWithFileChecks) {
     EXPECT_EQ(c.calls.cdr_path, "/var/lib/sbc/cdr.log");
     EXPECT_EQ(c.calls.retry_after_s, 30u);
     EXPECT_EQ(c.calls.no_answer_timeout_s, 90u);
+    EXPECT_EQ(c.calls.orphan_flow_grace_s, 5u);
     EXPECT_EQ(c.sip.max_connections, 2048u);
     EXPECT_EQ(c.sip.message_read_timeout_ms, 8000u);
     EXPECT_EQ(c.sip.first_message_timeout_ms, 3000u);

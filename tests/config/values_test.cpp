@@ -163,6 +163,9 @@ TEST(Values, OutOfRangeValues) {
         minimal_toml + "[sip]\nconnection_idle_timeout_s = 10\nfirst_message_timeout_ms = 10001\n";
     expect_one_error(load(text), "sip.first_message_timeout_ms", locate(text, "10001"),
                      "must not exceed connection_idle_timeout_s (in milliseconds)");
+    text = minimal_toml + "[calls]\norphan_flow_grace_s = 3601\n";
+    expect_one_error(load(text), "calls.orphan_flow_grace_s", locate(text, "3601"),
+                     "must be between 0 and 3600");
     // At the bound: accepted.
     text =
         minimal_toml + "[sip]\nconnection_idle_timeout_s = 10\nfirst_message_timeout_ms = 10000\n";
