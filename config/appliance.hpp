@@ -238,6 +238,10 @@ struct sip_section {
     uint32_t max_connections_per_source = 32;
     uint32_t tls_handshake_timeout_ms = 5000;
     uint32_t connection_idle_timeout_s = 900;
+    // Slow senders: a message whole within this long of its first byte; an accepted connection's
+    // first message within this long of its handshake.
+    uint32_t message_read_timeout_ms = 10000;
+    uint32_t first_message_timeout_ms = 5000;
 
     bool operator==(const sip_section&) const = default;
 };
@@ -271,6 +275,10 @@ struct dataplane_section {
     uint32_t max_flows = 65536;
     srtp_engine_kind srtp_engine = srtp_engine_kind::ipsec_mb;
     std::vector<std::string> eal_args;
+    // Media ports the dataplane creates: "af_xdp:IFACE", "af_packet:IFACE", "memif:/SOCKET".
+    std::vector<std::string> ports;
+    uint32_t port_pps = 0;  // packets/s one port is sized for; 0 = from the media port ranges
+    uint32_t rx_stall_ms = 100;  // a worker's absence the receive rings absorb
     std::vector<neighbour> neighbours;  // [[dataplane.neighbour]]
 
     bool operator==(const dataplane_section&) const = default;

@@ -90,7 +90,16 @@ void read_sip(table_reader& r, sip_section& out) {
     r.integer("max_connections", out.max_connections, 16, 1 << 20);
     r.integer("max_connections_per_source", out.max_connections_per_source, 1, 65535);
     r.integer("tls_handshake_timeout_ms", out.tls_handshake_timeout_ms, 100, 60000);
-    r.integer("connection_idle_timeout_s", out.connection_idle_timeout_s, 1, 86400);
+    const bool idle =
+        r.integer("connection_idle_timeout_s", out.connection_idle_timeout_s, 1, 86400) ||
+        !r.node("connection_idle_timeout_s");
+    r.integer("message_read_timeout_ms", out.message_read_timeout_ms, 100, 600000);
+    // A limit before the first message longer than the idle limit would never be reached.
+    if (r.integer("first_message_timeout_ms", out.first_message_timeout_ms, 100, 600000) && idle &&
+        out.first_message_timeout_ms > uint64_t{out.connection_idle_timeout_s} * 1000) {
+        r.fail_value("first_message_timeout_ms",
+                     "must not exceed connection_idle_timeout_s (in milliseconds)");
+    }
 }
 
 void read_lcores(table_reader& r, std::vector<uint32_t>& out) {
@@ -130,6 +139,25 @@ void read_lcores(table_reader& r, std::vector<uint32_t>& out) {
     out = std::move(list);
 }
 
+// The shape of a `ports` entry; sbc-dataplane parses it (dataplane/port_plan.cpp).
+bool is_media_port(std::string_view t) {
+    const auto colon = t.find(':');
+    if (colon == std::string_view::npos) {
+        return false;
+    }
+    const std::string_view kind = t.substr(0, colon);
+    const std::string_view target = t.substr(colon + 1);
+    if (kind == "memif") {
+        return target.size() >= 2 && target.size() <= 107 && target[0] == '/' &&
+               target.find_first_of(",= \t\r\n") == std::string_view::npos;
+    }
+    return (kind == "af_xdp" || kind == "af_packet") && !target.empty() && target.size() < 16 &&
+           target.find_first_of(",= /\t\r\n") == std::string_view::npos;
+}
+const string_rule media_port{is_media_port,
+                             "must be af_xdp:IFACE, af_packet:IFACE (1-15 bytes, no ',', '=', "
+                             "'/', spaces) or memif:/SOCKET/PATH (absolute, at most 107 bytes)"};
+
 bool sets_lcores(std::string_view arg) {
     return arg.starts_with("-l") || arg.starts_with("-c") || arg.starts_with("--lcores");
 }
@@ -154,6 +182,12 @@ void read_dataplane(table_reader& r, dataplane_section& out) {
             }
         }
     }
+    r.string_list("ports", out.ports, need::optional, &media_port);
+    if (out.ports.size() > 8) {
+        r.fail_value("ports", "at most 8 ports (dpdk_port 0-7)");
+    }
+    r.integer("port_pps", out.port_pps, 0, 100'000'000);
+    r.integer("rx_stall_ms", out.rx_stall_ms, 1, 10'000);
     each_table(r, "neighbour", need::optional, out.neighbours, [](table_reader& n, auto& entry) {
         n.integer("dpdk_port", entry.dpdk_port, 0, 7, need::required);
         n.string("address", entry.address, need::required, &rules::ip_literal);

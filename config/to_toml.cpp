@@ -215,6 +215,8 @@ void put_system(emitter& e, const appliance& c) {
     e.put("max_connections_per_source", s.max_connections_per_source);
     e.put("tls_handshake_timeout_ms", s.tls_handshake_timeout_ms);
     e.put("connection_idle_timeout_s", s.connection_idle_timeout_s);
+    e.put("message_read_timeout_ms", s.message_read_timeout_ms);
+    e.put("first_message_timeout_ms", s.first_message_timeout_ms);
     e.table("calls");
     e.put("max_sessions", c.calls.max_sessions);
     e.put("retry_after_s", c.calls.retry_after_s);
@@ -232,6 +234,9 @@ void put_system(emitter& e, const appliance& c) {
     e.put("max_flows", d.max_flows);
     e.put("srtp_engine", d.srtp_engine);
     e.put("eal_args", d.eal_args);
+    e.put("ports", d.ports);
+    e.put("port_pps", d.port_pps);
+    e.put("rx_stall_ms", d.rx_stall_ms);
     for (const neighbour& n : d.neighbours) {
         e.array_table("dataplane.neighbour");
         e.put("dpdk_port", n.dpdk_port);

@@ -120,6 +120,9 @@ nlohmann::json dataplane_link::status_json() const {
                          {"tx_packets", p.counters.tx_packets},
                          {"tx_bytes", p.counters.tx_bytes},
                          {"rx_missed", p.counters.rx_missed},
+                         {"rx_kernel_drops", p.counters.rx_kernel_drops},
+                         {"rx_nombuf", p.counters.rx_nombuf},
+                         {"rx_ring_frames", p.counters.rx_ring_frames},
                          {"rx_errors", p.counters.rx_errors},
                          {"tx_errors", p.counters.tx_errors}});
     }
@@ -162,6 +165,25 @@ nlohmann::json dataplane_link::counters_table() const {
         }
         row.push_back(total);
         rows.push_back(row);
+    }
+    // Loss before the SBC read a packet: the port's own and the kernel ring's (issue 11). Per
+    // port, so the lcore columns are empty.
+    for (const auto& p : client_.ports()) {
+        const std::pair<const char*, uint64_t> port_rows[] = {
+            {"rx_kernel_drops", p.counters.rx_kernel_drops},
+            {"rx_missed", p.counters.rx_missed},
+            {"rx_nombuf", p.counters.rx_nombuf},
+            {"rx_errors", p.counters.rx_errors},
+            {"tx_errors", p.counters.tx_errors}};
+        for (const auto& [name, value] : port_rows) {
+            nlohmann::json row =
+                nlohmann::json::array({"port" + std::to_string(p.id) + " " + name});
+            for (size_t i = 0; i < lcores.size(); ++i) {
+                row.push_back("");
+            }
+            row.push_back(value);
+            rows.push_back(row);
+        }
     }
     return {{"columns", cols}, {"rows", rows}};
 }

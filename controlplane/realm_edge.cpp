@@ -18,6 +18,8 @@ sip::transport_limits limits_from(const config::sip_section& s) {
     l.max_connections_per_source = s.max_connections_per_source;
     l.tls_handshake_timeout = std::chrono::milliseconds(s.tls_handshake_timeout_ms);
     l.idle_timeout = std::chrono::seconds(s.connection_idle_timeout_s);
+    l.message_read_timeout = std::chrono::milliseconds(s.message_read_timeout_ms);
+    l.first_message_timeout = std::chrono::milliseconds(s.first_message_timeout_ms);
     return l;
 }
 

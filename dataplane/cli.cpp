@@ -105,7 +105,7 @@ cli_result parse_command_line(int argc, const char* const* argv) {
     settings& s = r.values;
     std::string engine = "ipsec-mb";
     std::string lcores;
-    std::vector<std::string> eal, vdevs, media, neighbours, gateways;
+    std::vector<std::string> eal, vdevs, media, neighbours, gateways, ports;
     po::options_description opts("sbc-dataplane options");
     // clang-format off
     opts.add_options()
@@ -122,11 +122,15 @@ cli_result parse_command_line(int argc, const char* const* argv) {
         ("srtp-engine", po::value(&engine), "ipsec-mb | libsrtp (default ipsec-mb)")
         ("eal", po::value(&eal)->composing(), "one EAL argument (repeat); replaces the defaults --no-huge -m 512 --no-pci")
         ("vdev", po::value(&vdevs)->composing(), "a DPDK virtual device, e.g. net_pcap0,rx_pcap=in.pcap,tx_pcap=out.pcap (repeat)")
+        ("port", po::value(&ports)->composing(), "af_xdp:IFACE | af_packet:IFACE | memif:/SOCKET: a media port with sized rings, dpdk_port in order (repeat; replaces the config's)")
+        ("port-pps", po::value(&s.port_pps), "packets/s one port is sized for; 0 = from the media port ranges (default 0)")
+        ("rx-stall-ms", po::value(&s.rx_stall_ms), "absence of the worker the receive rings absorb (default 100)")
         ("media", po::value(&media)->composing(), "PORT,ADDR[/PREFIX][,MIN-MAX]: a media address (repeat)")
         ("gateway", po::value(&gateways)->composing(), "PORT,ADDR: next hop for peers outside the media prefix")
         ("neighbour", po::value(&neighbours)->composing(), "PORT,ADDR,MAC: a static neighbour (repeat)")
         ("hold-rx", po::bool_switch(&s.hold_rx), "do not poll the ports until sbcd sends rx_start")
         ("idle-sleep-us", po::value(&s.idle_sleep_us), "sleep of an idle worker in microseconds, 0 = pure poll (default 100)")
+        ("idle-quiet-us", po::value(&s.idle_quiet_us), "how long every port must be empty before a worker sleeps; 0 = after 1024 empty polls; -1 = 0 with af_xdp/af_packet ports, else the time the smallest ring takes to fill at the configured rate (default -1)")
         ("relatch-idle-ms", po::value(&s.relatch_idle_ms), "RTP-only re-latch after this much silence (default 2000)")
         ("auth-fail-event-ms", po::value(&s.auth_fail_event_ms), "min interval of auth_fail_burst events per flow (default 1000)");
     // clang-format on
@@ -178,6 +182,17 @@ cli_result parse_command_line(int argc, const char* const* argv) {
     }
     if (!eal.empty()) {
         s.eal_args = eal;
+    }
+    if (!ports.empty()) {
+        s.ports.clear();
+        for (const auto& text : ports) {
+            media_port p;
+            if (!parse_media_port(text, p, r.error)) {
+                r.error = "--port " + r.error;
+                return r;
+            }
+            s.ports.push_back(p);
+        }
     }
     for (const auto& v : vdevs) {
         s.eal_args.push_back("--vdev=" + v);

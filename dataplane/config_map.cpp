@@ -52,6 +52,16 @@ std::string settings_from_config(const config::appliance& cfg, settings& out) {
     if (!d.eal_args.empty()) {
         s.eal_args = d.eal_args;
     }
+    for (size_t i = 0; i < d.ports.size(); ++i) {
+        media_port p;
+        std::string err;
+        if (!parse_media_port(d.ports[i], p, err)) {
+            return "dataplane.ports[" + std::to_string(i) + "]: " + err;
+        }
+        s.ports.push_back(p);
+    }
+    s.port_pps = d.port_pps;
+    s.rx_stall_ms = d.rx_stall_ms;
     for (const auto* r : {&cfg.realm.access, &cfg.realm.core}) {
         std::string err = add_realm(*r, s);
         if (!err.empty()) {

@@ -62,6 +62,21 @@ std::string validate(const settings& s) {
     if (s.max_flows < 2 || s.max_flows > (1u << 24)) {
         return "dataplane.max_flows: must be 2..16777216, got " + std::to_string(s.max_flows);
     }
+    if (s.ports.size() > shm::max_ports) {
+        return "dataplane.ports: at most " + std::to_string(shm::max_ports) + " ports, got " +
+               std::to_string(s.ports.size());
+    }
+    for (size_t i = 0; i < s.ports.size(); ++i) {
+        for (size_t j = 0; j < i; ++j) {
+            if (s.ports[j] == s.ports[i]) {
+                return std::string("dataplane.ports: ") + port_kind_name(s.ports[i].kind) + ":" +
+                       s.ports[i].target + " is listed twice";
+            }
+        }
+    }
+    if (s.rx_stall_ms == 0 || s.rx_stall_ms > 10000) {
+        return "dataplane.rx_stall_ms: must be 1..10000, got " + std::to_string(s.rx_stall_ms);
+    }
     for (const auto& m : s.media) {
         if (m.addr.family != shm::addr_family::ipv4) {
             return "media address " + shm::to_string(m.addr) +
@@ -96,6 +111,9 @@ std::string validate(const settings& s) {
 
 std::vector<std::string> eal_argv(const settings& s, const std::string& program) {
     std::vector<std::string> argv{program};
+    for (const auto& p : plan_ports(s).ports) {
+        argv.push_back("--vdev=" + p.vdev);
+    }
     argv.insert(argv.end(), s.eal_args.begin(), s.eal_args.end());
     if (!has_arg(s.eal_args, {"--file-prefix"})) {
         argv.push_back("--file-prefix=" + file_prefix(s));

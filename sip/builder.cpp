@@ -1,5 +1,7 @@
 #include "sip/builder.hpp"
 
+#include <cassert>
+
 #include "sip/text.hpp"
 
 namespace sbc::sip {
@@ -139,21 +141,45 @@ std::string_view default_reason(uint16_t code) {
     }
 }
 
+void outgoing_message::refuse(std::string_view header, std::string reason) {
+    if (!refusal_) {
+        refusal_ = build_refusal{std::string(header), std::move(reason)};
+    }
+}
+
 outgoing_message outgoing_message::request(std::string_view method, std::string_view request_uri) {
     outgoing_message m;
+    assert(is_token(method) && "RFC 3261 §25.1: Method is a token");
+    if (!is_token(method)) {
+        m.refuse("method", "the method is not a token");
+    } else if (!fit_request_uri(request_uri)) {
+        m.refuse("Request-URI", "Request-URI empty or holding whitespace or a control character");
+    }
     m.start_line_.append(method).append(" ").append(request_uri).append(" SIP/2.0");
     return m;
 }
 
 outgoing_message outgoing_message::response(uint16_t code, std::string_view reason) {
     outgoing_message m;
+    if (code < 100 || code > 999) {
+        m.refuse("status", "the status code is not three digits");
+    } else if (!fit_reason_phrase(reason)) {
+        m.refuse("reason phrase", "control character in the reason phrase");
+    }
     m.start_line_ = "SIP/2.0 " + std::to_string(code) + " ";
     m.start_line_.append(reason.empty() ? default_reason(code) : reason);
     return m;
 }
 
 outgoing_message& outgoing_message::add(std::string_view name, std::string_view value) {
-    headers_.emplace_back(std::string(name), std::string(value));
+    assert(is_token(name) && "a header name is the caller's constant");
+    if (!is_token(name)) {
+        refuse({}, "a header name is not a token");
+    } else if (!fit_header_value(value)) {
+        refuse(name, "control character in the value of " + std::string(name));
+    } else {
+        headers_.emplace_back(std::string(name), std::string(value));
+    }
     return *this;
 }
 
@@ -163,6 +189,10 @@ outgoing_message& outgoing_message::add(const header_list& headers) {
 }
 
 outgoing_message& outgoing_message::body(std::string_view content_type, std::string_view body) {
+    if (!fit_header_value(content_type)) {
+        refuse("Content-Type", "control character in the value of Content-Type");
+        return *this;
+    }
     content_type_ = content_type;
     body_ = body;
     return *this;
@@ -177,6 +207,9 @@ outgoing_message& outgoing_message::remove(std::string_view name) {
 }
 
 std::string outgoing_message::serialize() const {
+    if (refusal_) {
+        return {};
+    }
     std::string out;
     std::size_t size = start_line_.size() + body_.size() + 64;
     for (const auto& [name, value] : headers_) {

@@ -1,12 +1,19 @@
 #pragma once
 // Building requests and responses from scratch, and a response from a request (RFC 3261 §8.2.6).
+// Well-formed by construction, as message_editor (sip/editor.hpp): a Request-URI, reason phrase
+// or header value that could not go on the wire is refused as a value (not added; serialize()
+// returns "" from then on, refusal() says why), and so is a status code that is not three digits
+// (RFC 3261 §25.1); a method or header name that is not a token is a programming error (asserted;
+// refused in a release build).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "sip/message.hpp"
+#include "sip/well_formed.hpp"
 
 namespace sbc::sip {
 
@@ -28,12 +35,19 @@ class outgoing_message {
     // Removes every header with this name (case-insensitive; compact forms of known names).
     outgoing_message& remove(std::string_view name);
 
+    // The message; "" after a refused value.
     std::string serialize() const;
+    // The first value refused, if any.
+    const std::optional<build_refusal>& refusal() const { return refusal_; }
+    bool ok() const { return !refusal_; }
 
     std::string_view start_line() const { return start_line_; }
     const std::vector<std::pair<std::string, std::string>>& headers() const { return headers_; }
 
   private:
+    void refuse(std::string_view header, std::string reason);
+
+    std::optional<build_refusal> refusal_;
     std::string start_line_;
     std::vector<std::pair<std::string, std::string>> headers_;
     std::string content_type_;

@@ -1,5 +1,7 @@
 #include "sip/editor.hpp"
 
+#include <cassert>
+
 #include "sip/text.hpp"
 
 namespace sbc::sip {
@@ -16,29 +18,63 @@ std::string header_line(std::string_view name, std::string_view value) {
 
 message_editor::message_editor(const message& m) : msg_(m), slots_(m.headers().size()) {}
 
-void message_editor::set_request_uri(std::string_view uri) {
+bool message_editor::refuse(std::string_view header, std::string reason) {
+    if (!refusal_) {
+        refusal_ = build_refusal{std::string(header), std::move(reason)};
+    }
+    return false;
+}
+
+bool message_editor::check_value(std::string_view header, std::string_view value) {
+    return fit_header_value(value) ||
+           refuse(header, "control character in the value of " + std::string(header));
+}
+
+bool message_editor::check_name(std::string_view name) {
+    assert(is_token(name) && "a header name is the caller's constant");
+    return is_token(name) || refuse({}, "a header name is not a token");
+}
+
+bool message_editor::set_request_uri(std::string_view uri) {
     if (!msg_.is_request()) {
-        return;
+        return false;
+    }
+    if (!fit_request_uri(uri)) {
+        return refuse("Request-URI",
+                      "Request-URI empty or holding whitespace or a control "
+                      "character");
     }
     start_line_.clear();
     start_line_.append(msg_.method()).append(" ").append(uri).append(" SIP/2.0");
+    return true;
 }
 
-void message_editor::set_status(uint16_t code, std::string_view reason) {
+bool message_editor::set_status(uint16_t code, std::string_view reason) {
+    if (code < 100 || code > 999) {
+        return refuse("status", "the status code is not three digits");  // RFC 3261 §25.1
+    }
+    if (!fit_reason_phrase(reason)) {
+        return refuse("reason phrase", "control character in the reason phrase");
+    }
     start_line_ = "SIP/2.0 " + std::to_string(code) + " ";
     start_line_.append(reason);
+    return true;
 }
 
-void message_editor::push_via(std::string_view value) {
+bool message_editor::push_via(std::string_view value) {
+    if (!check_value("Via", value)) {
+        return false;
+    }
     const header_field* first = msg_.find(header_id::via);
     std::string line = header_line("Via", value);
     if (first == nullptr) {
         front_.push_back(std::move(line));
-        return;
+        return true;
     }
     // A second push goes above the first one: insert at the front of the list for that index.
     std::size_t index = std::size_t(first - msg_.headers().data());
     before_.insert(before_.begin(), {index, std::move(line)});
+    return true;
 }
 
 bool message_editor::pop_first(header_id id) {
@@ -105,7 +141,10 @@ void message_editor::remove(std::string_view name) {
     });
 }
 
-void message_editor::replace(header_id id, std::string_view value) {
+bool message_editor::replace(header_id id, std::string_view value) {
+    if (!check_value(header_name(id), value)) {
+        return false;
+    }
     auto headers = msg_.headers();
     bool placed = false;
     for (std::size_t i = 0; i < headers.size(); ++i) {
@@ -122,13 +161,16 @@ void message_editor::replace(header_id id, std::string_view value) {
     if (!placed) {
         back_.push_back(header_line(header_name(id), value));
     }
+    return true;
 }
 
-void message_editor::replace(std::string_view name, std::string_view value) {
+bool message_editor::replace(std::string_view name, std::string_view value) {
     header_id id = classify_header(name);
     if (id != header_id::other) {
-        replace(id, value);
-        return;
+        return replace(id, value);
+    }
+    if (!check_name(name) || !check_value(name, value)) {
+        return false;
     }
     auto headers = msg_.headers();
     bool placed = false;
@@ -146,14 +188,23 @@ void message_editor::replace(std::string_view name, std::string_view value) {
     if (!placed) {
         back_.push_back(header_line(name, value));
     }
+    return true;
 }
 
-void message_editor::append(std::string_view name, std::string_view value) {
+bool message_editor::append(std::string_view name, std::string_view value) {
+    if (!check_name(name) || !check_value(name, value)) {
+        return false;
+    }
     back_.push_back(header_line(name, value));
+    return true;
 }
 
-void message_editor::prepend(std::string_view name, std::string_view value) {
+bool message_editor::prepend(std::string_view name, std::string_view value) {
+    if (!check_name(name) || !check_value(name, value)) {
+        return false;
+    }
     front_.push_back(header_line(name, value));
+    return true;
 }
 
 void message_editor::remove_at(std::size_t index) {
@@ -162,19 +213,32 @@ void message_editor::remove_at(std::size_t index) {
     }
 }
 
-void message_editor::replace_at(std::size_t index, std::string_view value) {
-    if (index < slots_.size()) {
-        slots_[index] = slot{false, true, std::string(value)};
+bool message_editor::replace_at(std::size_t index, std::string_view value) {
+    if (index >= slots_.size()) {
+        return false;
     }
+    const header_field& h = msg_.headers()[index];
+    if (!check_value(h.id != header_id::other ? header_name(h.id) : h.name, value)) {
+        return false;
+    }
+    slots_[index] = slot{false, true, std::string(value)};
+    return true;
 }
 
-void message_editor::set_body(std::string_view content_type, std::string_view body) {
+bool message_editor::set_body(std::string_view content_type, std::string_view body) {
+    if (!check_value("Content-Type", content_type)) {
+        return false;
+    }
     body_set_ = true;
     content_type_ = content_type;
     body_ = body;
+    return true;
 }
 
 std::string message_editor::serialize() const {
+    if (refusal_) {
+        return {};
+    }
     std::string_view body = body_set_ ? std::string_view(body_) : msg_.body();
     std::string out;
     out.reserve(msg_.data().size() + 256 + (body_set_ ? body_.size() : 0));

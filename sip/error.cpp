@@ -29,4 +29,17 @@ uint16_t error_status(error_code code) {
     return error_table[std::size_t(code)].status;
 }
 
+std::string error_reason(error_code code, std::string_view header) {
+    // Reasons about one header end "in header)": the header's name takes that word's place.
+    constexpr std::string_view placeholder = "header)";
+    constexpr std::size_t max_name = 64;
+    const std::string_view reason = error_reason(code);
+    if (header.empty() || !reason.ends_with(placeholder)) {
+        return std::string(reason);
+    }
+    std::string out(reason.substr(0, reason.size() - placeholder.size()));
+    out.append(header.substr(0, max_name)).append(")");
+    return out;
+}
+
 }  // namespace sbc::sip

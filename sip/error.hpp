@@ -4,6 +4,7 @@
 // one table so the enum, the text and the counter label cannot drift.
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -47,7 +48,9 @@ namespace sbc::sip {
     X(malformed_authorization, 400, "Bad Request (malformed Authorization)")                   \
     X(malformed_header, 400, "Bad Request (malformed header)")                                 \
     X(malformed_uri, 400, "Bad Request (malformed URI)")                                       \
-    X(malformed_multipart, 400, "Bad Request (malformed multipart body)")
+    X(malformed_multipart, 400, "Bad Request (malformed multipart body)")                      \
+    X(control_character, 400, "Bad Request (control character in header)")                     \
+    X(bytes_after_body, 400, "Bad Request (bytes after the body)")
 
 enum class error_code : uint8_t {
 #define SBC_SIP_ERROR_ENUM(name, status, reason) name,
@@ -67,6 +70,10 @@ std::string_view error_name(error_code code);
 std::string_view error_reason(error_code code);
 // Status code to answer with (400, 416, 505, 513).
 uint16_t error_status(error_code code);
+// error_reason() naming the header the fault is in, when the reason is about one header and
+// `header` is not empty: "Bad Request (control character in From)". `header` must be a token
+// (a header name as the parser accepted it); longer than 64 bytes it is cut.
+std::string error_reason(error_code code, std::string_view header);
 
 // The raw header values an RFC 3261 §8.2.6 answer copies from a request, as a failed parse found
 // them: views into the bytes given to parse(std::string_view), which the caller keeps, so that a
@@ -94,9 +101,15 @@ struct parse_error {
     bool response_possible = false;
     // Raw values found before the fault, whether or not they parsed (see request_fields).
     request_fields fields{};
+    // The header the fault is in, for control_character: its name as RFC 3261 spells it for a
+    // well-known header ("From" for "f"), else as written (a view into the bytes given to
+    // parse(std::string_view); "" after the other overload).
+    std::string_view header{};
 
     uint16_t status() const { return error_status(code); }
     std::string_view reason() const { return error_reason(code); }
+    // The reason phrase to answer with: reason(), naming `header` when there is one.
+    std::string reason_phrase() const { return error_reason(code, header); }
 };
 
 // A value or an error, for results that are not worth an exception. T must be

@@ -80,6 +80,30 @@ request_fields raw_fields(std::string_view all, const head_scan& h) {
     return r;
 }
 
+// RFC 3261 §7.3.1: a folded header line is one line whose folds are LWS. In the message's copy
+// each CR and LF of a fold becomes SP (offsets stay, so the views do), so that no value, raw line
+// or relayed header holds a line end.
+void unfold(char* text, const detail::line_index& lines) {
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        const detail::line_entry& e = lines[i];
+        if (!e.folded) {
+            continue;
+        }
+        std::size_t end = e.start + e.raw_size;
+        if (text[end - 1] == '\n') {
+            --end;
+            if (end > e.start && text[end - 1] == '\r') {
+                --end;
+            }
+        }
+        for (std::size_t k = e.start; k < end; ++k) {
+            if (text[k] == '\r' || text[k] == '\n') {
+                text[k] = ' ';
+            }
+        }
+    }
+}
+
 // A view of the scanned bytes moved to the same offset in the message's copy.
 std::string_view moved(std::string_view v, const char* from, const char* to) {
     return v.data() == nullptr ? v : std::string_view(to + (v.data() - from), v.size());
@@ -95,6 +119,11 @@ result<message, parse_error> parse_scanned(std::string_view all, std::size_t pos
         parse_error e{code, response_possible};
         if (caller_keeps_bytes) {
             e.fields = raw_fields(all, h);
+        }
+        if (code == error_code::control_character) {
+            e.header = h.note_id != header_id::other ? header_name(h.note_id)
+                       : caller_keeps_bytes          ? h.note_name
+                                                     : std::string_view{};
         }
         return e;
     };
@@ -116,6 +145,9 @@ result<message, parse_error> parse_scanned(std::string_view all, std::size_t pos
     char* copy = detail::text_slot(s);
     std::memcpy(copy, from, len);
     std::memset(copy + len, 0, detail::text_padding);
+    if (h.folds) {
+        unfold(copy, h.lines);
+    }
     const char* text = copy;
     header_field* slots = detail::header_slots(s);
     for (std::size_t i = 0; i < h.lines.size(); ++i) {

@@ -37,10 +37,14 @@ struct parse_options {
     framing how = framing::datagram;
 };
 
+// In a parsed message no name, value or raw line holds a control character (RFC 3261 §25.1 CTL,
+// HTAB excepted) but the line end of `raw`: parse() refuses them and unfolds folded lines (each
+// CR and LF of a fold is SP in the message's text). From header_line_reader (raw bytes, not
+// parsed) a folded value still holds its CRLF+WSP.
 struct header_field {
     std::string_view name;   // as written ("v", "VIA", "X-Foo")
-    std::string_view value;  // LWS-trimmed; a folded value still holds its CRLF+WSP inside
-    std::string_view raw;    // the whole header line(s), including the final CRLF
+    std::string_view value;  // LWS-trimmed
+    std::string_view raw;    // the whole header line, including the final CRLF
     header_id id = header_id::other;
 };
 

@@ -1,7 +1,10 @@
 // The first scan of parse(): the start line, then the header lines (SSE2 search for the line end
-// and the colon), names classified 16 bytes at a time. Offsets only: message.cpp copies the text
-// and validates the headers every element needs.
+// and the colon), names classified 16 bytes at a time, then one pass over the head for control
+// characters (RFC 3261 §25.1). Offsets only: message.cpp copies the text and validates the
+// headers every element needs.
 #include "sip/message_scan.hpp"
+
+#include <algorithm>
 
 #include "sip/header_index.hpp"
 #include "sip/text.hpp"
@@ -12,6 +15,82 @@
 
 namespace sbc::sip::detail {
 namespace {
+
+// Bytes < 0x20, DEL and >= 0x80: in a head of printable ASCII, the line ends only.
+constexpr bool is_unusual(char c) {
+    const auto u = uint8_t(c);
+    return u < 0x20 || u >= 0x7f;
+}
+
+// How many bytes of p[from, to) are unusual, 64 bytes a round: outside [0x20, 0x7e] is
+// (x - 0x20) above 0x5e, unsigned; min(that excess, 1) counts in each lane, and the lanes are
+// summed before any can pass 255.
+std::size_t count_unusual(const char* p, std::size_t from, std::size_t to) {
+    std::size_t n = 0;
+#if defined(__SSE2__)
+    const __m128i space = _mm_set1_epi8(0x20);
+    const __m128i span = _mm_set1_epi8(0x5e);
+    const __m128i one = _mm_set1_epi8(1);
+    auto hits = [&](std::size_t at) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
+        return _mm_min_epu8(_mm_subs_epu8(_mm_sub_epi8(x, space), span), one);
+    };
+    auto sum = [&](__m128i lanes) {
+        const __m128i sums = _mm_sad_epu8(lanes, _mm_setzero_si128());
+        return std::size_t(_mm_cvtsi128_si32(sums)) + std::size_t(_mm_extract_epi16(sums, 4));
+    };
+    while (from + 64 <= to) {
+        // 63 rounds add at most 252 to a lane.
+        const std::size_t rounds = std::min<std::size_t>((to - from) / 64, 63);
+        __m128i lanes = _mm_setzero_si128();
+        for (std::size_t k = 0; k < rounds; ++k, from += 64) {
+            lanes =
+                _mm_add_epi8(lanes, _mm_add_epi8(_mm_add_epi8(hits(from), hits(from + 16)),
+                                                 _mm_add_epi8(hits(from + 32), hits(from + 48))));
+        }
+        n += sum(lanes);
+    }
+    __m128i lanes = _mm_setzero_si128();
+    for (; from + 16 <= to; from += 16) {
+        lanes = _mm_add_epi8(lanes, hits(from));
+    }
+    n += sum(lanes);
+#endif
+    for (; from < to; ++from) {
+        n += is_unusual(p[from]) ? 1 : 0;
+    }
+    return n;
+}
+
+// RFC 3261 §25.1: the only control characters a head may hold are the LF that ends each line
+// (or folds it), the CR right before such an LF, and HTAB. When count_unusual() finds more than
+// those line ends, this finds where (the start line, or the first header line holding one) and
+// notes it. UTF-8 heads and heads with tabs come here too, and pass.
+void find_controls(std::string_view all, head_scan& h) {
+    if (find_control_char(h.start_line) != h.start_line.size()) {
+        // A request is still answered (400); a response is dropped.
+        if (!h.request) {
+            h.fatal = error_code::malformed_status_line;
+        } else if (h.start_note == error_code::none) {
+            h.start_note = error_code::malformed_start_line;
+        }
+        return;
+    }
+    for (std::size_t i = 0; i < h.lines.size(); ++i) {
+        const line_entry& e = h.lines[i];
+        std::string_view line = all.substr(e.start, e.raw_size);
+        if (line.ends_with('\n')) {
+            line.remove_suffix(line.ends_with("\r\n") ? 2 : 1);
+        }
+        if (find_bare_control(line) != line.size()) {
+            // Before any other fault of the header lines: the message is hostile.
+            h.scan_note = error_code::control_character;
+            h.note_id = e.id;
+            h.note_name = std::string_view(all.data() + e.start, e.name_size);
+            return;
+        }
+    }
+}
 
 bool is_version_2_0(std::string_view v) {
     return iequals(v, "SIP/2.0");
@@ -92,8 +171,13 @@ void scan_headers(std::string_view all, std::size_t pos, const parse_limits& lim
         }
     };
     bool header_end = false;
+    // The line ends stepped over, and those with a CR before them (for scan_head's check).
+    std::size_t line_ends = 0;
+    std::size_t crlf_ends = 0;
     while (pos < len) {
         if (b[pos] == '\n' || (b[pos] == '\r' && pos + 1 < len && b[pos + 1] == '\n')) {
+            ++line_ends;
+            crlf_ends += b[pos] == '\r' ? 1 : 0;
             pos += b[pos] == '\n' ? 1 : 2;
             header_end = true;
             break;
@@ -123,14 +207,18 @@ void scan_headers(std::string_view all, std::size_t pos, const parse_limits& lim
         at = find_char(all, pos, '\n');
 #endif
         std::size_t value_end;
+        bool folded = false;
         while (true) {
             if (at == len) {
                 value_end = len;
                 pos = len;
                 break;
             }
+            ++line_ends;
+            crlf_ends += b[at - 1] == '\r' ? 1 : 0;
             pos = at + 1;
             if (pos < len && (b[pos] == ' ' || b[pos] == '\t')) {
+                folded = true;
                 at = find_char(all, pos, '\n');
                 continue;
             }
@@ -187,6 +275,8 @@ void scan_headers(std::string_view all, std::size_t pos, const parse_limits& lim
         e.value_off = uint32_t(v);
         e.value_size = uint32_t(ve - v);
         e.raw_size = uint32_t(pos - start);
+        e.folded = folded;
+        h.folds = h.folds || folded;
         if (e.id != header_id::other) {
             const std::size_t k = std::size_t(e.id);
             if (h.first[k] == 0) {
@@ -201,6 +291,8 @@ void scan_headers(std::string_view all, std::size_t pos, const parse_limits& lim
     if (!header_end) {
         note(error_code::missing_header_end);
     }
+    h.line_ends += line_ends;
+    h.crlf_ends += crlf_ends;
     h.head_size = pos;
 }
 
@@ -216,6 +308,9 @@ void scan_head(std::string_view all, std::size_t pos, const parse_limits& lim, h
     if (line_end > pos && all[line_end - 1] == '\r') {
         --line_end;
     }
+    const std::size_t start = pos;
+    h.line_ends = 1;
+    h.crlf_ends = line_end < nl ? 1 : 0;
     if (line_end - pos > lim.max_line_length) {
         h.fatal = error_code::line_too_long;
     } else {
@@ -223,6 +318,10 @@ void scan_head(std::string_view all, std::size_t pos, const parse_limits& lim, h
         scan_start_line(h.start_line, h);
     }
     scan_headers(all, nl + 1, lim, h);
+    if (h.fatal == error_code::none &&
+        count_unusual(all.data(), start, h.head_size) != h.line_ends + h.crlf_ends) {
+        find_controls(all, h);
+    }
 }
 
 }  // namespace sbc::sip::detail

@@ -21,6 +21,7 @@ struct line_entry {
     uint32_t value_size;
     uint32_t name_size;
     header_id id;
+    bool folded;  // continued on more lines (RFC 3261 §7.3.1): parse() unfolds it
 };
 
 // Header lines found by the scan, in order: on the stack for the usual counts.
@@ -57,6 +58,12 @@ struct head_scan {
     error_code fatal = error_code::none;       // start line unusable: no answer, stop here
     error_code start_note = error_code::none;  // version; the Request-URI is checked later
     error_code scan_note = error_code::none;   // first fault among the header lines
+    // The header scan_note is about, for control_character: its id and its name as written.
+    header_id note_id = header_id::other;
+    std::string_view note_name;
+    bool folds = false;  // some header line is folded
+    // LFs the scan stepped over from the start line on, and how many had a CR before them.
+    std::size_t line_ends = 0, crlf_ends = 0;
     bool request = false;
     uint16_t status = 0;
     std::string_view start_line, method, ruri_text, version, reason;  // views into the bytes

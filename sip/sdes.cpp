@@ -62,22 +62,56 @@ bool parse_lifetime(std::string_view s, key_param& k) {
     return true;
 }
 
-// mki = mki-value ":" mki-length; we carry MKIs up to 4 bytes (the dataplane's width).
+// Whether the decimal `digits` fit `bytes` bytes (big-endian, as the MKI goes on the wire):
+// the value is built in a 128-byte accumulator, one digit at a time.
+bool decimal_fits(std::string_view digits, std::size_t bytes) {
+    uint8_t acc[128] = {};
+    for (char c : digits) {
+        unsigned carry = unsigned(c - '0');
+        for (std::size_t i = 128; i-- > 0;) {
+            const unsigned v = unsigned(acc[i]) * 10 + carry;
+            acc[i] = uint8_t(v & 0xff);
+            carry = v >> 8;
+        }
+        if (carry != 0) {
+            return false;  // beyond 128 bytes
+        }
+    }
+    for (std::size_t i = 0; i < 128 - bytes; ++i) {
+        if (acc[i] != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// RFC 4568 §9.2: mki = mki-value ":" mki-length; mki-value = 1*DIGIT, mki-length = 1*3DIGIT,
+// 1..128, and the value fits that many bytes.
 bool parse_mki(std::string_view s, key_param& k) {
-    std::size_t colon = s.find(':');
+    const std::size_t colon = s.find(':');
     if (colon == std::string_view::npos) {
         return false;
     }
-    auto value = parse_uint(s.substr(0, colon), UINT32_MAX);
-    auto length = parse_uint(s.substr(colon + 1), 128);
-    if (!value || !length || *length == 0 || *length > 4) {
+    const std::string_view value = s.substr(0, colon);
+    const std::string_view length_text = s.substr(colon + 1);
+    // 309 digits exceed 128 bytes (2^1024 has 309 digits): longer values cannot fit.
+    const auto length = length_text.size() <= 3 ? parse_uint(length_text, 128) : std::nullopt;
+    if (!length || *length == 0 || value.empty() || value.size() > 309) {
         return false;
     }
-    if (*length < 4 && *value >= (uint64_t(1) << (8 * *length))) {
+    for (char c : value) {
+        if (!is_digit(c)) {
+            return false;
+        }
+    }
+    if (!decimal_fits(value, std::size_t(*length))) {
         return false;  // the value does not fit the announced length
     }
-    k.mki = uint32_t(*value);
+    k.mki_value = value;
     k.mki_length = uint8_t(*length);
+    if (auto small = parse_uint(value, UINT32_MAX)) {
+        k.mki = uint32_t(*small);
+    }
     return true;
 }
 
@@ -114,7 +148,7 @@ error parse_key_param(std::string_view text, const srtp_suite_info& suite, key_p
     return error::none;
 }
 
-error parse_session_param(std::string_view p, crypto_attribute& c) {
+error parse_session_param(std::string_view p, const srtp_suite_info* suite, crypto_attribute& c) {
     auto value_of = [&](std::string_view prefix) -> std::optional<std::string_view> {
         if (p.size() > prefix.size() && p.substr(0, prefix.size()) == prefix) {
             return p.substr(prefix.size());
@@ -143,14 +177,28 @@ error parse_session_param(std::string_view p, crypto_attribute& c) {
         if (*order != "FEC_SRTP" && *order != "SRTP_FEC") {
             return error::crypto_bad_session_param;
         }
-    } else if (p.substr(0, 4) == "KDR=" || p.substr(0, 4) == "WSH=" || p == "FEC_ORDER=") {
-        return error::crypto_bad_session_param;
-    } else {
-        // FEC_KEY and extensions: "graceful" parameters are kept verbatim (RFC 4568 §6.3.7).
-        for (char ch : p) {
-            if (ch <= ' ' || ch > '~') {
-                return error::crypto_bad_session_param;
+    } else if (auto fec_key = value_of("FEC_KEY=")) {
+        // §6.3.5: FEC_KEY=key-params, the suite's own master keys for the FEC stream.
+        if (suite != nullptr) {
+            for (std::string_view kp : split(*fec_key, ';')) {
+                key_param k;
+                if (parse_key_param(kp, *suite, k) != error::none) {
+                    return error::crypto_bad_session_param;
+                }
             }
+        }
+    } else if (p.substr(0, 4) == "KDR=" || p.substr(0, 4) == "WSH=" || p == "FEC_ORDER=" ||
+               p == "FEC_KEY=") {
+        return error::crypto_bad_session_param;
+    } else if (p.size() < 2 || p.front() != '-') {
+        // §6.3.7: new session parameters are mandatory unless marked optional by a leading "-";
+        // an attribute with an unknown mandatory one is invalid.
+        return error::crypto_unknown_session_param;
+    }
+    // Known and graceful ones are kept verbatim, visible characters only (§9.2 VCHAR).
+    for (char ch : p) {
+        if (ch <= ' ' || ch > '~') {
+            return error::crypto_bad_session_param;
         }
     }
     c.session_params.emplace_back(p);
@@ -224,7 +272,7 @@ crypto_result parse_crypto(std::string_view value) {
         c.key_params_text = fields[2];
     }
     for (std::size_t i = 3; i < fields.size(); ++i) {
-        if (error e = parse_session_param(fields[i], c); e != error::none) {
+        if (error e = parse_session_param(fields[i], info, c); e != error::none) {
             return fail(e);
         }
     }
@@ -259,7 +307,9 @@ std::string format_crypto(const crypto_attribute& c) {
             }
         }
         if (k.mki_length != 0) {
-            out += '|' + std::to_string(k.mki.value_or(0)) + ':' + std::to_string(k.mki_length);
+            out += '|';
+            out += k.mki_value.empty() ? std::to_string(k.mki.value_or(0)) : k.mki_value;
+            out += ':' + std::to_string(k.mki_length);
         }
     }
     for (const std::string& p : c.session_params) {
@@ -282,28 +332,36 @@ std::string format_crypto(uint32_t tag, srtp_suite suite, std::span<const uint8_
 
 crypto_list_result parse_crypto_lines(const media& m, std::size_t max_crypto) {
     crypto_list_result r;
+    std::size_t lines = 0;
     for (const attribute& a : m.attributes) {
         if (a.name != "crypto") {
             continue;
         }
-        if (r.value.size() >= max_crypto) {
-            return {error::too_many_crypto, {}};
+        if (++lines > max_crypto) {
+            return {error::too_many_crypto, {}, 0, error::none};
         }
         auto c = parse_crypto(a.value);
         if (!c.ok()) {
-            return {c.err, {}};
+            // RFC 4568 §7.1.2: only a valid attribute can be accepted; go on to the next.
+            if (r.invalid++ == 0) {
+                r.first_invalid = c.err;
+            }
+            continue;
         }
         for (const crypto_attribute& prev : r.value) {
             if (prev.tag == c.value.tag) {
-                return {error::crypto_duplicate_tag, {}};
+                return {error::crypto_duplicate_tag, {}, r.invalid, r.first_invalid};
             }
         }
         r.value.push_back(std::move(c.value));
     }
+    if (r.value.empty() && r.invalid != 0) {
+        return {r.first_invalid, {}, r.invalid, r.first_invalid};
+    }
     if (!r.value.empty() &&
         std::none_of(r.value.begin(), r.value.end(),
                      [](const crypto_attribute& c) { return c.known_suite(); })) {
-        return {error::crypto_no_known_suite, {}};
+        return {error::crypto_no_known_suite, {}, r.invalid, r.first_invalid};
     }
     return r;
 }

@@ -21,8 +21,12 @@ struct key_param {
     std::vector<uint8_t> salt;           // master salt
     std::optional<uint64_t> lifetime;    // packets; "2^31" and "2147483648" both give 2^31
     bool lifetime_power_of_two = false;  // written as 2^n (kept for serialization)
-    std::optional<uint32_t> mki;
-    uint8_t mki_length = 0;  // bytes on the wire, 1..128 per RFC 4568 (we accept 1..4)
+    // RFC 4568 §9.2 mki = mki-value ":" mki-length: a decimal value that fits mki_length bytes,
+    // 1..128 of them. Whether the dataplane can run a given length is the caller's question
+    // (its MKI field is 4 bytes: cp::media::to_srtp_key() carries no longer one).
+    std::optional<uint32_t> mki;  // the value, when it fits 32 bits (every MKI of <= 4 bytes)
+    std::string mki_value;        // the value as written (decimal digits); "" without an MKI
+    uint8_t mki_length = 0;       // bytes on the wire; 0 without an MKI
 };
 
 struct crypto_attribute {
@@ -57,12 +61,18 @@ std::string format_crypto(const crypto_attribute& c);
 std::string format_crypto(uint32_t tag, srtp_suite suite, std::span<const uint8_t> key,
                           std::span<const uint8_t> salt);
 
-// Parses every a=crypto of a media section; fails on the first malformed line, a duplicate tag,
-// more than max_crypto lines, or lines that all name unknown suites (crypto_no_known_suite).
-// Returns them in order (unknown suites included, so the caller can choose).
+// Parses every a=crypto of a media section and returns the valid ones in order (unknown suites
+// included, so the caller can choose). An invalid line (malformed, or with an unknown session
+// parameter, RFC 4568 §6.3.7) is left out: only a valid attribute can be accepted and the answerer
+// moves on to the next (§7.1.2); `invalid` counts them and `first_invalid` says why the first
+// was. Fails on more than max_crypto lines, a tag used twice among the valid lines, when no line
+// is valid (err is the first line's fault), or when the valid lines all name unknown suites
+// (crypto_no_known_suite).
 struct crypto_list_result {
     error err = error::none;
     std::vector<crypto_attribute> value;
+    std::size_t invalid = 0;
+    error first_invalid = error::none;
     bool ok() const { return err == error::none; }
 };
 crypto_list_result parse_crypto_lines(const media& m, std::size_t max_crypto = 16);

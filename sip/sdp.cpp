@@ -475,14 +475,8 @@ parse_result parse(std::string_view text, const limits& lim) {
                 if (a.name == "rtcp" && !parse_rtcp(a.value)) {
                     return fail(error::malformed_rtcp, line_no);
                 }
-                if (a.name == "crypto") {
-                    if (++crypto_count > lim.max_crypto) {
-                        return fail(error::too_many_crypto, line_no);
-                    }
-                    auto c = parse_crypto(a.value);
-                    if (!c.ok()) {
-                        return fail(c.err, line_no);
-                    }
+                if (a.name == "crypto" && ++crypto_count > lim.max_crypto) {
+                    return fail(error::too_many_crypto, line_no);
                 }
                 attrs.push_back(std::move(a));
                 break;

@@ -11,36 +11,37 @@
 namespace sbc::sip::sdp {
 
 // X(name, reason)
-#define SBC_SDP_ERRORS(X)                                                \
-    X(none, "OK")                                                        \
-    X(too_large, "SDP too large")                                        \
-    X(too_many_lines, "SDP has too many lines")                          \
-    X(malformed_line, "malformed SDP line")                              \
-    X(missing_version, "SDP does not start with v=0")                    \
-    X(bad_version, "unsupported SDP version")                            \
-    X(missing_origin, "missing o= line")                                 \
-    X(malformed_origin, "malformed o= line")                             \
-    X(missing_session_name, "missing s= line")                           \
-    X(missing_timing, "missing t= line")                                 \
-    X(malformed_timing, "malformed t= line")                             \
-    X(malformed_connection, "malformed c= line")                         \
-    X(missing_connection, "missing c= line for a media stream")          \
-    X(malformed_bandwidth, "malformed b= line")                          \
-    X(malformed_media, "malformed m= line")                              \
-    X(port_out_of_range, "media port out of range")                      \
-    X(too_many_media, "too many m= lines")                               \
-    X(too_many_attributes, "too many a= lines")                          \
-    X(malformed_attribute, "malformed a= line")                          \
-    X(malformed_rtpmap, "malformed a=rtpmap")                            \
-    X(malformed_rtcp, "malformed a=rtcp")                                \
-    X(too_many_crypto, "too many a=crypto lines")                        \
-    X(malformed_crypto, "malformed a=crypto")                            \
-    X(crypto_bad_base64, "a=crypto key is not valid base64")             \
-    X(crypto_bad_key_length, "a=crypto key length does not match suite") \
-    X(crypto_bad_lifetime, "malformed a=crypto lifetime")                \
-    X(crypto_bad_mki, "malformed a=crypto MKI")                          \
-    X(crypto_bad_session_param, "malformed a=crypto session parameter")  \
-    X(crypto_duplicate_tag, "duplicate a=crypto tag")                    \
+#define SBC_SDP_ERRORS(X)                                                 \
+    X(none, "OK")                                                         \
+    X(too_large, "SDP too large")                                         \
+    X(too_many_lines, "SDP has too many lines")                           \
+    X(malformed_line, "malformed SDP line")                               \
+    X(missing_version, "SDP does not start with v=0")                     \
+    X(bad_version, "unsupported SDP version")                             \
+    X(missing_origin, "missing o= line")                                  \
+    X(malformed_origin, "malformed o= line")                              \
+    X(missing_session_name, "missing s= line")                            \
+    X(missing_timing, "missing t= line")                                  \
+    X(malformed_timing, "malformed t= line")                              \
+    X(malformed_connection, "malformed c= line")                          \
+    X(missing_connection, "missing c= line for a media stream")           \
+    X(malformed_bandwidth, "malformed b= line")                           \
+    X(malformed_media, "malformed m= line")                               \
+    X(port_out_of_range, "media port out of range")                       \
+    X(too_many_media, "too many m= lines")                                \
+    X(too_many_attributes, "too many a= lines")                           \
+    X(malformed_attribute, "malformed a= line")                           \
+    X(malformed_rtpmap, "malformed a=rtpmap")                             \
+    X(malformed_rtcp, "malformed a=rtcp")                                 \
+    X(too_many_crypto, "too many a=crypto lines")                         \
+    X(malformed_crypto, "malformed a=crypto")                             \
+    X(crypto_bad_base64, "a=crypto key is not valid base64")              \
+    X(crypto_bad_key_length, "a=crypto key length does not match suite")  \
+    X(crypto_bad_lifetime, "malformed a=crypto lifetime")                 \
+    X(crypto_bad_mki, "malformed a=crypto MKI")                           \
+    X(crypto_bad_session_param, "malformed a=crypto session parameter")   \
+    X(crypto_unknown_session_param, "unknown a=crypto session parameter") \
+    X(crypto_duplicate_tag, "duplicate a=crypto tag")                     \
     X(crypto_no_known_suite, "no a=crypto line with a known suite")
 
 enum class error : uint8_t {
@@ -158,8 +159,10 @@ struct parse_result {
 };
 
 // Validates: v=0 first; o=, s=, t= present; every m= port in range, formats present, and a c= at
-// session level or in every media section; rtpmap/rtcp well-formed; a=crypto lines well-formed
-// (sdes.hpp) and at most limits.max_crypto per section. CRLF or bare LF line ends.
+// session level or in every media section; rtpmap/rtcp well-formed; at most limits.max_crypto
+// a=crypto lines per section. A crypto line that is not valid does not make the SDP invalid (RFC
+// 4568 §7.1.2: the answerer goes on to the next): parse_crypto_lines() (sdes.hpp) judges them.
+// CRLF or bare LF line ends.
 parse_result parse(std::string_view text, const limits& lim = {});
 
 // RFC 8866 §5 line order; CRLF line ends.

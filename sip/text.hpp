@@ -148,6 +148,57 @@ inline std::size_t find_char(std::string_view s, std::size_t from, char c) {
 #endif
 }
 
+// RFC 3261 §25.1 CTL (%x00-1F, %x7F) other than HTAB: bytes that no start line or header value
+// may hold. CR and LF only end lines (and fold them, which parse() unfolds). The grammar lets a
+// quoted-pair escape a control character; the parser refuses that too (sip/README.md).
+constexpr bool is_control_char(char c) {
+    const auto u = uint8_t(c);
+    return (u < 0x20 && u != '\t') || u == 0x7f;
+}
+
+#if defined(__SSE2__)
+// Bit i set when byte i of `chunk` is a control character (is_control_char).
+inline unsigned control_mask(__m128i chunk) {
+    const __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(chunk, _mm_set1_epi8(0x1f)), chunk);
+    const __m128i tab = _mm_cmpeq_epi8(chunk, _mm_set1_epi8('\t'));
+    const __m128i del = _mm_cmpeq_epi8(chunk, _mm_set1_epi8(0x7f));
+    return unsigned(_mm_movemask_epi8(_mm_or_si128(_mm_andnot_si128(tab, low), del)));
+}
+#endif
+
+// Offset of the first control character of `s` (is_control_char), or s.size().
+inline std::size_t find_control_char(std::string_view s) {
+    std::size_t i = 0;
+#if defined(__SSE2__)
+    for (; i + 16 <= s.size(); i += 16) {
+        const unsigned m =
+            control_mask(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i)));
+        if (m != 0) {
+            return i + unsigned(__builtin_ctz(m));
+        }
+    }
+#endif
+    while (i < s.size() && !is_control_char(s[i])) {
+        ++i;
+    }
+    return i;
+}
+
+// Offset of the first control character of `s` that is not part of a fold's line end (an LF, or
+// a CR and an LF, followed by SP or HTAB), or s.size(): for raw header lines and values, where
+// folds are LWS (RFC 3261 §7.3.1).
+inline std::size_t find_bare_control(std::string_view s) {
+    for (std::size_t i = find_control_char(s); i < s.size();
+         i = i + 1 + find_control_char(s.substr(i + 1))) {
+        const std::size_t lf = s[i] == '\r' ? i + 1 : i;
+        if (lf + 1 >= s.size() || s[lf] != '\n' || (s[lf + 1] != ' ' && s[lf + 1] != '\t')) {
+            return i;
+        }
+        i = lf;
+    }
+    return s.size();
+}
+
 inline bool is_token(std::string_view s) {
     if (s.empty()) {
         return false;

@@ -91,7 +91,7 @@ class call_set {
              bool offload = false)
         : calls_(calls),
           mode_(m),
-          s_(make_settings(calls, k)),
+          s_(make_params(calls, k)),
           t_(s_, 1, nullptr),
           ctl_(t_, [this](const shm::event& e) { last_ = e; }),
           engine_(k),
@@ -131,11 +131,10 @@ class call_set {
         mem_.resize(static_cast<size_t>(dp::max_burst) * frame_room);
     }
 
-    static dp::settings make_settings(uint32_t calls, srtp::engine_kind k) {
-        dp::settings s;
+    static dp::table_params make_params(uint32_t calls, srtp::engine_kind k) {
+        dp::table_params s;
         s.max_flows = 2 * calls + 64;
-        s.srtp_engine = k == srtp::engine_kind::libsrtp ? dp::srtp_engine_kind::libsrtp
-                                                        : dp::srtp_engine_kind::ipsec_mb;
+        s.engine = k;
         for (uint16_t p = 0; p < 2; ++p) {
             for (uint32_t i = 0; i < addrs_per_port; ++i) {
                 dp::media_address m;
@@ -277,7 +276,7 @@ class call_set {
   private:
     uint32_t calls_;
     mode mode_;
-    dp::settings s_;
+    dp::table_params s_;
     dp::tables t_;
     dp::control ctl_;
     srtp::engine engine_;

@@ -123,7 +123,7 @@ BENCHMARK(BM_protect_libsrtp);
 void BM_commands(benchmark::State& state) {
     const bool srtp = state.range(0) != 0;
     constexpr uint32_t legs = 4096;
-    dp::settings s;
+    dp::table_params s;
     s.max_flows = legs + 64;
     dp::media_address m;
     m.dpdk_port = 0;

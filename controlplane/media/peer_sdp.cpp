@@ -22,6 +22,7 @@ bool is_crypto_error(sdp::error e) {
         case sdp::error::crypto_bad_lifetime:
         case sdp::error::crypto_bad_mki:
         case sdp::error::crypto_bad_session_param:
+        case sdp::error::crypto_unknown_session_param:
         case sdp::error::crypto_duplicate_tag:
         case sdp::error::crypto_no_known_suite:
             return true;

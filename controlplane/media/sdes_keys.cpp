@@ -10,8 +10,9 @@ std::optional<shm::srtp_key> to_srtp_key(const sip::sdp::crypto_attribute& c, st
     }
     const sip::sdp::key_param& k = c.keys[index];
     shm::srtp_key out{};
-    if (k.key.size() > sizeof(out.master_key) || k.salt.size() > sizeof(out.master_salt)) {
-        return std::nullopt;
+    if (k.key.size() > sizeof(out.master_key) || k.salt.size() > sizeof(out.master_salt) ||
+        k.mki_length > sizeof(out.mki)) {
+        return std::nullopt;  // the dataplane's MKI field holds 4 bytes (RFC 4568 allows 128)
     }
     out.suite = c.suite;
     out.master_key_len = uint8_t(k.key.size());

@@ -4,7 +4,7 @@
 
 namespace sbc::dp {
 
-tables::tables(const settings& s, uint32_t readers, shm::flow_counters* region_counters)
+tables::tables(const table_params& s, uint32_t readers, shm::flow_counters* region_counters)
     : max_flows(s.max_flows),
       index(s.max_flows * 2),
       legs(s.max_flows),
@@ -16,8 +16,7 @@ tables::tables(const settings& s, uint32_t readers, shm::flow_counters* region_c
     solicit_mem = std::make_unique<uint64_t[]>(
         (shm::spsc_ring<solicit_request>::bytes_for(solicit_capacity) + 7) / 8);
     solicits = shm::spsc_ring<solicit_request>::format(solicit_mem.get(), solicit_capacity);
-    engine = s.srtp_engine == srtp_engine_kind::libsrtp ? srtp::engine_kind::libsrtp
-                                                        : srtp::engine_kind::ipsecmb;
+    engine = s.engine;
     relatch_idle_ms = s.relatch_idle_ms;
     auth_fail_event_ms = s.auth_fail_event_ms;
     rx_enabled.store(!s.hold_rx, std::memory_order_relaxed);

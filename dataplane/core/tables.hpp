@@ -10,11 +10,12 @@
 #include "dataplane/core/flow_index.hpp"
 #include "dataplane/core/key_mail.hpp"
 #include "dataplane/core/legs.hpp"
+#include "dataplane/core/media_address.hpp"
 #include "dataplane/core/neighbour_table.hpp"
 #include "dataplane/core/qsbr.hpp"
-#include "dataplane/settings.hpp"
 #include "dataplane/shm/contract.hpp"
 #include "dataplane/shm/spsc_ring.hpp"
+#include "dataplane/srtp/common.hpp"
 
 namespace sbc::dp {
 
@@ -37,6 +38,19 @@ struct solicit_request {
     uint16_t pad;
 };
 
+// What the tables are built from: plain values, so that the core needs neither the process's
+// settings nor the EAL (the process maps its settings onto these; tests and benches fill them).
+struct table_params {
+    uint32_t max_flows = 65536;  // legs (a call has two)
+    srtp::engine_kind engine = srtp::engine_kind::ipsecmb;
+    bool hold_rx = false;             // no packet is processed until rx_start
+    uint32_t relatch_idle_ms = 2000;  // dataplane/README.md "Latching", R2
+    uint32_t auth_fail_event_ms = 1000;
+    std::vector<media_address> media;
+    std::vector<gateway> gateways;
+    std::vector<static_neighbour> neighbours;
+};
+
 template <typename T>
 struct aligned_array {
     explicit aligned_array(size_t n) : p(new T[n]()), size(n) {}
@@ -47,7 +61,7 @@ struct aligned_array {
 };
 
 struct tables {
-    tables(const settings& s, uint32_t readers, shm::flow_counters* counters);
+    tables(const table_params& p, uint32_t readers, shm::flow_counters* counters);
 
     uint32_t max_flows;
     flow_index index;

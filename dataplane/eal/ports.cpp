@@ -3,6 +3,7 @@
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace sbc::dp {
@@ -11,7 +12,26 @@ port_set::~port_set() {
     close();
 }
 
-std::string port_set::open(uint32_t lcores, uint32_t mbufs, uint32_t burst) {
+namespace {
+
+// The plan's entry for a probed port: the vdev name before the first ','.
+const planned_port* planned(const port_plan& plan, uint16_t pid) {
+    char name[RTE_ETH_NAME_MAX_LEN] = {};
+    if (rte_eth_dev_get_name_by_port(pid, name) != 0) {
+        return nullptr;
+    }
+    for (const auto& p : plan.ports) {
+        if (p.vdev.substr(0, p.vdev.find(',')) == name) {
+            return &p;
+        }
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+std::string port_set::open(uint32_t lcores, const port_plan& plan) {
+    const uint32_t mbufs = plan.mbufs;
     const uint16_t n = rte_eth_dev_count_avail();
     if (n > shm::max_ports) {
         return std::to_string(n) + " DPDK ports probed, at most " + std::to_string(shm::max_ports) +
@@ -66,14 +86,38 @@ std::string port_set::open(uint32_t lcores, uint32_t mbufs, uint32_t burst) {
             return "port " + std::to_string(pid) + " (" + ps.driver +
                    "): configure failed: " + rte_strerror(-rc);
         }
+        const planned_port* pp = planned(plan, pid);
+        if (pp != nullptr && pp->dpdk_port != pid) {
+            return "dataplane.ports[" + std::to_string(pp->dpdk_port) + "] " + pp->vdev +
+                   " was probed as dpdk port " + std::to_string(pid) +
+                   " (a --vdev in eal_args came first?)";
+        }
+        if (pp != nullptr && pp->port.kind == port_kind::af_xdp) {
+            // The XDP program hands a socket only the queue it is bound to; packets the kernel
+            // puts on any other queue of the interface go to the kernel stack, unseen.
+            const uint32_t kq = interface_rx_queues(pp->port.target);
+            if (kq > ps.queues) {
+                return "port " + std::to_string(pid) + " af_xdp:" + pp->port.target + " has " +
+                       std::to_string(kq) + " rx queues in use and the dataplane reads " +
+                       std::to_string(ps.queues) + " (dataplane.workers): set the interface to " +
+                       std::to_string(ps.queues) + " (ethtool -L " + pp->port.target + " rx " +
+                       std::to_string(ps.queues) + ")";
+            }
+        }
         uint16_t nb_rxd = 1024, nb_txd = 1024;
+        if (pp != nullptr) {
+            nb_rxd = static_cast<uint16_t>(std::min<uint32_t>(pp->rx_frames, 32768));
+            nb_txd = static_cast<uint16_t>(std::min<uint32_t>(pp->tx_frames, 32768));
+        }
         rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rxd, &nb_txd);
-        (void)burst;
+        ps.rx_frames = nb_rxd;
+        ps.ring_frames = pp != nullptr ? pp->rx_frames : nb_rxd;
+        const std::vector<int> xdp_before = xdp_sockets();
         for (uint16_t q = 0; q < ps.queues; ++q) {
             rc = rte_eth_rx_queue_setup(pid, q, nb_rxd, rte_eth_dev_socket_id(pid), nullptr, pool_);
             if (rc != 0) {
-                return "port " + std::to_string(pid) + " rx queue " + std::to_string(q) + ": " +
-                       rte_strerror(-rc);
+                return "port " + std::to_string(pid) + " rx queue " + std::to_string(q) + " (" +
+                       std::to_string(nb_rxd) + " descriptors): " + rte_strerror(-rc);
             }
             rte_eth_txconf txconf = info.default_txconf;
             txconf.offloads = conf.txmode.offloads;
@@ -82,6 +126,23 @@ std::string port_set::open(uint32_t lcores, uint32_t mbufs, uint32_t burst) {
                 return "port " + std::to_string(pid) + " tx queue " + std::to_string(q) + ": " +
                        rte_strerror(-rc);
             }
+        }
+        if (pp != nullptr && pp->port.kind == port_kind::af_xdp) {
+            std::vector<int> added;
+            for (int fd : xdp_sockets()) {
+                if (std::find(xdp_before.begin(), xdp_before.end(), fd) == xdp_before.end()) {
+                    added.push_back(fd);
+                }
+            }
+            ps.kernel = kernel_ring(port_kind::af_xdp, std::move(added));
+        } else if (pp != nullptr && pp->port.kind == port_kind::af_packet) {
+            ps.kernel = kernel_ring(port_kind::af_packet, packet_sockets_on(pp->port.target));
+        }
+        if (pp != nullptr && pp->port.kind != port_kind::memif && ps.kernel.sockets() < ps.queues) {
+            return "port " + std::to_string(pid) + " " + port_kind_name(pp->port.kind) + ":" +
+                   pp->port.target + ": found " + std::to_string(ps.kernel.sockets()) +
+                   " kernel sockets for " + std::to_string(ps.queues) +
+                   " queues, cannot count the kernel's drops";
         }
         rc = rte_eth_dev_start(pid);
         if (rc != 0) {
@@ -110,8 +171,8 @@ void port_set::close() {
     }
 }
 
-void port_set::report(shm::port_counters* out) const {
-    for (const auto& p : ports_) {
+void port_set::report(shm::port_counters* out) {
+    for (auto& p : ports_) {
         if (p.id >= shm::max_ports) {
             continue;
         }
@@ -127,6 +188,9 @@ void port_set::report(shm::port_counters* out) const {
         c.rx_missed = st.imissed;
         c.rx_errors = st.ierrors;
         c.tx_errors = st.oerrors;
+        c.rx_nombuf = st.rx_nombuf;
+        c.rx_kernel_drops = p.kernel.drops();
+        c.rx_ring_frames = p.ring_frames;
         std::memcpy(c.mac, p.mac.addr_bytes, 6);
         c.up = link.link_status ? 1 : 0;
     }

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/eal/kernel_rings.hpp"
+#include "dataplane/port_plan.hpp"
 #include "dataplane/shm/contract.hpp"
 
 namespace sbc::dp {
@@ -21,21 +23,25 @@ struct port_state {
     bool tx_udp_cksum = false;
     bool rx_cksum = false;
     bool started = false;
+    uint16_t rx_frames = 0;    // descriptors per rx queue as set up
+    uint32_t ring_frames = 0;  // the kernel or memif ring per queue (the plan's), else rx_frames
     rte_ether_addr mac{};
     std::string driver;
+    kernel_ring kernel;  // af_packet / af_xdp: the sockets whose drops the kernel counts
 };
 
 class port_set {
   public:
     ~port_set();
-    // Configures and starts every available port for `lcores` packet lcores. Returns an empty
-    // string or one line naming the port and what failed.
-    std::string open(uint32_t lcores, uint32_t mbufs, uint32_t burst);
+    // Configures and starts every available port for `lcores` packet lcores, the ports of
+    // `plan` with the ring sizes it chose. Returns an empty string or one line naming the port
+    // and what failed.
+    std::string open(uint32_t lcores, const port_plan& plan);
     void close();
     const std::vector<port_state>& ports() const { return ports_; }
     rte_mempool* pool() const { return pool_; }
-    // Copies the ethdev counters into the shared region.
-    void report(shm::port_counters* out) const;
+    // Copies the ethdev counters and the kernel rings' drops into the shared region.
+    void report(shm::port_counters* out);
 
   private:
     std::vector<port_state> ports_;

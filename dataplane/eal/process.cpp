@@ -14,13 +14,14 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
-#include <deque>
 #include <filesystem>
 #include <memory>
 #include <vector>
 
 #include "dataplane/core/control.hpp"
-#include "dataplane/core/notices.hpp"
+#include "dataplane/core/event_out.hpp"
+#include "dataplane/core/idle_policy.hpp"
+#include "dataplane/core/main_loop.hpp"
 #include "dataplane/core/tables.hpp"
 #include "dataplane/eal/ports.hpp"
 #include "dataplane/eal/worker.hpp"
@@ -42,38 +43,25 @@ uint64_t monotonic_ns() {
     return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+// The core takes plain values, not the process's settings.
+table_params table_params_of(const settings& s) {
+    table_params p;
+    p.max_flows = s.max_flows;
+    p.engine = s.srtp_engine == srtp_engine_kind::libsrtp ? srtp::engine_kind::libsrtp
+                                                          : srtp::engine_kind::ipsecmb;
+    p.hold_rx = s.hold_rx;
+    p.relatch_idle_ms = s.relatch_idle_ms;
+    p.auth_fail_event_ms = s.auth_fail_event_ms;
+    p.media = s.media;
+    p.gateways = s.gateways;
+    p.neighbours = s.neighbours;
+    return p;
+}
+
 int fail(const std::string& msg) {
     std::fprintf(stderr, "sbc-dataplane: %s\n", msg.c_str());
     return 1;
 }
-
-// The events going to sbcd: straight into the ring, or into a bounded backlog while it is full
-// (a snapshot of many flows is longer than the ring).
-class event_out {
-  public:
-    event_out(shm::spsc_ring<shm::event> ring, shm::counters_block& ctr) : ring_(ring), ctr_(ctr) {}
-    void emit(const shm::event& ev) {
-        if (backlog_.empty() && ring_.push(ev)) {
-            return;
-        }
-        if (backlog_.size() >= max_backlog) {
-            ctr_.events_lost++;
-            return;
-        }
-        backlog_.push_back(ev);
-    }
-    void flush() {
-        while (!backlog_.empty() && ring_.push(backlog_.front())) {
-            backlog_.pop_front();
-        }
-    }
-
-  private:
-    static constexpr size_t max_backlog = 1u << 20;
-    shm::spsc_ring<shm::event> ring_;
-    shm::counters_block& ctr_;
-    std::deque<shm::event> backlog_;
-};
 
 struct launch_arg {
     worker* w;
@@ -86,12 +74,16 @@ int worker_main(void* arg) {
 
 class dataplane {
   public:
-    dataplane(const settings& s, shm::region& r, port_set& ports)
-        : s_(s), region_(r), ports_(ports), out_(r.event_ring(), r.counters()) {}
+    dataplane(const settings& s, shm::region& r, port_set& ports, uint32_t port_pps)
+        : s_(s),
+          region_(r),
+          ports_(ports),
+          out_(r.event_ring(), r.counters()),
+          port_pps_(port_pps) {}
 
     std::string start() {
         const uint32_t workers = s_.workers == 0 ? 1 : s_.workers;
-        tables_ = std::make_unique<tables>(s_, workers, region_.flows());
+        tables_ = std::make_unique<tables>(table_params_of(s_), workers, region_.flows());
         tables_->tsc_hz = rte_get_tsc_hz();
         {
             timespec ts{};
@@ -120,10 +112,11 @@ class dataplane {
         control_ =
             std::make_unique<control>(*tables_, [this](const shm::event& ev) { out_.emit(ev); });
         auto& ctr = region_.counters();
+        quiet_tsc_ = quiet_time(rte_get_tsc_hz());
         try {
             for (uint32_t i = 0; i < workers; ++i) {
-                workers_.push_back(std::make_unique<worker>(i, *tables_, ports_, s_.burst,
-                                                            &ctr.lcores[i], s_.idle_sleep_us));
+                workers_.push_back(std::make_unique<worker>(
+                    i, *tables_, ports_, s_.burst, &ctr.lcores[i], s_.idle_sleep_us, quiet_tsc_));
             }
         } catch (const std::exception& e) {
             return std::string("srtp engine ") + engine_name(s_.srtp_engine) + ": " + e.what();
@@ -151,6 +144,33 @@ class dataplane {
         return {};
     }
 
+    // How long every port must stay empty before a polling lcore may sleep: the time the
+    // smallest receive ring takes to fill at the configured rate (core/idle_policy.hpp).
+    // With kernel-backed ports (af_xdp, af_packet) the kernel does half of each packet's work
+    // (veth NAPI, XDP, the socket rings) in softirq on these same CPUs, and a worker that never
+    // sleeps starves it. On the oversubscribed 2-vCPU appliance 200 calls lost a median 21% of
+    // their packets in the XDP rings with the worker spinning, 2.8% with it napping after 1024
+    // empty polls (bench/media/RESULTS.md). There the quiet time is 0.
+    uint64_t quiet_time(uint64_t hz) const {
+        if (s_.idle_quiet_us >= 0) {
+            return hz * static_cast<uint64_t>(s_.idle_quiet_us) / 1'000'000;
+        }
+        for (const auto& p : s_.ports) {
+            if (p.kind != port_kind::memif) {
+                return 0;
+            }
+        }
+        uint64_t quiet = 0;
+        for (const auto& p : ports_.ports()) {
+            const uint64_t t = ring_fill_tsc(p.ring_frames, port_pps_, hz);
+            quiet = quiet == 0 ? t : std::min(quiet, t);
+        }
+        return quiet;
+    }
+
+  public:
+    uint64_t quiet_tsc() const { return quiet_tsc_; }
+
     std::string launch() {
         if (s_.workers == 0) {
             return {};
@@ -175,57 +195,27 @@ class dataplane {
     }
 
     void run_main() {
-        region_.header().state.store(static_cast<uint32_t>(shm::dataplane_state::running),
-                                     std::memory_order_release);
-        auto cmd = region_.command_ring();
-        const uint64_t hz = rte_get_tsc_hz();
-        uint64_t next_slow = 0;
-        uint32_t idle = 0;
+        std::vector<shm::spsc_ring<shm::event>*> notices;
+        for (auto& w : workers_) {
+            notices.push_back(&w->notices());
+        }
+        main_loop_params p;
+        p.workers = s_.workers;
+        p.tsc_hz = rte_get_tsc_hz();
+        p.idle_sleep_us = s_.idle_sleep_us;
+        p.quiet_tsc = quiet_tsc_;
+        main_loop_hooks hooks;
+        hooks.now_tsc = [] { return rte_rdtsc(); };
+        hooks.monotonic_ns = monotonic_ns;
+        hooks.report_ports = [this] { ports_.report(region_.counters().ports); };
         if (s_.workers == 0) {
-            tables_->rcu.online(0);
+            hooks.poll_ports = [this] { return workers_[0]->poll_once(); };
         }
-        while (!g_stop.load(std::memory_order_relaxed)) {
-            const uint64_t now = rte_rdtsc();
-            shm::command batch[64];
-            const uint32_t n = cmd.pop_burst(batch, 64);
-            auto& ctr = region_.counters();
-            for (uint32_t i = 0; i < n; ++i) {
-                control_->apply(batch[i], now);
-            }
-            ctr.commands_done += n;
-            ctr.flows_installed = control_->flows();
-            uint32_t notices = 0;
-            for (auto& w : workers_) {
-                notices += drain_notices(*w);
-            }
-            out_.flush();
-            control_->reclaim();
-            region_.header().heartbeat_ns.store(monotonic_ns(), std::memory_order_release);
-            if (now >= next_slow) {
-                ports_.report(region_.counters().ports);
-                control_->sweep_idle(now);
-                next_slow = now + hz / 10;
-            }
-            uint32_t pkts = 0;
-            if (s_.workers == 0) {
-                pkts = workers_[0]->poll_once();
-            }
-            if (n == 0 && notices == 0 && pkts == 0) {
-                if (++idle >= 64 && (s_.workers != 0 || s_.idle_sleep_us != 0)) {
-                    if (s_.workers == 0) {
-                        tables_->rcu.quiescent(0);
-                    }
-                    usleep(s_.workers == 0 ? s_.idle_sleep_us : 100);
-                }
-            } else {
-                idle = 0;
-            }
-        }
-        if (s_.workers == 0) {
-            tables_->rcu.go_offline(0);
-        }
-        region_.header().state.store(static_cast<uint32_t>(shm::dataplane_state::stopping),
-                                     std::memory_order_release);
+        hooks.sleep_us = [](uint32_t us) { usleep(us); };
+        loop_ = std::make_unique<main_loop>(*tables_, *control_, out_, region_.command_ring(),
+                                            region_.counters(), region_.header(),
+                                            std::move(notices), p, std::move(hooks));
+        loop_->run(g_stop);
     }
 
     void stop() {
@@ -233,35 +223,22 @@ class dataplane {
         rte_eal_mp_wait_lcore();
         ports_.report(region_.counters().ports);
         // Events already produced still reach sbcd if it reads the ring before we unlink.
-        for (auto& w : workers_) {
-            drain_notices(*w);
+        if (loop_ != nullptr) {
+            loop_->drain_notices();
         }
         out_.flush();
     }
 
   private:
-    uint32_t drain_notices(worker& w) {
-        shm::event evs[64];
-        const uint32_t n = w.notices().pop_burst(evs, 64);
-        for (uint32_t i = 0; i < n; ++i) {
-            if (evs[i].type == notice_neighbour_learned) {
-                shm::mac_address mac;
-                decode_neighbour_notice(evs[i], mac);
-                tables_->neighbours.set(evs[i].key.dpdk_port, shm::ipv4_value(evs[i].addr.addr),
-                                        mac, false);
-            } else {
-                out_.emit(evs[i]);
-            }
-        }
-        return n;
-    }
-
     const settings& s_;
     shm::region& region_;
     port_set& ports_;
     event_out out_;
     std::unique_ptr<tables> tables_;
     std::unique_ptr<control> control_;
+    std::unique_ptr<main_loop> loop_;
+    uint64_t quiet_tsc_ = 0;
+    uint32_t port_pps_;
     std::vector<std::unique_ptr<worker>> workers_;
     std::vector<std::unique_ptr<launch_arg>> args_;
     std::vector<rte_ring*> handoff_;
@@ -320,14 +297,15 @@ int run_dataplane(const settings& s, const std::string& program) {
     int rc = 0;
     {
         port_set ports;
-        dataplane dp(s, region, ports);
+        const port_plan plan = plan_ports(s);
+        dataplane dp(s, region, ports, plan.port_pps);
         if (rte_lcore_count() < s.workers + 1) {
             error = "dataplane.workers = " + std::to_string(s.workers) + " needs " +
                     std::to_string(s.workers + 1) + " lcores, the EAL has " +
                     std::to_string(rte_lcore_count());
         }
         if (error.empty()) {
-            error = ports.open(s.workers, s.mbuf_pool_size, s.burst);
+            error = ports.open(s.workers, plan);
         }
         if (error.empty()) {
             error = dp.start();
@@ -340,6 +318,22 @@ int run_dataplane(const settings& s, const std::string& program) {
                 stderr,
                 "sbc-dataplane: instance %s running: %zu ports, %u workers, srtp engine %s\n",
                 s.instance.c_str(), ports.ports().size(), s.workers, engine_name(s.srtp_engine));
+            for (const auto& line : plan.describe()) {
+                std::fprintf(stderr, "sbc-dataplane: %s\n", line.c_str());
+            }
+            if (dp.quiet_tsc() == 0) {
+                std::fprintf(stderr,
+                             "sbc-dataplane: %u mbufs; a polling lcore sleeps %u us per idle loop "
+                             "after 1024 empty polls\n",
+                             plan.mbufs, s.idle_sleep_us);
+            } else {
+                std::fprintf(stderr,
+                             "sbc-dataplane: %u mbufs; a polling lcore sleeps %u us per idle loop "
+                             "after %.1f ms without a packet on any port\n",
+                             plan.mbufs, s.idle_sleep_us,
+                             1000.0 * static_cast<double>(dp.quiet_tsc()) /
+                                 static_cast<double>(rte_get_tsc_hz()));
+            }
             dp.run_main();
         } else {
             rc = fail(error);

@@ -171,12 +171,13 @@ class mbuf_path {
 };
 
 worker::worker(uint32_t index, tables& t, const port_set& ports, uint32_t burst,
-               shm::lcore_counters* counters, uint32_t idle_sleep_us)
+               shm::lcore_counters* counters, uint32_t idle_sleep_us, uint64_t quiet_tsc)
     : index_(index),
       t_(t),
       burst_(burst),
       ctr_(counters),
       idle_sleep_us_(idle_sleep_us),
+      idle_(idle_loops_before_sleep, quiet_tsc),
       notice_mem_(static_cast<char*>(std::aligned_alloc(
           64, (shm::spsc_ring<shm::event>::bytes_for(notice_capacity) + 63) & ~size_t{63}))),
       engine_(std::make_unique<srtp::engine>(t.engine)),
@@ -241,10 +242,12 @@ void worker::run(const std::atomic<bool>& stop) {
     t_.rcu.online(index_);
     while (!stop.load(std::memory_order_relaxed)) {
         if (poll_once() != 0) {
-            idle_loops_ = 0;
+            idle_.busy(rte_rdtsc());
             continue;
         }
-        if (idle_sleep_us_ != 0 && ++idle_loops_ >= idle_loops_before_sleep) {
+        // Sleep only when every port has been empty for longer than its ring takes to fill at
+        // the configured rate (core/idle_policy.hpp): never between the packets of live media.
+        if (idle_sleep_us_ != 0 && idle_.may_sleep(rte_rdtsc())) {
             t_.rcu.quiescent(index_);
             usleep(idle_sleep_us_);
         }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "dataplane/core/idle_policy.hpp"
 #include "dataplane/core/tables.hpp"
 #include "dataplane/eal/ports.hpp"
 #include "dataplane/shm/spsc_ring.hpp"
@@ -32,7 +33,7 @@ struct worker_queue {
 class worker {
   public:
     worker(uint32_t index, tables& t, const port_set& ports, uint32_t burst,
-           shm::lcore_counters* counters, uint32_t idle_sleep_us);
+           shm::lcore_counters* counters, uint32_t idle_sleep_us, uint64_t quiet_tsc);
     ~worker();
     worker(const worker&) = delete;
     worker& operator=(const worker&) = delete;
@@ -56,7 +57,7 @@ class worker {
     uint32_t burst_;
     shm::lcore_counters* ctr_;
     uint32_t idle_sleep_us_;
-    uint32_t idle_loops_ = 0;
+    idle_policy idle_;
     std::vector<worker_queue> rxq_;
     struct free_deleter {
         void operator()(char* p) const { std::free(p); }

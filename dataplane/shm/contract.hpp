@@ -11,7 +11,7 @@
 
 namespace sbc::shm {
 
-inline constexpr uint32_t contract_version = 4;
+inline constexpr uint32_t contract_version = 5;
 inline constexpr uint64_t region_magic = 0x314D485343425300ULL;  // "\0SBCSHM1"
 
 // ---- addresses -------------------------------------------------------------------------------
@@ -270,7 +270,14 @@ struct alignas(64) port_counters {
     uint8_t mac[6];
     uint8_t up;
     uint8_t pad;
+    // Loss before the SBC read a packet, which the ethdev counters of the kernel-backed virtual
+    // ports do not show: the kernel ring's drops (af_packet PACKET_STATISTICS tp_drops, af_xdp
+    // XDP_STATISTICS rx_dropped + rx_ring_full), and packets the port had no mbuf for.
+    uint64_t rx_kernel_drops, rx_nombuf;
+    uint32_t rx_ring_frames;  // receive ring per queue, as set up
+    uint32_t pad2;
 };
+static_assert(sizeof(port_counters) == 128);
 
 // Written by one lcore only; readers tolerate torn reads of a counter set.
 struct alignas(64) lcore_counters {

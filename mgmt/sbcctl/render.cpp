@@ -87,7 +87,11 @@ std::string render_status(const nlohmann::json& st) {
                    << scalar_text(field(p, "mac")) << " "
                    << (scalar_text(field(p, "up")) == "yes" ? "up" : "down") << "  rx "
                    << scalar_text(field(p, "rx_packets")) << " pkts  tx "
-                   << scalar_text(field(p, "tx_packets")) << " pkts\n";
+                   << scalar_text(field(p, "tx_packets"))
+                   << " pkts  lost before the SBC: kernel ring "
+                   << scalar_text(field(p, "rx_kernel_drops")) << ", port "
+                   << scalar_text(field(p, "rx_missed")) << "; rx ring "
+                   << scalar_text(field(p, "rx_ring_frames")) << "\n";
             }
         }
     } else {

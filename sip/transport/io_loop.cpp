@@ -21,6 +21,7 @@ std::uint64_t user_data_of(std::uint32_t index, std::uint32_t generation) {
 }  // namespace
 
 io_loop::io_loop(unsigned queue_depth) : wheel_(sip_clock::now()) {
+    wheel_.set_guard(&guard_);
     io_uring_params params{};
     params.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN;
     int rc = io_uring_queue_init_params(queue_depth, &ring_, &params);
@@ -83,7 +84,7 @@ io_uring_sqe* io_loop::get_sqe() {
     return sqe;
 }
 
-std::pair<op_id, io_uring_sqe*> io_loop::start_op(completion done) {
+std::pair<op_id, io_uring_sqe*> io_loop::start_op(completion done, const char* label) {
     std::uint32_t index;
     if (!free_.empty()) {
         index = free_.back();
@@ -95,6 +96,7 @@ std::pair<op_id, io_uring_sqe*> io_loop::start_op(completion done) {
     slot& s = slots_[index];
     s.kind = slot_kind::op;
     s.done = std::move(done);
+    s.label = label;
     s.unwatched = false;
     ++in_flight_;
     io_uring_sqe* sqe = get_sqe();
@@ -129,43 +131,43 @@ io_loop::slot* io_loop::find(op_id id, std::uint32_t& index) {
 }
 
 op_id io_loop::recv(int fd, void* buf, std::size_t len, int flags, completion done) {
-    auto [id, sqe] = start_op(std::move(done));
+    auto [id, sqe] = start_op(std::move(done), "recv completion");
     io_uring_prep_recv(sqe, fd, buf, len, flags);
     return id;
 }
 
 op_id io_loop::recvmsg(int fd, msghdr* msg, int flags, completion done) {
-    auto [id, sqe] = start_op(std::move(done));
+    auto [id, sqe] = start_op(std::move(done), "recvmsg completion");
     io_uring_prep_recvmsg(sqe, fd, msg, static_cast<unsigned>(flags));
     return id;
 }
 
 op_id io_loop::send(int fd, const void* buf, std::size_t len, int flags, completion done) {
-    auto [id, sqe] = start_op(std::move(done));
+    auto [id, sqe] = start_op(std::move(done), "send completion");
     io_uring_prep_send(sqe, fd, buf, len, flags);
     return id;
 }
 
 op_id io_loop::sendmsg(int fd, const msghdr* msg, int flags, completion done) {
-    auto [id, sqe] = start_op(std::move(done));
+    auto [id, sqe] = start_op(std::move(done), "sendmsg completion");
     io_uring_prep_sendmsg(sqe, fd, msg, static_cast<unsigned>(flags));
     return id;
 }
 
 op_id io_loop::accept(int fd, sockaddr* addr, socklen_t* addrlen, int flags, completion done) {
-    auto [id, sqe] = start_op(std::move(done));
+    auto [id, sqe] = start_op(std::move(done), "accept completion");
     io_uring_prep_accept(sqe, fd, addr, addrlen, flags);
     return id;
 }
 
 op_id io_loop::connect(int fd, const sockaddr* addr, socklen_t addrlen, completion done) {
-    auto [id, sqe] = start_op(std::move(done));
+    auto [id, sqe] = start_op(std::move(done), "connect completion");
     io_uring_prep_connect(sqe, fd, addr, addrlen);
     return id;
 }
 
 op_id io_loop::poll_once(int fd, unsigned events, completion done) {
-    auto [id, sqe] = start_op(std::move(done));
+    auto [id, sqe] = start_op(std::move(done), "poll completion");
     io_uring_prep_poll_add(sqe, fd, events);
     return id;
 }
@@ -193,6 +195,7 @@ op_id io_loop::watch(int fd, unsigned events, ready_fn ready) {
     slot& s = slots_[index];
     s.kind = slot_kind::watch;
     s.ready = std::move(ready);
+    s.label = "watch";
     s.unwatched = false;
     s.fd = fd;
     s.events = events;
@@ -234,8 +237,9 @@ void io_loop::dispatch(std::uint64_t user_data, int res, unsigned flags) {
     }
     if (s.kind == slot_kind::op) {
         completion done = std::move(s.done);
+        const char* label = s.label;
         release(index);
-        done(res);
+        guard_.run(label, [&] { done(res); });
         return;
     }
     const bool final = !(flags & IORING_CQE_F_MORE);
@@ -249,14 +253,14 @@ void io_loop::dispatch(std::uint64_t user_data, int res, unsigned flags) {
         // The fd is gone or the poll failed: report it once as an error, then stop.
         ready_fn ready = std::move(s.ready);
         release(index);
-        ready(POLLERR);
+        guard_.run("watch", [&] { ready(POLLERR); });
         return;
     }
     // Copy the callable: it may unwatch (and so clear) its own slot while running, and the
     // slot vector may grow.
     ready_fn ready = s.ready;
     if (res >= 0) {
-        ready(static_cast<unsigned>(res));
+        guard_.run("watch", [&] { ready(static_cast<unsigned>(res)); });
     }
     if (final) {
         slot& again = slots_[index];
@@ -274,7 +278,7 @@ void io_loop::run_posted() {
     std::vector<task> batch;
     batch.swap(posted_);
     for (auto& fn : batch) {
-        fn();
+        guard_.run("posted task", fn);
     }
 }
 
@@ -300,7 +304,7 @@ void io_loop::arm_periodic(std::uint64_t id) {
         }
         task fn = found->second.fn;  // the task may cancel itself
         arm_periodic(id);
-        fn();
+        guard_.run("periodic task", fn);
     });
 }
 

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sip/transport/callback_guard.hpp"
 #include "sip/transport/timer_wheel.hpp"
 
 namespace sbc::sip {
@@ -26,6 +27,10 @@ struct op_id {
 // one-shot callback runs exactly once, also after cancel() (then usually with -ECANCELED); the
 // buffers an operation names must stay valid until its callback runs — owners capture a
 // shared_ptr to themselves for that. Timers run on a timer_wheel driven by the monotonic clock.
+//
+// Every callback the loop runs (completion, watch, timer, periodic or posted task) runs under the
+// loop's callback_guard: an exception is caught, counted (callback_faults()), reported with what
+// was running, and the loop goes on with the next callback.
 class io_loop {
   public:
     using completion = std::function<void(int result)>;
@@ -79,11 +84,19 @@ class io_loop {
     // Operations and watches not yet finished (for tests and shutdown).
     std::size_t in_flight() const { return in_flight_; }
 
+    // Callbacks that threw (and were dropped) since the loop was made: for `sbcctl status`.
+    std::uint64_t callback_faults() const { return guard_.faults(); }
+    // Where faults are reported (stderr until set; e.g. the daemon's log).
+    void set_fault_reporter(callback_guard::reporter r) { guard_.set_reporter(std::move(r)); }
+    // The loop's guard, for layers that catch inside a callback and report the same way.
+    callback_guard& guard() { return guard_; }
+
   private:
     enum class slot_kind : std::uint8_t { free, op, watch };
     struct slot {
         completion done;
         ready_fn ready;
+        const char* label = "";  // what the callback is, for a fault report
         std::uint32_t generation = 1;
         slot_kind kind = slot_kind::free;
         bool unwatched = false;
@@ -97,7 +110,7 @@ class io_loop {
     };
 
     io_uring_sqe* get_sqe();
-    std::pair<op_id, io_uring_sqe*> start_op(completion done);
+    std::pair<op_id, io_uring_sqe*> start_op(completion done, const char* label);
     void arm_watch(std::uint32_t index);
     void release(std::uint32_t index);
     slot* find(op_id id, std::uint32_t& index);
@@ -106,6 +119,7 @@ class io_loop {
     void arm_periodic(std::uint64_t id);
 
     io_uring ring_{};
+    callback_guard guard_;  // before wheel_, which keeps a pointer to it
     timer_wheel wheel_;
     std::vector<slot> slots_;
     std::vector<std::uint32_t> free_;

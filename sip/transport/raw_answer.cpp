@@ -5,6 +5,7 @@
 #include "sip/header_id.hpp"
 #include "sip/ids.hpp"
 #include "sip/message.hpp"
+#include "sip/text.hpp"
 
 namespace sbc::sip {
 
@@ -34,6 +35,12 @@ void append_unfolded(std::string& out, std::string_view value) {
             ++i;
         }
     }
+}
+
+// RFC 3261 §25.1: the only control characters a raw value may hold are the CR and LF of its
+// folds. An answer never copies anything else.
+bool fit_to_copy(std::string_view value) {
+    return find_bare_control(value) == value.size();
 }
 
 bool has_tag(std::string_view to) {
@@ -80,6 +87,9 @@ std::string answer_from_fields(const request_fields& f, std::uint16_t code, std:
     header_field h;
     while (vias.next(h)) {
         if (h.id == header_id::via) {
+            if (!fit_to_copy(h.value)) {
+                return {};  // a response must carry every Via as it came: none to send by
+            }
             any_via = true;
             out += "Via: ";
             append_unfolded(out, h.value);
@@ -90,14 +100,14 @@ std::string answer_from_fields(const request_fields& f, std::uint16_t code, std:
         return {};
     }
     auto add = [&out](std::string_view name, std::string_view value) {
-        if (!value.empty()) {
+        if (!value.empty() && fit_to_copy(value)) {
             out.append(name).append(": ");
             append_unfolded(out, value);
             out += "\r\n";
         }
     };
     add("From", f.from);
-    if (!f.to.empty()) {
+    if (!f.to.empty() && fit_to_copy(f.to)) {
         add("To", f.to);
         if (!has_tag(f.to)) {
             out.insert(out.size() - 2, ";tag=" + make_tag());

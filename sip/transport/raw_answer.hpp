@@ -16,7 +16,9 @@ bool looks_like_request(std::string_view bytes);
 // request's header values as the parser read them (parse_error::fields of a failed parse, or
 // read_request_fields()): Via (all, in order), From, To (a tag added), Call-ID and CSeq where
 // present, then `extra_headers` ("Retry-After: 30\r\n"), then Content-Length: 0. Folded values
-// are unfolded. Returns "" for an ACK (never answered) or without a Via to send the answer by.
+// are unfolded; a value holding another control character (a bare CR, a NUL...) is never copied:
+// such a From, To, Call-ID or CSeq is left out, such a Via leaves nothing to answer with.
+// Returns "" for an ACK (never answered) or without a clean Via to send the answer by.
 // For bytes that looks_like_request(): `fields` cannot tell a response from a request whose
 // start line is unusable.
 std::string answer_from_fields(const request_fields& fields, std::uint16_t code,

@@ -134,6 +134,7 @@ void stream_connection::start_connect() {
 
 void stream_connection::established() {
     state_ = state::open;
+    arm_first_message_timer();
     if (tls_) {
         loop_.cancel_timer(handshake_timer_);
         peer_info_ = tls_->peer_info();
@@ -170,8 +171,28 @@ void stream_connection::arm_recv() {
     }
     last_recv_size_ = len;
     reading_ = true;
-    recv_op_ =
-        loop_.recv(fd_, buf, len, 0, [self = shared_from_this()](int r) { self->on_recv(r); });
+    recv_op_ = loop_.recv(fd_, buf, len, 0, [self = shared_from_this()](int r) {
+        // What threw left this connection in a state nobody can vouch for: it goes, the loop
+        // and the other connections carry on.
+        try {
+            self->on_recv(r);
+        } catch (const std::exception& e) {
+            self->fail_internal(e.what());
+        } catch (...) {
+            self->fail_internal("an exception that is not a std::exception");
+        }
+    });
+}
+
+void stream_connection::fail_internal(std::string_view what) noexcept {
+    ++counters().handler_faults;
+    try {
+        loop_.guard().fault(
+            "connection " + std::string(transport_name(type_)) + " " + remote_.to_string(), what);
+        close(close_reason::internal_error, std::string(what));
+    } catch (...) {
+        loop_.guard().fault("connection", what);
+    }
 }
 
 void stream_connection::on_recv(int r) {
@@ -203,7 +224,7 @@ void stream_connection::on_recv(int r) {
     } else {
         counters().rx_bytes += static_cast<std::uint64_t>(r);
         framer_.commit(static_cast<std::size_t>(r));
-        process_frames();
+        track_partial_message(process_frames());
     }
     arm_recv();
 }
@@ -223,6 +244,7 @@ void stream_connection::on_tls_bytes(std::size_t n) {
         }
         established();
     }
+    bool framed = false;
     while (state_ == state::open) {
         auto space = framer_.prepare(recv_chunk_);
         std::size_t got = 0;
@@ -230,7 +252,7 @@ void stream_connection::on_tls_bytes(std::size_t n) {
         if (st == tls_session::status::ok) {
             counters().rx_bytes += got;
             framer_.commit(got);
-            process_frames();
+            framed = process_frames() || framed;
             continue;
         }
         if (st == tls_session::status::want_more) {
@@ -244,16 +266,23 @@ void stream_connection::on_tls_bytes(std::size_t n) {
         }
         return;
     }
+    track_partial_message(framed);
     flush_tls_output();
 }
 
-void stream_connection::process_frames() {
+bool stream_connection::process_frames() {
+    bool framed = false;
     while (state_ == state::open) {
         const stream_frame f = framer_.next();
         switch (f.kind) {
             case frame_kind::need_more:
-                return;
+                return framed;
             case frame_kind::message:
+                framed = true;
+                if (!message_seen_) {
+                    message_seen_ = true;
+                    loop_.cancel_timer(first_message_timer_);
+                }
                 if (owner_ != nullptr) {
                     owner_->on_stream_message(*this, f.bytes);
                 }
@@ -273,9 +302,10 @@ void stream_connection::process_frames() {
                     close_after_flush(close_reason::framing_error,
                                       std::string(frame_error_name(f.error)));
                 }
-                return;
+                return framed;
         }
     }
+    return framed;
 }
 
 send_status stream_connection::send(std::string bytes, send_callback done) {
@@ -435,6 +465,8 @@ void stream_connection::close_after_flush(close_reason why, std::string detail) 
     loop_.cancel_timer(keepalive_timer_);
     loop_.cancel_timer(handshake_timer_);
     loop_.cancel_timer(linger_timer_);
+    loop_.cancel_timer(message_timer_);
+    loop_.cancel_timer(first_message_timer_);
     linger_timer_ = loop_.run_after(limits_.linger, [w = weak()] {
         auto self = w.lock();
         if (self && self->state_ == state::draining) {
@@ -500,47 +532,6 @@ void stream_connection::finish_close(close_reason why, const std::string& detail
         owner->on_stream_closed(*this, why, detail);
     }
     fail_pending(status_for(why));
-}
-
-void stream_connection::arm_idle_timer(milliseconds after) {
-    if (limits_.idle_timeout.count() <= 0) {
-        return;
-    }
-    loop_.cancel_timer(idle_timer_);
-    idle_timer_ = loop_.run_after(after, [w = weak()] {
-        auto self = w.lock();
-        if (!self || !self->usable()) {
-            return;
-        }
-        const auto idle =
-            std::chrono::duration_cast<milliseconds>(self->loop_.now() - self->last_activity_);
-        if (idle >= self->limits_.idle_timeout) {
-            ++self->counters().idle_timeouts;
-            self->close(close_reason::idle_timeout);
-        } else {
-            self->arm_idle_timer(self->limits_.idle_timeout - idle);
-        }
-    });
-}
-
-void stream_connection::arm_keepalive() {
-    keepalive_timer_ = loop_.run_after(limits_.keepalive_interval, [w = weak()] {
-        auto self = w.lock();
-        if (!self || self->state_ != state::open) {
-            return;
-        }
-        ++self->counters().keepalive_pings_tx;
-        self->queue_plain("\r\n\r\n", {}, false);  // RFC 5626 §4.4.1 ping
-        self->arm_keepalive();
-    });
-}
-
-void stream_connection::cancel_timers() {
-    loop_.cancel_timer(connect_timer_);
-    loop_.cancel_timer(handshake_timer_);
-    loop_.cancel_timer(idle_timer_);
-    loop_.cancel_timer(keepalive_timer_);
-    loop_.cancel_timer(linger_timer_);
 }
 
 }  // namespace sbc::sip

@@ -34,8 +34,10 @@ class stream_owner {
 
 // One TCP or TLS connection: reads into the framer (through TLS when there is a session),
 // writes a queue with gathered sendmsg, runs its timers (connect, handshake, idle, keep-alive,
-// linger). All I/O callbacks hold a shared_ptr to it, so it lives until the kernel is done with
-// its buffers; the fd closes in the destructor.
+// linger, and against slow senders: a message whole within message_read_timeout of its first
+// byte, an accepted connection's first message within first_message_timeout). All I/O callbacks
+// hold a shared_ptr to it, so it lives until the kernel is done with its buffers; the fd closes
+// in the destructor. An exception while handling its bytes closes it (internal_error, counted).
 class stream_connection : public std::enable_shared_from_this<stream_connection> {
   public:
     enum class state : std::uint8_t { connecting, handshaking, open, draining, closed };
@@ -90,7 +92,14 @@ class stream_connection : public std::enable_shared_from_this<stream_connection>
     void arm_recv();
     void on_recv(int result);
     void on_tls_bytes(std::size_t n);
-    void process_frames();
+    // Frames and hands over what the framer holds; true when a message was among it.
+    bool process_frames();
+    // After the framer took bytes: times the message they started, or stops timing one that
+    // completed (message_read_timeout).
+    void track_partial_message(bool framed);
+    void arm_first_message_timer();
+    // An exception while handling this connection: count, report, close.
+    void fail_internal(std::string_view what) noexcept;
     void queue_wire(std::string bytes, send_callback done, bool message);
     void queue_plain(std::string bytes, send_callback done, bool message);
     void flush_tls_output();
@@ -118,6 +127,8 @@ class stream_connection : public std::enable_shared_from_this<stream_connection>
     stream_framer framer_;
     state state_ = state::connecting;
     bool refusing_ = false;
+    bool message_seen_ = false;     // a whole message arrived (ends first_message_timeout)
+    bool partial_message_ = false;  // bytes of an unfinished message are held (and timed)
     bool reading_ = false;
     bool sending_ = false;
     bool write_shut_ = false;
@@ -136,6 +147,7 @@ class stream_connection : public std::enable_shared_from_this<stream_connection>
 
     op_id recv_op_, send_op_, connect_op_;
     timer_id connect_timer_, handshake_timer_, idle_timer_, keepalive_timer_, linger_timer_;
+    timer_id message_timer_, first_message_timer_;
     time_point opened_;
     time_point last_activity_;
 };

@@ -76,13 +76,15 @@ void stream_framer::append(std::string_view bytes) {
 }
 
 stream_frame stream_framer::fail(frame_error e, bool with_head) {
+    return fail_after(e, with_head ? head_size_ : 0);
+}
+
+stream_frame stream_framer::fail_after(frame_error e, std::size_t lines) {
     error_ = e;
     stream_frame f;
     f.kind = frame_kind::error;
     f.error = e;
-    if (with_head) {
-        f.head = std::string_view(buf_.data() + begin_, head_size_);
-    }
+    f.head = std::string_view(buf_.data() + begin_, lines);
     return f;
 }
 
@@ -175,12 +177,13 @@ stream_frame stream_framer::next() {
         if (lf == nullptr) {
             search_ = avail;
             const bool fold = start_line_seen_ && line_start_ < avail && is_wsp(p[line_start_]);
-            const std::size_t partial = avail - (fold ? field_start_ : line_start_);
+            const std::size_t field = fold ? field_start_ : line_start_;
+            const std::size_t partial = avail - field;
             if (partial > limits_.max_line_length + 1) {  // +1: the CR of a CRLF not yet seen
-                return fail(frame_error::line_too_long, false);
+                return fail_after(frame_error::line_too_long, start_line_seen_ ? field : 0);
             }
             if (avail > limits_.max_message_size) {
-                return fail(frame_error::header_too_large, false);
+                return fail_after(frame_error::header_too_large, start_line_seen_ ? field : 0);
             }
             if (avail > limits_.max_pending_bytes) {
                 return fail(frame_error::pending_overflow, false);
@@ -198,14 +201,14 @@ stream_frame stream_framer::next() {
             }
         } else if (is_wsp(p[line_start_])) {
             if (line_length(p + field_start_, line_end - field_start_) > limits_.max_line_length) {
-                return fail(frame_error::line_too_long, false);
+                return fail_after(frame_error::line_too_long, field_start_);
             }
         } else {
             if (++headers_ > limits_.max_headers) {
-                return fail(frame_error::too_many_headers, false);
+                return fail_after(frame_error::too_many_headers, line_start_);
             }
             if (len > limits_.max_line_length) {
-                return fail(frame_error::line_too_long, false);
+                return fail_after(frame_error::line_too_long, line_start_);
             }
             field_start_ = line_start_;
             // A bad Content-Length is answered (400), so finish the head before failing.
@@ -213,10 +216,10 @@ stream_frame stream_framer::next() {
                 bad_length_ = true;
             }
         }
-        line_start_ = search_ = line_end;
         if (line_end > limits_.max_message_size) {
-            return fail(frame_error::header_too_large, false);
+            return fail_after(frame_error::header_too_large, line_start_);
         }
+        line_start_ = search_ = line_end;
     }
 
     if (bad_length_) {

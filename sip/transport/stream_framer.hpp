@@ -40,7 +40,9 @@ enum class frame_kind : std::uint8_t {
     message,    // `bytes` is one whole SIP message (head + Content-Length body)
     ping,       // RFC 5626 §4.4.1 keep-alive ping (CRLFCRLF): answer with a pong
     pong,       // a lone CRLF: the peer's answer to our ping
-    error,      // `error` says why; `head` is the complete header block when one was seen
+    error,      // `error` says why; `head`: the complete header block when one was seen, or
+                // for a head over a limit the whole lines before the one that broke it (an
+                // answer copies its Via, From, To, Call-ID, CSeq from them); "" when none
 };
 
 struct stream_frame {
@@ -73,6 +75,8 @@ class stream_framer {
 
   private:
     stream_frame fail(frame_error e, bool with_head);
+    // Fails with the first `lines` bytes of the message as `head`.
+    stream_frame fail_after(frame_error e, std::size_t lines);
     std::optional<frame_error> scan_header_line(std::size_t line_start, std::size_t line_end);
 
     stream_limits limits_;

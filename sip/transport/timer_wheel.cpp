@@ -125,7 +125,12 @@ void timer_wheel::expire_slot(std::uint32_t slot, std::size_t& ran) {
         free_.push_back(index);
         --pending_;
         ++ran;
-        cb();  // may touch nodes_ (reallocate): n is not used past here
+        // May touch nodes_ (reallocate): n is not used past here.
+        if (guard_ != nullptr) {
+            guard_->run("timer", cb);
+        } else {
+            cb();
+        }
     }
 }
 

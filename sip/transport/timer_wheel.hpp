@@ -7,6 +7,8 @@
 #include <optional>
 #include <vector>
 
+#include "sip/transport/callback_guard.hpp"
+
 namespace sbc::sip {
 
 using sip_clock = std::chrono::steady_clock;
@@ -60,6 +62,11 @@ class timer_wheel final : public timer_service {
     std::optional<time_point> next_wakeup() const;
     std::size_t pending() const { return pending_; }
 
+    // Runs each callback under `guard` (not owned). Without one an exception propagates out of
+    // advance_to(), and timers due at the same tick run up to 64 ms late. The io_loop sets its
+    // own.
+    void set_guard(callback_guard* guard) { guard_ = guard; }
+
   private:
     static constexpr int level_bits = 6;
     static constexpr int levels = 6;
@@ -82,6 +89,7 @@ class timer_wheel final : public timer_service {
     void expire_slot(std::uint32_t slot, std::size_t& ran);
     std::optional<std::uint64_t> next_tick() const;
 
+    callback_guard* guard_ = nullptr;
     time_point origin_;
     time_point now_;
     std::uint64_t tick_ = 0;  // last processed tick

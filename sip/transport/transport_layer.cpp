@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "sip/transport/raw_answer.hpp"
 #include "sip/transport/transport_listener.hpp"
@@ -24,12 +25,32 @@ void set_nodelay(int fd) {
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+// An accepted socket until a connection takes it: closed on every other way out of on_accept(),
+// an exception included.
+class accepted_fd {
+  public:
+    explicit accepted_fd(int fd) : fd_(fd) {}
+    ~accepted_fd() {
+        if (fd_ >= 0) {
+            ::close(fd_);
+        }
+    }
+    accepted_fd(const accepted_fd&) = delete;
+    accepted_fd& operator=(const accepted_fd&) = delete;
+    int get() const { return fd_; }
+    int release() { return std::exchange(fd_, -1); }
+
+  private:
+    int fd_;
+};
+
 }  // namespace
 
 transport_layer::transport_layer(io_loop& loop, const transport_limits& limits, handlers h)
     : loop_(loop), limits_(limits), handlers_(std::move(h)) {}
 
 transport_layer::~transport_layer() {
+    loop_.cancel_timer(trim_timer_);
     for (auto& l : listeners_) {
         l->owner = nullptr;
         loop_.cancel(l->op);
@@ -115,42 +136,49 @@ const transport_layer::listener* transport_layer::find_listener(transport_type t
 
 void transport_layer::arm_accept(const std::shared_ptr<listener>& l) {
     l->peer_len = sizeof l->peer;
-    l->op = loop_.accept(l->fd, reinterpret_cast<sockaddr*>(&l->peer), &l->peer_len,
-                         SOCK_NONBLOCK | SOCK_CLOEXEC, [l](int r) {
-                             l->op = {};
-                             if (l->owner == nullptr) {
-                                 if (r >= 0) {
-                                     ::close(r);
-                                 }
-                                 return;
-                             }
-                             if (r < 0) {
-                                 if (r == -ECANCELED) {
-                                     return;
-                                 }
-                                 // Out of fds or memory: back off instead of spinning.
-                                 const bool starved =
-                                     r == -EMFILE || r == -ENFILE || r == -ENOBUFS || r == -ENOMEM;
-                                 if (starved) {
-                                     std::weak_ptr<listener> w = l;
-                                     l->owner->loop_.run_after(milliseconds(100), [w] {
-                                         auto again = w.lock();
-                                         if (again && again->owner != nullptr) {
-                                             again->owner->arm_accept(again);
-                                         }
-                                     });
-                                 } else {
-                                     l->owner->arm_accept(l);
-                                 }
-                                 return;
-                             }
-                             transport_layer* self = l->owner;
-                             self->arm_accept(l);
-                             self->on_accept(*l, r);
-                         });
+    l->op = loop_.accept(
+        l->fd, reinterpret_cast<sockaddr*>(&l->peer), &l->peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC,
+        [l](int r) {
+            l->op = {};
+            if (l->owner == nullptr) {
+                if (r >= 0) {
+                    ::close(r);
+                }
+                return;
+            }
+            if (r < 0) {
+                if (r == -ECANCELED) {
+                    return;
+                }
+                // Out of fds or memory: back off instead of spinning.
+                const bool starved = r == -EMFILE || r == -ENFILE || r == -ENOBUFS || r == -ENOMEM;
+                if (starved) {
+                    std::weak_ptr<listener> w = l;
+                    l->owner->loop_.run_after(milliseconds(100), [w] {
+                        auto again = w.lock();
+                        if (again && again->owner != nullptr) {
+                            again->owner->arm_accept(again);
+                        }
+                    });
+                } else {
+                    l->owner->arm_accept(l);
+                }
+                return;
+            }
+            transport_layer* self = l->owner;
+            self->arm_accept(l);
+            self->shielded(
+                [&] {
+                    return peer_label("accept", l->type,
+                                      socket_address::from_sockaddr(
+                                          reinterpret_cast<sockaddr*>(&l->peer), l->peer_len));
+                },
+                [&] { self->on_accept(*l, r); });
+        });
 }
 
-void transport_layer::on_accept(listener& l, int fd) {
+void transport_layer::on_accept(listener& l, int accepted) {
+    accepted_fd fd(accepted);
     const socket_address remote =
         socket_address::from_sockaddr(reinterpret_cast<sockaddr*>(&l.peer), l.peer_len);
     const std::string source = remote.ip_key();
@@ -160,8 +188,7 @@ void transport_layer::on_accept(listener& l, int fd) {
         switch (policy_->on_connection(remote, it == per_source_.end() ? 0 : it->second)) {
             case source_verdict::drop:
                 ++counters_.policy_dropped_connections;
-                ::close(fd);  // before a byte is read: no TLS handshake
-                return;
+                return;  // closed before a byte is read: no TLS handshake
             case source_verdict::refuse:
                 ++counters_.policy_refused_connections;
                 refuse = true;
@@ -182,15 +209,14 @@ void transport_layer::on_accept(listener& l, int fd) {
     }
     if (refuse && refusing_ >= limits_.max_refusing_connections) {
         ++counters_.refused_dropped;
-        ::close(fd);
         return;
     }
-    set_nodelay(fd);
+    set_nodelay(fd.get());
     socket_address local = l.local;
     if (local.is_any()) {
         sockaddr_storage ss{};
         socklen_t len = sizeof ss;
-        if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
+        if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
             local = socket_address::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
         }
     }
@@ -203,15 +229,15 @@ void transport_layer::on_accept(listener& l, int fd) {
         SSL* ssl = (chosen ? chosen : l.tls)->new_ssl();
         if (ssl == nullptr) {
             ++counters_.tls_handshake_failures;
-            ::close(fd);
             return;
         }
         tls = std::make_unique<tls_session>(ssl, true);
     }
     const connection_id id = next_id_++;
     auto c =
-        std::make_shared<stream_connection>(loop_, static_cast<stream_owner*>(this), id, l.type, fd,
-                                            local, remote, true, limits_, std::move(tls));
+        std::make_shared<stream_connection>(loop_, static_cast<stream_owner*>(this), id, l.type,
+                                            fd.get(), local, remote, true, limits_, std::move(tls));
+    fd.release();  // the connection closes it
     connections_.emplace(id, c);
     if (refuse) {
         c->set_refusing();
@@ -246,7 +272,7 @@ void transport_layer::deliver(std::string_view bytes, framing how, const transpo
     // when it lacks another mandatory header (`response_possible` is false then).
     // The answer copies what the parser read of the request (its fields point into `bytes`).
     const parse_error& e = parsed.error();
-    if (auto a = answer_from_fields(e.fields, e.status(), e.reason()); !a.empty()) {
+    if (auto a = answer_from_fields(e.fields, e.status(), e.reason_phrase()); !a.empty()) {
         answer(std::move(a));
     }
 }
@@ -274,128 +300,11 @@ std::string transport_layer::refusal(std::string_view request) const {
     return answer_from_raw(request, 503, "Service Unavailable", retry);
 }
 
-void transport_layer::on_stream_message(stream_connection& c, std::string_view bytes) {
-    if (c.refusing()) {
-        // Over a connection limit: one request gets 503 + Retry-After, then the connection goes.
-        const std::string retry =
-            "Retry-After: " + std::to_string(limits_.retry_after_seconds) + "\r\n";
-        if (auto a = answer_from_raw(bytes, 503, "Service Unavailable", retry); !a.empty()) {
-            if (c.send(std::move(a), {}) == send_status::ok) {
-                ++counters_.rx_requests_answered;
-            }
-        }
-        c.close_after_flush(close_reason::refused);
-        return;
-    }
-    transport_context ctx;
-    ctx.type = c.type();
-    ctx.local = c.local();
-    ctx.remote = c.remote();
-    ctx.connection = c.id();
-    ctx.tls = c.tls_info();
-    auto answer = [this, &c](std::string a) {
-        if (c.send(std::move(a), {}) == send_status::ok) {
-            ++counters_.rx_requests_answered;
-        }
-    };
-    const message_kind kind =
-        looks_like_request(bytes) ? message_kind::request : message_kind::response;
-    // The policy may close this very connection (a blacklisted source): `c` stays alive for
-    // the rest of this call (its reader holds it), and its state says closed.
-    const source_verdict v = admit(kind, c.type(), c.remote());
-    if (v == source_verdict::refuse && c.usable()) {
-        if (auto a = refusal(bytes); !a.empty()) {
-            answer(std::move(a));
-        }
-    }
-    if (v != source_verdict::accept || !c.usable()) {
-        return;
-    }
-    deliver(bytes, framing::stream, ctx, answer);
-}
-
-void transport_layer::on_stream_framing_error(stream_connection& c, frame_error e,
-                                              std::string_view head) {
-    std::uint16_t code = 0;
-    std::string_view reason;
-    switch (e) {
-        case frame_error::line_too_long:
-            ++counters_.line_too_long;
-            break;
-        case frame_error::too_many_headers:
-            ++counters_.too_many_headers;
-            break;
-        case frame_error::header_too_large:
-            ++counters_.message_too_large;
-            break;
-        case frame_error::body_too_large:
-            ++counters_.message_too_large;
-            code = 413;
-            reason = "Request Entity Too Large";
-            break;
-        case frame_error::missing_content_length:
-            ++counters_.bad_content_length;
-            code = error_status(error_code::missing_content_length);
-            reason = error_reason(error_code::missing_content_length);
-            break;
-        case frame_error::bad_content_length:
-            ++counters_.bad_content_length;
-            code = error_status(error_code::malformed_content_length);
-            reason = error_reason(error_code::malformed_content_length);
-            break;
-        case frame_error::pending_overflow:
-            ++counters_.pending_overflow;
-            break;
-        case frame_error::none:
-            break;
-    }
-    if (!c.refusing()) {
-        malformed_from(c.remote());
-    }
-    if (code != 0 && !head.empty() && c.usable() && !c.refusing()) {
-        if (auto a = answer_from_raw(head, code, reason); !a.empty()) {
-            if (c.send(std::move(a), {}) == send_status::ok) {
-                ++counters_.rx_requests_answered;
-            }
-        }
-    }
-}
-
-void transport_layer::on_stream_closed(stream_connection& c, close_reason why,
-                                       const std::string& detail) {
-    auto it = connections_.find(c.id());
-    if (it == connections_.end()) {
-        return;
-    }
-    const bool notify = !c.refusing();
-    if (c.refusing()) {
-        --refusing_;
-    } else if (c.counted) {
-        auto src = per_source_.find(c.remote().ip_key());
-        if (src != per_source_.end() && --src->second == 0) {
-            per_source_.erase(src);
-        }
-        c.counted = false;
-    }
-    if (auto f = flows_.find(flow_key{c.type(), c.remote()});
-        f != flows_.end() && f->second == c.id()) {
-        flows_.erase(f);
-    }
-    ++counters_.connections_closed;
-    connection_closed info;
-    info.id = c.id();
-    info.type = c.type();
-    info.local = c.local();
-    info.remote = c.remote();
-    info.reason = why;
-    info.detail = detail;
-    connections_.erase(it);
-    if (notify && handlers_.on_closed) {
-        handlers_.on_closed(info);
-    }
-}
-
 send_status transport_layer::send(connection_id id, std::string bytes, send_callback done) {
+    if (bytes.empty()) {
+        ++counters_.send_errors;
+        return send_status::empty_message;
+    }
     auto it = connections_.find(id);
     if (it == connections_.end() || it->second->refusing()) {
         ++counters_.send_errors;
@@ -413,6 +322,10 @@ send_status transport_layer::send(const destination& to, std::string bytes, send
     if (!to.address.valid() || to.address.port() == 0) {
         ++counters_.send_errors;
         return send_status::invalid_destination;
+    }
+    if (bytes.empty()) {
+        ++counters_.send_errors;
+        return send_status::empty_message;
     }
     if (to.type == transport_type::udp) {
         const send_status st = send_datagram(socket_address{}, to.address, bytes);
@@ -493,6 +406,10 @@ send_status transport_layer::send(const destination& to, std::string bytes, send
 
 send_status transport_layer::reply(const transport_context& ctx, std::string bytes,
                                    send_callback done) {
+    if (bytes.empty()) {
+        ++counters_.send_errors;
+        return send_status::empty_message;
+    }
     if (ctx.type == transport_type::udp) {
         const send_status st = send_datagram(ctx.local, ctx.remote, bytes);
         if (st == send_status::ok && done) {

@@ -46,6 +46,11 @@ struct connection_info {
 // limit 503 + Retry-After; malformed responses are dropped. All counted. A source_policy, when
 // set, is asked about every accepted connection and every message before it is parsed.
 //
+// A handler, policy or selector that throws costs what it was handling, not the loop: that
+// datagram is dropped, that connection is closed (close_reason::internal_error), an accepted
+// socket is closed; counted in handler_faults and reported through the loop's callback_guard
+// (so io_loop::callback_faults() counts it too).
+//
 // Single-threaded: use it only on its loop's thread. Do not destroy it from its own callbacks.
 class transport_layer final : private stream_owner {
   public:
@@ -78,7 +83,8 @@ class transport_layer final : private stream_owner {
     void set_source_policy(source_policy* policy) { policy_ = policy; }
 
     // Sends down a specific connection (e.g. the flow a client registered on).
-    // `done` runs once, later, only when the returned status is ok.
+    // `done` runs once, later, only when the returned status is ok. Empty bytes (a builder that
+    // refused a value) are not sent: empty_message.
     send_status send(connection_id id, std::string bytes, send_callback done = {});
     // Sends to an address: UDP from the listener of that family; TCP/TLS over an existing
     // connection to (type, address) or a new one. `used` gets the connection id.
@@ -121,6 +127,31 @@ class transport_layer final : private stream_owner {
     void on_accept(listener& l, int fd);
     void arm_datagram(const std::shared_ptr<listener>& l);
     void on_datagram(listener& l, std::size_t n, bool truncated, const socket_address& from);
+    void stream_message(stream_connection& c, std::string_view bytes);
+    void stream_framing_error(stream_connection& c, frame_error e, std::string_view head);
+    // Runs fn(); an exception is counted (handler_faults) and reported as label(). True when
+    // fn returned normally.
+    template <typename Label, typename Fn>
+    bool shielded(Label&& label, Fn&& fn) noexcept {
+        try {
+            fn();
+            return true;
+        } catch (const std::exception& e) {
+            handler_fault(label, e.what());
+        } catch (...) {
+            handler_fault(label, "an exception that is not a std::exception");
+        }
+        return false;
+    }
+    template <typename Label>
+    void handler_fault(Label& label, std::string_view what) noexcept {
+        ++counters_.handler_faults;
+        try {
+            loop_.guard().fault(label(), what);
+        } catch (...) {
+            loop_.guard().fault("transport handler", what);  // label() could not allocate
+        }
+    }
     void deliver(std::string_view bytes, framing how, const transport_context& ctx,
                  const std::function<void(std::string)>& answer);
     // Asks the policy about a message (counted): accept, refuse (a request: answer it with
@@ -141,6 +172,8 @@ class transport_layer final : private stream_owner {
                                  std::string_view head) override;
     void on_stream_closed(stream_connection& c, close_reason why,
                           const std::string& detail) override;
+    // Counts a closed connection; after limits_.trim_after_closes, schedules a heap trim.
+    void note_closed();
     transport_counters& stream_counters() override { return counters_; }
 
     io_loop& loop_;
@@ -156,6 +189,8 @@ class transport_layer final : private stream_owner {
     std::unordered_map<std::string, std::size_t> per_source_;
     std::size_t refusing_ = 0;
     connection_id next_id_ = 1;
+    std::size_t closed_since_trim_ = 0;
+    timer_id trim_timer_;
 };
 
 }  // namespace sbc::sip

@@ -37,10 +37,16 @@ void transport_layer::arm_datagram(const std::shared_ptr<listener>& l) {
         if (self == nullptr || r == -ECANCELED) {
             return;
         }
+        // One datagram whose handling throws is dropped (counted); the listener reads on.
+        auto receive = [&](std::size_t n) {
+            const socket_address from = socket_address::from_sockaddr(
+                reinterpret_cast<sockaddr*>(&l->from), l->msg.msg_namelen);
+            self->shielded(
+                [&] { return "datagram (UDP " + from.to_string() + ")"; },
+                [&] { self->on_datagram(*l, n, (l->msg.msg_flags & MSG_TRUNC) != 0, from); });
+        };
         if (r >= 0) {
-            self->on_datagram(*l, static_cast<std::size_t>(r), (l->msg.msg_flags & MSG_TRUNC) != 0,
-                              socket_address::from_sockaddr(reinterpret_cast<sockaddr*>(&l->from),
-                                                            l->msg.msg_namelen));
+            receive(static_cast<std::size_t>(r));
             // Drain what else is queued with plain syscalls before going back to the ring.
             for (int i = 0; i < datagram_drain_batch && l->owner != nullptr; ++i) {
                 l->msg.msg_namelen = sizeof l->from;
@@ -49,10 +55,7 @@ void transport_layer::arm_datagram(const std::shared_ptr<listener>& l) {
                 if (n < 0) {
                     break;
                 }
-                self->on_datagram(*l, static_cast<std::size_t>(n),
-                                  (l->msg.msg_flags & MSG_TRUNC) != 0,
-                                  socket_address::from_sockaddr(
-                                      reinterpret_cast<sockaddr*>(&l->from), l->msg.msg_namelen));
+                receive(static_cast<std::size_t>(n));
             }
         }
         if (l->owner != nullptr) {

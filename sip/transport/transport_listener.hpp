@@ -1,11 +1,14 @@
 #pragma once
-// The listening/receiving socket of a transport_layer (private to sip/transport).
+// The listening/receiving socket of a transport_layer, and helpers its files share (private to
+// sip/transport).
 
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "sip/transport/transport_layer.hpp"
 
@@ -37,5 +40,12 @@ struct transport_layer::listener {
         }
     }
 };
+
+// "what (TLS 192.0.2.1:5061)": what a fault report says was running.
+inline std::string peer_label(std::string_view what, transport_type type,
+                              const socket_address& peer) {
+    return std::string(what) + " (" + std::string(transport_name(type)) + " " + peer.to_string() +
+           ")";
+}
 
 }  // namespace sbc::sip

@@ -44,18 +44,21 @@ struct transport_context {
 };
 
 // Why a connection closed, for the owner (the registrar drops the flow's bindings).
-#define SBC_SIP_CLOSE_REASONS(X)                                            \
-    X(local, "closed by the owner")                                         \
-    X(peer_closed, "the peer closed the connection")                        \
-    X(io_error, "socket error")                                             \
-    X(idle_timeout, "no traffic for idle_timeout")                          \
-    X(framing_error, "stream could not be framed (limit or bad length)")    \
-    X(connect_failed, "outbound connect failed")                            \
-    X(connect_timeout, "outbound connect took longer than connect_timeout") \
-    X(tls_handshake_failed, "TLS handshake failed")                         \
-    X(tls_handshake_timeout, "TLS handshake took longer than allowed")      \
-    X(refused, "over a connection limit: answered 503 and closed")          \
-    X(send_queue_full, "the peer does not read: send queue over its limit") \
+#define SBC_SIP_CLOSE_REASONS(X)                                                  \
+    X(local, "closed by the owner")                                               \
+    X(peer_closed, "the peer closed the connection")                              \
+    X(io_error, "socket error")                                                   \
+    X(idle_timeout, "no traffic for idle_timeout")                                \
+    X(framing_error, "stream could not be framed (limit or bad length)")          \
+    X(connect_failed, "outbound connect failed")                                  \
+    X(connect_timeout, "outbound connect took longer than connect_timeout")       \
+    X(tls_handshake_failed, "TLS handshake failed")                               \
+    X(tls_handshake_timeout, "TLS handshake took longer than allowed")            \
+    X(refused, "over a connection limit: answered 503 and closed")                \
+    X(send_queue_full, "the peer does not read: send queue over its limit")       \
+    X(message_read_timeout, "a message not complete within message_read_timeout") \
+    X(first_message_timeout, "no message within first_message_timeout")           \
+    X(internal_error, "a handler threw while handling the connection")            \
     X(shutdown, "the transport layer shut down")
 
 enum class close_reason : std::uint8_t {
@@ -85,7 +88,8 @@ enum class send_status : std::uint8_t {
     connect_failed,
     tls_failed,
     io_error,
-    closed,  // the connection closed before the message went out
+    closed,         // the connection closed before the message went out
+    empty_message,  // nothing to send (a builder that refused a value serialises to "")
 };
 std::string_view send_status_name(send_status s);
 using send_callback = std::function<void(send_status)>;
@@ -106,10 +110,19 @@ struct transport_limits {
     std::chrono::milliseconds tls_handshake_timeout{5000};
     std::chrono::milliseconds connect_timeout{5000};
     std::chrono::milliseconds idle_timeout{900000};
+    // Slow senders (issue 10): a message must be whole within message_read_timeout of its first
+    // byte, and an accepted connection must deliver its first message within
+    // first_message_timeout of being established (TLS: after the handshake). 0 disables either.
+    std::chrono::milliseconds message_read_timeout{10000};
+    std::chrono::milliseconds first_message_timeout{5000};
     // RFC 5626 §4.4.1: CRLFCRLF pings on connections we opened; 0 disables.
     std::chrono::milliseconds keepalive_interval{0};
     // A connection that failed framing or was refused gets this long to flush its answer.
     std::chrono::milliseconds linger{2000};
+    // After this many connections closed, a second later, freed heap goes back to the system
+    // (malloc_trim): glibc keeps what thousands of closed TLS connections freed in its arenas
+    // otherwise (bench/sip/transport/RESULTS.md, "memory"). 0 disables.
+    std::size_t trim_after_closes = 256;
 
     stream_limits stream() const {
         return {max_message_size, max_headers, max_line_length, max_pending_bytes};
@@ -146,6 +159,9 @@ struct transport_limits {
     X(refused_source_limit, "connections over max_connections_per_source")             \
     X(refused_dropped, "over-limit connections closed without an answer")              \
     X(idle_timeouts, "connections closed for idle_timeout")                            \
+    X(message_read_timeouts, "connections closed: a message not whole in time")        \
+    X(first_message_timeouts, "connections closed: no first message in time")          \
+    X(handler_faults, "messages dropped or connections closed: a handler threw")       \
     X(connect_failures, "outbound connects that failed or timed out")                  \
     X(tls_handshakes, "TLS handshakes completed")                                      \
     X(tls_resumed, "TLS handshakes that resumed a session")                            \
@@ -156,6 +172,7 @@ struct transport_limits {
     X(keepalive_pongs_rx, "CRLF pongs received")                                       \
     X(send_errors, "sends that failed")                                                \
     X(send_queue_full, "sends refused: send queue over max_send_queue_bytes")          \
+    X(memory_trims, "heap trims after trim_after_closes connections closed")           \
     X(policy_dropped_connections, "connections the source policy closed at accept")    \
     X(policy_refused_connections, "connections the source policy refused (503)")       \
     X(policy_dropped_messages, "messages the source policy dropped unparsed")          \

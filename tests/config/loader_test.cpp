@@ -73,7 +73,10 @@ TEST(Loader, EmbeddedDefaultIsTheZoomPsiAppliance) {
     EXPECT_EQ(c.calls.emergency_port_reserve, 20u);
     EXPECT_FALSE(c.cloudlink.enable);
     EXPECT_TRUE(c.push.enable);
-    EXPECT_EQ(c.dataplane.eal_args.size(), 6u);
+    EXPECT_EQ(c.dataplane.eal_args.size(), 4u);
+    EXPECT_EQ(c.dataplane.ports, (std::vector<std::string>{"af_xdp:s-amed", "af_xdp:s-cmed"}));
+    EXPECT_EQ(c.dataplane.port_pps, 0u);
+    EXPECT_EQ(c.dataplane.rx_stall_ms, 100u);
     EXPECT_EQ(c.dataplane.srtp_engine, srtp_engine_kind::ipsec_mb);
     EXPECT_EQ(c.mgmt.socket, "/run/sbc/default.sock");
 }
@@ -95,6 +98,8 @@ TEST(Loader, MinimalConfigGetsDocumentedDefaults) {
     EXPECT_EQ(c.sip.t2_ms, 4000u);
     EXPECT_EQ(c.sip.t4_ms, 5000u);
     EXPECT_EQ(c.sip.max_connections, 16384u);
+    EXPECT_EQ(c.sip.message_read_timeout_ms, 10000u);
+    EXPECT_EQ(c.sip.first_message_timeout_ms, 5000u);
     EXPECT_EQ(c.realm.access.sip_udp_port, 0);
     EXPECT_EQ(c.remote_subscribers.max_registration_expiry_s, 2678400u);
     EXPECT_FALSE(c.remote_subscribers.enable);
@@ -131,6 +136,9 @@ TEST(Loader, MaximalConfigUsingEveryKeyLoadsWithFileChecks) {
     EXPECT_EQ(c.dataplane.lcores, (std::vector<uint32_t>{0, 1, 2, 5}));
     EXPECT_EQ(c.dataplane.srtp_engine, srtp_engine_kind::libsrtp);
     EXPECT_EQ(c.dataplane.neighbours[1].mac, "02:00:5E:10:00:02");
+    EXPECT_EQ(c.dataplane.ports.at(2), "memif:/run/sbc/memif-2.sock");
+    EXPECT_EQ(c.dataplane.port_pps, 150000u);
+    EXPECT_EQ(c.dataplane.rx_stall_ms, 250u);
     EXPECT_EQ(c.log.level, log_level::debug);
     EXPECT_EQ(c.calls.cdr_path, "/var/lib/sbc/cdr.log");
     EXPECT_EQ(c.calls.retry_after_s, 30u);
@@ -142,6 +150,8 @@ TEST(Loader, MaximalConfigUsingEveryKeyLoadsWithFileChecks) {
     EXPECT_EQ(c.remote_endpoints[0].failover_timeout_ms, 1500u);
     EXPECT_EQ(c.remote_endpoints[1].access_realm_port, 5090);
     EXPECT_EQ(c.sip.max_connections, 2048u);
+    EXPECT_EQ(c.sip.message_read_timeout_ms, 8000u);
+    EXPECT_EQ(c.sip.first_message_timeout_ms, 3000u);
 }
 
 TEST(Loader, MaximalConfigRoundTripsThroughToToml) {

@@ -166,6 +166,24 @@ TEST(Values, OutOfRangeValues) {
                      "must be between 16 and 1048576");
     text = minimal_toml + "[sip]\nt1_ms = 500\nt2_ms = 400\n";
     expect_one_error(load(text), "sip.t2_ms", locate(text, "400\n"), "must be at least t1_ms");
+    text = minimal_toml + "[sip]\nmessage_read_timeout_ms = 0\n";
+    expect_one_error(load(text), "sip.message_read_timeout_ms",
+                     locate(text, "message_read_timeout_ms = 0", 26),
+                     "must be between 100 and 600000");
+    text = minimal_toml + "[sip]\nfirst_message_timeout_ms = 99\n";
+    expect_one_error(load(text), "sip.first_message_timeout_ms",
+                     locate(text, "first_message_timeout_ms = 99", 27),
+                     "must be between 100 and 600000");
+    text =
+        minimal_toml + "[sip]\nconnection_idle_timeout_s = 10\nfirst_message_timeout_ms = 10001\n";
+    expect_one_error(load(text), "sip.first_message_timeout_ms", locate(text, "10001"),
+                     "must not exceed connection_idle_timeout_s (in milliseconds)");
+    // At the bound: accepted.
+    text =
+        minimal_toml + "[sip]\nconnection_idle_timeout_s = 10\nfirst_message_timeout_ms = 10000\n";
+    auto ok = load(text);
+    ASSERT_TRUE(ok.config) << describe(ok);
+    EXPECT_EQ(ok.config->sip.first_message_timeout_ms, 10000u);
 }
 
 TEST(Values, MediaPortRangeRules) {
@@ -253,6 +271,27 @@ TEST(Values, Lcores) {
     text = with_dataplane("lcores = \"0-1\"\neal_args = [\"-l\", \"0-3\"]\n");
     expect_one_error(load(text), "dataplane.eal_args[0]", locate(text, "\"-l\""),
                      "must not set lcores");
+}
+
+TEST(Values, DataplanePorts) {
+    load_result r = load(with_dataplane("ports = [\"af_xdp:s-amed\", \"memif:/run/m.sock\"]\n"));
+    ASSERT_TRUE(r.config) << describe(r);
+    EXPECT_EQ(r.config->dataplane.ports.at(1), "memif:/run/m.sock");
+    const char* bad[] = {"\"eth0\"",
+                         "\"af_xdp:\"",
+                         "\"af_xdp:a,b\"",
+                         "\"af_packet:sixteen-chars-16\"",
+                         "\"memif:relative.sock\"",
+                         "\"pcap:x\"",
+                         "\"af_xdp:bad name\""};
+    for (const char* value : bad) {
+        std::string text = with_dataplane("ports = [" + std::string(value) + "]\n");
+        expect_one_error(load(text), "dataplane.ports[0]", locate(text, value),
+                         "must be af_xdp:IFACE");
+    }
+    std::string text = with_dataplane("rx_stall_ms = 0\n");
+    expect_one_error(load(text), "dataplane.rx_stall_ms", locate(text, "rx_stall_ms = 0", 14),
+                     "between 1 and 10000");
 }
 
 TEST(Values, InstanceName) {

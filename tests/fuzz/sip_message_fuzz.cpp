@@ -2,6 +2,12 @@
 // multipart, SDP of the body, and the editor/serializer; re-parse what we serialize. The same
 // bytes also go through the transport's stream framer, and what it frames is parsed as a stream
 // message.
+//
+// Oracle (issue 10): a message the parser accepts holds no control character in its start line,
+// header names or values (RFC 3261 §25.1; folds unfolded), is well_formed() within the limits it
+// was parsed with, and re-serialises (untouched and after relay edits) to bytes that are
+// well_formed() within those limits plus the room the edits take. An answer to a refused request
+// never echoes a control character.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -15,6 +21,7 @@
 #include "sip/text.hpp"
 #include "sip/transport/raw_answer.hpp"
 #include "sip/transport/stream_framer.hpp"
+#include "sip/well_formed.hpp"
 
 namespace {
 
@@ -133,6 +140,35 @@ void check_fields(const sbc::sip::parse_error& e, std::string_view bytes) {
             check(i > 0 && a[i - 1] == '\r');
             check(i + 1 == a.size() || (a[i + 1] != ' ' && a[i + 1] != '\t'));
         }
+        // The only control characters are the CRLFs that end its lines.
+        for (std::size_t i = sbc::sip::find_control_char(a); i < a.size();
+             i += 1 + sbc::sip::find_control_char(std::string_view(a).substr(i + 1))) {
+            check((a[i] == '\r' && a[i + 1] == '\n') || (a[i] == '\n' && a[i - 1] == '\r'));
+        }
+    }
+    // A control character is named where it was found.
+    if (e.code == sbc::sip::error_code::control_character) {
+        check(!e.header.empty());
+        check(e.reason_phrase() != e.reason());
+    }
+}
+
+// No control character anywhere in what a parsed message exposes, and well-formed within the
+// limits it was parsed with.
+void check_clean(const sbc::sip::message& m, const sbc::sip::parse_options& o) {
+    using namespace sbc::sip;
+    check(find_control_char(m.start_line()) == m.start_line().size());
+    for (const header_field& h : m.headers()) {
+        check(find_control_char(h.name) == h.name.size());
+        check(find_control_char(h.value) == h.value.size());
+        std::string_view line = h.raw;
+        while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
+            line.remove_suffix(1);
+        }
+        check(find_control_char(line) == line.size());
+    }
+    if (o.how == framing::stream || m.content_length()) {
+        check(well_formed(m, o.limits).ok());
     }
 }
 
@@ -178,19 +214,30 @@ void touch(const sbc::sip::message& m) {
             }
         }
     }
-    // Relay edits and a second parse of the result: it must parse (we produced it).
+    // Untouched and after relay edits, the message re-serialises within the limits it was
+    // parsed with, plus the room the edits take: a Content-Length line the datagram lacked, a
+    // Via and a Max-Forwards line added.
+    parse_limits room;
+    room.max_message_bytes += 128;
+    room.max_headers += 2;
+    room.max_line_length += 32;  // a compact name written out in full
+    const wire_verdict untouched = well_formed(message_editor(m).serialize(), room);
+    check(untouched.ok());
     message_editor e(m);
-    e.push_via("SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bKfuzz");
+    check(e.push_via("SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bKfuzz"));
     e.pop_first(header_id::route);
     e.remove("X-Anything");
-    e.replace(header_id::max_forwards, "69");
+    check(e.replace(header_id::max_forwards, "69"));
     std::string out = e.serialize();
     auto again = parse(out, {{}, framing::stream});
     if (!again.ok()) {
         __builtin_trap();
     }
+    check(well_formed(*again, room).ok());
     if (m.is_request()) {
-        n += response_for(m, 200, {}, "tag", true).serialize().size();
+        const std::string response = response_for(m, 200, {}, "tag", true).serialize();
+        check(well_formed(response, room).ok());
+        n += response.size();
     }
     sink = n;
 }
@@ -224,7 +271,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
             __builtin_trap();
         }
         at = found + f.bytes.size();
-        auto m = sbc::sip::parse(f.bytes, {{}, sbc::sip::framing::stream});
+        const sbc::sip::parse_options stream{{}, sbc::sip::framing::stream};
+        auto m = sbc::sip::parse(f.bytes, stream);
+        if (m.ok()) {
+            check_clean(*m, stream);
+        }
         sink = m.ok() ? m->headers().size() : m.error().status();
     }
     for (auto how : {sbc::sip::framing::datagram, sbc::sip::framing::stream}) {
@@ -232,6 +283,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
         o.how = how;
         auto m = sbc::sip::parse(bytes, o);
         if (m.ok()) {
+            check_clean(*m, o);
             check_padded_matches_exact(*m);
             touch(*m);
         } else {

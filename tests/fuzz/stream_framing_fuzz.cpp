@@ -1,6 +1,9 @@
 // Feeds random chunkings of the input to the stream framer. Properties: no crash or sanitizer
 // report; every framed message respects the limits and ends its head with an empty line; and
 // the messages (and whether the stream failed) do not depend on how the bytes were split.
+// Oracle (issue 10): a framed message the parser accepts holds no control character in its
+// start line or header values and is well_formed() within the framer's limits; the head a
+// framing error hands over (for the answer) is whole lines of the stream.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -8,12 +11,15 @@
 #include <string_view>
 #include <vector>
 
+#include "sip/message.hpp"
+#include "sip/text.hpp"
 #include "sip/transport/stream_framer.hpp"
+#include "sip/well_formed.hpp"
 
 namespace {
 
-using sbc::sip::stream_frame;
 using sbc::sip::frame_kind;
+using sbc::sip::stream_frame;
 using sbc::sip::stream_framer;
 using sbc::sip::stream_limits;
 
@@ -28,6 +34,23 @@ void check(bool ok) {
     }
 }
 
+void check_parsed(std::string_view bytes, const stream_limits& limits) {
+    sbc::sip::parse_options o;
+    o.how = sbc::sip::framing::stream;
+    o.limits.max_message_bytes = limits.max_message_size;
+    o.limits.max_headers = limits.max_headers;
+    o.limits.max_line_length = limits.max_line_length;
+    auto m = sbc::sip::parse(bytes, o);
+    if (!m.ok()) {
+        return;
+    }
+    check(sbc::sip::find_control_char(m->start_line()) == m->start_line().size());
+    for (const sbc::sip::header_field& h : m->headers()) {
+        check(sbc::sip::find_control_char(h.value) == h.value.size());
+    }
+    check(sbc::sip::well_formed(*m, o.limits).ok());
+}
+
 void drain(stream_framer& f, const stream_limits& limits, outcome& out) {
     for (;;) {
         stream_frame fr = f.next();
@@ -35,6 +58,9 @@ void drain(stream_framer& f, const stream_limits& limits, outcome& out) {
             return;
         }
         if (fr.kind == frame_kind::error) {
+            // Whole lines (for an answer's Via, From...), within the limits.
+            check(fr.head.empty() || fr.head.back() == '\n');
+            check(fr.head.size() <= limits.max_message_size);
             out.failed = true;
             return;
         }
@@ -42,6 +68,7 @@ void drain(stream_framer& f, const stream_limits& limits, outcome& out) {
             check(fr.bytes.size() <= limits.max_message_size);
             check(fr.head.size() <= fr.bytes.size());
             check(fr.head.size() >= 1 && fr.head.back() == '\n');
+            check_parsed(fr.bytes, limits);
             out.messages.emplace_back(fr.bytes);
         }
     }

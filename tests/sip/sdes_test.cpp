@@ -42,7 +42,7 @@ TEST(Sdes, SeveralKeyParamsAndSessionParams) {
     std::string v = std::string("5 AES_CM_128_HMAC_SHA1_80 inline:") + key30 +
                     "|2^20|1:4;inline:" + key30 +
                     "|2^20|2:4 KDR=23 UNENCRYPTED_SRTCP UNAUTHENTICATED_SRTP "
-                    "UNENCRYPTED_SRTP WSH=128 FEC_ORDER=FEC_SRTP X-FUTURE=1";
+                    "UNENCRYPTED_SRTP WSH=128 FEC_ORDER=FEC_SRTP -X-FUTURE=1";
     auto r = parse_crypto(v);
     ASSERT_TRUE(r.ok()) << error_name(r.err);
     EXPECT_EQ(r.value.keys.size(), 2u);
@@ -97,11 +97,11 @@ TEST(Sdes, AllSuitesByNameWithKeyLengths) {
 }
 
 TEST(Sdes, UnknownSuiteKeptVerbatim) {
-    auto r = parse_crypto("3 NEW_SUITE_2030 inline:abc|xyz FOO");
+    auto r = parse_crypto("3 NEW_SUITE_2030 inline:abc|xyz -FOO");
     ASSERT_TRUE(r.ok());
     EXPECT_FALSE(r.value.known_suite());
     EXPECT_EQ(r.value.suite_text, "NEW_SUITE_2030");
-    EXPECT_EQ(format_crypto(r.value), "3 NEW_SUITE_2030 inline:abc|xyz FOO");
+    EXPECT_EQ(format_crypto(r.value), "3 NEW_SUITE_2030 inline:abc|xyz -FOO");
 }
 
 TEST(Sdes, OwnKeyLineRoundTrips) {
@@ -207,7 +207,129 @@ INSTANTIATE_TEST_SUITE_P(
             error::crypto_bad_session_param},
         bad_crypto{
             "1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz FEC_ORDER=X",
-            error::crypto_bad_session_param}));
+            error::crypto_bad_session_param},
+        bad_crypto{
+            "1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz FEC_KEY=x",
+            error::crypto_bad_session_param},
+        // RFC 4568 §6.3.7: an unknown session parameter without "-" makes the line invalid.
+        bad_crypto{
+            "1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz NEW_PARAM",
+            error::crypto_unknown_session_param},
+        bad_crypto{"1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz -",
+                   error::crypto_unknown_session_param},
+        // MKI: length 1..128, value fits the length.
+        bad_crypto{
+            "1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|1:129",
+            error::crypto_bad_mki},
+        bad_crypto{
+            "1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|65536:2",
+            error::crypto_bad_mki},
+        bad_crypto{"1 AES_CM_128_HMAC_SHA1_80 "
+                   "inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|4294967296:4",
+                   error::crypto_bad_mki},
+        bad_crypto{"1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|1x:4",
+                   error::crypto_bad_mki},
+        bad_crypto{"1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|:4",
+                   error::crypto_bad_mki},
+        bad_crypto{
+            "1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|1:0004",
+            error::crypto_bad_mki}));
+
+// RFC 4568 §9.2: mki-length is 1..128 bytes. Every length parses; the value must fit it; values
+// beyond 32 bits are kept as written (which MKIs the dataplane runs is the control plane's:
+// tests/controlplane/media/sdes_keys_test.cpp).
+TEST(Sdes, MkiLengthsUpTo128Bytes) {
+    const std::string prefix = std::string("1 AES_CM_128_HMAC_SHA1_80 inline:") + key30 + "|";
+    for (unsigned length = 1; length <= 128; ++length) {
+        auto r = parse_crypto(prefix + "1:" + std::to_string(length));
+        ASSERT_TRUE(r.ok()) << length << " " << error_name(r.err);
+        EXPECT_EQ(r.value.keys[0].mki_length, length);
+        EXPECT_EQ(r.value.keys[0].mki, 1u);
+        EXPECT_EQ(format_crypto(r.value), prefix + "1:" + std::to_string(length));
+    }
+    // The 32-byte MKI with a value beyond 64 bits: 2^200.
+    const std::string big = "1606938044258990275541962092341162602522202993782792835301376";
+    auto r = parse_crypto(prefix + big + ":32");
+    ASSERT_TRUE(r.ok()) << error_name(r.err);
+    EXPECT_EQ(r.value.keys[0].mki_length, 32);
+    EXPECT_FALSE(r.value.keys[0].mki.has_value());
+    EXPECT_EQ(r.value.keys[0].mki_value, big);
+    EXPECT_EQ(format_crypto(r.value), prefix + big + ":32");
+    // 2^200 needs 26 bytes: 25 are too few.
+    EXPECT_EQ(parse_crypto(prefix + big + ":25").err, error::crypto_bad_mki);
+    EXPECT_TRUE(parse_crypto(prefix + big + ":26").ok());
+    // The largest 128-byte value (2^1024 - 1) fits; 2^1024 does not.
+    const std::string max1024 =
+        "1797693134862315907729305190789024733617976978942306572734300811577326758055009631327084"
+        "7732240753602112011387987139335765878976881441662249284743063947412437776789342486548527"
+        "6302219601246094119453082952085005768838150682342462881473913110540827237163350510684586"
+        "298239947245938479716304835356329624224137215";
+    ASSERT_EQ(max1024.size(), 309u);
+    EXPECT_TRUE(parse_crypto(prefix + max1024 + ":128").ok());
+    std::string over = max1024;
+    over.back() = '6';  // 2^1024
+    EXPECT_EQ(parse_crypto(prefix + over + ":128").err, error::crypto_bad_mki);
+    EXPECT_EQ(parse_crypto(prefix + "1" + max1024 + ":128").err, error::crypto_bad_mki);
+    // Leading zeros are a decimal value like any other and are written back as given.
+    auto zeros = parse_crypto(prefix + "0007:1");
+    ASSERT_TRUE(zeros.ok());
+    EXPECT_EQ(zeros.value.keys[0].mki, 7u);
+    EXPECT_EQ(format_crypto(zeros.value), prefix + "0007:1");
+}
+
+TEST(Sdes, GracefulSessionParametersAndFecKey) {
+    const std::string line = std::string("1 AES_CM_128_HMAC_SHA1_80 inline:") + key30;
+    auto graceful = parse_crypto(line + " -NEW_OPTIONAL=1 -X");
+    ASSERT_TRUE(graceful.ok()) << error_name(graceful.err);
+    EXPECT_EQ(graceful.value.session_params, (std::vector<std::string>{"-NEW_OPTIONAL=1", "-X"}));
+    auto fec = parse_crypto(line + " FEC_KEY=inline:" + key30 + "|2^20|1:4");
+    ASSERT_TRUE(fec.ok()) << error_name(fec.err);
+    EXPECT_EQ(fec.value.session_params.size(), 1u);
+    // FEC_KEY key-params must fit the suite like the line's own.
+    EXPECT_EQ(
+        parse_crypto(line + " FEC_KEY=inline:" + base64_encode(std::vector<uint8_t>(20, 1))).err,
+        error::crypto_bad_session_param);
+}
+
+// An offer whose first line is invalid (an unknown session parameter, a bad MKI, garbage) still
+// gets its next valid line chosen; only when no line is valid does the list fail, with the first
+// line's fault.
+TEST(Sdes, InvalidLinesAreSkippedAndTheNextValidOneIsChosen) {
+    media m;
+    m.add_attribute(
+        "crypto", std::string("1 AES_CM_128_HMAC_SHA1_80 inline:") + key30 + " UNKNOWN_MANDATORY");
+    m.add_attribute("crypto", std::string("2 AES_CM_128_HMAC_SHA1_80 inline:") + key30 + "|1:0");
+    m.add_attribute("crypto", "3 AES_CM_128_HMAC_SHA1_80");
+    m.add_attribute("crypto", std::string("4 AES_CM_128_HMAC_SHA1_80 inline:") + key30);
+    auto list = parse_crypto_lines(m);
+    ASSERT_TRUE(list.ok()) << error_name(list.err);
+    ASSERT_EQ(list.value.size(), 1u);
+    EXPECT_EQ(list.value[0].tag, 4u);
+    EXPECT_EQ(list.invalid, 3u);
+    EXPECT_EQ(list.first_invalid, error::crypto_unknown_session_param);
+    const srtp_suite pref[] = {srtp_suite::aes_cm_128_hmac_sha1_80};
+    const crypto_attribute* c = choose_crypto(list.value, pref);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(c->tag, 4u);
+
+    media none_valid;
+    none_valid.add_attribute(
+        "crypto", std::string("1 AES_CM_128_HMAC_SHA1_80 inline:") + key30 + " UNKNOWN_MANDATORY");
+    none_valid.add_attribute("crypto", "2 AES_CM_128_HMAC_SHA1_80 inline:!!");
+    auto failed = parse_crypto_lines(none_valid);
+    EXPECT_EQ(failed.err, error::crypto_unknown_session_param);
+    EXPECT_EQ(failed.invalid, 2u);
+    EXPECT_TRUE(failed.value.empty());
+
+    // An invalid line does not take a tag: a valid line may reuse it.
+    media retag;
+    retag.add_attribute(
+        "crypto", std::string("1 AES_CM_128_HMAC_SHA1_80 inline:") + key30 + " UNKNOWN_MANDATORY");
+    retag.add_attribute("crypto", std::string("1 AES_CM_128_HMAC_SHA1_32 inline:") + key30);
+    auto reused = parse_crypto_lines(retag);
+    ASSERT_TRUE(reused.ok()) << error_name(reused.err);
+    EXPECT_EQ(reused.value.at(0).suite, srtp_suite::aes_cm_128_hmac_sha1_32);
+}
 
 TEST(Base64, RoundTripAndStrictness) {
     for (std::size_t n = 0; n < 50; ++n) {

@@ -1,6 +1,6 @@
 """Calls across the border through the virtual appliance with real peers (issue 6): baresip
 softphones (TLS, SRTP SDES, srtp-mand) registered through the SBC to Kamailio as OSV, SIPp as
-an OSV-side user with plain RTP, sbc-dataplane relaying media on af_packet veths.
+an OSV-side user with plain RTP, sbc-dataplane relaying media on the media veths (af_xdp, the shipped config).
 
 Audio is checked from what the softphones recorded (a 440 Hz tone one way, 1000 Hz the other),
 the wire from captures (SRTP on the access side, RTP on the core side), the appliance from

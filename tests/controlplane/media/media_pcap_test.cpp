@@ -126,13 +126,19 @@ TEST(media_pcap, softphone_rekey_mid_call_loses_no_packet) {
         }
         std::this_thread::sleep_for(10ms);
     }
-    std::this_thread::sleep_for(50ms);
-    dp.client.poll_events([&](const cp::dp_event& ev) { mm.on_event(ev); });
+    // The counters are final once rx_packets is (a worker counts a burst after relaying it);
+    // the latch and key-switch events reach the media manager through the main lcore.
+    const auto* rt = mm.runtime(c.id, side::a);
+    const auto event_deadline = std::chrono::steady_clock::now() + 10s;
+    while (!(rt->latched.has_value() && rt->key_switches >= 1) &&
+           std::chrono::steady_clock::now() < event_deadline) {
+        dp.client.poll_events([&](const cp::dp_event& ev) { mm.on_event(ev); });
+        std::this_thread::sleep_for(1ms);
+    }
     auto fa = dp.client.flow_counters(s->get(side::a).key);
     ASSERT_TRUE(fa.has_value());
     EXPECT_EQ(fa->fwd_packets, 2u * half) << "every packet of both keys relayed";
     EXPECT_EQ(fa->drops[static_cast<size_t>(shm::drop_reason::auth_fail)], 0u);
-    const auto* rt = mm.runtime(c.id, side::a);
     EXPECT_EQ(rt->key_switches, 1u);
     ASSERT_TRUE(rt->latched.has_value());
     EXPECT_EQ(shm::to_string(*rt->latched), "10.1.1.77:4000");
@@ -255,7 +261,8 @@ TEST(media_pcap, hairpin_through_our_own_core_address) {
         }
         std::this_thread::sleep_for(10ms);
     }
-    std::this_thread::sleep_for(50ms);
+    // No wait for the output: a worker counts rx_packets after it transmitted the burst, and
+    // the pcap is complete once the process has stopped.
     dp.client.detach();
     ASSERT_EQ(dp.proc.stop(), 0) << dp.proc.log();
 

@@ -48,6 +48,22 @@ TEST(SdesKeys, MkiCrosses) {
     EXPECT_EQ(key->mki, 7u);
 }
 
+// RFC 4568 allows MKIs of up to 128 bytes and sip/ parses them (issue 10); the dataplane's MKI
+// field holds 4, so a longer one becomes no key (the offer's line is not usable).
+TEST(SdesKeys, MkisLongerThanTheDataplanesFourBytesBecomeNoKey) {
+    const std::string prefix = std::string("1 AES_CM_128_HMAC_SHA1_80 inline:") + key30 + "|";
+    for (unsigned length = 1; length <= 128; ++length) {
+        auto r = sdp::parse_crypto(prefix + "1:" + std::to_string(length));
+        ASSERT_TRUE(r.ok()) << length;
+        const auto key = to_srtp_key(r.value);
+        EXPECT_EQ(key.has_value(), length <= 4) << length;
+        if (key) {
+            EXPECT_EQ(key->mki_len, length);
+            EXPECT_EQ(key->mki, 1u);
+        }
+    }
+}
+
 TEST(SdesKeys, SuitesTheDataplaneCannotRunAreNeverChosen) {
     sdp::media m;
     m.add_attribute("crypto", "1 AES_256_CM_HMAC_SHA1_80 inline:" +

@@ -101,7 +101,7 @@ inline shm::flow_spec make_leg(uint16_t port, uint32_t local_ip, uint16_t local_
 class harness {
   public:
     explicit harness(srtp::engine_kind k = srtp::engine_kind::ipsecmb, uint32_t max_flows = 256)
-        : s_(make_settings(max_flows, k)),
+        : s_(make_params(max_flows, k)),
           t_(s_, 1, nullptr),
           ctl_(t_, [this](const shm::event& e) { replies.push_back(e); }),
           engine_(k),
@@ -116,11 +116,10 @@ class harness {
         t_.rcu.online(0);
     }
 
-    static dp::settings make_settings(uint32_t max_flows, srtp::engine_kind k) {
-        dp::settings s;
+    static dp::table_params make_params(uint32_t max_flows, srtp::engine_kind k) {
+        dp::table_params s;
         s.max_flows = max_flows;
-        s.srtp_engine = k == srtp::engine_kind::libsrtp ? dp::srtp_engine_kind::libsrtp
-                                                        : dp::srtp_engine_kind::ipsec_mb;
+        s.engine = k;
         dp::media_address a;
         a.dpdk_port = 0;
         a.addr = shm::ipv4(access_ip);
@@ -211,7 +210,7 @@ class harness {
     uint64_t now = 1'000'000'000;
 
   private:
-    dp::settings s_;
+    dp::table_params s_;
     dp::tables t_;
     dp::control ctl_;
     srtp::engine engine_;

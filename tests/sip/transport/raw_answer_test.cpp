@@ -129,5 +129,48 @@ TEST(RawAnswer, AnswersWhatItCanOfABrokenRequest) {
     EXPECT_TRUE(header(m, "CSeq").ends_with(" x"));
 }
 
+// Issue 10: an answer never echoes a bare CR, a NUL or another control character to the peer.
+// A dirty From/To/Call-ID/CSeq is left out; a dirty Via leaves nothing to answer by.
+TEST(RawAnswer, ControlCharactersAreNeverCopied) {
+    const std::string nul_from =
+        replace(request, ";tag=9fxced76sl", std::string(";tag=9fx\0ced76sl", 16));
+    auto parsed = parse(nul_from);
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_EQ(parsed.error().code, error_code::control_character);
+    EXPECT_EQ(parsed.error().header, "From");
+    for (const std::string& a :
+         {answer_from_fields(parsed.error().fields, 400, parsed.error().reason_phrase()),
+          answer_from_raw(nul_from, 400, "Bad Request")}) {
+        ASSERT_FALSE(a.empty());
+        EXPECT_EQ(header(a, "From"), "");
+        EXPECT_EQ(header(a, "Call-ID"), "3848276298220188511@atlanta.example.com");
+        EXPECT_EQ(a.find('\0'), std::string::npos);
+    }
+    EXPECT_TRUE(answer_from_raw(nul_from, 400, "Bad Request (control character in From)")
+                    .starts_with("SIP/2.0 400 Bad Request (control character in From)\r\n"));
+
+    const std::string cr_call_id = replace(request, "20188511@", "20188511\r@");
+    std::string a = answer_from_raw(cr_call_id, 400, "Bad Request");
+    EXPECT_EQ(header(a, "Call-ID"), "");
+    for (std::size_t i = a.find('\r'); i != std::string::npos; i = a.find('\r', i + 1)) {
+        EXPECT_EQ(a[i + 1], '\n') << a;
+    }
+    const std::string cr_to = replace(request, "t: Bob",
+                                      "t: B\x01"
+                                      "ob");
+    EXPECT_EQ(header(answer_from_raw(cr_to, 400, "Bad Request"), "To"), "");
+
+    // A Via with a control character: in the top one or a lower one, no answer at all.
+    EXPECT_EQ(answer_from_raw(replace(request, "z9hG4bK77",
+                                      "z9hG4bK\x7f"
+                                      "77"),
+                              400, "Bad"),
+              "");
+    EXPECT_EQ(answer_from_raw(replace(request, "z9hG4bK1\r", "z9hG\r4bK1\r"), 400, "Bad"), "");
+    // Folds are not control characters: the folded Via is answered, unfolded.
+    EXPECT_NE(answer_from_raw(request, 400, "Bad").find("z9hG4bK74, SIP/2.0/UDP 192.0.2.1"),
+              std::string::npos);
+}
+
 }  // namespace
 }  // namespace sbc::sip
