@@ -162,12 +162,35 @@ bool realm_edge::set_tls_client(const config::certificate_profile& profile, std:
     return true;
 }
 
-std::optional<sip::socket_address> realm_edge::local(sip::transport_type t) const {
-    auto it = listening_.find(t);
-    if (it == listening_.end()) {
-        return std::nullopt;
+bool realm_edge::listen_extra(sip::transport_type t, std::uint16_t port, std::string_view owner,
+                              std::string& error) {
+    auto addr = sip::socket_address::from_ip(address_, port);
+    if (!addr) {
+        error = std::string(owner) + ": not an IP address: " + address_;
+        return false;
     }
-    return it->second;
+    auto bound = t == sip::transport_type::udp ? transports_.listen_udp(*addr)
+                                               : transports_.listen_tcp(*addr);
+    if (!bound) {
+        error = std::string(owner) + ": " + bound.error();
+        return false;
+    }
+    extra_.emplace_back(t, bound.value());
+    spdlog::info("realm {}: SIP/{} on {} ({})", name(), sip::transport_name(t),
+                 bound.value().to_string(), owner);
+    return true;
+}
+
+std::optional<sip::socket_address> realm_edge::local(sip::transport_type t) const {
+    if (auto it = listening_.find(t); it != listening_.end()) {
+        return it->second;
+    }
+    for (const auto& [type, addr] : extra_) {
+        if (type == t) {
+            return addr;
+        }
+    }
+    return std::nullopt;
 }
 
 std::string realm_edge::host_port(sip::transport_type t) const {
@@ -220,6 +243,10 @@ bool realm_edge::respond(sip::transaction_id txn, const sip::message& request, s
 nlohmann::json realm_edge::status() const {
     nlohmann::json listeners = nlohmann::json::array();
     for (const auto& [type, addr] : listening_) {
+        listeners.push_back(
+            {{"transport", std::string(sip::transport_name(type))}, {"address", addr.to_string()}});
+    }
+    for (const auto& [type, addr] : extra_) {
         listeners.push_back(
             {{"transport", std::string(sip::transport_name(type))}, {"address", addr.to_string()}});
     }

@@ -17,7 +17,8 @@ sip_service::sip_service(sip::io_loop& loop, const config::appliance& cfg)
       trunk_(core_, cfg.sip_server),
       dispatcher_(access_, core_, subnets_, trunk_, bindings_),
       registrar_(access_, core_, trunk_, bindings_, dos_, cfg.remote_subscribers),
-      clients_(access_, core_, dispatcher_) {
+      clients_(access_, core_, dispatcher_),
+      e911_(access_, core_, cfg) {
     dispatcher_.route(realm_id::access, sip::sip_method::register_,
                       [this](const inbound_request& req) { registrar_.on_register(req); });
     // The guard sees the access realm only: the core realm faces the trusted PBX.
@@ -26,6 +27,9 @@ sip_service::sip_service(sip::io_loop& loop, const config::appliance& cfg)
         [this](const sip::socket_address& remote) { return bindings_.has_source(remote); });
     dos_.on_listed([this](const sip::socket_address& remote) {
         return access_.transports().close_source(remote);
+    });
+    dispatcher_.set_provider_check([this](realm_id r, const sip::socket_address& source) {
+        return e911_.provider_at(r, source).has_value();
     });
     dispatcher_.route_to_client_default(
         [this](const inbound_request& req) { clients_.on_request(req); });
@@ -36,6 +40,7 @@ sip_service::sip_service(sip::io_loop& loop, const config::appliance& cfg)
 }
 
 sip_service::~sip_service() {
+    e911_.stop();
     trunk_.stop();
     access_.transports().set_source_policy(nullptr);
 }
@@ -67,7 +72,7 @@ bool sip_service::start(const sip_listen& where, std::string& error) {
             break;
         }
     }
-    return trunk_.start(error);
+    return e911_.start(error) && trunk_.start(error);
 }
 
 void sip_service::register_mgmt(mgmt_server& mgmt) {
@@ -76,6 +81,7 @@ void sip_service::register_mgmt(mgmt_server& mgmt) {
     mgmt.on("sip", [this](const nlohmann::json&) { return counters(); });
     mgmt.on("blacklist", [this](const nlohmann::json& args) { return dos_.blacklist_table(args); });
     mgmt.on("security", [this](const nlohmann::json&) { return dos_.status(); });
+    mgmt.on("e911", [this](const nlohmann::json&) { return e911_.status(); });
     // The operator forgives a source before its entry expires.
     mgmt.on("blacklist_remove", [this](const nlohmann::json& args) {
         const std::string address = args.value("address", std::string());

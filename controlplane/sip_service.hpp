@@ -4,6 +4,9 @@
 // guard ([security.dos]), the dispatcher, the trunk to OSV, the bindings, the registrar relay
 // and the client relay, and their mgmt commands.
 //
+// E911 (controlplane/e911): the remote endpoints' ports on both realms, their location domains'
+// keep-alive, and the provider sources the dispatcher lets in and the DoS guard never lists.
+//
 // The B2BUA (issue 6) plugs in here: it takes the edges for sending, the dispatcher for its
 // routes (access INVITE; route_to_client(INVITE) for calls from OSV; in-dialog requests and
 // ACKs of both realms), the trunk for the node of a call (select(binding.node): a client's
@@ -19,6 +22,7 @@
 #include "controlplane/binding_table.hpp"
 #include "controlplane/client_relay.hpp"
 #include "controlplane/dos_guard.hpp"
+#include "controlplane/e911/e911_service.hpp"
 #include "controlplane/osv_trunk.hpp"
 #include "controlplane/realm_edge.hpp"
 #include "controlplane/registrar_relay.hpp"
@@ -63,6 +67,7 @@ class sip_service {
     client_relay& clients() { return clients_; }
     const subscriber_subnets& subnets() const { return subnets_; }
     dos_guard& dos() { return dos_; }
+    e911::e911_service& e911() { return e911_; }
 
   private:
     const config::appliance& cfg_;
@@ -75,6 +80,7 @@ class sip_service {
     request_dispatcher dispatcher_;
     registrar_relay registrar_;
     client_relay clients_;
+    e911::e911_service e911_;
 };
 
 }  // namespace sbc::cp

@@ -1,0 +1,303 @@
+#include "controlplane/e911/location_domains.hpp"
+
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <spdlog/spdlog.h>
+
+#include "sip/builder.hpp"
+#include "sip/ids.hpp"
+
+namespace sbc::cp::e911 {
+
+std::string_view domain_health_name(domain_health h) {
+    switch (h) {
+        case domain_health::probing:
+            return "probing";
+        case domain_health::up:
+            return "up";
+        case domain_health::down:
+            return "down";
+    }
+    return "?";
+}
+
+std::string domain_state::label() const {
+    std::string out(config::to_string(cfg.transport));
+    out.append(1, ':').append(cfg.url).append(1, ':').append(std::to_string(cfg.port));
+    return out;
+}
+
+namespace {
+
+sip::transport_type transport_of(config::sip_transport t) {
+    switch (t) {
+        case config::sip_transport::udp:
+            return sip::transport_type::udp;
+        case config::sip_transport::tcp:
+            return sip::transport_type::tcp;
+        case config::sip_transport::tls:
+            return sip::transport_type::tls;
+    }
+    return sip::transport_type::udp;
+}
+
+// The url as an address: an IP literal, or a host name resolved once (RFC 3263's NAPTR/SRV
+// steps are not done: the provider gives a host and a port).
+std::optional<sip::socket_address> resolve(const config::location_domain& d, std::string& why) {
+    if (auto ip = sip::socket_address::from_ip(d.url, d.port)) {
+        return ip;
+    }
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    addrinfo* res = nullptr;
+    const int rc = ::getaddrinfo(d.url.c_str(), nullptr, &hints, &res);
+    if (rc != 0 || res == nullptr) {
+        why = "host name does not resolve (" + std::string(::gai_strerror(rc)) + ")";
+        return std::nullopt;
+    }
+    auto a = sip::socket_address::from_sockaddr(res->ai_addr, res->ai_addrlen);
+    ::freeaddrinfo(res);
+    a.set_port(d.port);
+    return a;
+}
+
+}  // namespace
+
+location_domains::location_domains(realm_edge& access, const config::remote_endpoint& cfg)
+    : access_(access), cfg_(cfg), call_id_(sip::make_call_id()) {
+    for (const auto& d : cfg_.location_domains) {
+        domain_state s;
+        s.cfg = d;
+        s.since = access_.loop().now();
+        domains_.push_back(std::move(s));
+    }
+}
+
+location_domains::~location_domains() {
+    stop();
+}
+
+bool location_domains::start(std::string& error) {
+    for (std::size_t i = 0; i < domains_.size(); ++i) {
+        domain_state& d = domains_[i];
+        const auto type = transport_of(d.cfg.transport);
+        if (type == sip::transport_type::udp ? !access_.enabled(sip::transport_type::udp)
+                                             : !access_.enabled(sip::transport_type::tcp) &&
+                                                   !access_.enabled(sip::transport_type::tls)) {
+            error = "remote_endpoint " + cfg_.name + ": realm " + std::string(access_.name()) +
+                    " has no " + std::string(sip::transport_name(type)) +
+                    " listener to reach location domain " + d.label();
+            return false;
+        }
+        std::string why;
+        auto address = resolve(d.cfg, why);
+        if (!address) {
+            set_health(i, domain_health::down, why);
+            continue;
+        }
+        sip::transport_target t;
+        t.type = type;
+        t.address = *address;
+        // TLS: the certificate must name the url (a host name, or the IP itself).
+        t.server_name = sip::socket_address::from_ip(d.cfg.url, 0) ? std::string() : d.cfg.url;
+        d.target = t;
+    }
+    for (std::size_t i = 0; i < domains_.size(); ++i) {
+        if (domains_[i].target) {
+            probe(i);
+        }
+    }
+    keepalive_ = access_.loop().run_every(std::chrono::seconds(cfg_.options_interval_s), [this] {
+        for (std::size_t i = 0; i < domains_.size(); ++i) {
+            if (domains_[i].target && !domains_[i].probe_in_flight) {
+                probe(i);
+            }
+        }
+    });
+    return true;
+}
+
+void location_domains::stop() {
+    if (keepalive_ != 0) {
+        access_.loop().cancel_every(keepalive_);
+        keepalive_ = 0;
+    }
+    for (auto& d : domains_) {
+        access_.loop().cancel_timer(d.probe_deadline);
+    }
+    life_.end();
+}
+
+std::vector<std::size_t> location_domains::order() const {
+    std::vector<std::size_t> out;
+    for (bool usable : {true, false}) {
+        for (std::size_t i = 0; i < domains_.size(); ++i) {
+            if (domains_[i].target && (domains_[i].health != domain_health::down) == usable) {
+                out.push_back(i);
+            }
+        }
+    }
+    return out;
+}
+
+bool location_domains::is_domain_address(const sip::socket_address& source) const {
+    const std::string ip = source.ip();
+    for (const auto& d : domains_) {
+        if (d.target && d.target->address.ip() == ip) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void location_domains::probe(std::size_t i) {
+    domain_state& d = domains_[i];
+    const sip::transport_target& t = *d.target;
+    std::string ruri =
+        "sip:" + (d.target->server_name.empty() ? t.address.to_string()
+                                                : d.cfg.url + ":" + std::to_string(d.cfg.port));
+    if (t.type == sip::transport_type::tcp) {
+        ruri.append(";transport=tcp");
+    } else if (t.type == sip::transport_type::tls) {
+        ruri.append(";transport=tls");
+    }
+    auto req = sip::outgoing_message::request("OPTIONS", ruri);
+    req.add("Via", access_.make_via(t.type, sip::make_branch()));
+    req.add("Max-Forwards", "70");
+    req.add("From",
+            in_angles(access_.contact_uri(t.type, "")).append(";tag=").append(sip::make_tag()));
+    req.add("To", in_angles(ruri));
+    req.add("Call-ID", call_id_);
+    req.add("CSeq", std::to_string(++cseq_) + " OPTIONS");
+    req.add("Accept", "application/sdp");
+    auto parsed = sip::parse(req.serialize());
+    if (!parsed) {
+        return;
+    }
+    ++d.options_sent;
+    const std::uint32_t round = ++d.probe_round;
+    sip::transaction_layer::client_callbacks cb;
+    cb.on_response =
+        life_.guard([this, i, round](const sip::message& r, const sip::transport_context&) {
+            if (r.status_code() >= 200) {
+                probe_result(
+                    i, round,
+                    r.status_code() == 503 ? domain_outcome::unavailable : domain_outcome::answered,
+                    r.status_code() == 503 ? "OPTIONS answered 503" : "");
+            }
+        });
+    cb.on_failure = life_.guard([this, i, round](sip::client_failure why) {
+        const bool timeout = why == sip::client_failure::timeout;
+        probe_result(i, round, timeout ? domain_outcome::timeout : domain_outcome::transport_error,
+                     timeout ? "OPTIONS timed out" : "OPTIONS transport failure");
+    });
+    d.probe_in_flight = true;
+    access_.transactions().start_client(std::move(parsed.value()), t, std::move(cb));
+    if (!domains_[i].probe_in_flight || round != domains_[i].probe_round) {
+        return;  // decided while it was being sent (a transport failure)
+    }
+    domains_[i].probe_deadline = access_.loop().run_after(
+        8 * access_.transactions().timers().t1, life_.guard([this, i, round] {
+            probe_result(i, round, domain_outcome::timeout, "OPTIONS unanswered for 8 x T1");
+        }));
+}
+
+void location_domains::probe_result(std::size_t i, std::uint32_t round, domain_outcome outcome,
+                                    std::string detail) {
+    domain_state& d = domains_[i];
+    if (round != d.probe_round || !d.probe_in_flight) {
+        return;
+    }
+    access_.loop().cancel_timer(d.probe_deadline);
+    d.probe_in_flight = false;
+    if (outcome == domain_outcome::answered) {
+        ++d.options_answered;
+        d.failures_in_row = 0;
+        ++d.successes_in_row;
+        if (d.health == domain_health::probing ||
+            (d.health == domain_health::down && d.successes_in_row >= cfg_.recovery_threshold)) {
+            set_health(i, domain_health::up, "OPTIONS answered");
+        }
+        return;
+    }
+    ++d.options_failed;
+    d.successes_in_row = 0;
+    ++d.failures_in_row;
+    d.reason = detail;
+    if (d.health != domain_health::down && (outcome == domain_outcome::transport_error ||
+                                            d.failures_in_row >= cfg_.failure_threshold)) {
+        set_health(i, domain_health::down, std::move(detail));
+    }
+}
+
+void location_domains::report(std::size_t i, domain_outcome outcome, std::string_view detail) {
+    if (i >= domains_.size()) {
+        return;
+    }
+    domain_state& d = domains_[i];
+    if (outcome == domain_outcome::answered) {
+        return;
+    }
+    ++d.calls_failed;
+    d.successes_in_row = 0;
+    d.reason = std::string(detail);
+    if (d.health != domain_health::down) {
+        set_health(i, domain_health::down, std::string(detail));
+    }
+}
+
+void location_domains::record_failure(endpoint_failure f) {
+    failures_.push_front(std::move(f));
+    while (failures_.size() > 32) {
+        failures_.pop_back();
+    }
+}
+
+void location_domains::set_health(std::size_t i, domain_health h, std::string reason) {
+    domain_state& d = domains_[i];
+    if (d.health == h) {
+        return;
+    }
+    const domain_health before = d.health;
+    d.health = h;
+    d.since = access_.loop().now();
+    d.reason = std::move(reason);
+    if (h == domain_health::down) {
+        ++d.went_down;
+        d.successes_in_row = 0;
+        // An E911 route losing a domain is an operator's business at once.
+        spdlog::error("remote_endpoint {}: location domain {} down: {}", cfg_.name, d.label(),
+                      d.reason);
+    } else {
+        spdlog::info("remote_endpoint {}: location domain {} {} (was {})", cfg_.name, d.label(),
+                     domain_health_name(h), domain_health_name(before));
+    }
+}
+
+nlohmann::json location_domains::status() const {
+    const auto now = access_.loop().now();
+    nlohmann::json domains = nlohmann::json::array();
+    for (std::size_t i = 0; i < domains_.size(); ++i) {
+        const domain_state& d = domains_[i];
+        domains.push_back(
+            {{"index", i},
+             {"url", d.cfg.url},
+             {"port", d.cfg.port},
+             {"transport", std::string(config::to_string(d.cfg.transport))},
+             {"address", d.target ? d.target->address.to_string() : std::string()},
+             {"state", std::string(domain_health_name(d.health))},
+             {"since_s", std::chrono::duration_cast<std::chrono::seconds>(now - d.since).count()},
+             {"reason", d.reason},
+             {"options_sent", d.options_sent},
+             {"options_answered", d.options_answered},
+             {"options_failed", d.options_failed},
+             {"calls_tried", d.calls_tried},
+             {"calls_failed", d.calls_failed},
+             {"went_down", d.went_down}});
+    }
+    return domains;
+}
+
+}  // namespace sbc::cp::e911
