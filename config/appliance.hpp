@@ -69,6 +69,12 @@ struct sip_server_section {
     uint32_t options_interval_s = 30;
     uint32_t failure_threshold = 3;
     uint32_t recovery_threshold = 2;
+    // Limits toward the PBX (controlplane/core_limits.hpp): what a relayed message may be.
+    // Kamailio reads a whole TCP message into a 16 KiB buffer; 12 KiB leaves it a margin.
+    uint32_t max_message_bytes = 12288;
+    uint32_t max_headers = 64;
+    uint32_t max_header_bytes = 2048;
+    uint32_t max_sdp_line_bytes = 1024;
 
     bool operator==(const sip_server_section&) const = default;
 };
@@ -155,6 +161,8 @@ struct push_section {
     bool enable = false;
     std::vector<std::string> providers;
     uint32_t invite_wait_s = 20;
+    uint32_t max_per_device_per_minute = 6;  // pushes asked of CloudLink for one device
+    uint32_t request_timeout_ms = 3000;      // a push request CloudLink has not answered fails
 
     bool operator==(const push_section&) const = default;
 };
@@ -212,6 +220,12 @@ struct proxy_section {
     bool enable = false;
     std::string address;  // host name or IP literal
     uint16_t port = 0;
+    // HTTPS_PROXY / NO_PROXY from sbcd's environment (guide 8.2: /etc/sysconfig/proxy-osv as the
+    // unit's EnvironmentFile) instead of address/port.
+    bool from_environment = false;
+    std::vector<std::string> no_proxy;  // NO_PROXY entries (config/no_proxy.hpp)
+    std::string username;               // proxy authentication (Basic/Digest/NTLM as offered)
+    std::optional<std::string> password_file;  // absolute path; the password, one line
 
     bool operator==(const proxy_section&) const = default;
 };
@@ -220,6 +234,10 @@ struct cloudlink_section {
     bool enable = false;
     std::string base_url;           // https://host[:port][/path]
     std::optional<std::string> ca;  // absolute path; system trust store when unset
+    std::string state_dir = "/var/lib/sbc/cloudlink";  // identity and token, root only
+    uint32_t inventory_interval_s = 1800;             // guide 8.4: "approximately every 30 minutes"
+    uint32_t request_timeout_ms = 10000;
+    uint32_t max_clock_offset_s = 30;  // above it status says so (guide 8.1: token creation fails)
     proxy_section proxy;
 
     bool operator==(const cloudlink_section&) const = default;

@@ -3,6 +3,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -197,6 +198,20 @@ void check_host(context& ctx, const appliance& config) {
         read_certificates(*config.cloudlink.ca, problem, "an X509 certificate");
         if (!problem.empty()) {
             ctx.fail_at("cloudlink.ca", problem);
+        }
+    }
+    if (const auto& pw = config.cloudlink.proxy.password_file;
+        pw && !ctx.has_error_at("cloudlink.proxy.password_file")) {
+        // A secret: readable by sbcd (root), never by everyone.
+        struct stat st {};
+        if (::stat(pw->c_str(), &st) != 0) {
+            ctx.fail_at("cloudlink.proxy.password_file",
+                        "cannot read " + *pw + ": " + std::strerror(errno));
+        } else if (!S_ISREG(st.st_mode)) {
+            ctx.fail_at("cloudlink.proxy.password_file", *pw + " is not a regular file");
+        } else if ((st.st_mode & S_IRWXO) != 0) {
+            ctx.fail_at("cloudlink.proxy.password_file",
+                        *pw + " is accessible to every user (chmod o-rwx)");
         }
     }
     if (!ctx.has_error_at("mgmt.group")) {

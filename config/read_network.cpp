@@ -74,6 +74,15 @@ void read_sip_server(table_reader& r, sip_server_section& out) {
     r.integer("options_interval_s", out.options_interval_s, 1, 3600);
     r.integer("failure_threshold", out.failure_threshold, 1, 100);
     r.integer("recovery_threshold", out.recovery_threshold, 1, 100);
+    const bool message = r.integer("max_message_bytes", out.max_message_bytes, 1024, 65535) ||
+                         !r.node("max_message_bytes");
+    r.integer("max_headers", out.max_headers, 8, 4096);
+    for (auto [key, value] : {std::pair{"max_header_bytes", &out.max_header_bytes},
+                              std::pair{"max_sdp_line_bytes", &out.max_sdp_line_bytes}}) {
+        if (r.integer(key, *value, 64, 65535) && message && *value > out.max_message_bytes) {
+            r.fail_value(key, "must not exceed max_message_bytes");
+        }
+    }
 }
 
 void read_remote_subscribers(table_reader& r, remote_subscribers_section& out) {

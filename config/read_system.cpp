@@ -54,6 +54,8 @@ void read_push(table_reader& r, push_section& out) {
         r.fail_value("providers", "at least one provider when enable = true");
     }
     r.integer("invite_wait_s", out.invite_wait_s, 1, 120);
+    r.integer("max_per_device_per_minute", out.max_per_device_per_minute, 1, 600);
+    r.integer("request_timeout_ms", out.request_timeout_ms, 100, 30000);
 }
 
 void read_cloudlink(table_reader& r, cloudlink_section& out) {
@@ -61,11 +63,27 @@ void read_cloudlink(table_reader& r, cloudlink_section& out) {
     r.string("base_url", out.base_url, out.enable ? need::required : need::optional,
              &rules::https_url);
     r.optional_string("ca", out.ca, &rules::absolute_path);
+    r.string("state_dir", out.state_dir, need::optional, &rules::absolute_path);
+    r.integer("inventory_interval_s", out.inventory_interval_s, 1, 86400);
+    r.integer("request_timeout_ms", out.request_timeout_ms, 500, 120000);
+    r.integer("max_clock_offset_s", out.max_clock_offset_s, 1, 3600);
     with_table(r, "proxy", need::optional, [&](table_reader& p) {
         p.boolean("enable", out.proxy.enable);
         need n = out.proxy.enable ? need::required : need::optional;
         p.string("address", out.proxy.address, n, &rules::host);
         p.integer("port", out.proxy.port, 1, 65535, n);
+        if (p.boolean("from_environment", out.proxy.from_environment) &&
+            out.proxy.from_environment && out.proxy.enable) {
+            p.fail_value("from_environment",
+                         "the proxy comes from address/port (enable = true) or from the "
+                         "environment, not both");
+        }
+        p.string_list("no_proxy", out.proxy.no_proxy, need::optional, &rules::no_proxy_entry);
+        p.string("username", out.proxy.username, need::optional, &rules::proxy_username);
+        p.optional_string("password_file", out.proxy.password_file, &rules::absolute_path);
+        if (out.proxy.password_file && out.proxy.username.empty()) {
+            p.fail_value("password_file", "needs username");
+        }
     });
 }
 

@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "config/address.hpp"
+#include "config/no_proxy.hpp"
 
 namespace sbc::config::detail::rules {
 namespace {
@@ -62,6 +63,21 @@ bool is_number_pattern(std::string_view t) {
     }
     return true;
 }
+bool is_no_proxy_entry(std::string_view t) {
+    return parse_no_proxy_entry(t).has_value();
+}
+// RFC 7617 §2: the user-id of Basic credentials cannot contain a colon.
+bool is_proxy_username(std::string_view t) {
+    if (t.empty() || t.size() > 128) {
+        return false;
+    }
+    for (char c : t) {
+        if (c <= ' ' || c > '~' || c == ':') {
+            return false;
+        }
+    }
+    return true;
+}
 
 }  // namespace
 
@@ -86,6 +102,11 @@ const string_rule non_empty{is_non_empty, "must not be empty"};
 const string_rule number_pattern{is_number_pattern,
                                  "must be a number or an ECMAScript regex of 1-256 characters "
                                  "matched against the whole dialled user part"};
+const string_rule no_proxy_entry{is_no_proxy_entry,
+                                 "must be *, a host or .domain, an IP address or CIDR, each "
+                                 "optionally with :port (e.g. 11.12.13.14:8289)"};
+const string_rule proxy_username{is_proxy_username,
+                                 "must be 1-128 printable ASCII characters without ':' or blanks"};
 
 bool regex(table_reader& reader, std::string_view key, std::string& out, need n) {
     std::string text;

@@ -89,6 +89,10 @@ void put_sip_server(emitter& e, const sip_server_section& s) {
     e.put("options_interval_s", s.options_interval_s);
     e.put("failure_threshold", s.failure_threshold);
     e.put("recovery_threshold", s.recovery_threshold);
+    e.put("max_message_bytes", s.max_message_bytes);
+    e.put("max_headers", s.max_headers);
+    e.put("max_header_bytes", s.max_header_bytes);
+    e.put("max_sdp_line_bytes", s.max_sdp_line_bytes);
     for (const sip_server_node& n : s.nodes) {
         e.array_table("sip_server.node");
         e.put("name", n.name);
@@ -158,6 +162,8 @@ void put_subscribers(emitter& e, const appliance& c) {
     e.put("enable", c.push.enable);
     e.put("providers", c.push.providers);
     e.put("invite_wait_s", c.push.invite_wait_s);
+    e.put("max_per_device_per_minute", c.push.max_per_device_per_minute);
+    e.put("request_timeout_ms", c.push.request_timeout_ms);
 }
 
 void put_trunks(emitter& e, const appliance& c) {
@@ -193,12 +199,20 @@ void put_trunks(emitter& e, const appliance& c) {
     e.put("enable", c.cloudlink.enable);
     e.put_if("base_url", c.cloudlink.base_url);
     e.put_if("ca", c.cloudlink.ca);
+    e.put("state_dir", c.cloudlink.state_dir);
+    e.put("inventory_interval_s", c.cloudlink.inventory_interval_s);
+    e.put("request_timeout_ms", c.cloudlink.request_timeout_ms);
+    e.put("max_clock_offset_s", c.cloudlink.max_clock_offset_s);
     e.table("cloudlink.proxy");
     e.put("enable", c.cloudlink.proxy.enable);
     e.put_if("address", c.cloudlink.proxy.address);
     if (c.cloudlink.proxy.port != 0) {
         e.put("port", c.cloudlink.proxy.port);
     }
+    e.put("from_environment", c.cloudlink.proxy.from_environment);
+    e.put("no_proxy", c.cloudlink.proxy.no_proxy);
+    e.put_if("username", c.cloudlink.proxy.username);
+    e.put_if("password_file", c.cloudlink.proxy.password_file);
 }
 
 void put_system(emitter& e, const appliance& c) {

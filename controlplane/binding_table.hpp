@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "controlplane/osv_trunk.hpp"
+#include "controlplane/push_device.hpp"
 #include "sip/transport/socket_address.hpp"
 #include "sip/transport/timer_wheel.hpp"
 #include "sip/transport/transport_types.hpp"
@@ -39,7 +40,7 @@ struct binding {
     std::string contact;   // the client's Contact URI (what requests to it are sent to)
     // client side
     std::string user_agent;
-    std::string push;     // RFC 8599 "pn-provider=..;pn-prid=..;pn-param=.." or ""
+    push_device push;     // RFC 8599 pn-* parameters; empty for a client without push
     std::string call_id;  // the client's Call-ID
     std::string
         credentials;  // last Authorization/Proxy-Authorization lines, replayed to de-register

@@ -124,12 +124,10 @@ void client_relay::on_ack(realm_id, sip::message&& ack, const sip::transport_con
     e.set_request_uri(client->contact);
     e.replace(sip::header_id::via, access_.make_via(client->transport, sip::make_branch()));
     e.remove(sip::header_id::route);
-    if (client->transport == sip::transport_type::udp) {
-        access_.transports().send(sip::destination{client->transport, client->remote, {}},
-                                  e.serialize());
-    } else {
-        access_.transports().send(client->connection, e.serialize());
+    if (sip::is_reliable(client->transport) && !access_.is_open(client->connection)) {
+        return;  // the client's flow is gone: nothing opens a connection toward a client
     }
+    access_.send_direct(flow_of(*client), e.serialize());
 }
 
 }  // namespace sbc::cp

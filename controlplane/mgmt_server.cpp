@@ -181,6 +181,8 @@ std::string mgmt_server::answer(const std::string& line) {
         resp.ok = true;
     } catch (const std::exception& e) {
         resp.error = e.what();
+    } catch (...) {
+        resp.error = "command '" + req.command + "' failed";
     }
     return mgmt::encode(resp);
 }

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "sip/builder.hpp"
 #include "sip/ids.hpp"
 
@@ -181,6 +183,12 @@ void osv_trunk::probe_result(node_index i, std::uint32_t round, node_outcome out
         ++n.options_answered;
         n.failures_in_row = 0;
         ++n.successes_in_row;
+        if (n.suspect) {
+            spdlog::info("sip_server node {} ({}) answered: no longer suspect", n.cfg.name,
+                         n.target.address.to_string());
+        }
+        n.suspect = false;
+        n.suspicions.clear();
         if (n.health == node_health::probing ||
             (n.health == node_health::down && n.successes_in_row >= cfg_.recovery_threshold)) {
             set_health(i, node_health::up, "OPTIONS answered");
@@ -194,18 +202,60 @@ void osv_trunk::probe_result(node_index i, std::uint32_t round, node_outcome out
     if (n.health != node_health::down &&
         (outcome == node_outcome::transport_error || n.failures_in_row >= cfg_.failure_threshold)) {
         set_health(i, node_health::down, std::move(detail));
+        return;
+    }
+    if (n.suspect && n.health != node_health::down) {
+        probe(i);  // suspect: the next probe now, not at the next interval
     }
 }
 
-void osv_trunk::report(node_index i, node_outcome outcome, std::string_view detail) {
+void osv_trunk::report(node_index i, node_outcome outcome, std::string_view detail,
+                       std::string_view source) {
     if (i >= nodes_.size() || outcome == node_outcome::answered) {
         return;
     }
     trunk_node& n = nodes_[i];
     ++n.traffic_failures;
-    n.successes_in_row = 0;
-    if (n.health != node_health::down) {
-        set_health(i, node_health::down, std::string(detail));
+    if (outcome == node_outcome::transport_error) {
+        // The transport could not reach the node: ask it now, through the same transport.
+        if (n.health != node_health::down && !n.probe_in_flight) {
+            probe(i);
+        }
+        return;
+    }
+    suspect(i, source, detail);
+}
+
+std::chrono::milliseconds osv_trunk::suspect_window() const {
+    return 64 * core_.transactions().timers().t1;
+}
+
+void osv_trunk::suspect(node_index i, std::string_view source, std::string_view detail) {
+    trunk_node& n = nodes_[i];
+    if (n.health == node_health::down || n.suspect) {
+        return;  // decided already, or being probed
+    }
+    const sip::time_point now = core_.loop().now();
+    auto& seen = n.suspicions;
+    std::erase_if(seen, [&](const auto& e) { return now - e.second > suspect_window(); });
+    auto it =
+        std::find_if(seen.begin(), seen.end(), [&](const auto& e) { return e.first == source; });
+    if (it != seen.end()) {
+        it->second = now;  // the same client again: still one source
+        return;
+    }
+    seen.emplace_back(std::string(source), now);
+    if (seen.size() < suspect_sources) {
+        return;
+    }
+    seen.clear();
+    n.suspect = true;
+    ++n.suspected;
+    spdlog::info("sip_server node {} ({}) suspect: {} from {} client sources within {} s; probing",
+                 n.cfg.name, n.target.address.to_string(), detail, suspect_sources,
+                 std::chrono::duration_cast<std::chrono::seconds>(suspect_window()).count());
+    if (!n.probe_in_flight) {
+        probe(i);
     }
 }
 
@@ -221,6 +271,8 @@ void osv_trunk::set_health(node_index i, node_health h, std::string reason) {
     if (h == node_health::down) {
         ++n.went_down;
         n.successes_in_row = 0;
+        n.suspect = false;
+        n.suspicions.clear();
         spdlog::warn("sip_server node {} ({}) down: {}", n.cfg.name, n.target.address.to_string(),
                      n.reason);
     } else {
@@ -242,10 +294,15 @@ std::optional<node_index> osv_trunk::first_usable(std::optional<node_index> skip
 }
 
 std::optional<node_index> osv_trunk::select(std::optional<node_index> affinity) {
-    if (cfg_.comm_system_type != config::comm_system::clustered) {
-        return first_usable(std::nullopt);
+    if (nodes_.empty()) {
+        return std::nullopt;
     }
-    if (affinity && *affinity < nodes_.size() && usable(*affinity)) {
+    if (cfg_.comm_system_type != config::comm_system::clustered) {
+        // Every node down: the preferred one is tried anyway (simplex: its only node).
+        return first_usable(std::nullopt).value_or(node_index{0});
+    }
+    const bool known = affinity && *affinity < nodes_.size();
+    if (known && usable(*affinity)) {
         return affinity;
     }
     for (std::size_t k = 0; k < nodes_.size(); ++k) {
@@ -255,7 +312,12 @@ std::optional<node_index> osv_trunk::select(std::optional<node_index> affinity) 
             return i;
         }
     }
-    return std::nullopt;
+    if (known) {
+        return affinity;
+    }
+    const auto i = static_cast<node_index>(round_robin_ % nodes_.size());
+    round_robin_ = i + 1;
+    return i;
 }
 
 std::optional<node_index> osv_trunk::alternative(node_index failed) {
@@ -294,6 +356,9 @@ nlohmann::json osv_trunk::status() const {
              {"options_answered", n.options_answered},
              {"options_failed", n.options_failed},
              {"traffic_failures", n.traffic_failures},
+             {"suspect", n.suspect},
+             {"suspected", n.suspected},
+             {"suspicion_sources", n.suspicions.size()},
              {"went_down", n.went_down}});
     }
     return {{"comm_system_type", std::string(config::to_string(cfg_.comm_system_type))},

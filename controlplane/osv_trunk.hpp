@@ -3,25 +3,38 @@
 // and the rule that picks the node for a registration or a call. Everything that decides "which
 // OSV node" lives here.
 //
-// Health. A node starts `probing` (usable) and is probed with OPTIONS every options_interval_s.
-//   * down at once: a relayed request (REGISTER, INVITE, ...) times out, fails in the transport
-//     or gets 503; an OPTIONS fails in the transport (refused, reset, TLS failure, or its
+// Health comes from the SBC's own evidence: its OPTIONS keep-alive and its connections to the
+// node. A client's request that OSV does not answer proves nothing about OSV — OSV may have
+// dropped that one message (an odd or oversized request: issue 10, finding 3) — so relayed
+// traffic can make the trunk look at a node sooner, never take it down by itself.
+// A node starts `probing` (usable) and is probed with OPTIONS every options_interval_s.
+//   * down at once: an OPTIONS fails in the transport (refused, reset, TLS failure, or its
 //     connection is lost before the answer); the node's connection is lost and the immediate
 //     re-probe fails in the transport.
 //   * down after failure_threshold consecutive OPTIONS that time out or get 503. An OPTIONS
 //     unanswered for 8 x T1 has timed out (a probe never waits for Timer F).
 //   * up again after recovery_threshold consecutive answered OPTIONS (any final response but
 //     503 proves the node is alive); the first answer takes a `probing` node up.
+//   * relayed traffic (report()): a transport failure sends a probe at once (a dead node fails
+//     it the same way and goes down within one round trip). A timeout or a 503 is a suspicion,
+//     kept per client source: suspicions from suspect_sources different sources within
+//     suspect_window make the node `suspect` — probed at once, and again as soon as each probe
+//     fails, until failure_threshold probes in a row failed (down) or one is answered (clear).
+//     One client, however many of its requests go unanswered, only ever counts once.
 // Selection (select()):
-//   * simplex: the node, unless down.
-//   * active-standby, collocated: node 1 unless down, else node 2 ("node 1 preferred"). A
-//     binding registered at node 2 during an outage moves back at its next relayed refresh.
+//   * simplex: the node, also while it is down: a single node is all there is, so requests
+//     keep trying it (each fails on its own if the node is really gone) instead of every
+//     client getting 503 until the keep-alive brings the node back.
+//   * active-standby, collocated: node 1 unless down, else node 2 ("node 1 preferred").
+//     A binding registered at node 2 during an outage moves back at its next relayed refresh.
 //   * clustered: both active. A client keeps the node it has (`affinity`: its registration's,
 //     or its AOR's, so a user's registrations and dialogs share one node) while that node is
 //     not down; new clients are spread round-robin.
-// Failover timing: traffic that hits a dead node fails over inside the same request (the
-// registrar retries on the node select() gives next), so a new REGISTER or a refresh reaches
-// the surviving node within one round trip of the failure, far inside 5 s.
+//   * when every node is down, the node the rule prefers is tried anyway (as simplex).
+// Failover timing: traffic that hits a failing node fails over inside the same request (the
+// registrar and the B2BUA retry on alternative(), whatever the node's health), so a new REGISTER
+// or a refresh reaches the surviving node within one round trip of the failure (8 x T1 for a
+// node that does not answer), far inside 5 s.
 
 #include <cstdint>
 #include <functional>
@@ -58,7 +71,16 @@ struct trunk_node {
     sip::timer_id probe_deadline;
     std::uint64_t options_sent = 0, options_answered = 0, options_failed = 0;
     std::uint64_t traffic_failures = 0, went_down = 0;
+    // Relayed traffic's timeouts and 503s by client source (at most suspect_sources entries,
+    // none older than suspect_window), and whether that made the node suspect.
+    std::vector<std::pair<std::string, sip::time_point>> suspicions;
+    bool suspect = false;
+    std::uint64_t suspected = 0;  // times the node became suspect
 };
+
+// Relayed timeouts/503s from this many different client sources within suspect_window make a
+// node suspect (probed at once). 64 x T1 is the longest a client waits for any answer.
+inline constexpr std::size_t suspect_sources = 3;
 
 class osv_trunk {
   public:
@@ -83,8 +105,10 @@ class osv_trunk {
     std::size_t size() const { return nodes_.size(); }
     bool usable(node_index n) const { return nodes_[n].health != node_health::down; }
 
-    // Outcome of relayed traffic (not OPTIONS) to a node.
-    void report(node_index n, node_outcome outcome, std::string_view detail);
+    // Outcome of relayed traffic (not OPTIONS) to a node, on behalf of the client at `source`
+    // (its IP; "" for the SBC's own requests, which count as one source).
+    void report(node_index n, node_outcome outcome, std::string_view detail,
+                std::string_view source);
     // The node a request from the core realm came from (by IP: nodes connect from any port).
     std::optional<node_index> node_at(const sip::socket_address& source) const;
 
@@ -101,6 +125,8 @@ class osv_trunk {
     void probe(node_index n);
     void probe_result(node_index n, std::uint32_t round, node_outcome outcome, std::string detail);
     void set_health(node_index n, node_health h, std::string reason);
+    void suspect(node_index n, std::string_view source, std::string_view detail);
+    std::chrono::milliseconds suspect_window() const;
     std::optional<node_index> first_usable(std::optional<node_index> skip) const;
 
     realm_edge& core_;

@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "controlplane/log_text.hpp"
+#include "sip/builder.hpp"
+#include "sip/ids.hpp"
+
 namespace sbc::cp {
 
 std::string_view realm_name(realm_id r) {
@@ -46,26 +50,31 @@ sip::tls_profile tls_profile_of(const config::certificate_profile& p) {
 }  // namespace
 
 realm_edge::realm_edge(sip::io_loop& loop, realm_id id, const sip::transport_limits& limits,
-                       const sip::transaction_timers& timers)
+                       const sip::transaction_timers& timers, entry_guard& guard)
     : loop_(loop),
       id_(id),
+      guard_(guard),
       transports_(loop, limits,
                   {[this](sip::message&& m, const sip::transport_context& ctx) {
-                       transactions_.receive(std::move(m), ctx);
+                       deliver(std::move(m), ctx);
                    },
-                   [this](const sip::connection_closed& info) {
-                       for (auto& fn : closed_) {
-                           fn(info);
-                       }
-                   }}),
-      binding_(transports_),
-      transactions_(loop.timers(), binding_,
+                   [this](const sip::connection_closed& info) { connection_closed(info); }}),
+      own_link_(transports_),
+      egress_(*this),
+      transactions_(loop.timers(), egress_,
                     {[this](sip::transaction_id t, const sip::message& m,
                             const sip::transport_context& ctx, sip::transaction_id cancelled) {
-                         if (events_.on_request) {
-                             events_.on_request(t, m, ctx, cancelled);
-                         } else {
+                         if (!events_.on_request) {
                              transactions_.respond(t, 503, "Service Unavailable");
+                             return;
+                         }
+                         const std::string_view data = m.data();
+                         if (!guard_.run(id_ == realm_id::access ? guarded_entry::access_message
+                                                                 : guarded_entry::core_message,
+                                         data.substr(0, data.find_first_of("\r\n")),
+                                         [&] { events_.on_request(t, m, ctx, cancelled); })) {
+                             // What the handler did not answer before it threw.
+                             transactions_.respond(t, 500, "Server Internal Error");
                          }
                      },
                      [this](sip::message&& ack, const sip::transport_context& ctx) {
@@ -82,6 +91,100 @@ realm_edge::realm_edge(sip::io_loop& loop, realm_id id, const sip::transport_lim
                     timers) {}
 
 realm_edge::~realm_edge() = default;
+
+void realm_edge::set_ingress_limits(const core_limits* limits,
+                                    std::function<void(const sip::socket_address&)> refused) {
+    ingress_limits_ = limits;
+    on_refused_ = std::move(refused);
+}
+
+void realm_edge::deliver(sip::message&& m, const sip::transport_context& ctx) {
+    if (ingress_limits_ != nullptr && !admitted(m, ctx)) {
+        return;
+    }
+    // The start line, for the log if a handler throws (the message itself is gone by then).
+    const std::string_view data = m.data();
+    const std::string what(
+        data.substr(0, std::min<std::size_t>(data.find_first_of("\r\n"), log_text_max)));
+    guard_.run(
+        id_ == realm_id::access ? guarded_entry::access_message : guarded_entry::core_message, what,
+        [&] { transactions_.receive(std::move(m), ctx); });
+}
+
+void realm_edge::connection_closed(const sip::connection_closed& info) {
+    guard_.run(guarded_entry::connection_closed, info.remote.to_string(), [&] {
+        for (auto& fn : closed_) {
+            fn(info);
+        }
+    });
+}
+
+// Admission (core_limits.hpp): a request over a limit is answered here, statelessly, and
+// nothing above hears of it; an ACK or a response is dropped.
+bool realm_edge::admitted(const sip::message& m, const sip::transport_context& ctx) {
+    const limit_check c = check_message(m, *ingress_limits_);
+    if (c) {
+        return true;
+    }
+    refused_in_.count(c.breach);
+    if (on_refused_) {
+        on_refused_(ctx.remote);
+    }
+    const bool answer = m.is_request() && m.method_kind() != sip::sip_method::ack;
+    if (std::uint64_t held = 0; refusal_log_.allow(held)) {
+        spdlog::info("realm {}: {} from {} {}: {}{}", name(),
+                     m.is_request() ? log_text(m.method()) : std::string("response"),
+                     ctx.remote.to_string(), answer ? "refused" : "dropped", c.reason(),
+                     held == 0 ? std::string() : " (" + std::to_string(held) + " more not logged)");
+    }
+    if (answer) {
+        auto out = sip::response_for(m, c.status(), c.reason(), sip::make_tag());
+        if (c.status() == 488) {
+            out.add("Warning", "399 sbc \"" + std::string(breach_name(c.breach)) + "\"");
+        }
+        link_->send_response(ctx, m.top_via(), out.serialize(), {});
+    }
+    return false;
+}
+
+bool realm_edge::may_leave(std::string_view bytes) {
+    if (egress_limits_ == nullptr) {
+        return true;
+    }
+    const limit_check c = check_wire(bytes, *egress_limits_);
+    if (c) {
+        return true;
+    }
+    refused_out_.count(c.breach);
+    if (std::uint64_t held = 0; refusal_log_.allow(held)) {
+        spdlog::warn("realm {}: not sent: {} ({}){}", name(),
+                     log_text(bytes.substr(0, bytes.find_first_of("\r\n"))), c.reason(),
+                     held == 0 ? std::string() : " (" + std::to_string(held) + " more not logged)");
+    }
+    return false;
+}
+
+sip::send_status realm_edge::egress::send_request(const sip::transport_target& to,
+                                                  std::string bytes, sip::send_callback done,
+                                                  sip::connection_id* used) {
+    if (!edge_.may_leave(bytes)) {
+        return sip::send_status::refused;
+    }
+    return edge_.link_->send_request(to, std::move(bytes), std::move(done), used);
+}
+
+sip::send_status realm_edge::egress::send_response(const sip::transport_context& ctx,
+                                                   const sip::via& top, std::string bytes,
+                                                   sip::send_callback done) {
+    if (!edge_.may_leave(bytes)) {
+        return sip::send_status::refused;
+    }
+    return edge_.link_->send_response(ctx, top, std::move(bytes), std::move(done));
+}
+
+sip::send_status realm_edge::send_direct(const sip::transport_target& to, std::string bytes) {
+    return egress_.send_request(to, std::move(bytes), {}, nullptr);
+}
 
 std::shared_ptr<sip::tls_server_context> realm_edge::tls_for(const sip::socket_address& remote) {
     if (choose_profile_) {
@@ -147,6 +250,18 @@ bool realm_edge::open(const realm_listen& where,
                      bound.value().to_string());
     }
     return true;
+}
+
+void realm_edge::use_link(realm_link& link, const realm_listen& where) {
+    link_ = &link;
+    address_ = where.address;
+    for (const auto& [type, port] : {std::pair{sip::transport_type::udp, where.udp},
+                                     std::pair{sip::transport_type::tcp, where.tcp},
+                                     std::pair{sip::transport_type::tls, where.tls}}) {
+        if (auto a = sip::socket_address::from_ip(where.address, port); a && port != 0) {
+            listening_[type] = *a;
+        }
+    }
 }
 
 bool realm_edge::set_tls_client(const config::certificate_profile& profile, std::string& error) {

@@ -4,6 +4,12 @@
 // layer on top. It knows the realm's own addresses (for Via, Contact and Record-Route) and fans
 // the transaction layer's events out to whoever sits above (the dispatcher, the registrar, the
 // trunk, later the B2BUA). No policy here: what to do with a request is the dispatcher's.
+//
+// Three rules hold at the edge whatever sits above (controlplane/README.md): a message that
+// arrives is checked against the ingress limits when set (the access realm: the limits toward
+// the core, core_limits.hpp) before the transaction layer sees it; everything that leaves is
+// checked against the egress limits when set (the core realm); and whatever a message's
+// handlers throw is caught by the entry guard, counted, and costs that message only.
 
 #include <functional>
 #include <map>
@@ -15,6 +21,9 @@
 #include <nlohmann/json.hpp>
 
 #include "config/appliance.hpp"
+#include "controlplane/core_limits.hpp"
+#include "controlplane/entry_guard.hpp"
+#include "controlplane/realm_link.hpp"
 #include "sip/builder.hpp"
 #include "sip/transaction/transaction_layer.hpp"
 #include "sip/transaction/transport_binding.hpp"
@@ -64,7 +73,7 @@ class realm_edge {
     using profile_for_source = std::function<std::string(const sip::socket_address& remote)>;
 
     realm_edge(sip::io_loop& loop, realm_id id, const sip::transport_limits& limits,
-               const sip::transaction_timers& timers);
+               const sip::transaction_timers& timers, entry_guard& guard);
     ~realm_edge();
     realm_edge(const realm_edge&) = delete;
     realm_edge& operator=(const realm_edge&) = delete;
@@ -90,6 +99,30 @@ class realm_edge {
     // Several parts want to hear about closed connections (registrar flows, trunk nodes).
     void on_closed(closed_fn fn) { closed_.push_back(std::move(fn)); }
 
+    // What arriving messages must fit (nullptr: no check); `refused` hears the source of each
+    // message refused (the DoS guard counts it like a malformed one).
+    void set_ingress_limits(const core_limits* limits,
+                            std::function<void(const sip::socket_address&)> refused = {});
+    // What leaving messages must fit and be (nullptr: no check).
+    void set_egress_limits(const core_limits* limits) { egress_limits_ = limits; }
+    const limit_counters& refused_in() const { return refused_in_; }
+    const limit_counters& refused_out() const { return refused_out_; }
+
+    // The transport seam (realm_link.hpp): instead of open(), the realm's messages leave through
+    // `link`, which stands for listeners on `where` (no socket is opened).
+    void use_link(realm_link& link, const realm_listen& where);
+    // A message that arrived, and a connection that closed: from the realm's transports, or
+    // from the link that replaced them.
+    void deliver(sip::message&& m, const sip::transport_context& ctx);
+    void connection_closed(const sip::connection_closed& info);
+    // Bytes outside any transaction (the ACK for a 2xx, RFC 3261 §17.1.1.3): down `to`'s
+    // connection when it is open, else to its address. The egress limits apply.
+    sip::send_status send_direct(const sip::transport_target& to, std::string bytes);
+    bool is_open(sip::connection_id id) const { return link_->is_open(id); }
+    std::size_t close_source(const sip::socket_address& remote) {
+        return link_->close_source(remote);
+    }
+
     realm_id id() const { return id_; }
     std::string_view name() const { return realm_name(id_); }
     sip::transaction_layer& transactions() { return transactions_; }
@@ -112,7 +145,43 @@ class realm_edge {
     nlohmann::json status() const;
 
   private:
+    // The realm's own transports as a realm_link.
+    class transports_link final : public realm_link {
+      public:
+        explicit transports_link(sip::transport_layer& t) : transports_(t), binding_(t) {}
+        sip::send_status send_request(const sip::transport_target& to, std::string bytes,
+                                      sip::send_callback done, sip::connection_id* used) override {
+            return binding_.send_request(to, std::move(bytes), std::move(done), used);
+        }
+        sip::send_status send_response(const sip::transport_context& ctx, const sip::via& top,
+                                       std::string bytes, sip::send_callback done) override {
+            return binding_.send_response(ctx, top, std::move(bytes), std::move(done));
+        }
+        bool is_open(sip::connection_id id) const override { return transports_.is_open(id); }
+        std::size_t close_source(const sip::socket_address& remote) override {
+            return transports_.close_source(remote);
+        }
+
+      private:
+        sip::transport_layer& transports_;
+        sip::transport_binding binding_;
+    };
+    // What the transaction layer sends through: the egress check, then the link.
+    class egress final : public sip::transaction_transport {
+      public:
+        explicit egress(realm_edge& edge) : edge_(edge) {}
+        sip::send_status send_request(const sip::transport_target& to, std::string bytes,
+                                      sip::send_callback done, sip::connection_id* used) override;
+        sip::send_status send_response(const sip::transport_context& ctx, const sip::via& top,
+                                       std::string bytes, sip::send_callback done) override;
+
+      private:
+        realm_edge& edge_;
+    };
+
     std::shared_ptr<sip::tls_server_context> tls_for(const sip::socket_address& remote);
+    bool admitted(const sip::message& m, const sip::transport_context& ctx);
+    bool may_leave(std::string_view bytes);
 
     sip::io_loop& loop_;
     realm_id id_;
@@ -124,8 +193,16 @@ class realm_edge {
     std::map<sip::transport_type, sip::socket_address> listening_;
     std::vector<std::pair<sip::transport_type, sip::socket_address>> extra_;
     std::string address_;
+    entry_guard& guard_;
+    const core_limits* ingress_limits_ = nullptr;
+    const core_limits* egress_limits_ = nullptr;
+    std::function<void(const sip::socket_address&)> on_refused_;
+    limit_counters refused_in_, refused_out_;
+    log_limiter refusal_log_;
     sip::transport_layer transports_;
-    sip::transport_binding binding_;
+    transports_link own_link_;
+    realm_link* link_ = &own_link_;
+    egress egress_;
     sip::transaction_layer transactions_;
 };
 

@@ -66,7 +66,8 @@ std::optional<std::string> canonical_aor(const sip::uri& u) {
     return aor;
 }
 
-register_check_result check_register(const sip::message& m) {
+register_check_result check_register(const sip::message& m,
+                                     const std::vector<std::string>& push_providers) {
     if (!m.request_uri().is_sip()) {
         return refuse(register_refusal::unsupported_uri_scheme);
     }
@@ -109,7 +110,7 @@ register_check_result check_register(const sip::message& m) {
     r.user_agent = m.user_agent();
     if (contacts.absent() || contacts->empty()) {
         r.intent = register_intent::query;
-        return {r, {}, {}};
+        return {r, {}, {}, {}};
     }
     if (contacts->size() > 1) {
         for (const auto& c : *contacts) {
@@ -125,7 +126,7 @@ register_check_result check_register(const sip::message& m) {
             return refuse(register_refusal::bad_star);
         }
         r.intent = register_intent::unbind_all;
-        return {r, {}, {}};
+        return {r, {}, {}, {}};
     }
     if (!c.addr.uri.is_sip()) {
         return refuse(register_refusal::contact_not_sip);
@@ -156,16 +157,16 @@ register_check_result check_register(const sip::message& m) {
     r.contact_uri = c.addr.uri_text;
     r.instance = c.instance();
     r.outbound = !r.instance.empty() && r.reg_id != 0 && m.supports("outbound");
-    if (!c.pn_provider().empty()) {
-        r.push.append("pn-provider=").append(c.pn_provider());
-        if (!c.pn_prid().empty()) {
-            r.push.append(";pn-prid=").append(c.pn_prid());
-        }
-        if (!c.pn_param().empty()) {
-            r.push.append(";pn-param=").append(c.pn_param());
-        }
+    push_check_result push = check_push(c, push_providers);
+    if (push.result == push_check::malformed || push.result == push_check::unsupported) {
+        register_check_result out = refuse(push.result == push_check::malformed
+                                               ? register_refusal::bad_push
+                                               : register_refusal::push_not_supported);
+        out.push_problem = std::move(push.why);
+        return out;
     }
-    return {r, {}, {}};
+    r.push = std::move(push.device);
+    return {r, {}, {}, {}};
 }
 
 }  // namespace sbc::cp

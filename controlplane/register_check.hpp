@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "controlplane/push_device.hpp"
 #include "sip/message.hpp"
 
 namespace sbc::cp {
@@ -21,12 +22,14 @@ namespace sbc::cp {
     X(bad_to, 400, "Bad Request (To is not a SIP address-of-record)")                 \
     X(bad_contact, 400, "Bad Request (malformed Contact)")                            \
     X(contact_not_sip, 400, "Bad Request (Contact is not a SIP URI)")                 \
-    X(too_many_contacts, 400, "Bad Request (more than one Contact)")                  \
+    X(too_many_contacts, 400, "Bad Request (more than one Contact per REGISTER)")     \
     X(bad_star, 400, "Bad Request (Contact * needs Expires: 0 and no other Contact)") \
     X(bad_expires, 400, "Bad Request (malformed Expires)")                            \
     X(absurd_expires, 400, "Bad Request (absurd Expires: over 2^31-1 seconds)")       \
     X(cseq_out_of_order, 400, "Bad Request (CSeq out of order)")                      \
-    X(bad_authorization, 400, "Bad Request (malformed Authorization)")
+    X(bad_authorization, 400, "Bad Request (malformed Authorization)")                 \
+    X(bad_push, 400, "Bad Request (malformed pn-* push parameters)")                  \
+    X(push_not_supported, 555, "Push Notification Service Not Supported")
 
 enum class register_refusal : std::uint8_t {
 #define SBC_CP_REFUSAL_ENUM(name, code, reason) name,
@@ -59,7 +62,7 @@ struct register_request {
     std::uint32_t reg_id = 0;      // 0 = none
     std::uint32_t expires = 0;     // what the client asked for (capping is the throttle's)
     std::string_view user_agent;
-    std::string push;       // "pn-provider=..;pn-prid=..;pn-param=.." or ""
+    push_device push;       // RFC 8599 pn-* parameters, checked; empty for non-push clients
     bool outbound = false;  // RFC 5626: instance + reg-id + Supported: outbound
 };
 
@@ -67,12 +70,16 @@ struct register_check_result {
     std::optional<register_request> request;
     register_refusal refusal = register_refusal::bad_contact;  // when !request
     std::string unsupported;  // 420: the option tags we do not support
+    std::string push_problem;  // bad_push / push_not_supported: what was wrong
 };
 
 // Option tags a client may Require of us.
 inline constexpr std::string_view supported_options = "outbound, path";
 
-register_check_result check_register(const sip::message& m);
+// `push_providers`: the push services this SBC pushes through ([push] providers, empty when
+// push is disabled); a Contact naming another gets 555 (RFC 8599 §8.1, §5.6.1.1).
+register_check_result check_register(const sip::message& m,
+                                     const std::vector<std::string>& push_providers);
 
 // "sip:user@host" for a SIP/SIPS URI (nullopt for other schemes or without a host).
 std::optional<std::string> canonical_aor(const sip::uri& u);

@@ -77,12 +77,12 @@ void registrar_relay::unbind_at_osv(const binding& b) {
             ++counters_.osv_unbind_failed;
         }
     });
-    cb.on_failure = life_.guard([this, node](sip::client_failure why) {
+    cb.on_failure = life_.guard([this, node, source = b.remote.ip()](sip::client_failure why) {
         ++counters_.osv_unbind_failed;
         trunk_.report(node,
                       why == sip::client_failure::timeout ? node_outcome::timeout
                                                           : node_outcome::transport_error,
-                      "de-REGISTER failed");
+                      "de-REGISTER failed", source);
     });
     core_.transactions().start_client(std::move(parsed.value()), target, std::move(cb));
 }
@@ -132,10 +132,12 @@ nlohmann::json registrar_relay::counters_json() const {
 nlohmann::json registrar_relay::registrations_table(const nlohmann::json& args) const {
     std::string aor;
     std::size_t limit = 1000;
+    bool push_only = false;
     if (args.is_object()) {
         if (args.contains("aor") && args["aor"].is_string()) {
             aor = args["aor"].get<std::string>();
         }
+        push_only = args.contains("push") && args["push"].is_boolean() && args["push"].get<bool>();
         if (args.contains("limit") && args["limit"].is_number_integer() &&
             args["limit"].get<std::int64_t>() >= 0) {
             limit = args["limit"].get<std::size_t>();
@@ -143,7 +145,8 @@ nlohmann::json registrar_relay::registrations_table(const nlohmann::json& args) 
     }
     std::vector<const binding*> rows;
     bindings_.for_each([&](const binding& b) {
-        if (b.state == binding_state::active && (aor.empty() || b.aor == aor)) {
+        if (b.state == binding_state::active && (aor.empty() || b.aor == aor) &&
+            (!push_only || b.has_push())) {
             rows.push_back(&b);
         }
     });
@@ -161,12 +164,12 @@ nlohmann::json registrar_relay::registrations_table(const nlohmann::json& args) 
                             std::string(sip::transport_name(b->transport)), b->user_agent,
                             seconds_left(b->client_expires_at, now),
                             seconds_left(b->osv_expires_at, now), trunk_.node(b->node).cfg.name,
-                            b->throttled, b->live_flow() ? "live" : "none",
+                            b->throttled, b->live_flow() ? "live" : "none", b->push.summary(),
                             b->instance.empty() ? std::string("-") : b->instance});
     }
     return {{"columns",
              {"aor", "client", "transport", "user_agent", "expires_s", "osv_expires_s", "node",
-              "throttled", "flow", "instance"}},
+              "throttled", "flow", "push", "instance"}},
             {"rows", out_rows},
             {"total", total}};
 }

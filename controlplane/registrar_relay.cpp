@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "controlplane/log_text.hpp"
 #include "controlplane/register_messages.hpp"
 #include "sip/builder.hpp"
 #include "sip/ids.hpp"
@@ -26,8 +27,15 @@ std::int64_t seconds_left(sip::time_point at, sip::time_point now) {
 
 registrar_relay::registrar_relay(realm_edge& access, realm_edge& core, osv_trunk& trunk,
                                  binding_table& bindings, dos_guard& dos,
-                                 const config::remote_subscribers_section& cfg)
-    : access_(access), core_(core), trunk_(trunk), bindings_(bindings), dos_(dos), throttle_(cfg) {
+                                 const config::remote_subscribers_section& cfg,
+                                 const config::push_section& push)
+    : access_(access),
+      core_(core),
+      trunk_(trunk),
+      bindings_(bindings),
+      dos_(dos),
+      throttle_(cfg),
+      push_providers_(push.enable ? push.providers : std::vector<std::string>()) {
     access_.on_closed(life_.guard([this](const sip::connection_closed& info) { on_closed(info); }));
     trunk_.on_state_change(
         life_.guard([this](node_index n, node_health h) { on_node_state(n, h); }));
@@ -204,7 +212,8 @@ void registrar_relay::send(std::uint64_t id) {
     leg.contact = contact;
     auto parsed = sip::parse(core_register(*client, leg));
     if (!parsed) {
-        spdlog::error("registrar: built an unparsable REGISTER ({})", parsed.error().reason());
+        spdlog::error("registrar: built an unparsable REGISTER ({})",
+                      log_text(parsed.error().reason()));
         finish(id);
         return;
     }
@@ -260,7 +269,7 @@ void registrar_relay::on_failure(std::uint64_t id, std::uint32_t attempt, node_o
     // The retry below is this relay's own; the node-down listener must not retry it too.
     ++it->second.attempt;
     handling_ = id;
-    trunk_.report(it->second.node, why, detail);
+    trunk_.report(it->second.node, why, detail, it->second.flow_remote.ip());
     handling_ = 0;
     retry_or_give_up(id);
 }
@@ -414,7 +423,7 @@ void registrar_relay::commit(relay& rl, const sip::message& client, const sip::m
     bindings_.set_remote(*b, rl.flow_remote);
     b->subnet = rl.subnet;
     const bool reliable = sip::is_reliable(rl.flow_type);
-    if (reliable && !access_.transports().is_open(rl.flow_connection)) {
+    if (reliable && !access_.is_open(rl.flow_connection)) {
         // The client's connection closed while OSV was deciding.
         bindings_.set_connection(*b, 0);
         if (!b->has_push()) {

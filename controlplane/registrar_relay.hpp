@@ -80,7 +80,8 @@ struct registrar_counters {
 class registrar_relay {
   public:
     registrar_relay(realm_edge& access, realm_edge& core, osv_trunk& trunk, binding_table& bindings,
-                    dos_guard& dos, const config::remote_subscribers_section& cfg);
+                    dos_guard& dos, const config::remote_subscribers_section& cfg,
+                    const config::push_section& push);
     ~registrar_relay();
     registrar_relay(const registrar_relay&) = delete;
     registrar_relay& operator=(const registrar_relay&) = delete;
@@ -116,7 +117,8 @@ class registrar_relay {
         sip::socket_address flow_remote;
         const subscriber_subnet* subnet = nullptr;
         // what the client's REGISTER said (checked once, kept for the commit)
-        std::string user_agent, push, contact;
+        std::string user_agent, contact;
+        push_device push;
         std::uint32_t reg_id = 0;
         bool outbound = false;
     };
@@ -158,6 +160,7 @@ class registrar_relay {
     binding_table& bindings_;
     dos_guard& dos_;
     register_throttle throttle_;
+    std::vector<std::string> push_providers_;  // empty when [push] is disabled
     registrar_counters counters_;
     std::unordered_map<std::uint64_t, relay> relays_;
     std::uint64_t next_relay_ = 1;

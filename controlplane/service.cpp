@@ -33,6 +33,16 @@ service::service(config::appliance cfg, service_options opts)
       sip_(loop_, cfg_),
       media_(cfg_, dataplane_.client()),
       b2bua_(sip_, media_, cfg_),
+      cloudlink_(
+          loop_, cfg_, SBC_VERSION, [this] { return inventory(); },
+          [this](const std::string& aor) -> std::optional<push_device> {
+              for (const binding* b : sip_.bindings().by_aor(aor)) {
+                  if (b->state == binding_state::active && b->has_push()) {
+                      return b->push;
+                  }
+              }
+              return std::nullopt;
+          }),
       started_(std::chrono::steady_clock::now()) {}
 
 service::~service() {
@@ -62,7 +72,10 @@ bool service::start(std::string& error) {
     if (!media_.open_cdr(error)) {
         return false;
     }
-    dataplane_.on_event([this](const dp_event& ev) { media_.on_event(ev); });
+    dataplane_.on_event([this](const dp_event& ev) {
+        sip_.guard().run(guarded_entry::dataplane_event, "dataplane event",
+                         [&] { media_.on_event(ev); });
+    });
     dataplane_.on_reattach([this] { media_.replay(); });
     media_tick_ = loop_.run_every(std::chrono::seconds(1),
                                   [this] { media_.tick(std::chrono::steady_clock::now()); });
@@ -76,6 +89,8 @@ bool service::start(std::string& error) {
     mgmt_.on("counters", [this](const nlohmann::json&) { return dataplane_.counters_table(); });
     sip_.register_mgmt(mgmt_);
     b2bua_.register_mgmt(mgmt_);
+    cloudlink_.register_mgmt(mgmt_);
+    cloudlink_.start();
     if (!sip_.start(error)) {
         return false;
     }
@@ -124,8 +139,28 @@ nlohmann::json service::status() const {
     j["sip_realms"] = sip["realms"];
     j["registrations"] = sip["registrations"];
     j["security"] = sip["security"];  // details: sbcctl security, sbcctl blacklist
-    j["calls"] = b2bua_.active();     // details: sbcctl calls
+    j["exceptions"] = sip["exceptions"];
+    j["calls"] = b2bua_.active();  // details: sbcctl calls
+    const nlohmann::json cl = cloudlink_.link().status();  // details: sbcctl cloudlink status
+    j["cloudlink"] = {{"state", cl["state"]}, {"tenant", cl.value("tenant", nlohmann::json())}};
     return j;
+}
+
+nlohmann::json service::inventory() const {
+    // Registered clients by type: a binding with RFC 8599 push parameters is a mobile app.
+    std::size_t mobile = 0, desktop = 0;
+    sip_.bindings().for_each([&](const binding& b) {
+        if (b.state == binding_state::active) {
+            ++(b.has_push() ? mobile : desktop);
+        }
+    });
+    nlohmann::json realms = nlohmann::json::array();
+    for (const auto* r : {&cfg_.realm.access, &cfg_.realm.core}) {
+        realms.push_back({{"name", r->name}, {"signalling_address", r->signalling_address}});
+    }
+    return {{"realms", realms},
+            {"sessions", {{"max", cfg_.calls.max_sessions}, {"active", b2bua_.active()}}},
+            {"registered_clients", {{"desktop", desktop}, {"mobile", mobile}}}};
 }
 
 }  // namespace sbc::cp

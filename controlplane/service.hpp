@@ -9,6 +9,7 @@
 
 #include "config/config.hpp"
 #include "controlplane/b2bua/b2bua.hpp"
+#include "controlplane/cloudlink/cloudlink_service.hpp"
 #include "controlplane/dataplane_link.hpp"
 #include "controlplane/media/media_manager.hpp"
 #include "controlplane/mgmt_server.hpp"
@@ -36,10 +37,12 @@ class service {
     sip_service& sip() { return sip_; }
     media::media_manager& media() { return media_; }
     b2bua::b2bua& calls() { return b2bua_; }
+    cloudlink::cloudlink_service& cloudlink() { return cloudlink_; }
     const config::appliance& cfg() const { return cfg_; }
 
   private:
     nlohmann::json status() const;
+    nlohmann::json inventory() const;  // the appliance's figures for CloudLink's report
     void watch_signals();
 
     config::appliance cfg_;
@@ -50,6 +53,7 @@ class service {
     sip_service sip_;
     media::media_manager media_;
     b2bua::b2bua b2bua_;
+    cloudlink::cloudlink_service cloudlink_;
     uint64_t media_tick_ = 0;
     std::chrono::steady_clock::time_point started_;
     int signal_fd_ = -1;

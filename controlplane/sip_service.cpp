@@ -10,13 +10,15 @@ namespace sbc::cp {
 
 sip_service::sip_service(sip::io_loop& loop, const config::appliance& cfg)
     : cfg_(cfg),
+      core_limits_(core_limits::from(cfg.sip_server)),
       subnets_(subscriber_subnets::from_config(cfg)),
       dos_(dos_settings::from(cfg.security.dos), [&loop] { return loop.now(); }),
-      access_(loop, realm_id::access, limits_from(cfg.sip), timers_from(cfg.sip)),
-      core_(loop, realm_id::core, limits_from(cfg.sip), timers_from(cfg.sip)),
+      access_(loop, realm_id::access, limits_from(cfg.sip), timers_from(cfg.sip), guard_),
+      core_(loop, realm_id::core, limits_from(cfg.sip), timers_from(cfg.sip), guard_),
       trunk_(core_, cfg.sip_server),
       dispatcher_(access_, core_, subnets_, trunk_, bindings_),
-      registrar_(access_, core_, trunk_, bindings_, dos_, cfg.remote_subscribers),
+      registrar_(access_, core_, trunk_, bindings_, dos_, cfg.remote_subscribers,
+                 cfg.push),
       clients_(access_, core_, dispatcher_),
       e911_(access_, core_, cfg) {
     dispatcher_.route(realm_id::access, sip::sip_method::register_,
@@ -25,9 +27,14 @@ sip_service::sip_service(sip::io_loop& loop, const config::appliance& cfg)
     access_.transports().set_source_policy(&dos_);
     dos_.set_known_source(
         [this](const sip::socket_address& remote) { return bindings_.has_source(remote); });
-    dos_.on_listed([this](const sip::socket_address& remote) {
-        return access_.transports().close_source(remote);
-    });
+    dos_.on_listed(
+        [this](const sip::socket_address& remote) { return access_.close_source(remote); });
+    // Limits toward the core (core_limits.hpp): checked on everything from the access realm
+    // (a source that keeps breaking them is counted like one sending malformed messages) and
+    // on everything sent to the core realm.
+    access_.set_ingress_limits(
+        &core_limits_, [this](const sip::socket_address& remote) { dos_.on_malformed(remote); });
+    core_.set_egress_limits(&core_limits_);
     dispatcher_.set_provider_check([this](realm_id r, const sip::socket_address& source) {
         return e911_.provider_at(r, source).has_value();
     });
@@ -75,6 +82,13 @@ bool sip_service::start(const sip_listen& where, std::string& error) {
     return e911_.start(error) && trunk_.start(error);
 }
 
+bool sip_service::start(realm_link& access, realm_link& core, const sip_listen& where,
+                        std::string& error) {
+    access_.use_link(access, where.access);
+    core_.use_link(core, where.core);
+    return trunk_.start(error);
+}
+
 void sip_service::register_mgmt(mgmt_server& mgmt) {
     mgmt.on("registrations",
             [this](const nlohmann::json& args) { return registrar_.registrations_table(args); });
@@ -102,7 +116,8 @@ nlohmann::json sip_service::status() const {
             {"registrations", bindings_.active()},
             {"security",
              {{"under_attack_remaining_s", dos_.under_attack_s()},
-              {"blacklisted", dos_.blacklisted()}}}};
+              {"blacklisted", dos_.blacklisted()}}},
+            {"exceptions", guard_.status()}};
 }
 
 nlohmann::json sip_service::counters() const {
@@ -116,6 +131,16 @@ nlohmann::json sip_service::counters() const {
     add("core", core_.status()["counters"]);
     add("dispatch", dispatcher_.counters());
     add("registrar", registrar_.counters_json());
+    nlohmann::json limits = nlohmann::json::object();
+    const nlohmann::json in = access_.refused_in().json();
+    const nlohmann::json out = core_.refused_out().json();
+    for (const auto& [k, v] : in.items()) {
+        limits["in_" + k] = v;
+    }
+    for (const auto& [k, v] : out.items()) {
+        limits["out_" + k] = v;
+    }
+    add("core_limits", limits);
     add("dos", counters_json(dos_.counters()));
     return {{"columns", {"part", "counter", "value"}}, {"rows", rows}};
 }

@@ -21,6 +21,7 @@
 #include "config/appliance.hpp"
 #include "controlplane/binding_table.hpp"
 #include "controlplane/client_relay.hpp"
+#include "controlplane/core_limits.hpp"
 #include "controlplane/dos_guard.hpp"
 #include "controlplane/e911/e911_service.hpp"
 #include "controlplane/osv_trunk.hpp"
@@ -52,6 +53,9 @@ class sip_service {
     // Opens the listeners and starts the trunk keep-alive. False with one line.
     bool start(std::string& error) { return start(sip_listen::from(cfg_), error); }
     bool start(const sip_listen& where, std::string& error);
+    // The same over links instead of sockets (realm_link.hpp; the whole-daemon fuzz target).
+    // E911 is not started there: its ports and keep-alives are sockets of their own.
+    bool start(realm_link& access, realm_link& core, const sip_listen& where, std::string& error);
 
     // `registrations`, `sip` (counters), `blacklist` and `security`; `status` takes status().
     void register_mgmt(mgmt_server& mgmt);
@@ -63,14 +67,19 @@ class sip_service {
     request_dispatcher& dispatcher() { return dispatcher_; }
     osv_trunk& trunk() { return trunk_; }
     binding_table& bindings() { return bindings_; }
+    const binding_table& bindings() const { return bindings_; }
     registrar_relay& registrar() { return registrar_; }
     client_relay& clients() { return clients_; }
     const subscriber_subnets& subnets() const { return subnets_; }
     dos_guard& dos() { return dos_; }
     e911::e911_service& e911() { return e911_; }
+    entry_guard& guard() { return guard_; }
+    const core_limits& limits_toward_core() const { return core_limits_; }
 
   private:
     const config::appliance& cfg_;
+    entry_guard guard_;  // before the edges: they run every message under it
+    core_limits core_limits_;
     subscriber_subnets subnets_;
     dos_guard dos_;  // before the edges: the access transport points at it until it goes
     realm_edge access_;

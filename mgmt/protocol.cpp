@@ -8,11 +8,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include "mgmt/json_text.hpp"
+
 namespace sbc::mgmt {
 
 std::string encode(const request& r) {
     nlohmann::json j{{"v", protocol_version}, {"command", r.command}, {"args", r.args}};
-    return j.dump() + "\n";
+    return json_text(j) + "\n";
 }
 
 std::string encode(const response& r) {
@@ -22,7 +24,7 @@ std::string encode(const response& r) {
     } else {
         j["error"] = r.error;
     }
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    return json_text(j) + "\n";
 }
 
 bool decode(std::string_view line, request& out, std::string& error) {

@@ -465,8 +465,8 @@ std::optional<uint32_t> contact::reg_id() const {
     return n ? std::optional<uint32_t>(uint32_t(*n)) : std::nullopt;
 }
 
-// RFC 8599 §4.1: the pn-* parameters are SIP URI parameters of the Contact URI; some clients put
-// them on the header instead, so the header params are the fallback.
+// RFC 8599 §4.1.1, §8.7: the pn-* parameters are SIP URI parameters of the Contact URI; some
+// clients put them on the header instead, so the header params are the fallback.
 namespace {
 std::string_view pn_value(const contact& c, std::string_view name) {
     if (auto v = c.addr.uri.params.value(name)) {

@@ -199,8 +199,7 @@ void BM_BindingMemory(benchmark::State& state) {
                             "uri=\"sip:pbx.local\", response=\"0123456789abcdef0123456789abcdef\", "
                             "algorithm=MD5, qop=auth, nc=00000001, cnonce=\"a1b2c3d4\"\r\n";
             if (i % 2 == 0) {
-                b.push =
-                    "pn-provider=apns;pn-prid=" + sip::random_token(64) + ";pn-param=ABCD.com.zoom";
+                b.push = push_device("apns", sip::random_token(64), "ABCD.com.zoom");
             }
             b.core_call_id = sip::make_call_id();
             b.core_from_tag = sip::make_tag();

@@ -6,8 +6,10 @@
 #include <x86intrin.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <stdexcept>
 #include <vector>
 
@@ -19,6 +21,34 @@
 #include "dataplane/srtp/srtp.hpp"
 
 namespace sbc::bench {
+
+// Streams of one direction for every call (the peers of the calls, and the bare engine in the
+// macro bench), constructed in place (stream has no default
+// outbound constructor and is not movable).
+class stream_array {
+  public:
+    stream_array(size_t n, srtp::direction d) : n_(n) {
+        mem_ = static_cast<srtp::stream*>(
+            ::operator new[](n * sizeof(srtp::stream), std::align_val_t{64}));
+        for (size_t i = 0; i < n; ++i) {
+            new (&mem_[i]) srtp::stream(d);
+        }
+    }
+    ~stream_array() {
+        for (size_t i = 0; i < n_; ++i) {
+            mem_[i].~stream();
+        }
+        ::operator delete[](mem_, std::align_val_t{64});
+    }
+    stream_array(const stream_array&) = delete;
+    stream_array& operator=(const stream_array&) = delete;
+    srtp::stream& operator[](size_t i) { return mem_[i]; }
+    const srtp::stream& operator[](size_t i) const { return mem_[i]; }
+
+  private:
+    srtp::stream* mem_;
+    size_t n_;
+};
 
 inline uint64_t tsc_hz() {
     static const uint64_t hz = [] {
@@ -120,7 +150,7 @@ class call_set {
         // Sender-side streams (the peers): for SRTP input, a peer outbound stream per call.
         rx_port_ = m == mode::rtp_to_srtp ? 1 : 0;
         if (m == mode::srtp_to_rtp || m == mode::srtp_to_srtp) {
-            peers_ = std::make_unique<dp::stream_array>(calls, srtp::direction::outbound);
+            peers_ = std::make_unique<stream_array>(calls, srtp::direction::outbound);
             for (uint32_t c = 0; c < calls; ++c) {
                 if ((*peers_)[c].set_key(bench_key(c * 4 + 0), k) != srtp::key_error::none) {
                     throw std::runtime_error("peer key");
@@ -179,7 +209,8 @@ class call_set {
         cmd.flow = s;
         ctl_.apply(cmd, 1);
         if (last_.type != shm::event_type::ack) {
-            throw std::runtime_error("flow_add refused");
+            throw std::runtime_error(std::string("flow_add refused: ") +
+                                     shm::nack_reason_text[static_cast<size_t>(last_.reason)]);
         }
     }
 
@@ -285,7 +316,7 @@ class call_set {
     std::unique_ptr<dp::path> path_;
     shm::lcore_counters lcore_{};
     shm::event last_{};
-    std::unique_ptr<dp::stream_array> peers_;
+    std::unique_ptr<stream_array> peers_;
     std::vector<uint16_t> seq_;
     std::vector<uint8_t> mem_;
     uint32_t cursor_ = 0;

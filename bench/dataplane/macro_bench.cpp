@@ -94,7 +94,7 @@ result measure_path(call_set& cs, uint64_t packets, dp::stage_profile* stages) {
 result measure_crypto(uint32_t calls, mode m, uint64_t packets, srtp::engine_kind k) {
     call_set src(calls, m == mode::rtp_to_srtp ? mode::rtp_to_rtp : m);
     srtp::engine e(k);
-    dp::stream_array streams(
+    stream_array streams(
         calls, m == mode::rtp_to_srtp ? srtp::direction::outbound : srtp::direction::inbound);
     for (uint32_t c = 0; c < calls; ++c) {
         streams[c].set_key(bench_key(c * 4 + (m == mode::rtp_to_srtp ? 1 : 0)), k);
@@ -247,10 +247,11 @@ int main(int argc, char** argv) {
         offload ? "offloaded" : "in software");
     namespace ss = dp::state_size;
     std::printf(
-        "state per flow direction beyond keys: %zu bytes (per packet: %zu = runtime %zu + control "
-        "%zu + stream %zu + counters %zu); RTCP statistics +%zu where generated\n",
-        ss::total, ss::hot, ss::runtime, ss::control_hot, ss::stream_hot, ss::counters_hot,
-        ss::rtcp_statistics);
+        "state per flow direction beyond keys: %zu bytes RTP->RTP, %zu SRTP->RTP or RTP->SRTP, "
+        "%zu SRTP->SRTP (per packet: %zu = runtime %zu + control %zu + stream %zu + counters "
+        "%zu); RTCP statistics +%zu where generated\n",
+        ss::rtp_to_rtp, ss::srtp_to_rtp, ss::srtp_to_srtp, ss::hot, ss::runtime, ss::control_hot,
+        ss::stream_hot, ss::counters_hot, ss::rtcp_statistics);
     std::printf("%-7s %-10s %6s %6s %6s | %6s %6s %6s | %6s %7s | %5s %6s\n", "calls", "mode",
                 "Mpps", "mean", "med", "ceil", "mean", "med", "lib", "med", "/ceil", "/lib");
     for (uint32_t calls : call_counts) {

@@ -22,7 +22,7 @@ void BM_flow_lookup(benchmark::State& state) {
     for (uint32_t i = 0; i < n; ++i) {
         keys.push_back(
             dp::pack_key(0, 0x0a000001 + (i >> 15), static_cast<uint16_t>(2 * (i & 0x7fff) + 2)));
-        idx.insert(keys.back(), i);
+        idx.insert(keys.back(), i, [&](uint32_t v) { return keys[v]; });
     }
     std::shuffle(keys.begin(), keys.end(), std::mt19937(1));
     size_t i = 0;

@@ -39,6 +39,11 @@ void b2bua::attach() {
             on_node_down(n);
         }
     }));
+    // A softphone's connection is its flow (RFC 5626): once it closes, nothing reaches the
+    // client any more (sbcd never opens connections toward clients), so its calls end. Without
+    // this, a held call (no media timeout) of a client that went away lived for ever.
+    sip_.access().on_closed(life_.guard(
+        [this](const sip::connection_closed& info) { on_client_flow_closed(info.id); }));
     sip_.core().on_closed(life_.guard([this](const sip::connection_closed& info) {
         if (info.reason == sip::close_reason::local) {
             return;
@@ -97,6 +102,22 @@ void b2bua::on_node_down(node_index n) {
     }
     for (call_id_t id : waiting) {
         table_.run(id, [](call& c) { c.on_node_down(); });
+    }
+}
+
+void b2bua::on_client_flow_closed(sip::connection_id id) {
+    std::vector<std::pair<call_id_t, side>> gone;
+    for (call_id_t cid : table_.ids()) {
+        const call* c = table_.find(cid);
+        for (side s : {side::a, side::b}) {
+            const dialog_leg& l = c->leg(s);
+            if (l.realm == realm_id::access && l.next_hop.connection == id) {
+                gone.emplace_back(cid, s);
+            }
+        }
+    }
+    for (const auto& [cid, s] : gone) {
+        table_.run(cid, [s = s](call& c) { c.on_flow_closed(s); });
     }
 }
 

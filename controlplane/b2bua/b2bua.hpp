@@ -80,6 +80,7 @@ class b2bua {
     void on_in_dialog(const req_t& req);
     void on_ack(realm_id realm, sip::message&& ack);
     void on_node_down(node_index n);
+    void on_client_flow_closed(sip::connection_id id);
     void on_media_timeout(media::session_id sid);
 
     sip_service& sip_;

@@ -29,7 +29,8 @@
     X(media_timeouts, counter, "", "calls ended by the media timeout")                          \
     X(session_timer_expiries, counter, "", "calls ended by the session timer (RFC 4028)")       \
     X(no_ack, counter, "", "calls ended because a 2xx was never acknowledged")                  \
-    X(no_answer, counter, "", "calls ended by the no-answer timeout")
+    X(no_answer, counter, "", "calls ended by the no-answer timeout")                           \
+    X(flow_closed, counter, "", "calls ended: the softphone's connection (its flow) closed")
 
 namespace sbc::cp::b2bua {
 

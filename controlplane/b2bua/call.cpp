@@ -102,16 +102,9 @@ sip::transaction_id call::send_request(side s, sip::outgoing_message&& m,
 }
 
 void call::send_leg_ack(side s, std::string bytes) {
-    const dialog_leg& l = d_.leg(s);
-    auto& tp = edge_of(s).transports();
-    // RFC 3261 §17.1.1.3: the ACK for a 2xx is not a transaction; it goes straight out.
-    if (l.next_hop.connection != 0) {
-        if (tp.send(l.next_hop.connection, bytes) == sip::send_status::ok) {
-            return;
-        }
-    }
-    tp.send(sip::destination{l.next_hop.type, l.next_hop.address, l.next_hop.server_name},
-            std::move(bytes));
+    // RFC 3261 §17.1.1.3: the ACK for a 2xx is not a transaction; it goes straight out (down
+    // the leg's connection while it is open, else to its address; the edge's limits apply).
+    edge_of(s).send_direct(d_.leg(s).next_hop, std::move(bytes));
 }
 
 void call::program_answer(
@@ -236,6 +229,12 @@ void call::on_media_timeout() {
     }
     ++ctx_.counters.media_timeouts;
     hang_up("media timeout", R"(SIP;cause=408;text="Media timeout")");
+}
+
+void call::on_flow_closed(side s) {
+    ++ctx_.counters.flow_closed;
+    // No BYE down the closed flow: the other leg hears why.
+    hang_up("client connection closed", R"(SIP;cause=480;text="Connection lost")", s);
 }
 
 }  // namespace sbc::cp::b2bua

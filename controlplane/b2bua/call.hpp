@@ -164,6 +164,8 @@ class call {
 
     // Ended by the SBC (call.cpp).
     void on_media_timeout();
+    // The softphone on leg `s` lost its connection (its flow): nothing reaches it any more.
+    void on_flow_closed(side s);
     // The b2bua is going away: no timer of the call may fire.
     void cancel_timers();
 

@@ -1,5 +1,6 @@
 #include "controlplane/b2bua/call_routing.hpp"
 
+#include "controlplane/b2bua/header_policy.hpp"
 #include "controlplane/sip_service.hpp"
 #include "dataplane/shm/address.hpp"
 
@@ -52,6 +53,13 @@ std::variant<route, refusal> call_router::decide(const inbound_request& req, bin
             return refusal{483, "Too Many Hops", {}, nullptr, std::nullopt};
         }
         r.max_forwards = std::min<uint32_t>(*mf - 1, 70);
+    }
+    if (!body_is_relayable(req.msg)) {
+        return refusal{415,
+                       "Unsupported Media Type (the SBC relays application/sdp)",
+                       {{"Accept", std::string(accepted_bodies)}},
+                       &b2bua_counters::refused_media,
+                       std::nullopt};
     }
     if (media_.at_capacity()) {
         return refusal{503,

@@ -99,4 +99,12 @@ std::string crossing_lines(const sip::message& from) {
     return out;
 }
 
+bool body_is_relayable(const sip::message& invite) {
+    if (invite.body().empty()) {
+        return true;
+    }
+    const auto& ct = invite.content_type();
+    return ct.ok() && ct->is("application", "sdp");
+}
+
 }  // namespace sbc::cp::b2bua

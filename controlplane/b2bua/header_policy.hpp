@@ -20,4 +20,11 @@ void copy_crossing(const sip::message& from, sip::outgoing_message& to);
 // "Name: value\r\n" of every crossing header (for edits on a built message).
 std::string crossing_lines(const sip::message& from);
 
+// An INVITE's body is an SDP offer (application/sdp) or nothing: that is what the B2BUA
+// anchors and rewrites. Any other body (another type, multipart) would leave the SBC without
+// its other parts — a silent change — so the INVITE is refused with 415 and the Accept header
+// below instead (RFC 3261 §21.4.13).
+bool body_is_relayable(const sip::message& invite);
+inline constexpr std::string_view accepted_bodies = "application/sdp";
+
 }  // namespace sbc::cp::b2bua

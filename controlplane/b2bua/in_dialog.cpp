@@ -80,6 +80,12 @@ void call::on_reinvite(side s, sip::transaction_id txn) {
         respond(s, txn, response(s, txn, 491, "Request Pending", nullptr, {}, false));
         return;
     }
+    if (!body_is_relayable(*m)) {
+        respond(s, txn,
+                response(s, txn, 415, "Unsupported Media Type (the SBC relays application/sdp)",
+                         nullptr, {}, false, {{"Accept", std::string(accepted_bodies)}}));
+        return;
+    }
     ++ctx_.counters.reinvites;
     ++d_.reinvites;
     refresh_target(d_.leg(s), *m);

@@ -7,6 +7,7 @@
 
 #include "controlplane/b2bua/call_table.hpp"
 #include "controlplane/b2bua/header_policy.hpp"
+#include "controlplane/log_text.hpp"
 #include "controlplane/sip_service.hpp"
 
 namespace sbc::cp::b2bua {
@@ -80,7 +81,7 @@ void call::invite_provisional(const sip::message& r) {
             const invite_relay& ir2 = *c.invite_;
             if (!st) {
                 spdlog::info("call {}: early answer not usable ({}); relayed without SDP", c.d_.id,
-                             st.message());
+                             log_text(st.message()));
             }
             c.respond(ir2.from, ir2.server,
                       c.response(ir2.from, ir2.server, held->status_code(), held->reason_phrase(),
@@ -134,7 +135,7 @@ void call::invite_2xx(const sip::message& r) {
         std::string offer;
         media::status st = ctx_.media.offer(d_.media, to, *sdp, offer);
         if (!st) {
-            spdlog::info("call {}: offer in 2xx refused: {}", d_.id, st.message());
+            spdlog::info("call {}: offer in 2xx refused: {}", d_.id, log_text(st.message()));
             ack_and_bye(to, r, ir.out_cseq);
             respond(ir.from, ir.server,
                     response(ir.from, ir.server, static_cast<uint16_t>(st.sip_status()),
@@ -169,7 +170,7 @@ void call::answer_programmed(const sip::message& r, const media::status& st,
     }
     // The callee's answer is unusable: it is acknowledged and hung up; the caller hears why (a
     // failed re-INVITE leaves the call as it was: RFC 3261 §14.1).
-    spdlog::info("call {}: answer refused: {}", d_.id, st.message());
+    spdlog::info("call {}: answer refused: {}", d_.id, log_text(st.message()));
     invite_relay& ir = *invite_;
     const side callee = other(ir.from);
     ack_and_bye(callee, r, ir.out_cseq);
@@ -257,7 +258,8 @@ void call::invite_final(const sip::message& r) {
     const uint16_t code = r.status_code();
     const side to = other(ir.from);
     if (d_.leg(to).realm == realm_id::core && d_.node && code == 503 && ir.initial) {
-        ctx_.sip.trunk().report(*d_.node, node_outcome::unavailable, "503 to INVITE");
+        ctx_.sip.trunk().report(*d_.node, node_outcome::unavailable, "503 to INVITE",
+                                d_.leg(ir.from).next_hop.address.ip());
     }
     if (!ir.cancelled) {
         respond(ir.from, ir.server,
@@ -288,8 +290,9 @@ void call::on_invite_failure(sip::transaction_id txn, sip::client_failure why) {
     const side to = other(ir.from);
     const bool timeout = why == sip::client_failure::timeout;
     if (d_.leg(to).realm == realm_id::core && d_.node) {
-        ctx_.sip.trunk().report(
-            *d_.node, timeout ? node_outcome::timeout : node_outcome::transport_error, "INVITE");
+        ctx_.sip.trunk().report(*d_.node,
+                                timeout ? node_outcome::timeout : node_outcome::transport_error,
+                                "INVITE", d_.leg(ir.from).next_hop.address.ip());
     }
     if (!timeout && fail_over()) {
         return;

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "mgmt/json_text.hpp"
+
 namespace sbc::cp::media {
 
 cdr_writer::~cdr_writer() {
@@ -32,7 +34,8 @@ bool cdr_writer::write(const nlohmann::json& record) {
         }
         return path_.empty();
     }
-    const std::string line = record.dump() + "\n";
+    // json_text: the record holds peer strings (From, Call-ID, SDP-derived fields).
+    const std::string line = mgmt::json_text(record) + "\n";
     // One line per record, flushed at once: a reader tailing the file sees whole records.
     if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fflush(file_) != 0) {
         ++lost_;

@@ -48,9 +48,16 @@ std::string status::message() const {
 
 std::string status::warning() const {
     std::string msg = message();
+    if (msg.size() > warning_text_max) {
+        msg.resize(warning_text_max - 3);
+        msg += "...";
+    }
     for (char& ch : msg) {
-        if (ch == '"' || ch == '\\' || ch == '\r' || ch == '\n') {
+        const auto u = static_cast<unsigned char>(ch);
+        if (ch == '"' || ch == '\\') {
             ch = '\'';
+        } else if (u < 0x20 || u > 0x7e) {
+            ch = '?';
         }
     }
     return "399 sbc \"" + msg + "\"";

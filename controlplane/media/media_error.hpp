@@ -20,6 +20,8 @@ namespace sbc::cp::media {
     X(crypto_required, 488, "SRTP required: no a=crypto offered")         \
     X(no_acceptable_crypto, 488, "no acceptable a=crypto suite")          \
     X(srtp_not_allowed, 488, "SRTP offered on an RTP-only media profile") \
+    X(crypto_on_plain_rtp, 488, "a=crypto on RTP/AVP (SRTP is RTP/SAVP)") \
+    X(mki_too_long, 488, "a=crypto MKI longer than supported")            \
     X(no_common_codec, 488, "no acceptable codec")                        \
     X(answer_mismatch, 488, "answer does not match the offer")            \
     X(offer_pending, 491, "an offer is already pending")                  \
@@ -50,8 +52,12 @@ struct status {
     int sip_status() const { return media::sip_status(code); }
     // "no acceptable a=crypto suite: offered AES_CM_192_..." — for Warning and logs.
     std::string message() const;
-    // The value of a Warning header (RFC 3261 §20.43) carrying message(): `399 sbc "..."`.
+    // The value of a Warning header (RFC 3261 §20.43) carrying message(): `399 sbc "..."`. The
+    // detail may quote a peer's SDP, so the text is cut to warning_text_max bytes and every
+    // byte that is not printable ASCII becomes '?' (quotes and backslashes '\''): the header is
+    // well-formed whatever the peer sent.
     std::string warning() const;
+    static constexpr size_t warning_text_max = 160;
 };
 
 inline status fail(errc e, std::string detail = {}) {

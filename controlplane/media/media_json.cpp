@@ -60,7 +60,7 @@ nlohmann::json media_manager::leg_json(const entry& e, side s) const {
             rtcp = fc->rtcp_rx_packets;
             auth = fc->drops[static_cast<size_t>(shm::drop_reason::auth_fail)];
             replay = fc->drops[static_cast<size_t>(shm::drop_reason::replay)];
-            for (size_t r = 0; r < shm::drop_reason_count; ++r) {
+            for (size_t r = 0; r < shm::flow_drop_reason_count; ++r) {
                 if (fc->drops[r] != 0) {
                     drops[shm::drop_reason_name[r]] = fc->drops[r];
                 }

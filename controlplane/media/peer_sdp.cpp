@@ -39,6 +39,67 @@ status parse_failure(sdp::error e, size_t line) {
     return fail(is_crypto_error(e) ? errc::bad_crypto : errc::bad_sdp, std::move(detail));
 }
 
+// The widest MKI the dataplane carries: the contract's key has a 32-bit MKI (RFC 4568 §6.1
+// allows 1..128 bytes; an offer with a longer one is refused with a reason naming the limit).
+constexpr size_t dataplane_max_mki = sizeof(shm::srtp_key{}.mki);
+
+// The MKI length written in an a=crypto value (the longest of its key-params; 0 when none), read
+// from the raw text so a refusal can name it whether or not the SDES parser took the line:
+// "inline:KEY|LIFETIME|MKI:LENGTH" (RFC 4568 §9.1).
+size_t mki_length_in(std::string_view crypto_value) {
+    size_t longest = 0;
+    std::string_view rest = crypto_value;
+    for (size_t at = rest.find("inline:"); at != std::string_view::npos;
+         at = rest.find("inline:")) {
+        rest = rest.substr(at + 7);
+        std::string_view kp = rest.substr(0, rest.find_first_of("; "));
+        for (size_t bar = kp.find('|'); bar != std::string_view::npos; bar = kp.find('|')) {
+            kp = kp.substr(bar + 1);
+            const auto field = kp.substr(0, kp.find('|'));
+            const auto colon = field.find(':');
+            if (colon == std::string_view::npos) {
+                continue;
+            }
+            const auto digits = field.substr(colon + 1);
+            if (digits.empty() || digits.size() > 3 ||
+                !std::all_of(digits.begin(), digits.end(), sip::is_digit)) {
+                continue;
+            }
+            size_t n = 0;
+            for (char ch : digits) {
+                n = n * 10 + static_cast<size_t>(ch - '0');
+            }
+            longest = std::max(longest, n);
+        }
+    }
+    return longest;
+}
+
+size_t longest_mki(const sdp::media& m) {
+    size_t longest = 0;
+    for (const auto& v : m.crypto_lines()) {
+        longest = std::max(longest, mki_length_in(v));
+    }
+    return longest;
+}
+
+// The same over a body the SDP parser refused (it checks a=crypto lines as it reads them).
+size_t longest_mki(std::string_view body) {
+    size_t longest = 0;
+    for (size_t at = body.find("a=crypto:"); at != std::string_view::npos;
+         at = body.find("a=crypto:", at + 1)) {
+        const auto line = body.substr(at, body.find_first_of("\r\n", at) - at);
+        longest = std::max(longest, mki_length_in(line));
+    }
+    return longest;
+}
+
+status mki_too_long(size_t bytes) {
+    return fail(errc::mki_too_long, "offered an MKI of " + std::to_string(bytes) +
+                                        " bytes; the dataplane supports MKIs of up to " +
+                                        std::to_string(dataplane_max_mki) + " bytes");
+}
+
 bool rtp_proto(std::string_view p) {
     return p == "RTP/AVP" || p == "RTP/SAVP" || p == "RTP/AVPF" || p == "RTP/SAVPF";
 }
@@ -98,6 +159,11 @@ std::vector<std::string> encodings_for(const sdp::media& m, const std::vector<st
 status crypto_lines(const sdp::media& m, std::vector<sdp::crypto_attribute>& out) {
     auto r = sdp::parse_crypto_lines(m, sdp_limits().max_crypto);
     if (!r.ok() && r.err != sdp::error::crypto_no_known_suite) {
+        if (r.err == sdp::error::crypto_bad_mki) {
+            if (const size_t mki = longest_mki(m); mki > dataplane_max_mki && mki <= 128) {
+                return mki_too_long(mki);
+            }
+        }
         return parse_failure(r.err, 0);
     }
     if (r.ok()) {
@@ -179,6 +245,11 @@ std::vector<std::string> allowed_formats(const sdp::media& m,
 status read_sdp(std::string_view body, peer_sdp& out) {
     auto parsed = sdp::parse(body, sdp_limits());
     if (!parsed.ok()) {
+        if (parsed.err == sdp::error::crypto_bad_mki) {
+            if (const size_t mki = longest_mki(body); mki > dataplane_max_mki && mki <= 128) {
+                return mki_too_long(mki);
+            }
+        }
         return parse_failure(parsed.err, parsed.line);
     }
     out.session = std::move(parsed.value);
@@ -240,6 +311,11 @@ status accept_offer(peer_sdp& offer, const config::media_profile& own,
         if (a.secure_proto()) {
             return fail(errc::srtp_not_allowed, "offered " + a.proto);
         }
+    } else if (own.protocol == config::media_protocol::srtp && !a.secure_proto() &&
+               !lines.empty()) {
+        // RFC 4568 §3.1 defines SDES for RTP/SAVP; a=crypto on RTP/AVP is opportunistic SRTP
+        // (RFC 8643), which falls back to plain RTP: an SRTP-only profile does not take it.
+        return fail(errc::crypto_on_plain_rtp, "offered " + a.proto + " with a=crypto");
     } else {
         std::vector<sdp::crypto_attribute> ok;
         std::copy_if(lines.begin(), lines.end(), std::back_inserter(ok), usable);
@@ -251,6 +327,9 @@ status accept_offer(peer_sdp& offer, const config::media_profile& own,
         } else if (own.protocol == config::media_protocol::srtp || a.secure_proto()) {
             if (lines.empty()) {
                 return fail(errc::crypto_required, "offered " + a.proto);
+            }
+            if (const size_t mki = longest_mki(m); mki > dataplane_max_mki) {
+                return mki_too_long(mki);
             }
             return fail(errc::no_acceptable_crypto, "offered " + suites_of(lines));
         }

@@ -70,7 +70,9 @@ std::string encoding_of(const sip::sdp::media& m, std::string_view payload_type)
 
 // An offer from a peer on a leg with `own` profile, to be relayed to a leg with `other` profile:
 // codecs filtered by both profiles; crypto chosen per `own` (first suite of the profile's list the
-// offer carries, RFC 4568 §7.1.1). SRTP-only profile without acceptable crypto: 488.
+// offer carries, RFC 4568 §7.1.1). SRTP-only profile without acceptable crypto: 488; with
+// a=crypto on RTP/AVP (opportunistic SRTP, RFC 8643): 488 crypto_on_plain_rtp; with only lines
+// whose MKI is longer than the dataplane's 4 bytes: 488 mki_too_long, naming both lengths.
 status accept_offer(peer_sdp& offer, const config::media_profile& own,
                     const config::media_profile& other);
 

@@ -58,7 +58,7 @@ uint32_t control::slot_of(const shm::flow_key& k) const {
     if (k.local_addr.family != shm::addr_family::ipv4) {
         return no_slot;
     }
-    const uint32_t v = t_.index.lookup(rtp_key(k));
+    const uint32_t v = t_.find_flow(rtp_key(k));
     if (v == no_slot || (v & rtcp_bit) != 0) {
         return no_slot;
     }
@@ -163,53 +163,7 @@ void control::apply(const shm::command& c, uint64_t now_tsc) {
     emit_(ev);
 }
 
-nack_reason control::install_keys(uint32_t slot, const shm::flow_spec& old_spec,
-                                  const shm::flow_spec& spec, bool fresh) {
-    const bool srtp_now = spec.protocol == shm::media_protocol::srtp;
-    const bool srtp_before = !fresh && old_spec.protocol == shm::media_protocol::srtp;
-    srtp::key_set_ptr rx, tx;
-    if (srtp_now) {
-        srtp::key_error err = srtp::key_error::none;
-        if (!srtp_before || !srtp::same_key(old_spec.rx, spec.rx)) {
-            rx = srtp::make_key_set(spec.rx, srtp::direction::inbound, t_.engine, err);
-            if (!rx) {
-                return srtp::to_nack_reason(err);
-            }
-        }
-        if (!srtp_before || !srtp::same_key(old_spec.tx, spec.tx)) {
-            tx = srtp::make_key_set(spec.tx, srtp::direction::outbound, t_.engine, err);
-            if (!tx) {
-                return srtp::to_nack_reason(err);
-            }
-        }
-    }
-    if (fresh) {
-        // Not yet reachable from any worker: set the streams up directly.
-        t_.legs[slot].mail.drain();
-        t_.rx_streams[slot].clear();
-        t_.tx_streams[slot].clear();
-        if (rx) {
-            t_.rx_streams[slot].install(std::move(rx));
-        }
-        if (tx) {
-            t_.tx_streams[slot].install(std::move(tx));
-        }
-        return nack_reason::none;
-    }
-    if (!srtp_now && srtp_before) {
-        key_mailbox::post(t_.legs[slot].mail.rx, clear_keys);
-        key_mailbox::post(t_.legs[slot].mail.tx, clear_keys);
-    }
-    if (rx) {
-        key_mailbox::post(t_.legs[slot].mail.rx, rx.release());
-    }
-    if (tx) {
-        key_mailbox::post(t_.legs[slot].mail.tx, tx.release());
-    }
-    return nack_reason::none;
-}
-
-uint32_t control::local_mask_of(const shm::flow_key& k) const {
+uint8_t control::prefix_of(const shm::flow_key& k) const {
     const uint32_t ip = shm::ipv4_value(k.local_addr);
     uint8_t prefix = 32;
     for (const auto& m : t_.ports[k.dpdk_port].media) {
@@ -217,7 +171,7 @@ uint32_t control::local_mask_of(const shm::flow_key& k) const {
             prefix = m.prefix_len;
         }
     }
-    return prefix == 0 ? 0 : ~0u << (32 - prefix);
+    return prefix;
 }
 
 // Packets for this leg's peer leave from its media address: resolve the next hop now, so the
@@ -248,7 +202,7 @@ void control::publish(uint32_t slot) {
     ctl->local_port = s.key.local_port;
     ctl->local_ip = shm::ipv4_value(s.key.local_addr);
     ctl->dpdk_port = s.key.dpdk_port;
-    ctl->local_mask = local_mask_of(s.key);
+    ctl->local_mask = prefix_mask(prefix_of(s.key));
     ctl->protocol = s.protocol;
     ctl->rtcp = s.rtcp;
     ctl->rtcp_mux = s.rtcp_mux;
@@ -281,7 +235,8 @@ void control::publish(uint32_t slot) {
         o.peer_port = ps.peer.port;
         o.local_port = ps.key.local_port;
         o.local_ip = shm::ipv4_value(ps.key.local_addr);
-        o.local_mask = local_mask_of(ps.key);
+        o.prefix_len = prefix_of(ps.key);
+        o.srtp = t_.legs[partner].srtp.load(std::memory_order_relaxed);
         o.peer_epoch = pl.peer_epoch;
         o.dpdk_port = ps.key.dpdk_port;
         o.protocol = ps.protocol;
@@ -341,23 +296,29 @@ void control::add(const shm::command& c, uint64_t now_tsc, shm::event& ev) {
         return;
     }
     const uint32_t slot = free_.back();
+    // The RTP port may be another leg's RTCP port and the RTCP port another leg's RTP port.
+    const bool rtcp = !c.flow.rtcp_mux;
+    if (t_.find_flow(rtp_key(c.flow.key)) != no_slot ||
+        (rtcp && t_.find_flow(rtcp_key(c.flow.key)) != no_slot)) {
+        ev.type = shm::event_type::nack;
+        ev.reason = nack_reason::exists;
+        return;
+    }
     const nack_reason kr = install_keys(slot, {}, c.flow, true);
     if (kr != nack_reason::none) {
         ev.type = shm::event_type::nack;
         ev.reason = kr;
         return;
     }
-    if (!t_.index.insert(rtp_key(c.flow.key), slot)) {
+    leg_rt& rt = t_.legs[slot];
+    rt.key64 = rtp_key(c.flow.key);  // before indexing: the index moves entries by their key
+    if (!t_.index_flow(rtp_key(c.flow.key), slot) ||
+        (rtcp && !t_.index_flow(rtcp_key(c.flow.key), slot | rtcp_bit))) {
+        t_.index.erase(rtp_key(c.flow.key), slot);
+        rt.key64 = 0;
+        drop_record(slot);
         ev.type = shm::event_type::nack;
-        ev.reason = t_.index.lookup(rtp_key(c.flow.key)) != no_slot ? nack_reason::exists
-                                                                    : nack_reason::table_full;
-        return;
-    }
-    if (!c.flow.rtcp_mux && !t_.index.insert(rtcp_key(c.flow.key), slot | rtcp_bit)) {
-        t_.index.erase(rtp_key(c.flow.key));
-        ev.type = shm::event_type::nack;
-        ev.reason = t_.index.lookup(rtcp_key(c.flow.key)) != no_slot ? nack_reason::exists
-                                                                     : nack_reason::table_full;
+        ev.reason = nack_reason::table_full;
         return;
     }
     free_.pop_back();
@@ -367,13 +328,10 @@ void control::add(const shm::command& c, uint64_t now_tsc, shm::event& ev) {
     lc.idle_reported = false;
     ++lc.peer_epoch;
 
-    leg_rt& rt = t_.legs[slot];
-    rt.key64 = rtp_key(c.flow.key);
     rt.latch.store(0, std::memory_order_relaxed);
-    t_.rare[slot].rtcp_latch.store(0, std::memory_order_relaxed);
+    rt.rtcp_latch.store(0, std::memory_order_relaxed);
     t_.rare[slot].auth_fail_count = 0;
     t_.rare[slot].auth_fail_event_tsc = 0;
-    rt.last_rx_tsc.store(now_tsc, std::memory_order_relaxed);
     rt.peer_epoch_seen.store(0, std::memory_order_relaxed);
     rt.rtp_ssrc = 0;
     rt.flags = 0;
@@ -383,7 +341,8 @@ void control::add(const shm::command& c, uint64_t now_tsc, shm::event& ev) {
     std::memset(&fc, 0, sizeof fc);
     fc.key = c.flow.key;
     fc.cookie = c.flow.cookie;
-    fc.generation = (gen | 1u) + 2u;  // odd: in use
+    fc.generation = (gen | 1u) + 2u;           // odd: in use
+    fc.last_rx_ns = t_.monotonic_ns(now_tsc);  // silence (flow_idle, R2) counts from now
 
     publish(slot);
     relink_partner_of(slot);
@@ -402,10 +361,12 @@ void control::update(const shm::command& c, uint32_t slot, shm::event& ev) {
     }
     if (old.rtcp_mux != c.flow.rtcp_mux) {
         if (c.flow.rtcp_mux) {
-            t_.index.erase(rtcp_key(old.key));
-        } else if (!t_.index.insert(rtcp_key(c.flow.key), slot | rtcp_bit)) {
+            t_.index.erase(rtcp_key(old.key), slot | rtcp_bit);
+        } else if (t_.find_flow(rtcp_key(c.flow.key)) != no_slot ||
+                   !t_.index_flow(rtcp_key(c.flow.key), slot | rtcp_bit)) {
             ev.type = shm::event_type::nack;
-            ev.reason = nack_reason::exists;
+            ev.reason = t_.find_flow(rtcp_key(c.flow.key)) != no_slot ? nack_reason::exists
+                                                                      : nack_reason::table_full;
             return;
         }
     }
@@ -448,9 +409,9 @@ void control::del(const shm::command& c, shm::event& ev) {
     leg_control& lc = legs_[slot];
     ev.cookie = lc.spec.cookie;
     ev.slot = slot;
-    t_.index.erase(rtp_key(lc.spec.key));
+    t_.index.erase(rtp_key(lc.spec.key), slot);
     if (!lc.spec.rtcp_mux) {
-        t_.index.erase(rtcp_key(lc.spec.key));
+        t_.index.erase(rtcp_key(lc.spec.key), slot | rtcp_bit);
     }
     const leg_ctl* old = t_.legs[slot].ctl.exchange(nullptr, std::memory_order_acq_rel);
     lc.in_use = false;
@@ -461,40 +422,6 @@ void control::del(const shm::command& c, shm::event& ev) {
     link(slot, no_slot);
     republish_referrers(slot);
     retire(old, slot);
-}
-
-void control::roll(const shm::command& c, shm::event& ev) {
-    ev.key = c.roll.key;
-    const uint32_t slot = slot_of(c.roll.key);
-    if (slot == no_slot) {
-        if (!(c.flags & shm::missing_ok)) {
-            ev.type = shm::event_type::nack;
-            ev.reason = c.roll.key.local_addr.family == shm::addr_family::ipv6
-                            ? nack_reason::unsupported_family
-                            : nack_reason::missing;
-        }
-        return;
-    }
-    leg_control& lc = legs_[slot];
-    ev.cookie = lc.spec.cookie;
-    ev.slot = slot;
-    if (lc.spec.protocol != shm::media_protocol::srtp) {
-        ev.type = shm::event_type::nack;
-        ev.reason = nack_reason::bad_spec;
-        return;
-    }
-    const bool rx = c.roll.direction == shm::key_direction::rx;
-    srtp::key_error err = srtp::key_error::none;
-    srtp::key_set_ptr ks = srtp::make_key_set(
-        c.roll.key_material, rx ? srtp::direction::inbound : srtp::direction::outbound, t_.engine,
-        err);
-    if (!ks) {
-        ev.type = shm::event_type::nack;
-        ev.reason = srtp::to_nack_reason(err);
-        return;
-    }
-    (rx ? lc.spec.rx : lc.spec.tx) = c.roll.key_material;
-    key_mailbox::post(rx ? t_.legs[slot].mail.rx : t_.legs[slot].mail.tx, ks.release());
 }
 
 void control::neigh(const shm::command& c, shm::event& ev) {
@@ -530,8 +457,8 @@ void control::snapshot(const shm::command& c, shm::event& ev) {
         f.slot = slot;
         const uint64_t l = t_.legs[slot].latch.load(std::memory_order_relaxed);
         f.addr = l != 0 ? shm::make_endpoint(shm::ipv4(latch_ip(l)), latch_port(l)) : lc.spec.peer;
-        f.ssrc =
-            t_.rx_streams[slot].has_ssrc() ? t_.rx_streams[slot].ssrc() : t_.legs[slot].rtp_ssrc;
+        const srtp::stream* rx = t_.rx_stream(slot);
+        f.ssrc = rx != nullptr && rx->has_ssrc() ? rx->ssrc() : t_.legs[slot].rtp_ssrc;
         emit_(f);
         ++n;
     }
@@ -552,8 +479,7 @@ void control::reclaim() {
             delete legs_[d.slot].stats;
             legs_[d.slot].stats = nullptr;
             t_.legs[d.slot].mail.drain();
-            t_.rx_streams[d.slot].clear();
-            t_.tx_streams[d.slot].clear();
+            drop_record(d.slot);
             t_.legs[d.slot].key64 = 0;
             free_.push_back(d.slot);
         }
@@ -561,13 +487,14 @@ void control::reclaim() {
 }
 
 void control::sweep_idle(uint64_t now_tsc) {
+    const uint64_t now_ns = t_.monotonic_ns(now_tsc);
     for (uint32_t slot = 0; slot < legs_.size(); ++slot) {
         leg_control& lc = legs_[slot];
         if (!lc.in_use || lc.spec.idle_timeout_ms == 0) {
             continue;
         }
-        const uint64_t last = t_.legs[slot].last_rx_tsc.load(std::memory_order_relaxed);
-        const uint64_t idle_ms = now_tsc > last ? (now_tsc - last) * 1000 / t_.tsc_hz : 0;
+        const uint64_t last = t_.counters[slot].last_rx_ns;
+        const uint64_t idle_ms = now_ns > last ? (now_ns - last) / 1'000'000 : 0;
         if (idle_ms < lc.spec.idle_timeout_ms) {
             lc.idle_reported = false;
             continue;

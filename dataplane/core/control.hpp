@@ -70,7 +70,8 @@ class control {
     void solicit_next_hop(const leg_ctl& ctl);
     void link(uint32_t slot, uint32_t partner);
     void republish_referrers(uint32_t slot);
-    uint32_t local_mask_of(const shm::flow_key& k) const;
+    uint8_t prefix_of(const shm::flow_key& k) const;
+    void drop_record(uint32_t slot);
     void relink_partner_of(uint32_t slot);
     void retire(const leg_ctl* ctl, uint32_t slot);
 

@@ -7,8 +7,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <cstdlib>
-#include <new>
 
 #include "dataplane/srtp/key_set.hpp"
 #include "dataplane/srtp/stream.hpp"
@@ -44,33 +42,6 @@ struct key_mailbox {
         post(rx, nullptr);
         post(tx, nullptr);
     }
-};
-
-// Streams of one direction kind for every slot, constructed in place (stream has no default
-// outbound constructor and is not movable).
-class stream_array {
-  public:
-    stream_array(size_t n, srtp::direction d) : n_(n) {
-        mem_ = static_cast<srtp::stream*>(
-            ::operator new[](n * sizeof(srtp::stream), std::align_val_t{64}));
-        for (size_t i = 0; i < n; ++i) {
-            new (&mem_[i]) srtp::stream(d);
-        }
-    }
-    ~stream_array() {
-        for (size_t i = 0; i < n_; ++i) {
-            mem_[i].~stream();
-        }
-        ::operator delete[](mem_, std::align_val_t{64});
-    }
-    stream_array(const stream_array&) = delete;
-    stream_array& operator=(const stream_array&) = delete;
-    srtp::stream& operator[](size_t i) { return mem_[i]; }
-    const srtp::stream& operator[](size_t i) const { return mem_[i]; }
-
-  private:
-    srtp::stream* mem_;
-    size_t n_;
 };
 
 }  // namespace sbc::dp

@@ -26,14 +26,15 @@ enum class latch_check : uint8_t {
 };
 
 // Called before crypto for every media packet of a leg; may reset the latch for R3.
-inline latch_check check_source(const leg_ctl& ctl, leg_rt& rt, leg_rare& rare, uint32_t src_ip,
-                                uint16_t src_port, bool has_ssrc, uint32_t ssrc, uint64_t now_tsc,
-                                uint64_t relatch_idle_tsc) {
+// `last_rx_ns`: when the leg last accepted RTP (its flow counters), on the clock of `now_ns`.
+inline latch_check check_source(const leg_ctl& ctl, leg_rt& rt, uint32_t src_ip, uint16_t src_port,
+                                bool has_ssrc, uint32_t ssrc, uint64_t last_rx_ns, uint64_t now_ns,
+                                uint64_t relatch_idle_ns) {
     if (rt.peer_epoch_seen.load(std::memory_order_relaxed) != ctl.peer_epoch) {
         rt.peer_epoch_seen.store(ctl.peer_epoch, std::memory_order_relaxed);
         if (ctl.protocol == shm::media_protocol::rtp) {
             rt.latch.store(0, std::memory_order_relaxed);  // R3
-            rare.rtcp_latch.store(0, std::memory_order_relaxed);
+            rt.rtcp_latch.store(0, std::memory_order_relaxed);
             rt.flags &= static_cast<uint8_t>(~latch_confirmed);
         }
     }
@@ -53,18 +54,16 @@ inline latch_check check_source(const leg_ctl& ctl, leg_rt& rt, leg_rare& rare, 
     if (cur == pack_latch(src_ip, src_port)) {
         return latch_check::accept;
     }
-    const uint64_t last = rt.last_rx_tsc.load(std::memory_order_relaxed);
-    if (now_tsc - last >= relatch_idle_tsc && has_ssrc && (rt.flags & rtp_ssrc_valid) &&
-        ssrc == rt.rtp_ssrc) {
+    if (now_ns > last_rx_ns && now_ns - last_rx_ns >= relatch_idle_ns && has_ssrc &&
+        (rt.flags & rtp_ssrc_valid) && ssrc == rt.rtp_ssrc) {
         return latch_check::accept;  // R2 hand-over
     }
     return latch_check::reject;
 }
 
-// Called for a packet that was accepted (and, on SRTP legs, authenticated). Returns true when
-// the latch moved (a `latched` event is due).
-inline bool commit_latch(leg_rt& rt, uint32_t src_ip, uint16_t src_port, uint64_t now_tsc) {
-    rt.last_rx_tsc.store(now_tsc, std::memory_order_relaxed);
+// Called for an RTP packet that was accepted (and, on SRTP legs, authenticated). Returns true
+// when the latch moved (a `latched` event is due).
+inline bool commit_latch(leg_rt& rt, uint32_t src_ip, uint16_t src_port) {
     const uint64_t want = pack_latch(src_ip, src_port);
     if (rt.latch.load(std::memory_order_relaxed) == want) {
         return false;

@@ -26,15 +26,16 @@ struct leg_out {
     uint16_t peer_port;
     uint16_t local_port;  // partner's local media port
     uint32_t local_ip;
-    uint32_t local_mask;  // of the partner's media address prefix: peers inside are on-link
+    uint32_t srtp;        // partner's SRTP record (its outbound stream), or no_slot
     uint32_t peer_epoch;  // the partner's (R3: an RTP partner re-latches from a new SDP peer)
     uint16_t dpdk_port;
     shm::media_protocol protocol;
     uint8_t rtcp_mux;
     uint8_t media_flags;  // shm::media_flag (hold)
     uint8_t pt_rewrite_count;
+    uint8_t prefix_len;  // of the partner's media address: peers inside are on-link
+    uint8_t pad;
     shm::pt_rewrite pt_rewrites[8];  // applied to RTP sent to the partner's peer
-    uint8_t pad[2];
 };
 static_assert(sizeof(leg_out) == 44);
 
@@ -71,6 +72,11 @@ struct alignas(64) leg_ctl {
 static_assert(offsetof(leg_ctl, generation) <= 64, "per-packet fields in the first line");
 static_assert(sizeof(leg_ctl) == 128);
 
+// The netmask of a prefix length.
+constexpr uint32_t prefix_mask(uint8_t prefix_len) {
+    return prefix_len == 0 ? 0 : ~0u << (32 - (prefix_len > 32 ? 32 : prefix_len));
+}
+
 // A latched address: ipv4 << 32 | port << 16 | 1 (0 = nothing latched).
 constexpr uint64_t pack_latch(uint32_t ip, uint16_t port) {
     return static_cast<uint64_t>(ip) << 32 | static_cast<uint64_t>(port) << 16 | 1u;
@@ -89,31 +95,31 @@ enum leg_flag : uint8_t {
 };
 
 // Per-packet runtime of one leg (the direction "from this leg's peer"). One cache line: what
-// every packet of the leg reads or writes; rarer state is in leg_rare.
+// every packet of the leg reads or writes; authentication-failure accounting is in leg_rare.
+// When the leg's peer last sent accepted RTP is in its flow counters (last_rx_ns).
 struct alignas(64) leg_rt {
     uint64_t key64;                         // main lcore at install; readers verify index hits
     std::atomic<const leg_ctl*> ctl;        // main lcore publishes; nullptr = being removed
     std::atomic<uint64_t> latch;            // rx lcore; the partner's lcore reads it as destination
-    std::atomic<uint64_t> last_rx_tsc;      // rx lcore; the main lcore reads it for flow_idle
+    std::atomic<uint64_t> rtcp_latch;       // rx lcore: RTCP source of the peer (likewise)
     key_mailbox mail;                       // main lcore posts keys; rx (mail.rx) and the
                                             // partner's lcore (mail.tx) take them
     std::atomic<uint32_t> peer_epoch_seen;  // rx lcore; the partner's lcore reads it
     uint32_t rtp_ssrc;                      // rx lcore, RTP legs
+    std::atomic<uint32_t> srtp;             // main lcore: SRTP record (srtp_records), or no_slot
     std::atomic<uint16_t> owner;            // lcore that receives this leg (first come), no_owner
     uint8_t flags;                          // leg_flag, rx lcore
     uint8_t pad0;
-    uint32_t pad1;
 };
 static_assert(sizeof(leg_rt) == 64);
 
-// What the rx lcore writes only for RTCP packets and authentication failures.
-struct alignas(32) leg_rare {
-    std::atomic<uint64_t> rtcp_latch;  // rx lcore; RTCP source of the peer (partner's lcore reads)
-    uint64_t auth_fail_event_tsc;      // rx lcore: when the last auth_fail_burst event went out
-    uint32_t auth_fail_count;          // rx lcore: failures since the last auth_fail_burst event
+// What the rx lcore writes only when a packet fails authentication.
+struct alignas(16) leg_rare {
+    uint64_t auth_fail_event_tsc;  // when the last auth_fail_burst event went out
+    uint32_t auth_fail_count;      // failures since the last auth_fail_burst event
     uint32_t pad;
 };
-static_assert(sizeof(leg_rare) == 32);
+static_assert(sizeof(leg_rare) == 16);
 
 // What RTCP generation needs about the stream received on a leg (RFC 3550 §6.4, A.3, A.8):
 // written by the leg's rx lcore, read by the partner's lcore when it generates a report. Only

@@ -57,7 +57,10 @@ class neighbour_table {
                 if ((old & static_bit) && !is_static) {
                     return true;  // learning never overrides configuration
                 }
-                slots_[p].value.store(v, std::memory_order_relaxed);
+                if (old != v) {
+                    slots_[p].value.store(v, std::memory_order_relaxed);
+                    version_.fetch_add(1, std::memory_order_release);
+                }
                 return true;
             }
             if (k == 0) {
@@ -71,6 +74,9 @@ class neighbour_table {
     }
 
     uint32_t size() const { return size_; }
+    // Bumped whenever an entry's MAC changes (a new entry changes no answer already given):
+    // readers that remember answers check it.
+    uint32_t version() const { return version_.load(std::memory_order_acquire); }
 
   private:
     static constexpr uint64_t static_bit = 1ULL << 48;
@@ -87,6 +93,7 @@ class neighbour_table {
     }
     std::unique_ptr<slot[]> slots_;
     uint32_t size_ = 0;
+    std::atomic<uint32_t> version_{0};
 };
 
 }  // namespace sbc::dp

@@ -52,7 +52,7 @@ uint16_t path::generate_rtcp(pkt_desc* bufs, uint16_t n, uint64_t now_tsc) {
         const leg_rt& rx = t_.legs[x];
         uint32_t ip = 0;
         uint16_t port = 0;
-        const uint64_t rl = t_.rare[x].rtcp_latch.load(std::memory_order_relaxed);
+        const uint64_t rl = rx.rtcp_latch.load(std::memory_order_relaxed);
         const uint64_t l = rx.latch.load(std::memory_order_relaxed);
         if (rl != 0) {
             ip = latch_ip(rl);
@@ -99,14 +99,13 @@ uint16_t path::generate_rtcp(pkt_desc* bufs, uint16_t n, uint64_t now_tsc) {
             continue;
         }
         if (xctl->protocol == shm::media_protocol::srtp) {
-            key_mailbox::take(t_.legs[x].mail.tx, t_.tx_streams[x]);
-            srtp::packet sp{payload,
-                            &t_.tx_streams[x],
-                            plen,
-                            static_cast<uint16_t>(capacity - hdr),
-                            srtp::status::ok,
-                            0,
-                            0};
+            srtp::stream* tx = t_.tx_stream(x);
+            if (tx == nullptr) {
+                continue;  // never: the record comes before the protocol
+            }
+            key_mailbox::take(t_.legs[x].mail.tx, *tx);
+            srtp::packet sp{payload,          tx, plen, static_cast<uint16_t>(capacity - hdr),
+                            srtp::status::ok, 0,  0};
             if (srtp::protect_rtcp(engine_, &sp, 1) != 1) {
                 continue;
             }

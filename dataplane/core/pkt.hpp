@@ -18,8 +18,11 @@ enum offload_bit : uint16_t {
     rx_ip_cksum_bad = 1u << 0,   // in: the port verified the IPv4 header checksum and it is bad
     rx_l4_cksum_bad = 1u << 1,   // in: the port verified the UDP checksum and it is bad
     rx_cksum_checked = 1u << 2,  // in: the port verified both (and set the bits above if bad)
-    tx_ip_cksum = 1u << 8,       // out: the port must fill the IPv4 header checksum
-    tx_udp_cksum = 1u << 9,      // out: the port must fill the UDP checksum (pseudo sum filled)
+    // in: the port classified the frame as Ethernet II / IPv4 without options / UDP, not a
+    // fragment (rte_mbuf::packet_type, on ports that report those packet types)
+    rx_ptype_ipv4_udp = 1u << 3,
+    tx_ip_cksum = 1u << 8,   // out: the port must fill the IPv4 header checksum
+    tx_udp_cksum = 1u << 9,  // out: the port must fill the UDP checksum (pseudo sum filled)
 };
 
 struct pkt_desc {

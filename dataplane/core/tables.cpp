@@ -6,11 +6,10 @@ namespace sbc::dp {
 
 tables::tables(const table_params& s, uint32_t readers, shm::flow_counters* region_counters)
     : max_flows(s.max_flows),
-      index(s.max_flows * 2),
-      legs(s.max_flows),
-      rare(s.max_flows),
-      rx_streams(s.max_flows, srtp::direction::inbound),
-      tx_streams(s.max_flows, srtp::direction::outbound),
+      index(s.max_flows * 2, s.memory),
+      legs(s.max_flows, s.memory),
+      rare(s.max_flows, s.memory),
+      srtp(s.max_flows, s.memory),
       counters(region_counters),
       rcu(readers) {
     solicit_mem = std::make_unique<uint64_t[]>(
@@ -27,6 +26,7 @@ tables::tables(const table_params& s, uint32_t readers, shm::flow_counters* regi
     for (uint32_t i = 0; i < max_flows; ++i) {
         legs[i].owner.store(no_owner, std::memory_order_relaxed);
         legs[i].ctl.store(nullptr, std::memory_order_relaxed);
+        legs[i].srtp.store(no_slot, std::memory_order_relaxed);
     }
     for (const auto& m : s.media) {
         if (m.dpdk_port < shm::max_ports) {

@@ -13,6 +13,8 @@
 #include "dataplane/core/media_address.hpp"
 #include "dataplane/core/neighbour_table.hpp"
 #include "dataplane/core/qsbr.hpp"
+#include "dataplane/core/srtp_records.hpp"
+#include "dataplane/core/table_memory.hpp"
 #include "dataplane/shm/contract.hpp"
 #include "dataplane/shm/spsc_ring.hpp"
 #include "dataplane/srtp/common.hpp"
@@ -26,6 +28,7 @@ struct port_info {
     uint32_t gateway = 0;              // host order, 0 = none
     bool tx_ip_cksum = false;          // the port fills IPv4 header checksums
     bool tx_udp_cksum = false;         // the port fills UDP checksums
+    bool rx_ptype_udp4 = false;  // the port's mbufs say Ethernet / IPv4 / UDP (pkt_desc offload)
 };
 
 // A next hop a newly published flow will send to and that is not resolved yet: the main lcore
@@ -49,15 +52,7 @@ struct table_params {
     std::vector<media_address> media;
     std::vector<gateway> gateways;
     std::vector<static_neighbour> neighbours;
-};
-
-template <typename T>
-struct aligned_array {
-    explicit aligned_array(size_t n) : p(new T[n]()), size(n) {}
-    std::unique_ptr<T[]> p;
-    size_t size;
-    T& operator[](size_t i) { return p[i]; }
-    const T& operator[](size_t i) const { return p[i]; }
+    table_memory memory;  // the index, the legs' records and the SRTP records
 };
 
 struct tables {
@@ -65,10 +60,9 @@ struct tables {
 
     uint32_t max_flows;
     flow_index index;
-    aligned_array<leg_rt> legs;
-    aligned_array<leg_rare> rare;
-    stream_array rx_streams;  // unprotect what the leg's peer sends (leg's rx lcore)
-    stream_array tx_streams;  // protect what goes to the leg's peer (partner's rx lcore)
+    table_array<leg_rt> legs;
+    table_array<leg_rare> rare;
+    srtp_records srtp;  // SRTP legs only (leg_rt::srtp)
     neighbour_table neighbours;
     port_info ports[shm::max_ports];
     shm::flow_counters* counters;  // max_flows entries: the region's, or owned_counters
@@ -77,6 +71,7 @@ struct tables {
     std::atomic<bool> rx_enabled{true};
     uint64_t tsc_hz = 1'000'000'000;
     uint64_t unix_ns_at_tsc0 = 0;  // wall clock = this + tsc * 1e9 / tsc_hz (RTCP SR NTP time)
+    uint64_t mono_ns_at_tsc0 = 0;  // CLOCK_MONOTONIC likewise (flow_counters::last_rx_ns)
     srtp::engine_kind engine = srtp::engine_kind::ipsecmb;
     uint32_t relatch_idle_ms = 2000;
     // Main lcore -> worker 0 (one writer, one reader); a full ring drops the request (the first
@@ -92,6 +87,40 @@ struct tables {
                          uint32_t dst) const {
         const uint32_t gw = ports[port].gateway;
         return ((dst ^ local_ip) & local_mask) == 0 || gw == 0 ? dst : gw;
+    }
+
+    // The index value of `key` (RTP or RTCP port of a leg) checked against the slot's own key (the
+    // index keeps only a signature), or no_slot.
+    uint32_t find_flow(uint64_t key) const {
+        return index.find(key, [&](uint32_t v) {
+            const uint32_t s = v & ~rtcp_bit;
+            return s < max_flows && legs[s].key64 == ((v & rtcp_bit) != 0 ? key - 1 : key);
+        });
+    }
+
+    // Indexes `key` (a leg's RTP or RTCP port) with `value`; the keys of indexed values are the
+    // slots' own (the main lcore sets key64 before it indexes a slot). False: table_full.
+    bool index_flow(uint64_t key, uint32_t value) {
+        return index.insert(key, value, [&](uint32_t v) {
+            return legs[v & ~rtcp_bit].key64 + ((v & rtcp_bit) != 0 ? 1 : 0);
+        });
+    }
+
+    // A leg's SRTP streams (unprotect what its peer sends / protect what goes to it), or nullptr
+    // for a leg that never carried SRTP.
+    srtp::stream* rx_stream(uint32_t slot) const {
+        const uint32_t r = legs[slot].srtp.load(std::memory_order_acquire);
+        return r == no_slot ? nullptr : &srtp[r].rx;
+    }
+    srtp::stream* tx_stream(uint32_t slot) const {
+        const uint32_t r = legs[slot].srtp.load(std::memory_order_acquire);
+        return r == no_slot ? nullptr : &srtp[r].tx;
+    }
+
+    // CLOCK_MONOTONIC nanoseconds at TSC `tsc`.
+    uint64_t monotonic_ns(uint64_t tsc) const {
+        return mono_ns_at_tsc0 + static_cast<uint64_t>(static_cast<unsigned __int128>(tsc) *
+                                                       1'000'000'000u / (tsc_hz != 0 ? tsc_hz : 1));
     }
 
     // True when `ip` is a media address on `port`.

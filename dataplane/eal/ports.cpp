@@ -8,6 +8,25 @@
 
 namespace sbc::dp {
 
+namespace {
+
+// Whether the port's packet types tell IPv4 without options from IPv4 with them and name UDP:
+// then an mbuf that says Ethernet / IPv4 / UDP spares the path those checks.
+bool reports_udp4(uint16_t pid) {
+    constexpr uint32_t mask = RTE_PTYPE_L2_MASK | RTE_PTYPE_L3_MASK | RTE_PTYPE_L4_MASK;
+    uint32_t types[64];
+    const int n = rte_eth_dev_get_supported_ptypes(pid, mask, types, 64);
+    bool l2 = false, ipv4 = false, udp = false;
+    for (int i = 0; i < n && i < 64; ++i) {
+        l2 = l2 || types[i] == RTE_PTYPE_L2_ETHER;
+        ipv4 = ipv4 || types[i] == RTE_PTYPE_L3_IPV4;
+        udp = udp || types[i] == RTE_PTYPE_L4_UDP;
+    }
+    return l2 && ipv4 && udp;
+}
+
+}  // namespace
+
 port_set::~port_set() {
     close();
 }
@@ -38,8 +57,18 @@ std::string port_set::open(uint32_t lcores, const port_plan& plan) {
                " are supported";
     }
     const uint32_t cache = mbufs >= 4096 ? 256 : 32;
-    pool_ = rte_pktmbuf_pool_create("sbc_mbufs", mbufs, cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                    static_cast<int>(rte_socket_id()));
+    // The mbufs (and the flow tables, process.cpp) on the NUMA node the NICs are attached to.
+    socket_ = SOCKET_ID_ANY;
+    uint16_t first = 0;
+    RTE_ETH_FOREACH_DEV(first) {
+        socket_ = rte_eth_dev_socket_id(first);
+        break;
+    }
+    if (socket_ < 0) {
+        socket_ = static_cast<int>(rte_socket_id());
+    }
+    pool_ =
+        rte_pktmbuf_pool_create("sbc_mbufs", mbufs, cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket_);
     if (pool_ == nullptr) {
         return "mbuf pool of " + std::to_string(mbufs) +
                " (dataplane.mbuf_pool_size): " + rte_strerror(rte_errno);
@@ -81,6 +110,7 @@ std::string port_set::open(uint32_t lcores, const port_plan& plan) {
             conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
             ps.rx_cksum = true;
         }
+        ps.rx_ptype_udp4 = reports_udp4(pid);
         int rc = rte_eth_dev_configure(pid, ps.queues, ps.queues, &conf);
         if (rc != 0) {
             return "port " + std::to_string(pid) + " (" + ps.driver +

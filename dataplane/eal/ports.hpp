@@ -22,6 +22,7 @@ struct port_state {
     bool tx_ip_cksum = false;
     bool tx_udp_cksum = false;
     bool rx_cksum = false;
+    bool rx_ptype_udp4 = false;  // mbufs say Ethernet / IPv4 (no options) / UDP (packet_type)
     bool started = false;
     uint16_t rx_frames = 0;    // descriptors per rx queue as set up
     uint32_t ring_frames = 0;  // the kernel or memif ring per queue (the plan's), else rx_frames
@@ -40,12 +41,15 @@ class port_set {
     void close();
     const std::vector<port_state>& ports() const { return ports_; }
     rte_mempool* pool() const { return pool_; }
+    // The ports' NUMA node (of the first port; the main lcore's for virtual devices).
+    int socket() const { return socket_; }
     // Copies the ethdev counters and the kernel rings' drops into the shared region.
     void report(shm::port_counters* out);
 
   private:
     std::vector<port_state> ports_;
     rte_mempool* pool_ = nullptr;
+    int socket_ = 0;
 };
 
 }  // namespace sbc::dp

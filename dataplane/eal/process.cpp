@@ -5,6 +5,7 @@
 #include <rte_errno.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 #include <signal.h>
@@ -41,6 +42,15 @@ uint64_t monotonic_ns() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+void* hugepage_alloc(size_t bytes, size_t align, void* socket) {
+    return rte_zmalloc_socket("sbc_tables", bytes, static_cast<unsigned>(align),
+                              *static_cast<const int*>(socket));
+}
+
+void hugepage_free(void* p, void*) {
+    rte_free(p);
 }
 
 // The core takes plain values, not the process's settings.
@@ -83,7 +93,19 @@ class dataplane {
 
     std::string start() {
         const uint32_t workers = s_.workers == 0 ? 1 : s_.workers;
-        tables_ = std::make_unique<tables>(table_params_of(s_), workers, region_.flows());
+        table_params params = table_params_of(s_);
+        if (rte_eal_has_hugepages() != 0) {
+            // The index, the legs' records and the SRTP records on hugepages, on the ports' node.
+            socket_ = ports_.socket();
+            params.memory = table_memory{hugepage_alloc, hugepage_free, &socket_, "hugepages"};
+        }
+        memory_ = params.memory.name;
+        try {
+            tables_ = std::make_unique<tables>(params, workers, region_.flows());
+        } catch (const std::bad_alloc&) {
+            return "flow tables for dataplane.max_flows = " + std::to_string(s_.max_flows) +
+                   " do not fit in " + memory_;
+        }
         tables_->tsc_hz = rte_get_tsc_hz();
         {
             timespec ts{};
@@ -93,12 +115,14 @@ class dataplane {
             const uint64_t tsc_ns = static_cast<uint64_t>(
                 static_cast<unsigned __int128>(rte_rdtsc()) * 1'000'000'000ULL / tables_->tsc_hz);
             tables_->unix_ns_at_tsc0 = now_ns - tsc_ns;
+            tables_->mono_ns_at_tsc0 = monotonic_ns() - tsc_ns;
         }
         for (const auto& p : ports_.ports()) {
             if (p.id < shm::max_ports) {
                 tables_->ports[p.id].present = true;
                 tables_->ports[p.id].tx_ip_cksum = p.tx_ip_cksum;
                 tables_->ports[p.id].tx_udp_cksum = p.tx_udp_cksum;
+                tables_->ports[p.id].rx_ptype_udp4 = p.rx_ptype_udp4;
                 std::memcpy(tables_->ports[p.id].mac.data(), p.mac.addr_bytes, 6);
             }
         }
@@ -143,6 +167,9 @@ class dataplane {
         h.tsc_hz_khz = static_cast<uint32_t>(rte_get_tsc_hz() / 1000);
         return {};
     }
+
+    const char* table_memory_name() const { return memory_; }
+    int socket() const { return socket_; }
 
     // How long every port must stay empty before a polling lcore may sleep: the time the
     // smallest receive ring takes to fill at the configured rate (core/idle_policy.hpp).
@@ -234,6 +261,8 @@ class dataplane {
     shm::region& region_;
     port_set& ports_;
     event_out out_;
+    int socket_ = 0;
+    const char* memory_ = "the heap";
     std::unique_ptr<tables> tables_;
     std::unique_ptr<control> control_;
     std::unique_ptr<main_loop> loop_;
@@ -314,10 +343,11 @@ int run_dataplane(const settings& s, const std::string& program) {
             error = dp.launch();
         }
         if (error.empty()) {
-            std::fprintf(
-                stderr,
-                "sbc-dataplane: instance %s running: %zu ports, %u workers, srtp engine %s\n",
-                s.instance.c_str(), ports.ports().size(), s.workers, engine_name(s.srtp_engine));
+            std::fprintf(stderr,
+                         "sbc-dataplane: instance %s running: %zu ports, %u workers, srtp engine "
+                         "%s, flow tables on %s, mbufs on NUMA node %d\n",
+                         s.instance.c_str(), ports.ports().size(), s.workers,
+                         engine_name(s.srtp_engine), dp.table_memory_name(), ports.socket());
             for (const auto& line : plan.describe()) {
                 std::fprintf(stderr, "sbc-dataplane: %s\n", line.c_str());
             }

@@ -23,7 +23,7 @@ class mbuf_path {
   public:
     mbuf_path(tables& t, srtp::engine& e, uint16_t lcore, shm::lcore_counters* ctr,
               shm::spsc_ring<shm::event>* notices)
-        : ctr_(ctr), path_(t, e, lcore, ctr, notices), txq_(lcore) {}
+        : t_(t), ctr_(ctr), path_(t, e, lcore, ctr, notices), txq_(lcore) {}
 
     void process(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc) {
         pkt_desc d[max_burst];
@@ -35,6 +35,11 @@ class mbuf_path {
             d[i].room = static_cast<uint16_t>(rte_pktmbuf_tailroom(m));
             d[i].port = m->port;
             d[i].offload = rx_offload(m->ol_flags);
+            if (m->port < shm::max_ports && t_.ports[m->port].rx_ptype_udp4 &&
+                (m->packet_type & (RTE_PTYPE_L2_MASK | RTE_PTYPE_L3_MASK | RTE_PTYPE_L4_MASK)) ==
+                    (RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4 | RTE_PTYPE_L4_UDP)) {
+                d[i].offload |= rx_ptype_ipv4_udp;
+            }
         }
         path_.process(d, n, now_tsc);
         finish(pkts, d, n);
@@ -162,6 +167,7 @@ class mbuf_path {
         }
     }
 
+    const tables& t_;
     shm::lcore_counters* ctr_;
     path path_;
     uint16_t txq_;

@@ -11,7 +11,9 @@
 
 namespace sbc::shm {
 
-inline constexpr uint32_t contract_version = 5;
+// 6: v5 of branch dpports (kernel ring drops in port_counters) and v5 of branch dppath
+// (128-byte flow_counters, per-flow drops for the flow reasons only) in one layout.
+inline constexpr uint32_t contract_version = 6;
 inline constexpr uint64_t region_magic = 0x314D485343425300ULL;  // "\0SBCSHM1"
 
 // ---- addresses -------------------------------------------------------------------------------
@@ -218,28 +220,32 @@ static_assert(sizeof(event) == 80);
 // ---- counters --------------------------------------------------------------------------------
 
 // Every dropped packet has exactly one reason from this table; the enum, the counters in the
-// region and the labels sbcctl prints are all generated from it so they cannot drift.
+// region and the labels sbcctl prints are all generated from it so they cannot drift. The
+// reasons a packet can have once its flow is known come first: they are counted per flow as
+// well (flow_counters::drops), the others per lcore only.
+#define SBC_FLOW_DROP_REASONS(X)                          \
+    X(bad_rtp, "malformed rtp header")                    \
+    X(bad_rtcp, "malformed rtcp packet")                  \
+    X(auth_fail, "srtp authentication failed")            \
+    X(replay, "srtp replay")                              \
+    X(unlatched_source, "source is not the latched peer") \
+    X(no_partner, "partner leg not installed")            \
+    X(no_peer, "partner's peer address unknown")          \
+    X(held, "partner leg on hold")                        \
+    X(no_neighbour, "next hop mac unknown")               \
+    X(crypto_error, "crypto engine error")
 #define SBC_DROP_REASONS(X)                                 \
+    SBC_FLOW_DROP_REASONS(X)                                \
     X(no_flow, "no flow for destination")                   \
     X(not_ipv4, "not ipv4 (ipv6 not implemented)")          \
     X(not_udp, "not udp")                                   \
     X(bad_header, "malformed l2/l3/l4 header")              \
     X(ip_fragment, "ip fragment")                           \
     X(not_for_us, "destination mac is not ours")            \
-    X(bad_rtp, "malformed rtp header")                      \
-    X(bad_rtcp, "malformed rtcp packet")                    \
-    X(auth_fail, "srtp authentication failed")              \
-    X(replay, "srtp replay")                                \
-    X(unlatched_source, "source is not the latched peer")   \
-    X(no_partner, "partner leg not installed")              \
-    X(no_peer, "partner's peer address unknown")            \
-    X(held, "partner leg on hold")                          \
-    X(no_neighbour, "next hop mac unknown")                 \
     X(tx_full, "tx queue full")                             \
     X(no_room, "no tailroom for the srtp tag")              \
     X(arp_ignored, "arp not for a media address")           \
     X(other_ethertype, "ethertype not handled")             \
-    X(crypto_error, "crypto engine error")                  \
     X(wrong_lcore, "flow direction owned by another lcore") \
     X(no_mbuf, "mbuf pool empty")
 enum class drop_reason : uint16_t {
@@ -249,6 +255,15 @@ enum class drop_reason : uint16_t {
         count_
 };
 inline constexpr size_t drop_reason_count = static_cast<size_t>(drop_reason::count_);
+inline constexpr size_t flow_drop_reason_count = 0
+#define SBC_X(name, text) +1
+    SBC_FLOW_DROP_REASONS(SBC_X)
+#undef SBC_X
+    ;
+// Whether `r` is counted per flow too.
+constexpr bool counted_per_flow(drop_reason r) {
+    return static_cast<size_t>(r) < flow_drop_reason_count;
+}
 
 inline constexpr const char* drop_reason_name[] = {
 #define SBC_X(name, text) #name,
@@ -290,21 +305,27 @@ struct alignas(64) lcore_counters {
 
 // One per flow slot (the slot index comes with the flow_add ack). `key`, `cookie` and
 // `generation` are written by the main lcore when the flow is installed (generation is odd while
-// the slot is in use); the rest by the lcore that receives the leg. Readers check the key.
-// The first line holds what the packet path writes for every packet.
+// the slot is in use), `rtcp_generated` by the lcore that generates RTCP for the partner, the
+// rest by the lcore that receives the leg. Readers check the key. The first line holds what
+// the packet path writes for every packet (and the first per-flow drop counters).
 struct alignas(64) flow_counters {
     uint64_t rx_packets, rx_bytes;    // RTP received from this leg's peer
     uint64_t fwd_packets, fwd_bytes;  // of those, relayed to the partner's peer
-    uint64_t rtcp_rx_packets, rtcp_fwd_packets, rtcp_generated;
-    uint64_t last_rx_ns;  // CLOCK_MONOTONIC of the last accepted packet
-    flow_key key;
+    uint64_t last_rx_ns;              // CLOCK_MONOTONIC of the last accepted RTP packet
+    uint32_t rtcp_rx_packets, rtcp_fwd_packets;
+    uint32_t rtcp_generated;
     uint32_t generation;
-    uint32_t pad;
+    uint32_t drops[flow_drop_reason_count];  // indexed by drop_reason (counted_per_flow ones)
+    flow_key key;
     uint64_t cookie;
-    uint32_t drops[drop_reason_count];
 };
-static_assert(offsetof(flow_counters, key) == 64, "per-packet counters in the first line");
-static_assert(sizeof(flow_counters) == 192);
+static_assert(offsetof(flow_counters, drops) == 56, "per-packet counters in the first line");
+static_assert(sizeof(flow_counters) == 128);
+
+// A flow's count of drops for `r` (0 for reasons counted per lcore only).
+inline uint32_t flow_drops(const flow_counters& c, drop_reason r) {
+    return counted_per_flow(r) ? c.drops[static_cast<size_t>(r)] : 0;
+}
 
 enum class dataplane_state : uint32_t { starting = 0, running = 1, stopping = 2 };
 

@@ -1,7 +1,7 @@
 #pragma once
 // RFC 3711 §4.3 key derivation with the AES-CM PRF (§4.3.3), key derivation rate 0, and
-// RFC 6188 (AES-256) / RFC 7714 §11 (GCM: 96-bit salt) variants. Control path only: AES-NI
-// directly (OpenSSL when the CPU has none).
+// RFC 6188 (AES-256) / RFC 7714 §11 (GCM: 96-bit salt) variants. Control path only (a flow's
+// install or key change): OpenSSL's AES.
 
 #include <cstddef>
 #include <cstdint>

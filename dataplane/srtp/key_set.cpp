@@ -1,5 +1,6 @@
 #include "dataplane/srtp/key_set.hpp"
 
+#include <intel-ipsec-mb.h>
 #include <openssl/crypto.h>
 
 #include <cstdlib>
@@ -16,23 +17,6 @@
 namespace sbc::srtp {
 namespace {
 
-// Key expansion and the HMAC pad blocks only need ipsec-mb's stateless helpers; one manager,
-// initialised once, serves every thread that makes keys.
-IMB_MGR* setup_manager() noexcept {
-    static IMB_MGR* mgr = [] {
-        IMB_MGR* m = alloc_mb_mgr(0);
-        if (m != nullptr) {
-            init_mb_mgr_auto(m, nullptr);
-            if (imb_get_errno(m) != 0) {
-                free_mb_mgr(m);
-                m = nullptr;
-            }
-        }
-        return m;
-    }();
-    return mgr;
-}
-
 // AES round keys and the HMAC-SHA1 pads (RFC 2104: H(K XOR opad, H(K XOR ipad, m)); the two
 // first blocks are precomputed once).
 void fill_cm(IMB_MGR* mgr, const session_keys& sk, size_t key_len, uint8_t* enc, uint8_t* ipad,
@@ -48,12 +32,12 @@ void fill_cm(IMB_MGR* mgr, const session_keys& sk, size_t key_len, uint8_t* enc,
     for (size_t i = 0; i < 20; ++i) {
         block[i] ^= sk.auth[i];
     }
-    detail::sha1_one_block(mgr, block, ipad);
+    detail::sha1_one_block(block, ipad);
     std::memset(block, 0x5c, sizeof block);
     for (size_t i = 0; i < 20; ++i) {
         block[i] ^= sk.auth[i];
     }
-    detail::sha1_one_block(mgr, block, opad);
+    detail::sha1_one_block(block, opad);
     OPENSSL_cleanse(block, sizeof block);
     OPENSSL_cleanse(dec, sizeof dec);
 }
@@ -104,6 +88,21 @@ key_set_ptr make_key_set(const shm::srtp_key& k, direction dir, engine_kind e, k
 
 namespace detail {
 
+IMB_MGR* key_helpers() noexcept {
+    static IMB_MGR* mgr = [] {
+        IMB_MGR* m = alloc_mb_mgr(0);
+        if (m != nullptr) {
+            init_mb_mgr_auto(m, nullptr);
+            if (imb_get_errno(m) != 0) {
+                free_mb_mgr(m);
+                m = nullptr;
+            }
+        }
+        return m;
+    }();
+    return mgr;
+}
+
 key_set_ptr make_key_set_from_session_keys(const shm::srtp_key& k, const session_keys& rtp,
                                            const session_keys& rtcp, direction dir, engine_kind e,
                                            key_error& err) {
@@ -112,7 +111,7 @@ key_set_ptr make_key_set_from_session_keys(const shm::srtp_key& k, const session
         return nullptr;
     }
     const suite_params* s = find_suite(k.suite);
-    IMB_MGR* mgr = setup_manager();
+    IMB_MGR* mgr = key_helpers();
     if (mgr == nullptr) {
         err = key_error::engine_failed;
         return nullptr;

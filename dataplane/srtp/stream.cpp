@@ -16,10 +16,18 @@ void free_key(key_set*& k) noexcept {
 
 }  // namespace
 
-stream::stream(direction d) noexcept : dir_(d) {}
+stream::stream(direction d) noexcept : dead_dir_(static_cast<uintptr_t>(d) & dir_bit) {
+    static_assert(static_cast<uintptr_t>(direction::outbound) <= dir_bit);
+}
 
 void stream::check_layout() noexcept {
     static_assert(offsetof(stream, rtp_prev_) == hot_bytes, "the per-packet part is one line");
+}
+
+void stream::free_dead() noexcept {
+    key_set* d = dead();
+    free_key(d);
+    set_dead(nullptr);
 }
 
 stream::~stream() {
@@ -27,7 +35,7 @@ stream::~stream() {
 }
 
 void stream::install(key_set_ptr k) noexcept {
-    free_key(dead_);
+    free_dead();
     if (!k) {
         return;
     }
@@ -42,7 +50,7 @@ void stream::install(key_set_ptr k) noexcept {
         key_ = k.release();
         return;
     }
-    if (dir_ == direction::outbound) {
+    if (dir() == direction::outbound) {
         // The peer learns our key from the answer; from the next packet on we use it.
         free_key(key_);
         free_key(pending_);
@@ -58,7 +66,7 @@ key_error stream::set_key(const shm::srtp_key& k, engine_kind e) {
         return key_error::none;  // no derivation needed for a repeated key
     }
     key_error err = key_error::none;
-    key_set_ptr ks = make_key_set(k, dir_, e, err);
+    key_set_ptr ks = make_key_set(k, dir(), e, err);
     if (!ks) {
         return err;
     }
@@ -70,7 +78,7 @@ void stream::clear() noexcept {
     free_key(key_);
     free_key(pending_);
     free_key(retiring_);
-    free_key(dead_);
+    free_dead();
     retire_below_ = 0;
     rtcp_retire_below_ = 0;
     forget_index();

@@ -20,26 +20,28 @@ struct stream_access;
 // Replay window width in packets (RFC 3711 §3.3.2 asks for at least 64; libsrtp uses 128).
 inline constexpr uint32_t replay_window = 128;
 
-// Index state of one SSRC (RFC 3711 §3.3.1) and its replay window (§3.3.2).
+// Index state of one SSRC (RFC 3711 §3.3.1) and its replay window (§3.3.2). The window is
+// four 32-bit words (bit i of the 128: index (roc << 16 | s_l) - i was accepted), so that the
+// record packs into 28 bytes.
 struct rtp_index_state {
-    uint64_t window[2];  // bit i: index (roc << 16 | s_l) - i was accepted
+    uint32_t window[4];
     uint32_t ssrc;
     uint32_t roc;  // rollover counter of the highest index
     uint16_t s_l;  // highest sequence number accepted
     uint8_t valid;
-    uint8_t pad[5];
+    uint8_t pad;
 };
-static_assert(sizeof(rtp_index_state) == 32);
+static_assert(sizeof(rtp_index_state) == 28);
 
 // SRTCP (RFC 3711 §3.4): rx keeps the highest index and a window; tx the last index sent.
 struct rtcp_index_state {
-    uint64_t window[2];  // bit i: index - i was accepted (rx)
+    uint32_t window[4];  // bit i of the 128: index - i was accepted (rx)
     uint32_t ssrc;
     uint32_t index;
     uint8_t valid;
-    uint8_t pad[7];
+    uint8_t pad[3];
 };
-static_assert(sizeof(rtcp_index_state) == 32);
+static_assert(sizeof(rtcp_index_state) == 28);
 
 class alignas(64) stream {
   public:
@@ -48,7 +50,7 @@ class alignas(64) stream {
     stream(const stream&) = delete;
     stream& operator=(const stream&) = delete;
 
-    direction dir() const noexcept { return dir_; }
+    direction dir() const noexcept { return static_cast<direction>(dead_dir_ & dir_bit); }
 
     // ---- control path: the owning lcore between bursts, or before the stream is in use ----
 
@@ -92,6 +94,14 @@ class alignas(64) stream {
   private:
     friend struct detail::stream_access;
     static void check_layout() noexcept;
+    void free_dead() noexcept;
+
+    // Key sets are 64-byte aligned: the low bits of dead_dir_ are free for the direction.
+    static constexpr uintptr_t dir_bit = 1;
+    key_set* dead() const noexcept { return reinterpret_cast<key_set*>(dead_dir_ & ~dir_bit); }
+    void set_dead(key_set* k) noexcept {
+        dead_dir_ = reinterpret_cast<uintptr_t>(k) | (dead_dir_ & dir_bit);
+    }
 
     // Read by every packet, first cache line.
     key_set* key_ = nullptr;       // current
@@ -99,15 +109,15 @@ class alignas(64) stream {
     key_set* retiring_ = nullptr;  // inbound: previous key, for packets older than the switch
     uint64_t retire_below_ = 0;    // first RTP index under key_ (UINT64_MAX: none seen yet)
     rtp_index_state rtp_{};
+    uint32_t rtcp_retire_below_ = 0;  // first SRTCP index under key_ (UINT32_MAX: none yet)
     // Second line: the SSRC before the current one (A -> B -> A keeps A's ROC and window),
-    // and SRTCP.
+    // SRTCP, and the key the packet path retired (freed by the next install/clear) with the
+    // stream's direction in its low bit.
     rtp_index_state rtp_prev_{};
     rtcp_index_state rtcp_{};
-    uint32_t rtcp_retire_below_ = 0;  // first SRTCP index under key_ (UINT32_MAX: none yet)
-    direction dir_;
-    key_set* dead_ = nullptr;  // retired by the packet path, freed by the next install/clear
+    uintptr_t dead_dir_;
 };
-static_assert(sizeof(stream) == 192, "stream runtime record: three cache lines, keys apart");
+static_assert(sizeof(stream) == 128, "stream runtime record: two cache lines, keys apart");
 static_assert(alignof(stream) == 64);
 
 }  // namespace sbc::srtp

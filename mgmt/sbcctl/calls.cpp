@@ -73,7 +73,7 @@ void print_detail(const nlohmann::json& calls) {
                       << ", srtp failures "
                       << scalar_text(m.value("srtp_failures", nlohmann::json()));
             if (m.contains("drops") && !m["drops"].empty()) {
-                std::cout << ", drops " << m["drops"].dump();
+                std::cout << ", drops " << terminal_text(json_text(m["drops"]));
             }
             std::cout << "\n";
         }

@@ -76,6 +76,7 @@ std::vector<command_spec> table_commands();
 std::vector<command_spec> registration_commands();
 std::vector<command_spec> call_commands();
 std::vector<command_spec> security_commands();
+std::vector<command_spec> cloudlink_commands();
 
 // Every command, in the order `sbcctl --help` lists them.
 const std::vector<command_spec>& all_commands();
@@ -92,8 +93,8 @@ int call_sbcd(const global_options& g, const std::string& command, const nlohman
 
 void print_json(const nlohmann::json& j);
 
-// A command without options or operands: asks sbcd for `command` and prints the JSON or
-// `render(result)`.
+// A command without options or operands: asks sbcd for `command` (words joined by '_':
+// "cloudlink status" asks for cloudlink_status) and prints the JSON or `render(result)`.
 command_spec ask_sbcd(std::string command, std::string summary,
                       std::function<std::string(const nlohmann::json&)> render);
 

@@ -21,7 +21,7 @@ const std::vector<command_spec>& all_commands() {
         std::vector<command_spec> v;
         for (auto* group :
              {&status_commands, &config_commands, &table_commands, &registration_commands,
-              &call_commands, &security_commands, &help_commands}) {
+              &call_commands, &security_commands, &cloudlink_commands, &help_commands}) {
             auto part = (*group)();
             v.insert(v.end(), part.begin(), part.end());
         }
@@ -52,15 +52,17 @@ int call_sbcd(const global_options& g, const std::string& command, const nlohman
 }
 
 void print_json(const nlohmann::json& j) {
-    std::cout << j.dump(2) << "\n";
+    std::cout << json_text(j, 2) << "\n";
 }
 
 command_spec ask_sbcd(std::string command, std::string summary,
                       std::function<std::string(const nlohmann::json&)> render) {
-    auto run = [command, render = std::move(render)](const global_options& g,
+    std::string request = command;
+    std::replace(request.begin(), request.end(), ' ', '_');
+    auto run = [request, render = std::move(render)](const global_options& g,
                                                      const command_args&) -> int {
         nlohmann::json result;
-        if (int rc = call_sbcd(g, command, nlohmann::json::object(), result); rc != exit_ok) {
+        if (int rc = call_sbcd(g, request, nlohmann::json::object(), result); rc != exit_ok) {
             return rc;
         }
         if (g.json) {

@@ -6,17 +6,37 @@
 
 namespace sbc::mgmt {
 
+std::string terminal_text(std::string_view utf8) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(utf8.size());
+    for (std::size_t i = 0; i < utf8.size(); ++i) {
+        const auto b = static_cast<unsigned char>(utf8[i]);
+        if (b < 0x20 || b == 0x7f) {
+            out.append("\\x").append(1, hex[b >> 4]).append(1, hex[b & 15]);
+        } else if (b == 0xc2 && i + 1 < utf8.size() &&
+                   static_cast<unsigned char>(utf8[i + 1]) >= 0x80 &&
+                   static_cast<unsigned char>(utf8[i + 1]) <= 0x9f) {
+            const auto c1 = static_cast<unsigned char>(utf8[++i]);
+            out.append("\\u00").append(1, hex[c1 >> 4]).append(1, hex[c1 & 15]);
+        } else {
+            out.push_back(static_cast<char>(b));
+        }
+    }
+    return out;
+}
+
 std::string scalar_text(const nlohmann::json& v) {
     if (v.is_null()) {
         return "-";
     }
     if (v.is_string()) {
-        return v.get<std::string>();
+        return terminal_text(v.get_ref<const std::string&>());
     }
     if (v.is_boolean()) {
         return v.get<bool>() ? "yes" : "no";
     }
-    return v.dump();
+    return terminal_text(json_text(v));
 }
 
 namespace {
@@ -159,6 +179,17 @@ std::string render_status(const nlohmann::json& st) {
         os << "security    "
            << (left == "0" || left == "-" ? "normal" : "UNDER ATTACK (" + left + " s left)") << ", "
            << scalar_text(field(sec, "blacklisted")) << " blacklisted\n";
+    }
+    // Exceptions caught at sbcd's entry points (each cost one message, not the process).
+    const auto& exc = field(st, "exceptions");
+    if (exc.is_object()) {
+        const std::string total = scalar_text(field(exc, "total"));
+        os << "exceptions  " << total << " caught";
+        const std::string last = scalar_text(field(exc, "last"));
+        if (total != "0" && last != "-" && !last.empty()) {
+            os << ", last: " << last;
+        }
+        os << "\n";
     }
     return os.str();
 }

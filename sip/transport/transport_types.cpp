@@ -45,6 +45,8 @@ std::string_view send_status_name(send_status s) {
             return "io_error";
         case send_status::closed:
             return "closed";
+        case send_status::refused:
+            return "refused";
         case send_status::empty_message:
             return "empty_message";
     }

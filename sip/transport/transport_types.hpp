@@ -89,6 +89,7 @@ enum class send_status : std::uint8_t {
     tls_failed,
     io_error,
     closed,         // the connection closed before the message went out
+    refused,        // not sent: the sender's policy refused it (controlplane/core_limits.hpp)
     empty_message,  // nothing to send (a builder that refused a value serialises to "")
 };
 std::string_view send_status_name(send_status s);

@@ -117,6 +117,10 @@ TEST(Loader, MaximalConfigUsingEveryKeyLoadsWithFileChecks) {
     EXPECT_EQ(c.instance, "lab-2");
     EXPECT_EQ(c.sip_server.comm_system_type, comm_system::active_standby);
     EXPECT_EQ(c.sip_server.nodes[1].transport, sip_transport::udp);
+    EXPECT_EQ(c.sip_server.max_message_bytes, 16000u);
+    EXPECT_EQ(c.sip_server.max_headers, 40u);
+    EXPECT_EQ(c.sip_server.max_header_bytes, 1500u);
+    EXPECT_EQ(c.sip_server.max_sdp_line_bytes, 512u);
     EXPECT_EQ(c.realm.access.media_prefix_length, 64);
     EXPECT_EQ(c.realm.core.media_gateway, "10.20.1.254");
     EXPECT_EQ(c.media_profiles[0].protocol, media_protocol::best_effort);

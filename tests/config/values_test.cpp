@@ -186,6 +186,26 @@ TEST(Values, OutOfRangeValues) {
     EXPECT_EQ(ok.config->sip.first_message_timeout_ms, 10000u);
 }
 
+TEST(Values, LimitsTowardThePbxAreBoundedAndConsistent) {
+    const std::string head = "comm_system_type = \"simplex\"\n";
+    std::string text =
+        replace(minimal_toml, head, head + "max_message_bytes = 8000\nmax_header_bytes = 9000\n");
+    expect_one_error(load(text), "sip_server.max_header_bytes", locate(text, "9000"),
+                     "must not exceed max_message_bytes");
+    text = replace(minimal_toml, head, head + "max_sdp_line_bytes = 70000\n");
+    expect_one_error(load(text), "sip_server.max_sdp_line_bytes", locate(text, "70000"),
+                     "must be between 64 and 65535");
+    text = replace(minimal_toml, head, head + "max_message_bytes = 100\n");
+    expect_one_error(load(text), "sip_server.max_message_bytes", locate(text, "100\n"),
+                     "must be between 1024 and 65535");
+    auto ok = load(minimal_toml);
+    ASSERT_TRUE(ok.config);
+    EXPECT_EQ(ok.config->sip_server.max_message_bytes, 12288u);  // fits Kamailio's 16 KiB buffer
+    EXPECT_EQ(ok.config->sip_server.max_header_bytes, 2048u);
+    EXPECT_EQ(ok.config->sip_server.max_sdp_line_bytes, 1024u);
+    EXPECT_EQ(ok.config->sip_server.max_headers, 64u);
+}
+
 TEST(Values, MediaPortRangeRules) {
     std::string text = replace(minimal_toml, "media_port_min = 40000", "media_port_min = 40001");
     expect_one_error(load(text), "realm.access.media_port_min", locate(text, "40001"),
@@ -314,6 +334,43 @@ TEST(Values, CloudlinkNeedsHttpsUrlWhenEnabled) {
     ASSERT_EQ(r.errors.size(), 2u) << describe(r);
     EXPECT_EQ(r.errors[0].key, "cloudlink.proxy.port");
     EXPECT_EQ(r.errors[1].key, "cloudlink.proxy.address");
+}
+
+TEST(Values, CloudlinkProxyAndPushSettings) {
+    std::string text = minimal_toml +
+                       "[cloudlink]\nstate_dir = \"/var/lib/x\"\ninventory_interval_s = 5\n"
+                       "[cloudlink.proxy]\nfrom_environment = true\nusername = \"sbc\"\n"
+                       "no_proxy = [\"localhost\", \"11.12.13.14:8289\", \".corp.example\", "
+                       "\"10.0.0.0/8\", \"[2001:db8::1]:443\"]\n"
+                       "[push]\nmax_per_device_per_minute = 2\nrequest_timeout_ms = 500\n";
+    load_result r = load(text);
+    ASSERT_TRUE(r.config) << describe(r);
+    EXPECT_EQ(r.config->cloudlink.inventory_interval_s, 5u);
+    EXPECT_EQ(r.config->cloudlink.proxy.no_proxy.size(), 5u);
+    EXPECT_EQ(r.config->push.max_per_device_per_minute, 2u);
+
+    // Each bad entry is named with its position in the list.
+    text = minimal_toml + "[cloudlink.proxy]\nno_proxy = [\"ok.example\", \"10.0.0.0/40\"]\n";
+    expect_one_error(load(text), "cloudlink.proxy.no_proxy[1]", locate(text, "\"10.0.0.0/40"),
+                     "optionally with :port");
+    text = minimal_toml +
+           "[cloudlink.proxy]\nenable = true\naddress = \"10.1.0.2\"\nport = 3128\n"
+           "from_environment = true\n";
+    expect_one_error(load(text), "cloudlink.proxy.from_environment", locate(text, "from_environment = true", 19),
+                     "not both");
+    text = minimal_toml + "[cloudlink.proxy]\npassword_file = \"/etc/sbc/proxy.pass\"\n";
+    expect_one_error(load(text), "cloudlink.proxy.password_file", locate(text, "\"/etc/sbc"),
+                     "needs username");
+    text = minimal_toml + "[cloudlink.proxy]\nusername = \"a:b\"\n";
+    expect_one_error(load(text), "cloudlink.proxy.username", locate(text, "\"a:b"), "without ':'");
+    text = minimal_toml + "[cloudlink]\nstate_dir = \"relative\"\n";
+    expect_one_error(load(text), "cloudlink.state_dir", locate(text, "\"relative"),
+                     "must be an absolute path");
+    text = minimal_toml + "[cloudlink]\ninventory_interval_s = 0\n";
+    expect_one_error(load(text), "cloudlink.inventory_interval_s", locate(text, "inventory_interval_s = 0", 23),
+                     "1");
+    text = minimal_toml + "[push]\nmax_per_device_per_minute = 0\n";
+    expect_one_error(load(text), "push.max_per_device_per_minute", locate(text, "max_per_device_per_minute = 0", 28), "1");
 }
 
 TEST(Values, PathsMustBeAbsolute) {

@@ -81,9 +81,10 @@ TEST(Trunk, ALostConnectionIsProbedAtOnceAndARefusedProbeMeansDown) {
         << f.sbc->trunk().status().dump() << f.sbc->core().status().dump();
 }
 
-TEST(Trunk, ActiveStandbyFailsOverAtOnceAndReturnsToNodeOne) {
+TEST(Trunk, ActiveStandbyRetriesARequestOnNodeTwoAndMovesWhenTheKeepAliveFails) {
     sbc_fixture f(config::comm_system::active_standby, 2);
     f.cfg.sip_server.options_interval_s = 1;
+    f.cfg.sip_server.failure_threshold = 1;
     f.cfg.sip_server.recovery_threshold = 1;
     ASSERT_TRUE(f.start()) << f.start_error;
     auto c = f.client("127.0.0.5");
@@ -93,22 +94,25 @@ TEST(Trunk, ActiveStandbyFailsOverAtOnceAndReturnsToNodeOne) {
     ASSERT_EQ(binding_of(f, "sip:alice@pbx.local")->node, 0);
     EXPECT_EQ(f.osv[1]->count("REGISTER"), 0u);
 
-    // Node 1 starts answering REGISTER with 503 (its OPTIONS still look fine). A new
-    // registration hits it, the node is marked down and the REGISTER is retried on node 2
-    // within the same request; node 2 challenges (the SBC cannot answer for the client), the
-    // client answers, and the binding lives on node 2.
+    // Node 1 starts answering REGISTER with 503 (its OPTIONS still fine). A new registration
+    // hits it and is retried on node 2 within the same request; node 2 challenges (the SBC
+    // cannot answer for the client), the client answers, and the binding lives on node 2. One
+    // client's 503 does not take node 1 down: its keep-alive says it is alive.
     f.osv[0]->registers = fake_osv::mode::unavailable;
     auto d = f.client("127.0.0.6");
     register_params q;
     q.user = "bob";
     q.call_id = "bob@client";
     ASSERT_TRUE(f.register_client(*d, q));
-    EXPECT_EQ(health(f, 0), node_health::down);
+    EXPECT_EQ(health(f, 0), node_health::up);
     EXPECT_EQ(binding_of(f, "sip:bob@pbx.local")->node, 1);
     EXPECT_EQ(f.osv[1]->count("REGISTER"), 2u);
-    EXPECT_EQ(f.sbc->registrar().counters().failovers, 1u);
+    EXPECT_EQ(f.sbc->registrar().counters().failovers, 2u);  // the challenge's retry too
 
-    // alice's next refresh is relayed (not throttled: her node is down) to node 2.
+    // Node 1 stops answering its OPTIONS: down, and alice's next refresh (not throttled: her
+    // node is down) is relayed to node 2.
+    f.osv[0]->options = fake_osv::mode::unavailable;
+    ASSERT_TRUE(f.run_until([&] { return health(f, 0) == node_health::down; }, 3s));
     p.cseq = 10;
     ASSERT_TRUE(f.register_client(*c, p));
     EXPECT_EQ(binding_of(f, "sip:alice@pbx.local")->node, 1);
@@ -116,22 +120,104 @@ TEST(Trunk, ActiveStandbyFailsOverAtOnceAndReturnsToNodeOne) {
     // Node 1 recovers; active-standby prefers it: bob's next refresh moves back (although
     // throttling would have answered it locally).
     f.osv[0]->registers = fake_osv::mode::answer;
+    f.osv[0]->options = fake_osv::mode::answer;
     ASSERT_TRUE(f.run_until([&] { return health(f, 0) == node_health::up; }, 4s));
     q.cseq = 10;
     ASSERT_TRUE(f.register_client(*d, q));
     EXPECT_EQ(binding_of(f, "sip:bob@pbx.local")->node, 0);
 }
 
-TEST(Trunk, AHungNodeIsLeftAfterTheRelayDeadline) {
+TEST(Trunk, AHungNodeIsLeftAfterTheRelayDeadlineWithoutBeingCalledDown) {
     sbc_fixture f(config::comm_system::active_standby, 2);
     f.cfg.sip.t1_ms = 100;  // relay deadline 8 x T1 = 0.8 s
     ASSERT_TRUE(f.start()) << f.start_error;
     f.osv[0]->registers = fake_osv::mode::silent;  // accepts, never answers
     auto c = f.client("127.0.0.5");
     ASSERT_TRUE(f.register_client(*c, {}));
-    EXPECT_EQ(health(f, 0), node_health::down);
-    EXPECT_EQ(f.sbc->trunk().node(0).reason, "REGISTER unanswered for 8 x T1");
     EXPECT_EQ(binding_of(f, "sip:alice@pbx.local")->node, 1);
+    // One client's unanswered REGISTER: a suspicion from one source, nothing more.
+    EXPECT_EQ(health(f, 0), node_health::up);
+    EXPECT_FALSE(f.sbc->trunk().node(0).suspect);
+    EXPECT_EQ(f.sbc->trunk().node(0).suspicions.size(), 1u);
+}
+
+// Issue 10, finding 3: a client whose requests OSV drops (oversized, odd) could make the SBC
+// declare the node dead and every other client got 503 for a minute.
+TEST(Trunk, OneClientsUnansweredRequestsNeverTakeTheNodeDown) {
+    sbc_fixture f;
+    f.cfg.sip.t1_ms = 50;  // the relay waits 8 x T1 = 0.4 s per attempt
+    f.cfg.sip_server.failure_threshold = 1;
+    ASSERT_TRUE(f.start()) << f.start_error;
+    f.osv[0]->registers = fake_osv::mode::silent;
+    auto bad = f.client("127.0.0.7");
+    for (std::uint32_t i = 1; i <= 8; ++i) {
+        register_params p;
+        p.user = std::string("odd").append(std::to_string(i));
+        p.call_id = p.user + "@client";
+        const auto before = bad->response_count();
+        bad->send(sip::transport_type::tls, f.access_tls, make_register(*bad, p));
+        ASSERT_TRUE(f.run_until([&] { return bad->response_count() > before; }, 3s)) << i;
+        EXPECT_EQ(bad->last_response()->msg().status_code(), 503);
+    }
+    EXPECT_EQ(health(f, 0), node_health::up);
+    EXPECT_EQ(f.sbc->trunk().node(0).suspected, 0u);
+    EXPECT_GE(f.sbc->trunk().node(0).traffic_failures, 8u);
+    // A clean client registers meanwhile.
+    f.osv[0]->registers = fake_osv::mode::answer;
+    auto good = f.client("127.0.0.8");
+    EXPECT_TRUE(f.register_client(*good, {}));
+}
+
+TEST(Trunk, TimeoutsFromSeveralClientsMakeTheNodeSuspectAndTheProbesDecide) {
+    sbc_fixture f;
+    f.cfg.sip.t1_ms = 50;                       // probes and relays wait 8 x T1 = 0.4 s
+    f.cfg.sip_server.options_interval_s = 300;  // no keep-alive in this test but the suspect's
+    f.cfg.sip_server.failure_threshold = 2;
+    ASSERT_TRUE(f.start()) << f.start_error;
+    ASSERT_EQ(health(f, 0), node_health::up);
+    f.osv[0]->registers = fake_osv::mode::silent;
+    std::vector<std::unique_ptr<sip_client>> clients;
+    auto unanswered_registers_from = [&](int first, int n) {
+        for (int i = first; i < first + n; ++i) {
+            clients.push_back(f.client("127.0.0." + std::to_string(20 + i)));
+            register_params p;
+            p.user = std::string("u").append(std::to_string(i));
+            p.call_id = p.user + "@client";
+            clients.back()->send(sip::transport_type::tls, f.access_tls,
+                                 make_register(*clients.back(), p));
+        }
+        ASSERT_TRUE(f.run_until([&] { return f.sbc->registrar().relays_in_flight() == 0; }, 3s));
+    };
+
+    // Three sources: the node is suspect and probed at once; it answers, and stays up.
+    const auto sent = f.sbc->trunk().node(0).options_sent;
+    unanswered_registers_from(0, 3);
+    ASSERT_TRUE(f.run_until([&] { return f.sbc->trunk().node(0).options_sent > sent; }, 1s));
+    EXPECT_EQ(f.sbc->trunk().node(0).suspected, 1u);
+    ASSERT_TRUE(f.run_until([&] { return !f.sbc->trunk().node(0).suspect; }, 2s));
+    EXPECT_EQ(health(f, 0), node_health::up);
+
+    // Now the node answers nothing at all: three sources again, and the back-to-back probes
+    // take it down after failure_threshold (2) of them, long before the 300 s interval.
+    f.osv[0]->options = fake_osv::mode::silent;
+    unanswered_registers_from(3, 3);
+    ASSERT_TRUE(f.run_until([&] { return health(f, 0) == node_health::down; }, 3s));
+    EXPECT_EQ(f.sbc->trunk().node(0).reason, "OPTIONS unanswered for 8 x T1");
+    EXPECT_EQ(f.sbc->trunk().node(0).suspected, 2u);
+}
+
+TEST(Trunk, ASimplexTrunkKeepsTryingItsNodeWhileItIsDown) {
+    sbc_fixture f;
+    f.cfg.sip_server.options_interval_s = 1;
+    f.cfg.sip_server.failure_threshold = 1;
+    ASSERT_TRUE(f.start()) << f.start_error;
+    f.osv[0]->options = fake_osv::mode::unavailable;
+    ASSERT_TRUE(f.run_until([&] { return health(f, 0) == node_health::down; }, 3s));
+    // The node's OPTIONS say 503, but it takes REGISTERs: clients are not turned away.
+    auto c = f.client("127.0.0.5");
+    EXPECT_TRUE(f.register_client(*c, {}));
+    EXPECT_EQ(health(f, 0), node_health::down);
+    EXPECT_EQ(binding_of(f, "sip:alice@pbx.local")->node, 0);
 }
 
 TEST(Trunk, ClusteredSpreadsUsersAndKeepsAUsersClientsTogether) {

@@ -22,13 +22,16 @@ std::string reg(std::string_view contact_line, std::string_view extra = {},
     return m;
 }
 
+const std::vector<std::string> push_services{"apns", "fcm"};
+
 // The result holds views into the message: keep every parsed message for the test's life.
-register_check_result check(const std::string& text) {
+register_check_result check(const std::string& text,
+                            const std::vector<std::string>& providers = push_services) {
     static std::deque<sip::message> kept;
     auto m = sip::parse(text);
     EXPECT_TRUE(m) << text;
     kept.push_back(std::move(m.value()));
-    return check_register(kept.back());
+    return check_register(kept.back(), providers);
 }
 
 TEST(RegisterCheck, ABindingWithEverythingAClientSends) {
@@ -46,7 +49,9 @@ TEST(RegisterCheck, ABindingWithEverythingAClientSends) {
     EXPECT_EQ(q.reg_id, 2u);
     EXPECT_TRUE(q.outbound);
     EXPECT_EQ(q.user_agent, "Z/1");
-    EXPECT_EQ(q.push, "pn-provider=apns;pn-prid=ab;pn-param=x.y");
+    EXPECT_EQ(q.push.provider(), "apns");
+    EXPECT_EQ(q.push.prid(), "ab");
+    EXPECT_EQ(q.push.param(), "x.y");
 }
 
 TEST(RegisterCheck, IntentsAndDefaults) {
@@ -97,13 +102,114 @@ TEST(RegisterCheck, EveryRefusal) {
             // Some refusals are the parser's own (then the transport answers them).
             continue;
         }
-        auto r = check_register(m.value());
+        auto r = check_register(m.value(), push_services);
         EXPECT_FALSE(r.request);
         EXPECT_EQ(refusal_name(r.refusal), refusal_name(c.why));
         EXPECT_GE(refusal_status(r.refusal), 400);
     }
     auto ext = check(reg("<sip:a@192.0.2.1>", "Require: outbound, gruu, foo\r\n"));
     EXPECT_EQ(ext.unsupported, "gruu, foo");
+}
+
+// RFC 8599 §4.1.1, §8.7: the pn-* parameters, checked before anything is stored.
+TEST(RegisterCheck, PushParametersAreDecodedAndKept) {
+    auto r =
+        check(reg("<sip:a@192.0.2.1;PN-Provider=FCM;pn-prid=dGVzdA%3A%3Ax_y-z;"
+                  "pn-param=ABCDE12345.us.zoom.voip>"));
+    ASSERT_TRUE(r.request);
+    EXPECT_EQ(r.request->push.provider(), "fcm");
+    EXPECT_EQ(r.request->push.prid(), "dGVzdA::x_y-z");
+    EXPECT_EQ(r.request->push.param(), "ABCDE12345.us.zoom.voip");
+    EXPECT_EQ(r.request->push.summary(), "fcm dGVzdA::…");
+    // Header parameters are the fallback some clients use.
+    auto h = check(reg("<sip:a@192.0.2.1>;pn-provider=apns;pn-prid=\"0a1b\""));
+    ASSERT_TRUE(h.request);
+    EXPECT_EQ(h.request->push.prid(), "0a1b");
+    EXPECT_EQ(h.request->push.param(), "");
+    auto none = check(reg("<sip:a@192.0.2.1;ob>"));
+    ASSERT_TRUE(none.request);
+    EXPECT_TRUE(none.request->push.empty());
+}
+
+TEST(RegisterCheck, MalformedPushParametersAreRefusedWithTheReason) {
+    const std::string long_prid(max_pn_prid_bytes + 1, 'a');
+    struct row {
+        std::string contact;
+        std::string why;
+    } cases[] = {
+        {"<sip:a@h;pn-provider=apns;pn-prid>", "pn-prid without a value"},
+        {"<sip:a@h;pn-provider=apns;pn-prid=x;pn-param>", "pn-param without a value"},
+        {"<sip:a@h;pn-provider;pn-prid=x>", "pn-prid with an empty pn-provider"},
+        {"<sip:a@h;pn-prid=x>;pn-provider", "pn-prid with an empty pn-provider"},
+        {"<sip:a@h;pn-provider=apns;pn-prid=a;pn-prid=b>", "pn-prid given twice"},
+        {"<sip:a@h;pn-provider=apns;pn-prid=a>;pn-prid=b", "pn-prid given twice"},
+        {"<sip:a@h;pn-provider=apns;pn-prid=a%00b>",
+         "pn-prid is malformed or longer than 1024 bytes"},
+        {"<sip:a@h;pn-provider=apns;pn-prid=a%0d%0ab>",
+         "pn-prid is malformed or longer than 1024 bytes"},
+        {"<sip:a@h;pn-provider=apns;pn-prid=a%c3%a9>",
+         "pn-prid is malformed or longer than 1024 bytes"},
+        {"<sip:a@h;pn-provider=apns;pn-prid=" + long_prid + ">",
+         "pn-prid is malformed or longer than 1024 bytes"},
+        {"<sip:a@h;pn-provider=apns;pn-prid=x;pn-param=" + std::string(300, 'p') + ">",
+         "pn-param is malformed or longer than 256 bytes"},
+        {"<sip:a@h;pn-provider=" + std::string(64, 'a') + ";pn-prid=x>",
+         "pn-provider is not a push service name"},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.contact);
+        auto r = check(reg(c.contact));
+        ASSERT_FALSE(r.request);
+        EXPECT_EQ(r.refusal, register_refusal::bad_push);
+        EXPECT_EQ(refusal_status(r.refusal), 400);
+        EXPECT_EQ(r.push_problem, c.why);
+    }
+}
+
+// RFC 8599 §4.1.5, §5.6.1.2: pn-provider without pn-prid asks which services the SBC pushes
+// through; it is an ordinary REGISTER that stores no device. §5.6.1: pn-prid or pn-param without
+// pn-provider leave the push procedures out.
+TEST(RegisterCheck, APushQueryOrAStrayPnParameterIsAnOrdinaryRegister) {
+    for (const char* contact : {"<sip:a@h;pn-provider=apns>", "<sip:a@h;pn-provider>",
+                                "<sip:a@h;pn-provider=FCM;pn-param=proj>", "<sip:a@h;pn-prid=abc>",
+                                "<sip:a@h;pn-param=x>", "<sip:a@h>;pn-provider"}) {
+        SCOPED_TRACE(contact);
+        auto r = check(reg(contact));
+        ASSERT_TRUE(r.request);
+        EXPECT_TRUE(r.request->push.empty());
+    }
+    // A query naming a service the SBC does not use hears so (555), as a request would.
+    auto q = check(reg("<sip:a@h;pn-provider=webpush>"));
+    ASSERT_FALSE(q.request);
+    EXPECT_EQ(q.refusal, register_refusal::push_not_supported);
+    // Malformed still counts in a query.
+    auto bad = check(reg("<sip:a@h;pn-provider=" + std::string(64, 'a') + ">"));
+    ASSERT_FALSE(bad.request);
+    EXPECT_EQ(bad.refusal, register_refusal::bad_push);
+}
+
+TEST(RegisterCheck, BrokenEscapesAndEmptyValuesAreAlreadyAMalformedContact) {
+    // The URI parser refuses these before the push check looks: still a precise 400.
+    for (const char* contact :
+         {"<sip:a@h;pn-provider=;pn-prid=x>", "<sip:a@h;pn-provider=apns;pn-prid=a%4>",
+          "<sip:a@h;pn-provider=apns;pn-prid=a%zz>"}) {
+        SCOPED_TRACE(contact);
+        auto r = check(reg(contact));
+        ASSERT_FALSE(r.request);
+        EXPECT_EQ(r.refusal, register_refusal::bad_contact);
+    }
+}
+
+TEST(RegisterCheck, APushServiceThisSbcDoesNotUseGets555) {
+    auto r = check(reg("<sip:a@h;pn-provider=webpush;pn-prid=x>"));
+    ASSERT_FALSE(r.request);
+    EXPECT_EQ(r.refusal, register_refusal::push_not_supported);
+    EXPECT_EQ(refusal_status(r.refusal), 555);
+    EXPECT_EQ(r.push_problem, "pn-provider 'webpush' is not a push service of this SBC");
+    // With push disabled ([push] enable = false: no providers) every push client hears so.
+    auto off = check(reg("<sip:a@h;pn-provider=apns;pn-prid=x>"), {});
+    ASSERT_FALSE(off.request);
+    EXPECT_EQ(off.refusal, register_refusal::push_not_supported);
 }
 
 }  // namespace

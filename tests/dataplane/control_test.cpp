@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include "dataplane/core/flow_index.hpp"
 #include "dataplane/core/qsbr.hpp"
@@ -18,6 +22,11 @@ using shm::media_protocol;
 using shm::nack_reason;
 
 namespace {
+
+// Index values that are the key's UDP port (index tests).
+uint64_t port_key(uint32_t value) {
+    return dp::pack_key(0, 0x0a000001, static_cast<uint16_t>(value));
+}
 
 shm::flow_spec leg(uint16_t port, uint16_t partner) {
     return make_leg(0, access_ip, port, 0, access_ip, partner, access_peer, 40000,
@@ -296,10 +305,10 @@ TEST(flow_index, concurrent_reader_never_sees_a_wrong_value) {
     });
     for (int round = 0; round < 200; ++round) {
         for (uint16_t p = 1; p < 600; ++p) {
-            ASSERT_TRUE(idx.insert(dp::pack_key(0, 0x0a000001, p), p));
+            ASSERT_TRUE(idx.insert(dp::pack_key(0, 0x0a000001, p), p, port_key));
         }
         for (uint16_t p = 1; p < 600; ++p) {
-            ASSERT_TRUE(idx.erase(dp::pack_key(0, 0x0a000001, p)));
+            ASSERT_TRUE(idx.erase(dp::pack_key(0, 0x0a000001, p), p));
         }
     }
     stop = true;
@@ -318,4 +327,122 @@ TEST(qsbr, grace_period_waits_for_every_online_reader) {
     EXPECT_FALSE(q.passed(t));
     q.go_offline(1);
     EXPECT_TRUE(q.passed(t));
+}
+
+// Seven entries per bucket: the eighth key whose first bucket is full goes to its second bucket,
+// counted in the first, and every key stays findable through inserts and erases in any order;
+// a full table says so.
+TEST(flow_index, overflow_into_the_second_bucket_stays_findable) {
+    dp::flow_index idx(4);  // room for 4 keys at 50 %: two buckets of seven
+    std::vector<uint64_t> keys;
+    for (uint16_t p = 2; keys.size() < 14; p += 2) {
+        const uint64_t k = dp::pack_key(0, 0x0a000001, p);
+        if (!idx.insert(k, p, port_key)) {
+            break;
+        }
+        keys.push_back(k);
+    }
+    ASSERT_EQ(keys.size(), 14u) << "both buckets fill before an insert fails";
+    EXPECT_FALSE(idx.insert(dp::pack_key(0, 0x0a000001, 1000), 1000, port_key)) << "full";
+    auto check = [&](size_t from) {
+        for (size_t i = from; i < keys.size(); ++i) {
+            EXPECT_EQ(idx.lookup(keys[i]), static_cast<uint32_t>(keys[i] & 0xffff)) << i;
+        }
+    };
+    check(0);
+    for (size_t i = 0; i < keys.size(); i += 2) {  // every other key, from both buckets
+        ASSERT_TRUE(idx.erase(keys[i], static_cast<uint32_t>(keys[i] & 0xffff)));
+        EXPECT_EQ(idx.lookup(keys[i]), dp::no_slot);
+    }
+    for (size_t i = 1; i < keys.size(); i += 2) {
+        EXPECT_EQ(idx.lookup(keys[i]), static_cast<uint32_t>(keys[i] & 0xffff)) << i;
+    }
+    EXPECT_FALSE(idx.erase(keys[0], 2)) << "already erased";
+    EXPECT_FALSE(idx.erase(keys[1], 12345)) << "another value";
+    EXPECT_EQ(idx.size(), 7u);
+}
+
+// Entries keep a 32-bit signature, not the key: two keys with one signature are told apart by
+// find() with the caller's check of the slot's own key.
+// Sized for N keys at <= 50 % load, the index takes all N whatever their hashes (seven-entry
+// buckets filled first-fit overflow; a cuckoo step makes room when both buckets are full).
+TEST(flow_index, takes_every_key_it_is_sized_for) {
+    for (uint32_t n : {64u, 1000u, 40128u, 200000u}) {
+        dp::flow_index idx(n);
+        std::vector<uint64_t> keys;
+        auto key_of = [&](uint32_t v) { return keys[v]; };
+        for (uint32_t i = 0; i < n; ++i) {
+            // Packed like the dataplane's: a few media addresses, even ports, RTCP on port + 1.
+            const uint32_t leg = i / 2;
+            keys.push_back(dp::pack_key(static_cast<uint16_t>(leg & 1), 0x0a000001 + (leg >> 1) % 8,
+                                        static_cast<uint16_t>(2000 + 2 * (leg >> 4) + (i & 1))));
+            ASSERT_TRUE(idx.insert(keys.back(), i, key_of)) << n << " keys: key " << i;
+        }
+        for (uint32_t i = 0; i < n; ++i) {
+            ASSERT_EQ(idx.find(keys[i], [&](uint32_t v) { return keys[v] == keys[i]; }), i) << i;
+        }
+        EXPECT_EQ(idx.size(), n);
+    }
+}
+
+TEST(flow_index, keys_sharing_a_signature_are_told_apart_by_find) {
+    std::unordered_map<uint32_t, uint64_t> seen;
+    uint64_t a = 0, b = 0;
+    for (uint32_t ip = 0x0a000001; a == 0; ++ip) {
+        for (uint32_t port = 1; port < 65536 && a == 0; ++port) {
+            const uint64_t k = dp::pack_key(0, ip, static_cast<uint16_t>(port));
+            auto [it, fresh] = seen.emplace(dp::flow_index::signature(k), k);
+            if (!fresh) {
+                a = it->second;
+                b = k;
+            }
+        }
+    }
+    ASSERT_NE(a, b);
+    dp::flow_index idx(1);  // one bucket: both keys in it
+    auto key_of = [&](uint32_t v) { return v == 1 ? a : b; };
+    ASSERT_TRUE(idx.insert(a, 1, key_of));
+    ASSERT_TRUE(idx.insert(b, 2, key_of));
+    EXPECT_EQ(idx.lookup(b), 1u) << "the first entry with the signature";
+    EXPECT_EQ(idx.find(b, [](uint32_t v) { return v == 2; }), 2u);
+    EXPECT_EQ(idx.find(a, [](uint32_t v) { return v == 3; }), dp::no_slot);
+    ASSERT_TRUE(idx.erase(a, 1));
+    EXPECT_EQ(idx.lookup(b), 2u);
+}
+
+// The process hands the tables DPDK's allocator when it has hugepages: every table and every SRTP
+// record chunk comes from the allocator it is given, and goes back to it.
+TEST(tables, live_in_the_memory_they_are_given) {
+    struct ledger {
+        size_t live = 0, calls = 0, bytes = 0;
+    } book;
+    dp::table_memory mem;
+    mem.ctx = &book;
+    mem.alloc = [](size_t bytes, size_t align, void* ctx) -> void* {
+        auto& b = *static_cast<ledger*>(ctx);
+        void* p = std::aligned_alloc(align, (bytes + align - 1) / align * align);
+        std::memset(p, 0, bytes);
+        ++b.live;
+        ++b.calls;
+        b.bytes += bytes;
+        return p;
+    };
+    mem.release = [](void* p, void* ctx) {
+        --static_cast<ledger*>(ctx)->live;
+        std::free(p);
+    };
+    {
+        harness h(srtp::engine_kind::ipsecmb, 256, mem);
+        EXPECT_EQ(book.calls, 3u) << "index, runtime lines, authentication accounting";
+        const size_t before = book.bytes;
+        auto s = leg(20000, 20002);
+        s.protocol = media_protocol::srtp;
+        s.rx = srtp::test::make_key(shm::srtp_suite::aes_cm_128_hmac_sha1_80, 1);
+        s.tx = srtp::test::make_key(shm::srtp_suite::aes_cm_128_hmac_sha1_80, 2);
+        ASSERT_EQ(h.add(s).type, event_type::ack);
+        EXPECT_EQ(book.calls, 4u) << "the first SRTP leg makes a chunk of SRTP records";
+        EXPECT_EQ(book.bytes - before, dp::srtp_records::chunk_records * sizeof(dp::srtp_record));
+        EXPECT_EQ(book.live, 4u);
+    }
+    EXPECT_EQ(book.live, 0u);
 }

@@ -216,7 +216,7 @@ TEST_F(latching, tx_key_roll_switches_at_once_and_keeps_the_roc) {
     auto out = payload_of(d);
     auto probe = out;
     EXPECT_NE(rx1.unprotect(probe), srtp_err_status_ok);  // not the old key any more
-    EXPECT_EQ(h.tables().tx_streams[slot_a].roc(), 1u);
+    EXPECT_EQ(h.tables().tx_stream(slot_a)->roc(), 1u);
 }
 
 TEST_F(latching, update_with_the_same_key_and_ssrc_keeps_roc_and_replay_state) {
@@ -238,7 +238,7 @@ TEST_F(latching, update_with_the_same_key_and_ssrc_keeps_roc_and_replay_state) {
     resumed.media_flags = shm::media_flag::hold;
     ASSERT_EQ(h.update(resumed).type, shm::event_type::ack);
     ASSERT_EQ(h.update(refresh).type, shm::event_type::ack);
-    EXPECT_EQ(h.tables().rx_streams[slot_a].roc(), 1u);
+    EXPECT_EQ(h.tables().rx_stream(slot_a)->roc(), 1u);
     // Replays from before the update are still refused; new packets (ROC 1) pass.
     EXPECT_EQ(send(sent.back(), access_peer, 40000).drop, uint8_t(drop_reason::replay));
     auto p = srtp::test::make_rtp(3, ssrc, 160);

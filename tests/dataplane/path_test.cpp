@@ -61,6 +61,11 @@ class call : public ::testing::TestWithParam<srtp::engine_kind> {
         return make_frame(1, core_peer, 50000, core_ip, dport, payload);
     }
 
+    // RTP `seq` protected by `sender` (the peer of the access leg, or of the core leg) is relayed
+    // to the other leg's peer, where `receiver` unprotects the very same packet.
+    void expect_srtp_relayed(srtp::test::ref_session& sender, srtp::test::ref_session& receiver,
+                             uint16_t seq, uint32_t ssrc, bool from_access_peer);
+
     harness h;
     shm::flow_spec a{}, b{};
     uint32_t slot_a = 0, slot_b = 0;
@@ -87,6 +92,22 @@ void expect_headers(const dp::pkt_desc& d, uint16_t port, const shm::mac_address
     EXPECT_EQ(load16(udp + udp_length), d.len - eth_len - ipv4_len);
     EXPECT_NE(load16(udp + udp_cksum), 0);
     EXPECT_TRUE(udp_cksum_ok(ip, udp, load16(udp + udp_length)));
+}
+
+void call::expect_srtp_relayed(srtp::test::ref_session& sender, srtp::test::ref_session& receiver,
+                               uint16_t seq, uint32_t ssrc, bool from_access_peer) {
+    const auto rtp = srtp::test::make_rtp(seq, ssrc, 160);
+    auto wire_pkt = rtp;
+    ASSERT_EQ(sender.protect(wire_pkt), srtp_err_status_ok);
+    auto d = h.run1(from_access_peer ? from_access(wire_pkt) : from_core(wire_pkt));
+    if (from_access_peer) {
+        expect_headers(d, 1, core_peer_mac, core_ip, 30000, core_peer, 50000);
+    } else {
+        expect_headers(d, 0, access_peer_mac, access_ip, 20000, access_peer, 40000);
+    }
+    auto out = payload_of(d);
+    ASSERT_EQ(receiver.unprotect(out), srtp_err_status_ok) << seq;
+    EXPECT_EQ(out, rtp);
 }
 
 }  // namespace
@@ -127,21 +148,144 @@ TEST_P(call, srtp_to_rtp_and_rtp_to_srtp) {
     }
 }
 
+// A port that classifies frames (rte_mbuf::packet_type: Ethernet / IPv4 without options / UDP)
+// spares the path the checks it made; the result is the same, and lengths are still checked
+// (they bound what the path reads).
+TEST_P(call, port_packet_type_gives_the_same_result) {
+    install(media_protocol::rtp, media_protocol::rtp);
+    for (uint16_t seq = 1; seq < 5; ++seq) {
+        const auto rtp = srtp::test::make_rtp(seq, ssrc_a, 160 + seq);
+        frame f = from_access(rtp);
+        auto plain = h.run1(f);
+        frame g = from_access(srtp::test::make_rtp(seq + 100, ssrc_a, 160 + seq));
+        dp::pkt_desc d = g.desc();
+        d.offload = dp::rx_ptype_ipv4_udp;
+        std::vector<dp::pkt_desc> one{d};
+        h.path().process(one.data(), 1, h.now);
+        ASSERT_EQ(one[0].v, verdict::transmit);
+        expect_headers(one[0], 1, core_peer_mac, core_ip, 30000, core_peer, 50000);
+        EXPECT_EQ(one[0].len, plain.len);
+    }
+    // An IPv4 total length beyond the frame is refused whatever the port says.
+    frame bad = from_access(srtp::test::make_rtp(50, ssrc_a, 160));
+    wire::store16(bad.bytes.data() + 14 + 2, static_cast<uint16_t>(bad.len));
+    dp::pkt_desc d = bad.desc();
+    d.offload = dp::rx_ptype_ipv4_udp;
+    const uint64_t before = h.drops(drop_reason::bad_header);
+    h.path().process(&d, 1, h.now);
+    EXPECT_EQ(d.drop, uint8_t(drop_reason::bad_header));
+    EXPECT_EQ(h.drops(drop_reason::bad_header), before + 1);
+}
+
+// The path remembers the MAC of the next hops it sends to; a changed neighbour entry (neigh_set,
+// learning) is used from the next packet on.
+TEST_P(call, a_changed_next_hop_mac_is_used_at_once) {
+    install(media_protocol::rtp, media_protocol::rtp);
+    const shm::mac_address moved = {0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee};
+    auto d = h.run1(from_access(srtp::test::make_rtp(1, ssrc_a, 160)));
+    expect_headers(d, 1, core_peer_mac, core_ip, 30000, core_peer, 50000);
+    shm::command c{};
+    c.type = shm::command_type::neigh_set;
+    c.neigh.dpdk_port = 1;
+    c.neigh.addr = shm::ipv4(core_peer);
+    std::memcpy(c.neigh.mac, moved.data(), 6);
+    ASSERT_EQ(h.command(c).type, shm::event_type::ack);
+    d = h.run1(from_access(srtp::test::make_rtp(2, ssrc_a, 160)));
+    expect_headers(d, 1, moved, core_ip, 30000, core_peer, 50000);
+}
+
+// The index keeps a signature of each key, not the key: a packet whose first candidate belongs
+// to another key with the same signature still finds its own flow.
+TEST_P(call, a_shared_index_signature_does_not_hide_a_flow) {
+    b = make_leg(1, core_ip, 30000, 0, access_ip, 20000, core_peer, 50000, media_protocol::rtp);
+    a = make_leg(0, access_ip, 20000, 1, core_ip, 30000, access_peer, 40000, media_protocol::rtp);
+    auto eb = h.add(b);
+    ASSERT_EQ(eb.type, shm::event_type::ack);
+    // What a key sharing A's signature looks like to a lookup of A: an earlier entry that names
+    // a slot whose own key is not A's.
+    const uint64_t key_a = dp::pack_key(0, access_ip, 20000);
+    ASSERT_TRUE(h.tables().index_flow(key_a, eb.slot));
+    ASSERT_EQ(h.tables().index.lookup(key_a), eb.slot);
+    auto ea = h.add(a);
+    ASSERT_EQ(ea.type, shm::event_type::ack) << "the look-alike entry is not A";
+    const auto rtp = srtp::test::make_rtp(1, ssrc_a, 160);
+    auto d = h.run1(from_access(rtp));
+    expect_headers(d, 1, core_peer_mac, core_ip, 30000, core_peer, 50000);
+    EXPECT_EQ(h.flow(ea.slot).rx_packets, 1u);
+    EXPECT_EQ(h.flow(eb.slot).rx_packets, 0u);
+}
+
+// sbcd ends calls without media after media_timeout_s from the flow counters' last_rx_ns: every
+// accepted RTP packet moves it to the burst's CLOCK_MONOTONIC time; a packet that fails
+// authentication does not keep a call alive.
+TEST_P(call, last_rx_time_follows_accepted_packets_only) {
+    install(media_protocol::srtp, media_protocol::rtp);
+    EXPECT_EQ(h.flow(slot_a).last_rx_ns, h.now) << "silence counts from the installation";
+    srtp::test::ref_session peer_tx(key_peer, false);
+    auto good = srtp::test::make_rtp(1, ssrc_a, 160);
+    ASSERT_EQ(peer_tx.protect(good), srtp_err_status_ok);
+    // The harness's TSC runs at 1 GHz from CLOCK_MONOTONIC 0: nanoseconds are TSC cycles.
+    h.now = 5'000'000'000;
+    ASSERT_EQ(h.run1(from_access(good)).v, verdict::transmit);
+    EXPECT_EQ(h.flow(slot_a).last_rx_ns, 5'000'000'000u);
+    auto forged = srtp::test::make_rtp(2, ssrc_a, 160);
+    forged.resize(forged.size() + 10, 0x5a);
+    h.now = 9'000'000'000;
+    EXPECT_EQ(h.run1(from_access(forged)).drop, uint8_t(drop_reason::auth_fail));
+    EXPECT_EQ(h.flow(slot_a).last_rx_ns, 5'000'000'000u);
+    const auto rtp = srtp::test::make_rtp(1, ssrc_b, 160);
+    h.now = 11'000'000'000;
+    ASSERT_EQ(h.run1(from_core(rtp)).v, verdict::transmit);
+    EXPECT_EQ(h.flow(slot_b).last_rx_ns, 11'000'000'000u);
+    EXPECT_EQ(h.flow(slot_a).last_rx_ns, 5'000'000'000u);
+}
+
 TEST_P(call, srtp_to_srtp_reencrypts_with_the_other_legs_key) {
     install(media_protocol::srtp, media_protocol::srtp);
     srtp::test::ref_session a_peer_tx(key_peer, false);
     srtp::test::ref_session b_peer_rx(b.tx, true);
     for (uint16_t seq = 65530; seq != 6; ++seq) {  // across the sequence wrap: ROC 0 -> 1
-        const auto rtp = srtp::test::make_rtp(seq, ssrc_a, 160);
-        auto wire_pkt = rtp;
-        ASSERT_EQ(a_peer_tx.protect(wire_pkt), srtp_err_status_ok);
-        auto d = h.run1(from_access(wire_pkt));
-        expect_headers(d, 1, core_peer_mac, core_ip, 30000, core_peer, 50000);
-        auto out = payload_of(d);
-        ASSERT_EQ(b_peer_rx.unprotect(out), srtp_err_status_ok) << seq;
-        EXPECT_EQ(out, rtp);
+        expect_srtp_relayed(a_peer_tx, b_peer_rx, seq, ssrc_a, true);
     }
-    EXPECT_EQ(h.tables().rx_streams[slot_a].roc(), 1u);
+    EXPECT_EQ(h.tables().rx_stream(slot_a)->roc(), 1u);
+}
+
+// SRTP state exists only for legs that speak SRTP: a record per SRTP leg, none for the PBX's
+// plain RTP leg; a leg that turns to SRTP in a re-INVITE gets one with its keys, the partner
+// protects towards it at once, and records go back (and are reused) when legs are removed.
+TEST_P(call, srtp_state_only_where_srtp_is_spoken) {
+    install(media_protocol::srtp, media_protocol::rtp);
+    auto& t = h.tables();
+    EXPECT_EQ(t.srtp.in_use(), 1u);
+    EXPECT_NE(t.rx_stream(slot_a), nullptr);
+    EXPECT_EQ(t.rx_stream(slot_b), nullptr);
+    const size_t allocated = t.srtp.allocated_bytes();
+    EXPECT_GT(allocated, 0u);
+
+    // The PBX leg turns to SRTP (a re-INVITE): it gets its record, and packets flow both ways.
+    b.protocol = media_protocol::srtp;
+    b.latch = shm::latch_policy::srtp_authenticated;
+    b.rx = srtp::test::make_key(shm::srtp_suite::aes_cm_128_hmac_sha1_80, 3);
+    b.tx = srtp::test::make_key(shm::srtp_suite::aes_cm_128_hmac_sha1_80, 4);
+    ASSERT_EQ(h.update(b).type, shm::event_type::ack);
+    EXPECT_EQ(t.srtp.in_use(), 2u);
+    ASSERT_NE(t.rx_stream(slot_b), nullptr);
+    srtp::test::ref_session a_peer_tx(key_peer, false), b_peer_rx(b.tx, true);
+    srtp::test::ref_session b_peer_tx(b.rx, false), a_peer_rx(key_ours, true);
+    for (uint16_t seq = 1; seq < 4; ++seq) {
+        expect_srtp_relayed(a_peer_tx, b_peer_rx, seq, ssrc_a, true);
+        expect_srtp_relayed(b_peer_tx, a_peer_rx, seq, ssrc_b, false);
+    }
+
+    // Removed legs give their records back once no lcore can see them; new legs reuse them.
+    ASSERT_EQ(h.del(a.key).type, shm::event_type::ack);
+    ASSERT_EQ(h.del(b.key).type, shm::event_type::ack);
+    t.rcu.quiescent(0);
+    h.control().reclaim();
+    EXPECT_EQ(t.srtp.in_use(), 0u);
+    install(media_protocol::srtp, media_protocol::srtp);
+    EXPECT_EQ(t.srtp.in_use(), 2u);
+    EXPECT_EQ(t.srtp.allocated_bytes(), allocated);
 }
 
 TEST_P(call, rtcp_on_port_plus_one_and_srtcp_conversion) {
@@ -240,11 +384,11 @@ TEST_P(call, every_drop_reason_is_named_and_counted) {
     install(media_protocol::srtp, media_protocol::rtp);
     auto expect_drop = [&](frame f, drop_reason r, bool on_flow) {
         const uint64_t before = h.drops(r);
-        const uint32_t flow_before = h.flow(slot_a).drops[size_t(r)];
+        const uint32_t flow_before = shm::flow_drops(h.flow(slot_a), r);
         auto d = h.run1(std::move(f));
         EXPECT_EQ(d.drop, uint8_t(r)) << shm::drop_reason_name[size_t(r)];
         EXPECT_EQ(h.drops(r), before + 1) << shm::drop_reason_name[size_t(r)];
-        EXPECT_EQ(h.flow(slot_a).drops[size_t(r)], flow_before + (on_flow ? 1 : 0))
+        EXPECT_EQ(shm::flow_drops(h.flow(slot_a), r), flow_before + (on_flow ? 1 : 0))
             << shm::drop_reason_name[size_t(r)];
         return d;
     };
@@ -372,7 +516,7 @@ TEST_P(call, every_drop_reason_is_named_and_counted) {
 
     // A stream without a key (cannot happen through commands): the engine's error is counted.
     ASSERT_EQ(h.add(b).type, shm::event_type::ack);
-    h.tables().rx_streams[slot_a].clear();
+    h.tables().rx_stream(slot_a)->clear();
     auto p7 = srtp::test::make_rtp(7, ssrc_a, 160);
     ASSERT_EQ(peer_tx.protect(p7), srtp_err_status_ok);
     expect_drop(from_access(p7), drop_reason::crypto_error, true);

@@ -1,11 +1,12 @@
 // Arbitrary frames through classify + relay on plain buffers (no EAL). The input is a sequence
 // of records: [port:1][len:1][bytes:len]; a record whose port byte has bit 7 set instead
 // applies a flow_update built from its bytes (hold, peer, rtcp-mux, protocol), so command and
-// packet handling interleave. Three calls are installed: SRTP<->RTP, RTP<->RTP (rtcp-mux),
-// SRTP<->SRTP with RTCP generation. Checks: nothing crashes, every transmitted frame lies in
-// its buffer and carries a valid IPv4 checksum and a valid UDP checksum, or is an ARP packet.
-// The one exception is by design: a plain relay updates the received UDP checksum (RFC 1624),
-// so a frame that arrived with a wrong one leaves with a wrong one.
+// packet handling interleave; bit 5 marks the frame as classified by the port (packet type). Three
+// calls are installed: SRTP<->RTP, RTP<->RTP (rtcp-mux), SRTP<->SRTP with RTCP generation. Checks:
+// nothing crashes, every transmitted frame lies in its buffer and carries a valid IPv4 checksum and
+// a valid UDP checksum, or is an ARP packet. The one exception is by design: a plain relay updates
+// the received UDP checksum (RFC 1624), so a frame that arrived with a wrong one leaves with a
+// wrong one.
 
 #include <cstddef>
 #include <cstdint>
@@ -140,11 +141,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             b[13] = 0x00;
         }
         off += n;
+        // Bit 5: the port reports what the frame is (rte_mbuf::packet_type), as a NIC does when
+        // the headers say Ethernet / IPv4 without options / UDP, not a fragment.
+        const bool udp4 = n >= 34 && b[12] == 0x08 && b[13] == 0x00 && b[14] == 0x45 &&
+                          (dp::wire::load16(b.data() + 20) & 0x3fff) == 0 && b[23] == 17;
+        const uint16_t offload = (port & 0x20) && udp4 ? dp::rx_ptype_ipv4_udp : 0;
         inputs.emplace_back(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n));
         bufs.push_back(std::move(b));
         descs.push_back(dp::pkt_desc{bufs.back().data(), static_cast<uint16_t>(n),
                                      static_cast<uint16_t>(room), static_cast<uint16_t>(port & 1),
-                                     0, dp::verdict::drop, 0, 0});
+                                     offload, dp::verdict::drop, 0, 0});
     }
     for (size_t i = 0; i < descs.size(); ++i) {
         descs[i].data = bufs[i].data();

@@ -1,8 +1,10 @@
 """sbcctl as an operator uses it: exit codes, error messages, local config commands."""
 import json
 import os
+import socket
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 BIN = Path(os.environ["SBC_BINARY_DIR"]) / "mgmt" / "sbcctl"
@@ -190,3 +192,79 @@ def test_man_page_renders_cleanly_and_lists_every_command_with_options():
     # the build installs the same page it generates from the binary
     built = Path(os.environ["SBC_BINARY_DIR"]) / "mgmt" / "sbcctl.8"
     assert built.read_text() == page.stdout
+
+
+def test_cloudlink_commands_check_their_arguments_before_calling_sbcd():
+    assert {"cloudlink status", "cloudlink link", "cloudlink unlink",
+            "cloudlink push"} <= set(listed_commands())
+    assert complete("cloudlink ") == ["link", "push", "status", "unlink"]
+    assert complete("cloudlink link --") == ["--help", "--password-stdin", "--username", "--wait"]
+    assert "--push" in run("registrations", "--help").stdout
+    r = run("cloudlink", "push")
+    assert r.returncode == 2 and "missing AOR" in r.stderr
+    r = run("cloudlink", "status", "now")
+    assert r.returncode == 2 and "unexpected argument 'now'" in r.stderr
+    r = run("cloudlink", "link", "--wait", "soon")
+    assert r.returncode == 2 and "--wait" in r.stderr
+    with tempfile.TemporaryDirectory() as d:
+        sock = Path(d) / "nobody.sock"
+        link = [str(BIN), "--socket", str(sock), "cloudlink", "link", "--password-stdin"]
+        # No password on stdin: refused before anything is sent.
+        r = subprocess.run(link, input="admin\n", capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2 and "username and password are required" in r.stderr
+        r = subprocess.run(link, input="admin\nsecret\n", capture_output=True, text=True,
+                           timeout=30)
+        assert r.returncode == 3 and str(sock) in r.stderr
+        assert "secret" not in r.stderr + r.stdout
+        r = run("--socket", sock, "registrations", "--push")
+        assert r.returncode == 3
+
+
+def answer_once(sock: Path, result):
+    """A stand-in for sbcd on `sock`: answers one request with `result`; the request it got is
+    in the returned list once a command has run."""
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(str(sock))
+    srv.listen(1)
+    srv.settimeout(30)
+    got = []
+
+    def serve():
+        conn, _ = srv.accept()
+        with conn, conn.makefile("rwb") as f:
+            got.append(json.loads(f.readline()))
+            f.write((json.dumps({"ok": True, "result": result}) + "\n").encode())
+        srv.close()
+    threading.Thread(target=serve, daemon=True).start()
+    return got
+
+
+def test_cloudlink_status_renders_what_sbcd_answers_whatever_its_shape():
+    status = {"state": "connected", "state_text": "linked, last exchange succeeded",
+              "tenant": {"id": "tenant-1001", "name": "Acme Corp"}, "linked_at": "2026-01-02",
+              "base_url": "https://10.3.0.2:8443", "installation_id": "ef76428b",
+              "proxy": {"source": "config", "proxy": "http://10.1.0.2:8888",
+                        "no_proxy": ["localhost", "10.3.0.0/24"]},
+              "last_inventory": {"at": "2026-01-02", "result": "accepted", "reports": 4,
+                                 "interval_s": 3},
+              "clock_offset_s": 120, "clock_error": "clock 120 s behind: configure NTP",
+              "link_attempt": {"id": 2, "result": "ok", "message": "linked"}, "last_error": "",
+              "push": {"counters": {"sent": 3, "failed": 1}}}
+    with tempfile.TemporaryDirectory() as d:
+        sock = Path(d) / "sbcd.sock"
+        got = answer_once(sock, status)
+        r = run("--socket", sock, "cloudlink", "status")
+        assert r.returncode == 0, r.stderr
+        assert got[0]["command"] == "cloudlink_status"
+        assert "Acme Corp (tenant-1001)" in r.stdout and "bypass: localhost 10.3.0.0/24" in r.stdout
+        assert "CLOCK ERROR      clock 120 s behind: configure NTP" in r.stdout
+        assert "last error       -" in r.stdout
+        assert "sent          3" in r.stdout
+        # Members of unexpected types or missing: dashes, never a crash.
+        for odd in ({}, [], None, {"proxy": [], "push": {"counters": [1]}, "tenant": "x",
+                                   "last_inventory": 5, "link_attempt": {"result": {}}}):
+            sock.unlink(missing_ok=True)
+            answer_once(sock, odd)
+            r = run("--socket", sock, "cloudlink", "status")
+            assert r.returncode == 0, (odd, r.stderr)
+            assert r.stdout.startswith("state            -"), r.stdout

@@ -13,12 +13,14 @@ using u128 = unsigned __int128;
 
 inline constexpr int64_t max_index = (int64_t{1} << 48) - 1;
 
-inline u128 load_window(const uint64_t w[2]) noexcept {
-    return (u128{w[1]} << 64) | w[0];
+// A replay window: four 32-bit words, least significant first.
+inline u128 load_window(const uint32_t w[4]) noexcept {
+    return (u128{w[3]} << 96) | (u128{w[2]} << 64) | (u128{w[1]} << 32) | w[0];
 }
-inline void store_window(uint64_t w[2], u128 v) noexcept {
-    w[0] = static_cast<uint64_t>(v);
-    w[1] = static_cast<uint64_t>(v >> 64);
+inline void store_window(uint32_t w[4], u128 v) noexcept {
+    for (int i = 0; i < 4; ++i) {
+        w[i] = static_cast<uint32_t>(v >> (32 * i));
+    }
 }
 
 inline int64_t highest_index(const rtp_index_state& st) noexcept {

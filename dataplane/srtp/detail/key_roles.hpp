@@ -61,7 +61,7 @@ inline bool accept_key(stream& s, const key_set* used, bool rtcp, int64_t index,
     if (used == A::pending(s)) {
         // First packet under the new key: it becomes current; the old one retires, valid only
         // for packets older than this one. install() frees what retires twice.
-        A::dead(s) = A::retiring(s);
+        A::set_dead(s, A::retiring(s));
         A::retiring(s) = A::key(s);
         A::key(s) = A::pending(s);
         A::pending(s) = nullptr;

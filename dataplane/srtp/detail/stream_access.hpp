@@ -14,7 +14,7 @@ struct stream_access {
     static key_set*& key(stream& s) noexcept { return s.key_; }
     static key_set*& pending(stream& s) noexcept { return s.pending_; }
     static key_set*& retiring(stream& s) noexcept { return s.retiring_; }
-    static key_set*& dead(stream& s) noexcept { return s.dead_; }
+    static void set_dead(stream& s, key_set* k) noexcept { s.set_dead(k); }
     static uint64_t& retire_below(stream& s) noexcept { return s.retire_below_; }
     static uint32_t& rtcp_retire_below(stream& s) noexcept { return s.rtcp_retire_below_; }
     static rtp_index_state& rtp(stream& s) noexcept { return s.rtp_; }

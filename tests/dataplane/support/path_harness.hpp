@@ -100,8 +100,9 @@ inline shm::flow_spec make_leg(uint16_t port, uint32_t local_ip, uint16_t local_
 
 class harness {
   public:
-    explicit harness(srtp::engine_kind k = srtp::engine_kind::ipsecmb, uint32_t max_flows = 256)
-        : s_(make_params(max_flows, k)),
+    explicit harness(srtp::engine_kind k = srtp::engine_kind::ipsecmb, uint32_t max_flows = 256,
+                     dp::table_memory memory = {})
+        : s_(make_params(max_flows, k, memory)),
           t_(s_, 1, nullptr),
           ctl_(t_, [this](const shm::event& e) { replies.push_back(e); }),
           engine_(k),
@@ -116,8 +117,10 @@ class harness {
         t_.rcu.online(0);
     }
 
-    static dp::table_params make_params(uint32_t max_flows, srtp::engine_kind k) {
+    static dp::table_params make_params(uint32_t max_flows, srtp::engine_kind k,
+                                        dp::table_memory memory = {}) {
         dp::table_params s;
+        s.memory = memory;
         s.max_flows = max_flows;
         s.engine = k;
         dp::media_address a;

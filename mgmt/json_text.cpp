@@ -1,0 +1,9 @@
+#include "mgmt/json_text.hpp"
+
+namespace sbc::mgmt {
+
+std::string json_text(const nlohmann::json& j, int indent) {
+    return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace sbc::mgmt
