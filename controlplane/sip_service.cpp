@@ -17,8 +17,7 @@ sip_service::sip_service(sip::io_loop& loop, const config::appliance& cfg)
       core_(loop, realm_id::core, limits_from(cfg.sip), timers_from(cfg.sip), guard_),
       trunk_(core_, cfg.sip_server),
       dispatcher_(access_, core_, subnets_, trunk_, bindings_),
-      registrar_(access_, core_, trunk_, bindings_, dos_, cfg.remote_subscribers,
-                 cfg.push),
+      registrar_(access_, core_, trunk_, bindings_, dos_, cfg.remote_subscribers, cfg.push),
       clients_(access_, core_, dispatcher_),
       e911_(access_, core_, cfg) {
     dispatcher_.route(realm_id::access, sip::sip_method::register_,
