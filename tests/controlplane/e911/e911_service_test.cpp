@@ -103,8 +103,10 @@ TEST(E911Service, AnUnansweredDomainTimesOutAfter8T1) {
     f.cfg.sip.t1_ms = 50;
     auto& p = f.provider("127.0.0.20");
     p.options = fake_osv::mode::silent;
+    // TCP: fake_osv's port is only known free for TCP; a UDP port it failed to bind would
+    // answer ICMP (a transport failure), not silence.
     f.cfg.remote_endpoints.push_back(
-        endpoint_to({domain_at(p.address, config::sip_transport::udp)}));
+        endpoint_to({domain_at(p.address, config::sip_transport::tcp)}));
     ASSERT_TRUE(f.start()) << f.start_error;
     ASSERT_TRUE(f.run_until([&] { return f.health(0) == domain_health::down; }, 4s));
     EXPECT_EQ(f.domains().domain(0).reason, "OPTIONS unanswered for 8 x T1");
