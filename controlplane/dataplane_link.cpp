@@ -145,11 +145,11 @@ nlohmann::json dataplane_link::status_json() const {
     return j;
 }
 
-nlohmann::json dataplane_link::counters_table() const {
+cp::result<nlohmann::json> dataplane_link::counters_table() const {
     nlohmann::json cols = nlohmann::json::array({"reason"});
     nlohmann::json rows = nlohmann::json::array();
     if (!attached()) {
-        throw std::runtime_error("dataplane not attached: " + last_error_);
+        return cp::fail("dataplane not attached: " + last_error_);
     }
     const auto lcores = client_.lcores();
     for (size_t i = 0; i < lcores.size(); ++i) {
@@ -185,7 +185,7 @@ nlohmann::json dataplane_link::counters_table() const {
             rows.push_back(row);
         }
     }
-    return {{"columns", cols}, {"rows", rows}};
+    return nlohmann::json{{"columns", cols}, {"rows", rows}};
 }
 
 }  // namespace sbc::cp

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "controlplane/dataplane_client/dataplane_client.hpp"
+#include "controlplane/result.hpp"
 #include "sip/transport/io_loop.hpp"
 
 namespace sbc::cp {
@@ -42,7 +43,7 @@ class dataplane_link {
 
     nlohmann::json status_json() const;
     // Drop counters by reason, one column per lcore plus the total ({"columns","rows"}).
-    nlohmann::json counters_table() const;
+    cp::result<nlohmann::json> counters_table() const;
 
   private:
     void tick();

@@ -20,54 +20,49 @@ mgmt_server::~mgmt_server() {
     close();
 }
 
-bool mgmt_server::open(const std::string& path, const std::string& group, std::string& error) {
+cp::status mgmt_server::open(const std::string& path, const std::string& group) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
-        error =
-            "mgmt.socket: path empty or longer than " + std::to_string(sizeof(addr.sun_path) - 1);
-        return false;
+        return cp::fail("mgmt.socket: path empty or longer than " +
+                        std::to_string(sizeof(addr.sun_path) - 1));
     }
     std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
     listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (listen_fd_ < 0) {
-        error = std::string("mgmt socket: ") + std::strerror(errno);
-        return false;
+        return cp::fail(std::string("mgmt socket: ") + std::strerror(errno));
     }
+    // The message is made before close(), which may change errno.
+    auto failed = [this](std::string message) {
+        cp::status st = cp::fail(std::move(message));
+        close();
+        return st;
+    };
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
     if (ec) {
-        error = "mgmt.socket " + path + ": cannot create its directory: " + ec.message();
-        close();
-        return false;
+        return failed("mgmt.socket " + path + ": cannot create its directory: " + ec.message());
     }
     ::unlink(path.c_str());
     if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
         ::listen(listen_fd_, 16) != 0) {
-        error = "mgmt.socket " + path + ": " + std::strerror(errno);
-        ::close(listen_fd_);
-        listen_fd_ = -1;
-        return false;
+        return failed("mgmt.socket " + path + ": " + std::strerror(errno));
     }
     path_ = path;
     gid_t gid = 0;
     if (group != "root") {
         struct group* g = ::getgrnam(group.c_str());
         if (g == nullptr) {
-            error = "mgmt.group: no such group '" + group + "'";
-            close();
-            return false;
+            return failed("mgmt.group: no such group '" + group + "'");
         }
         gid = g->gr_gid;
     }
     if (::chown(path.c_str(), static_cast<uid_t>(-1), gid) != 0 ||
         ::chmod(path.c_str(), 0660) != 0) {
-        error = "mgmt.socket " + path + ": cannot set owner/mode: " + std::strerror(errno);
-        close();
-        return false;
+        return failed("mgmt.socket " + path + ": cannot set owner/mode: " + std::strerror(errno));
     }
     listen_watch_ = loop_.watch(listen_fd_, POLLIN, [this](unsigned) { accept_ready(); });
-    return true;
+    return cp::status::ok();
 }
 
 void mgmt_server::close() {
@@ -177,9 +172,16 @@ std::string mgmt_server::answer(const std::string& line) {
         return mgmt::encode(resp);
     }
     try {
-        resp.result = h->second(req.args);
-        resp.ok = true;
+        auto r = h->second(req.args);
+        if (r) {
+            resp.result = std::move(*r);
+            resp.ok = true;
+        } else {
+            resp.error = r.error().message();
+        }
     } catch (const std::exception& e) {
+        // Arguments of a type a handler did not check (nlohmann's type_error): answered like
+        // any refusal, never thrown out of the loop's callback.
         resp.error = e.what();
     } catch (...) {
         resp.error = "command '" + req.command + "' failed";

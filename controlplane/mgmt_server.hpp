@@ -1,28 +1,24 @@
 #pragma once
 // sbcd's side of the mgmt protocol (mgmt/protocol.hpp): a unix stream socket served on the
-// io_loop. Each command name maps to a handler that returns a JSON result or throws
-// mgmt_error with an operator-facing message. Connections are bounded in number and in
+// io_loop. Each command name maps to a handler that returns its JSON result or a status with an
+// operator-facing message (controlplane/result.hpp). Connections are bounded in number and in
 // buffered bytes so a stuck or hostile client cannot grow sbcd.
 
 #include <functional>
 #include <map>
 #include <memory>
-#include <stdexcept>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "controlplane/result.hpp"
 #include "sip/transport/io_loop.hpp"
 
 namespace sbc::cp {
 
-struct mgmt_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
 class mgmt_server {
   public:
-    using handler = std::function<nlohmann::json(const nlohmann::json& args)>;
+    using handler = std::function<cp::result<nlohmann::json>(const nlohmann::json& args)>;
 
     explicit mgmt_server(sip::io_loop& loop) : loop_(loop) {}
     ~mgmt_server();
@@ -31,7 +27,7 @@ class mgmt_server {
 
     // Binds and listens on `path` (a stale socket file is replaced), owned by `group` with mode
     // 0660 so members of the group can use sbcctl. False with `error` on failure.
-    bool open(const std::string& path, const std::string& group, std::string& error);
+    cp::status open(const std::string& path, const std::string& group);
     void close();
 
     void on(const std::string& command, handler h) { handlers_[command] = std::move(h); }

@@ -77,12 +77,12 @@ osv_trunk::~osv_trunk() {
     stop();
 }
 
-bool osv_trunk::start(std::string& error) {
+cp::status osv_trunk::start() {
     for (auto& n : nodes_) {
         auto a = sip::socket_address::from_ip(n.cfg.address, n.cfg.port);
         if (!a) {
-            error = "sip_server.node " + n.cfg.name + ": not an IP address: " + n.cfg.address;
-            return false;
+            return cp::fail("sip_server.node " + n.cfg.name +
+                            ": not an IP address: " + n.cfg.address);
         }
         n.target.type = transport_of(n.cfg.transport);
         n.target.address = *a;
@@ -90,8 +90,8 @@ bool osv_trunk::start(std::string& error) {
             !core_.enabled(n.target.type == sip::transport_type::tls ? sip::transport_type::tls
                                                                      : sip::transport_type::tcp) &&
             !core_.enabled(sip::transport_type::udp) && !core_.enabled(sip::transport_type::tcp)) {
-            error = "sip_server.node " + n.cfg.name + ": the core realm has no SIP listener";
-            return false;
+            return cp::fail("sip_server.node " + n.cfg.name +
+                            ": the core realm has no SIP listener");
         }
     }
     for (node_index i = 0; i < count(); ++i) {
@@ -104,7 +104,7 @@ bool osv_trunk::start(std::string& error) {
             }
         }
     });
-    return true;
+    return cp::status::ok();
 }
 
 void osv_trunk::stop() {

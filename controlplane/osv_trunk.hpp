@@ -92,7 +92,7 @@ class osv_trunk {
     osv_trunk& operator=(const osv_trunk&) = delete;
 
     // Resolves the nodes and starts the keep-alive (the first OPTIONS go out at once).
-    bool start(std::string& error);
+    cp::status start();
     void stop();
 
     // The node for a request, by the comm system type's rule; nullopt when none is usable.

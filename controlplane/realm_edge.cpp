@@ -196,9 +196,9 @@ std::shared_ptr<sip::tls_server_context> realm_edge::tls_for(const sip::socket_a
     return nullptr;
 }
 
-bool realm_edge::open(const realm_listen& where,
-                      const std::vector<config::certificate_profile>& profiles,
-                      profile_for_source choose, std::string& error) {
+cp::status realm_edge::open(const realm_listen& where,
+                            const std::vector<config::certificate_profile>& profiles,
+                            profile_for_source choose) {
     address_ = where.address;
     default_profile_ = where.certificate_profile;
     choose_profile_ = std::move(choose);
@@ -209,15 +209,13 @@ bool realm_edge::open(const realm_listen& where,
         for (const auto& p : profiles) {
             auto ctx = sip::tls_server_context::create({tls_profile_of(p)});
             if (!ctx) {
-                error = "certificate_profile " + p.name + ": " + ctx.error();
-                return false;
+                return cp::fail("certificate_profile " + p.name + ": " + ctx.error());
             }
             tls_contexts_[p.name] = std::move(ctx.value());
         }
         if (tls_contexts_.count(default_profile_) == 0) {
-            error = realm + ".certificate_profile: no certificate profile '" + default_profile_ +
-                    "' for the TLS listener";
-            return false;
+            return cp::fail(realm + ".certificate_profile: no certificate profile '" +
+                            default_profile_ + "' for the TLS listener");
         }
     }
     struct port {
@@ -233,8 +231,7 @@ bool realm_edge::open(const realm_listen& where,
         }
         auto addr = sip::socket_address::from_ip(where.address, p.number);
         if (!addr) {
-            error = realm + ".signalling_address: not an IP address: " + where.address;
-            return false;
+            return cp::fail(realm + ".signalling_address: not an IP address: " + where.address);
         }
         sip::result<sip::socket_address, std::string> bound =
             p.type == sip::transport_type::udp ? transports_.listen_udp(*addr)
@@ -242,14 +239,13 @@ bool realm_edge::open(const realm_listen& where,
                 ? transports_.listen_tcp(*addr)
                 : transports_.listen_tls(*addr, tls_contexts_[default_profile_]);
         if (!bound) {
-            error = realm + "." + p.key + ": " + bound.error();
-            return false;
+            return cp::fail(realm + "." + p.key + ": " + bound.error());
         }
         listening_[p.type] = bound.value();
         spdlog::info("realm {}: SIP/{} on {}", name(), sip::transport_name(p.type),
                      bound.value().to_string());
     }
-    return true;
+    return cp::status::ok();
 }
 
 void realm_edge::use_link(realm_link& link, const realm_listen& where) {
@@ -264,36 +260,33 @@ void realm_edge::use_link(realm_link& link, const realm_listen& where) {
     }
 }
 
-bool realm_edge::set_tls_client(const config::certificate_profile& profile, std::string& error) {
+cp::status realm_edge::set_tls_client(const config::certificate_profile& profile) {
     sip::tls_profile t = tls_profile_of(profile);
     t.client_certs = sip::client_cert_mode::none;
     t.verify_server = t.ca_file.empty() ? false : true;
     auto ctx = sip::tls_client_context::create(t);
     if (!ctx) {
-        error = "certificate_profile " + profile.name + ": " + ctx.error();
-        return false;
+        return cp::fail("certificate_profile " + profile.name + ": " + ctx.error());
     }
     transports_.set_tls_client(std::move(ctx.value()));
-    return true;
+    return cp::status::ok();
 }
 
-bool realm_edge::listen_extra(sip::transport_type t, std::uint16_t port, std::string_view owner,
-                              std::string& error) {
+cp::status realm_edge::listen_extra(sip::transport_type t, std::uint16_t port,
+                                    std::string_view owner) {
     auto addr = sip::socket_address::from_ip(address_, port);
     if (!addr) {
-        error = std::string(owner) + ": not an IP address: " + address_;
-        return false;
+        return cp::fail(std::string(owner) + ": not an IP address: " + address_);
     }
     auto bound = t == sip::transport_type::udp ? transports_.listen_udp(*addr)
                                                : transports_.listen_tcp(*addr);
     if (!bound) {
-        error = std::string(owner) + ": " + bound.error();
-        return false;
+        return cp::fail(std::string(owner) + ": " + bound.error());
     }
     extra_.emplace_back(t, bound.value());
     spdlog::info("realm {}: SIP/{} on {} ({})", name(), sip::transport_name(t),
                  bound.value().to_string(), owner);
-    return true;
+    return cp::status::ok();
 }
 
 std::optional<sip::socket_address> realm_edge::local(sip::transport_type t) const {

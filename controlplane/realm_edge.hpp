@@ -24,6 +24,7 @@
 #include "controlplane/core_limits.hpp"
 #include "controlplane/entry_guard.hpp"
 #include "controlplane/realm_link.hpp"
+#include "controlplane/result.hpp"
 #include "sip/builder.hpp"
 #include "sip/transaction/transaction_layer.hpp"
 #include "sip/transaction/transport_binding.hpp"
@@ -80,14 +81,14 @@ class realm_edge {
 
     // Builds a TLS server context for each certificate profile the realm may present, then
     // opens the listeners. False with one line naming the address, port or file at fault.
-    bool open(const realm_listen& where, const std::vector<config::certificate_profile>& profiles,
-              profile_for_source choose, std::string& error);
+    cp::status open(const realm_listen& where,
+                    const std::vector<config::certificate_profile>& profiles,
+                    profile_for_source choose);
     // Outbound TLS (a TLS sip_server node): the client context, verifying against `profile.ca`.
-    bool set_tls_client(const config::certificate_profile& profile, std::string& error);
+    cp::status set_tls_client(const config::certificate_profile& profile);
     // One more listener on the realm's address after open(): a remote endpoint's own port (the
     // E911 core_realm_port, guide 12.1.2.2). `owner` names the setting in the error line.
-    bool listen_extra(sip::transport_type t, std::uint16_t port, std::string_view owner,
-                      std::string& error);
+    cp::status listen_extra(sip::transport_type t, std::uint16_t port, std::string_view owner);
 
     // Answers the server transaction `txn` whose request is `request`: RFC 3261 §8.2.6 (the
     // request's Via, From, To with the transaction's tag, Call-ID, CSeq), then `extra`. The one

@@ -57,20 +57,19 @@ service::~service() {
     }
 }
 
-bool service::start(std::string& error) {
+cp::status service::start() {
     retry_policy policy;
     policy.deadline = opts_.dataplane_wait;
     spdlog::info("attaching to dataplane '{}' (waiting up to {} ms)", cfg_.instance,
                  opts_.dataplane_wait.count());
     if (dp_status st = dataplane_.attach_at_startup(policy); !st) {
-        error = st.message;
-        return false;
+        return cp::fail(st.message);
     }
     spdlog::info("attached to dataplane pid {}", dataplane_.client().dataplane_pid());
     // Calls: the media manager hears the dataplane's events, replays its flows after a dataplane
     // restart and checks media timeouts once a second; the B2BUA takes INVITEs and dialogs.
-    if (!media_.open_cdr(error)) {
-        return false;
+    if (cp::status st = media_.open_cdr(); !st) {
+        return st;
     }
     dataplane_.on_event([this](const dp_event& ev) {
         sip_.guard().run(guarded_entry::dataplane_event, "dataplane event",
@@ -91,15 +90,15 @@ bool service::start(std::string& error) {
     b2bua_.register_mgmt(mgmt_);
     cloudlink_.register_mgmt(mgmt_);
     cloudlink_.start();
-    if (!sip_.start(error)) {
-        return false;
+    if (cp::status st = sip_.start(); !st) {
+        return st;
     }
-    if (!mgmt_.open(cfg_.mgmt.socket, cfg_.mgmt.group, error)) {
-        return false;
+    if (cp::status st = mgmt_.open(cfg_.mgmt.socket, cfg_.mgmt.group); !st) {
+        return st;
     }
     spdlog::info("mgmt API on {}", cfg_.mgmt.socket);
     watch_signals();
-    return true;
+    return cp::status::ok();
 }
 
 void service::watch_signals() {

@@ -28,8 +28,8 @@ class service {
     service(config::appliance cfg, service_options opts);
     ~service();
 
-    // Attaches to the dataplane and opens the mgmt socket. False with a one-line `error`.
-    bool start(std::string& error);
+    // Attaches to the dataplane, opens the listeners and the mgmt socket.
+    cp::status start();
     // Runs until SIGTERM/SIGINT.
     void run();
 

@@ -1,7 +1,5 @@
 #include "controlplane/sip_service.hpp"
 
-#include <stdexcept>
-
 #include "controlplane/counters_json.hpp"
 #include "controlplane/mgmt_server.hpp"
 #include "sip/builder.hpp"
@@ -51,41 +49,44 @@ sip_service::~sip_service() {
     access_.transports().set_source_policy(nullptr);
 }
 
-bool sip_service::start(const sip_listen& where, std::string& error) {
+cp::status sip_service::start(const sip_listen& where) {
     // Access: each subnet presents its certificate profile; sources outside every subnet get
     // the realm's (and then a 403 to their first request).
     auto by_subnet = [this](const sip::socket_address& remote) -> std::string {
         const subscriber_subnet* s = subnets_.match(remote);
         return s != nullptr ? s->certificate_profile : std::string();
     };
-    if (!access_.open(where.access, cfg_.certificate_profiles, by_subnet, error)) {
-        return false;
+    if (cp::status st = access_.open(where.access, cfg_.certificate_profiles, by_subnet); !st) {
+        return st;
     }
-    if (!core_.open(where.core, cfg_.certificate_profiles, {}, error)) {
-        return false;
+    if (cp::status st = core_.open(where.core, cfg_.certificate_profiles, {}); !st) {
+        return st;
     }
     for (const auto& n : cfg_.sip_server.nodes) {
         if (n.transport == config::sip_transport::tls) {
             const auto* realm = cfg_.find_realm(cfg_.sip_server.realm);
             const auto* profile =
                 realm ? cfg_.find_certificate_profile(realm->certificate_profile) : nullptr;
-            if (profile == nullptr || !core_.set_tls_client(*profile, error)) {
-                if (error.empty()) {
-                    error = "sip_server: a TLS node needs the core realm's certificate_profile";
-                }
-                return false;
+            if (profile == nullptr) {
+                return cp::fail(
+                    "sip_server: a TLS node needs the core realm's certificate_profile");
+            }
+            if (cp::status st = core_.set_tls_client(*profile); !st) {
+                return st;
             }
             break;
         }
     }
-    return e911_.start(error) && trunk_.start(error);
+    if (auto s = e911_.start(); !s) {
+        return s;
+    }
+    return trunk_.start();
 }
 
-bool sip_service::start(realm_link& access, realm_link& core, const sip_listen& where,
-                        std::string& error) {
+cp::status sip_service::start(realm_link& access, realm_link& core, const sip_listen& where) {
     access_.use_link(access, where.access);
     core_.use_link(core, where.core);
-    return trunk_.start(error);
+    return trunk_.start();
 }
 
 void sip_service::register_mgmt(mgmt_server& mgmt) {
@@ -96,14 +97,14 @@ void sip_service::register_mgmt(mgmt_server& mgmt) {
     mgmt.on("security", [this](const nlohmann::json&) { return dos_.status(); });
     mgmt.on("e911", [this](const nlohmann::json&) { return e911_.status(); });
     // The operator forgives a source before its entry expires.
-    mgmt.on("blacklist_remove", [this](const nlohmann::json& args) {
+    mgmt.on("blacklist_remove", [this](const nlohmann::json& args) -> cp::result<nlohmann::json> {
         const std::string address = args.value("address", std::string());
         const auto remote = sip::socket_address::from_ip(address, 0);
         if (!remote) {
-            throw std::runtime_error("'" + address + "' is not an IP address");
+            return cp::fail("'" + address + "' is not an IP address");
         }
         if (!dos_.forgive(*remote)) {
-            throw std::runtime_error(address + " is not blacklisted");
+            return cp::fail(address + " is not blacklisted");
         }
         return nlohmann::json{{"removed", address}};
     });

@@ -50,12 +50,12 @@ class sip_service {
     sip_service(const sip_service&) = delete;
     sip_service& operator=(const sip_service&) = delete;
 
-    // Opens the listeners and starts the trunk keep-alive. False with one line.
-    bool start(std::string& error) { return start(sip_listen::from(cfg_), error); }
-    bool start(const sip_listen& where, std::string& error);
+    // Opens the listeners and starts the trunk keep-alive.
+    cp::status start() { return start(sip_listen::from(cfg_)); }
+    cp::status start(const sip_listen& where);
     // The same over links instead of sockets (realm_link.hpp; the whole-daemon fuzz target).
     // E911 is not started there: its ports and keep-alives are sockets of their own.
-    bool start(realm_link& access, realm_link& core, const sip_listen& where, std::string& error);
+    cp::status start(realm_link& access, realm_link& core, const sip_listen& where);
 
     // `registrations`, `sip` (counters), `blacklist` and `security`; `status` takes status().
     void register_mgmt(mgmt_server& mgmt);

@@ -122,8 +122,7 @@ void relay(benchmark::State& state, bool throttling) {
     std::atomic<bool> started{false};
     bench::loop_thread sbc([&](sip::io_loop& loop) {
         auto svc = std::make_shared<sip_service>(loop, cfg);
-        std::string error;
-        started = svc->start(where, error);
+        started = static_cast<bool>(svc->start(where));
         return svc;
     });
     if (!started) {

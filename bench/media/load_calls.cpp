@@ -60,8 +60,8 @@ std::string program_calls(cp::media::media_manager& mm, cp::dataplane_client& dp
     auto poll = [&] { dp.poll_events([&](const cp::dp_event& ev) { mm.on_event(ev); }); };
     for (int i = 0; i < n; ++i) {
         auto c = mm.create(acc, core);
-        if (!c.st) {
-            return "call " + std::to_string(i) + ": " + c.st.message();
+        if (!c) {
+            return "call " + std::to_string(i) + ": " + c.error().message();
         }
         load_call& call = out[static_cast<size_t>(i)];
         call.client_key = srtp::test::make_key(shm::srtp_suite::aes_cm_128_hmac_sha1_80,
@@ -71,13 +71,13 @@ std::string program_calls(cp::media::media_manager& mm, cp::dataplane_client& dp
         std::string offer_out;
         // The SDP ports are nominal: every stream is sent from one socket per side and the SBC
         // latches to it (SRTP on authentication, RTP from the SDP address on any port).
-        if (!mm.offer(c.id, cp::media::side::a,
+        if (!mm.offer(*c, cp::media::side::a,
                       client_sdp(access_ip, static_cast<uint16_t>(20000 + 2 * (i % 10000)),
                                  call.client_key),
                       offer_out)) {
             return "call " + std::to_string(i) + ": offer refused";
         }
-        mm.answer(c.id, cp::media::side::b,
+        mm.answer(*c, cp::media::side::b,
                   osv_sdp(core_ip, static_cast<uint16_t>(30000 + 2 * (i % 10000))),
                   [&, i](const cp::media::status& s, const std::string& body) {
                       ++done;
@@ -87,7 +87,7 @@ std::string program_calls(cp::media::media_manager& mm, cp::dataplane_client& dp
                           failure = "call " + std::to_string(i) + ": no key in the answer";
                       }
                   });
-        const auto* session = mm.find(c.id);
+        const auto* session = mm.find(*c);
         call.access_sbc_port = session->get(cp::media::side::a).port;
         call.core_sbc_port = session->get(cp::media::side::b).port;
         poll();

@@ -59,11 +59,11 @@ void b2bua::start_call(const req_t& req, binding* client) {
     }
     route& r = std::get<route>(decided);
     auto created = media_.create(r.caller_media, r.callee_media);
-    if (!created.st) {
+    if (!created) {
         ++counters_.refused_capacity;
         dispatcher.respond(
-            req, static_cast<uint16_t>(created.st.sip_status()),
-            "Service Unavailable (" + std::string(media::text(created.st.code)) + ")",
+            req, static_cast<uint16_t>(created.error().sip_status()),
+            "Service Unavailable (" + std::string(media::text(created.error().code)) + ")",
             {{"Retry-After", std::to_string(retry_after_s)}});
         return;
     }
@@ -71,7 +71,7 @@ void b2bua::start_call(const req_t& req, binding* client) {
     call_data d;
     d.id = table_.next_id();
     d.kind = r.kind;
-    d.media = created.id;
+    d.media = *created;
     d.node = r.node;
     d.route = std::move(r.why);
     d.max_forwards = r.max_forwards;
@@ -181,7 +181,8 @@ sip::outgoing_message call::leg_b_invite(const sip::message& msg) {
     invite.add("Max-Forwards", std::to_string(d_.max_forwards));
     copy_crossing(msg, invite);
     if (const auto* rep = msg.find(sip::header_id::replaces)) {
-        if (auto mapped = map_replaces(ctx_.table, rep->value, d_.leg(side::a).realm); !mapped.empty()) {
+        if (auto mapped = map_replaces(ctx_.table, rep->value, d_.leg(side::a).realm);
+            !mapped.empty()) {
             invite.add("Replaces", mapped);
         }
     }

@@ -69,10 +69,10 @@ void cloudlink_service::register_mgmt(mgmt_server& mgmt) {
     mgmt.on("cloudlink_status", [this](const nlohmann::json&) { return status(); });
     // The admin credentials cross the mgmt socket (root/group only) once and are dropped after
     // the link request; mgmt_server logs no arguments.
-    mgmt.on("cloudlink_link", [this](const nlohmann::json& args) {
+    mgmt.on("cloudlink_link", [this](const nlohmann::json& args) -> cp::result<nlohmann::json> {
         std::string error;
         if (!link_.link(arg_string(args, "username"), arg_string(args, "password"), error)) {
-            throw mgmt_error(error);
+            return cp::fail(error);
         }
         return nlohmann::json{{"state", state_name(link_.state())},
                               {"attempt", link_.status()["link_attempt"]["id"]}};
@@ -80,11 +80,11 @@ void cloudlink_service::register_mgmt(mgmt_server& mgmt) {
     mgmt.on("cloudlink_unlink", [this](const nlohmann::json&) { return link_.unlink(); });
     // A test push by the operator to a registered push client: the result appears in
     // status().push.recent.
-    mgmt.on("cloudlink_push", [this](const nlohmann::json& args) {
+    mgmt.on("cloudlink_push", [this](const nlohmann::json& args) -> cp::result<nlohmann::json> {
         const std::string aor = arg_string(args, "aor");
         const auto device = find_device_ ? find_device_(aor) : std::nullopt;
         if (!device) {
-            throw mgmt_error("no push-capable binding for '" + aor + "'");
+            return cp::fail("no push-capable binding for '" + aor + "'");
         }
         push_.push(*device, "sbcctl-test", "sbcctl", [](const push_result&) {});
         return nlohmann::json{{"device", device->summary()}, {"requested", true}};

@@ -44,16 +44,20 @@ e911_service::~e911_service() {
     stop();
 }
 
-bool e911_service::start(std::string& error) {
+cp::status e911_service::start() {
     for (std::size_t i = 0; i < endpoints_.size(); ++i) {
         endpoint& ep = endpoints_[i];
         const std::string key = "remote_endpoint[" + std::to_string(i) + "] (" + ep.cfg->name + ")";
         for (auto t : {sip::transport_type::udp, sip::transport_type::tcp}) {
-            if (!edge(ep.core).listen_extra(t, ep.cfg->core_realm_port, key + ".core_realm_port",
-                                            error) ||
-                !edge(ep.access).listen_extra(t, ep.cfg->access_port(), key + ".access_realm_port",
-                                              error)) {
-                return false;
+            if (auto s = edge(ep.core).listen_extra(t, ep.cfg->core_realm_port,
+                                                    key + ".core_realm_port");
+                !s) {
+                return s;
+            }
+            if (auto s = edge(ep.access).listen_extra(t, ep.cfg->access_port(),
+                                                      key + ".access_realm_port");
+                !s) {
+                return s;
             }
         }
     }
@@ -67,19 +71,20 @@ bool e911_service::start(std::string& error) {
             const config::realm* r = cfg_.find_realm(ep.cfg->access_realm);
             const auto* profile =
                 r != nullptr ? cfg_.find_certificate_profile(r->certificate_profile) : nullptr;
-            if (profile == nullptr || !edge(ep.access).set_tls_client(*profile, error)) {
-                if (error.empty()) {
-                    error = "remote_endpoint " + ep.cfg->name +
-                            ": a TLS location domain needs the access realm's certificate_profile";
-                }
-                return false;
+            if (profile == nullptr) {
+                return cp::fail("remote_endpoint " + ep.cfg->name +
+                                ": a TLS location domain needs the access realm's "
+                                "certificate_profile");
+            }
+            if (auto s = edge(ep.access).set_tls_client(*profile); !s) {
+                return s;
             }
             break;
         }
     }
     for (endpoint& ep : endpoints_) {
-        if (!ep.domains->start(error)) {
-            return false;
+        if (auto s = ep.domains->start(); !s) {
+            return s;
         }
         spdlog::info(
             "remote_endpoint {}: emergency calls from OSV on {} port {}, to the provider "
@@ -87,7 +92,7 @@ bool e911_service::start(std::string& error) {
             ep.cfg->name, realm_name(ep.core), ep.cfg->core_realm_port, realm_name(ep.access),
             ep.cfg->access_port(), ep.domains->size());
     }
-    return true;
+    return cp::status::ok();
 }
 
 void e911_service::stop() {

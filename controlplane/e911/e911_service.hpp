@@ -24,6 +24,7 @@
 #include "controlplane/e911/emergency_numbers.hpp"
 #include "controlplane/e911/location_domains.hpp"
 #include "controlplane/realm_edge.hpp"
+#include "controlplane/result.hpp"
 
 namespace sbc::cp::e911 {
 
@@ -48,8 +49,8 @@ class e911_service {
     e911_service& operator=(const e911_service&) = delete;
 
     // After the realms opened: each endpoint's ports, TLS toward TLS location domains, the
-    // keep-alives. False with one line naming the setting.
-    bool start(std::string& error);
+    // keep-alives. A failure names the setting.
+    cp::status start();
     void stop();
 
     std::size_t size() const { return endpoints_.size(); }

@@ -79,17 +79,17 @@ location_domains::~location_domains() {
     stop();
 }
 
-bool location_domains::start(std::string& error) {
+cp::status location_domains::start() {
     for (std::size_t i = 0; i < domains_.size(); ++i) {
         domain_state& d = domains_[i];
         const auto type = transport_of(d.cfg.transport);
         if (type == sip::transport_type::udp ? !access_.enabled(sip::transport_type::udp)
                                              : !access_.enabled(sip::transport_type::tcp) &&
                                                    !access_.enabled(sip::transport_type::tls)) {
-            error = "remote_endpoint " + cfg_.name + ": realm " + std::string(access_.name()) +
-                    " has no " + std::string(sip::transport_name(type)) +
-                    " listener to reach location domain " + d.label();
-            return false;
+            return cp::fail("remote_endpoint " + cfg_.name + ": realm " +
+                            std::string(access_.name()) + " has no " +
+                            std::string(sip::transport_name(type)) +
+                            " listener to reach location domain " + d.label());
         }
         std::string why;
         auto address = resolve(d.cfg, why);
@@ -116,7 +116,7 @@ bool location_domains::start(std::string& error) {
             }
         }
     });
-    return true;
+    return cp::status::ok();
 }
 
 void location_domains::stop() {

@@ -26,6 +26,7 @@
 #include "common/lifetime.hpp"
 #include "config/appliance.hpp"
 #include "controlplane/realm_edge.hpp"
+#include "controlplane/result.hpp"
 
 namespace sbc::cp::e911 {
 
@@ -68,9 +69,9 @@ class location_domains {
     location_domains& operator=(const location_domains&) = delete;
 
     // Resolves the urls (a host name once, here; one that does not resolve leaves its domain
-    // down with that reason) and starts the keep-alive. False with one line when no transport
-    // can reach a domain.
-    bool start(std::string& error);
+    // down with that reason) and starts the keep-alive. Fails when no transport can reach a
+    // domain.
+    cp::status start();
     void stop();
 
     const config::remote_endpoint& endpoint() const { return cfg_; }

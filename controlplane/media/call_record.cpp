@@ -14,17 +14,16 @@ cdr_writer::~cdr_writer() {
     }
 }
 
-bool cdr_writer::open(const std::string& path, std::string& error) {
+cp::status cdr_writer::open(const std::string& path) {
     path_ = path;
     if (path.empty()) {
-        return true;
+        return cp::status::ok();
     }
     file_ = std::fopen(path.c_str(), "ae");
     if (file_ == nullptr) {
-        error = "calls.cdr_path: cannot open " + path + ": " + std::strerror(errno);
-        return false;
+        return cp::fail("calls.cdr_path: cannot open " + path + ": " + std::strerror(errno));
     }
-    return true;
+    return cp::status::ok();
 }
 
 bool cdr_writer::write(const nlohmann::json& record) {

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "controlplane/result.hpp"
+
 namespace sbc::cp::media {
 
 // What the signalling layer knows about a call when it ends.
@@ -31,7 +33,7 @@ class cdr_writer {
     cdr_writer& operator=(const cdr_writer&) = delete;
 
     // Empty path: records are counted, not written. False (with `error`) when it cannot open.
-    bool open(const std::string& path, std::string& error);
+    cp::status open(const std::string& path);
     // Appends one line; false when the write failed (the record is counted as lost).
     bool write(const nlohmann::json& record);
 

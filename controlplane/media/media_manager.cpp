@@ -25,8 +25,8 @@ media_manager::media_manager(const config::appliance& cfg, dataplane_client& dp)
 
 media_manager::~media_manager() = default;
 
-bool media_manager::open_cdr(std::string& error) {
-    return cdr_.open(cfg_.calls.cdr_path, error);
+cp::status media_manager::open_cdr() {
+    return cdr_.open(cfg_.calls.cdr_path);
 }
 
 bool media_manager::at_capacity() const {
@@ -64,18 +64,14 @@ status media_manager::refuse(status st) {
     return st;
 }
 
-media_manager::created media_manager::create(leg_setup a, leg_setup b, bool emergency) {
-    created out;
+cp::result<session_id, status> media_manager::create(leg_setup a, leg_setup b, bool emergency) {
     if (!emergency && at_capacity()) {
-        out.st =
-            refuse(fail(errc::at_capacity, std::to_string(cfg_.calls.max_sessions) + " sessions"));
-        return out;
+        return refuse(
+            fail(errc::at_capacity, std::to_string(cfg_.calls.max_sessions) + " sessions"));
     }
-    std::string exhausted;
-    const auto ports = ports_.allocate(*a.realm, *b.realm, exhausted);
+    const auto ports = ports_.allocate(*a.realm, *b.realm);
     if (!ports) {
-        out.st = refuse(fail(errc::no_ports, "realm " + exhausted));
-        return out;
+        return refuse(fail(errc::no_ports, ports.error().message()));
     }
     const session_id id = next_id_++;
     entry e;
@@ -89,8 +85,7 @@ media_manager::created media_manager::create(leg_setup a, leg_setup b, bool emer
         ++emergency_sessions_;
     }
     ++counters_.sessions_created;
-    out.id = id;
-    return out;
+    return id;
 }
 
 status media_manager::offer(session_id id, side from, std::string_view body, std::string& out) {

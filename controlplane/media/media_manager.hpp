@@ -33,6 +33,7 @@
 #include "controlplane/media/media_session.hpp"
 #include "controlplane/media/profile_selector.hpp"
 #include "controlplane/media/realm_ports.hpp"
+#include "controlplane/result.hpp"
 
 namespace sbc::cp::media {
 
@@ -58,18 +59,14 @@ class media_manager {
     media_manager& operator=(const media_manager&) = delete;
 
     // CDR file from calls.cdr_path. False with a one-line error naming the setting.
-    bool open_cdr(std::string& error);
+    cp::status open_cdr();
 
     const profile_selector& profiles() const { return profiles_; }
 
     // Admission: the licensed session limit (calls.max_sessions); emergency calls are exempt.
     bool at_capacity() const;
-    struct created {
-        status st;
-        session_id id = 0;
-    };
     // A call between two legs: one port from each realm's pool. Errors: at_capacity, no_ports.
-    created create(leg_setup a, leg_setup b, bool emergency = false);
+    cp::result<session_id, status> create(leg_setup a, leg_setup b, bool emergency = false);
 
     // Offer/answer (see media_session). answer() calls `done` once: after the dataplane
     // acknowledged the flows (status ok, body = the answer for the offerer), or with the error

@@ -16,9 +16,8 @@ port_pool& realm_ports::of(const config::realm& r) {
     return it->second;
 }
 
-std::optional<realm_ports::pair> realm_ports::allocate(const config::realm& a,
-                                                       const config::realm& b,
-                                                       std::string& exhausted) {
+cp::result<realm_ports::pair> realm_ports::allocate(const config::realm& a,
+                                                    const config::realm& b) {
     port_pool& pa = of(a);
     port_pool& pb = of(b);
     auto port_a = pa.allocate();
@@ -27,8 +26,7 @@ std::optional<realm_ports::pair> realm_ports::allocate(const config::realm& a,
         if (port_a) {
             pa.release(*port_a);
         }
-        exhausted = port_a ? b.name : a.name;
-        return std::nullopt;
+        return cp::fail("realm " + (port_a ? b.name : a.name));
     }
     return pair{*port_a, *port_b};
 }

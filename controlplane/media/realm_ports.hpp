@@ -12,6 +12,7 @@
 
 #include "config/appliance.hpp"
 #include "controlplane/media/port_pool.hpp"
+#include "controlplane/result.hpp"
 
 namespace sbc::cp::media {
 
@@ -19,12 +20,11 @@ class realm_ports {
   public:
     explicit realm_ports(const config::appliance& cfg);
 
-    // A port in `a`'s realm and one in `b`'s; nullopt with the realm that ran out.
+    // A port in `a`'s realm and one in `b`'s, or the status naming the realm that ran out.
     struct pair {
         uint16_t a = 0, b = 0;
     };
-    std::optional<pair> allocate(const config::realm& a, const config::realm& b,
-                                 std::string& exhausted);
+    cp::result<pair> allocate(const config::realm& a, const config::realm& b);
     void release(const config::realm& r, uint16_t port);
 
     // {"<realm>": {"capacity": n, "used": n}, ...}

@@ -61,9 +61,8 @@ int main(int argc, char** argv) {
 
     sbc::cp::service svc(std::move(*loaded.config),
                          {source, std::chrono::seconds(dataplane_wait_s)});
-    std::string error;
-    if (!svc.start(error)) {
-        spdlog::critical("{}", error);
+    if (auto st = svc.start(); !st) {
+        spdlog::critical("{}", st.message());
         return 1;
     }
     svc.run();

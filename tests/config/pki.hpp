@@ -2,10 +2,11 @@
 
 #include <string>
 
-// Test PKI written with OpenSSL APIs into a fresh temporary directory, removed on destruction:
-// ca.crt (a CA), sbc.crt/sbc.key (a leaf signed by it), other.key (an unrelated key),
-// encrypted.key (sbc.key under a passphrase), leaf_only.crt (sbc.crt, which is not a CA),
-// garbage.txt (not PEM).
+// The files the config loader's checks are tested on, in a fresh temporary directory removed on
+// destruction: ca.crt (a CA), sbc.crt/sbc.key (a leaf signed by it), other.key (the key of
+// another leaf), encrypted.key (sbc.key under a passphrase), leaf_only.crt (sbc.crt, which is
+// not a CA), garbage.txt (not PEM). The certificates are made by the one test PKI,
+// tests/sip/transport/test_pki.hpp.
 
 namespace sbc::config::test {
 

@@ -304,7 +304,8 @@ bool sbc_fixture::start() {
     where.core.tcp = sip::test::free_port(SOCK_STREAM);
     where.core.udp = where.core.tcp;
     sbc = std::make_unique<sip_service>(loop, cfg);
-    if (!sbc->start(where, start_error)) {
+    if (auto st = sbc->start(where); !st) {
+        start_error = st.message();
         return false;
     }
     access_tls = *sip::socket_address::from_ip("127.0.0.1", where.access.tls);

@@ -20,9 +20,9 @@ TEST(SipService, APortInUseNamesTheSetting) {
     where.access.tls = sip::test::free_port(SOCK_STREAM);
     where.core.tcp = taken.value().port();
     where.core.udp = 0;
-    std::string error;
-    EXPECT_FALSE(svc.start(where, error));
-    EXPECT_NE(error.find("realm.core.sip_tcp_port"), std::string::npos) << error;
+    const auto st = svc.start(where);
+    EXPECT_FALSE(st);
+    EXPECT_NE(st.message().find("realm.core.sip_tcp_port"), std::string::npos) << st.message();
 }
 
 TEST(SipService, AnUnreadableCertificateNamesTheProfile) {
@@ -32,9 +32,9 @@ TEST(SipService, AnUnreadableCertificateNamesTheProfile) {
     sip_listen where = sip_listen::from(f.cfg);
     where.access.tls = sip::test::free_port(SOCK_STREAM);
     where.core.tcp = where.core.udp = sip::test::free_port(SOCK_STREAM);
-    std::string error;
-    EXPECT_FALSE(svc.start(where, error));
-    EXPECT_NE(error.find("certificate_profile sbc-tls"), std::string::npos) << error;
+    const auto st = svc.start(where);
+    EXPECT_FALSE(st);
+    EXPECT_NE(st.message().find("certificate_profile sbc-tls"), std::string::npos) << st.message();
 }
 
 TEST(SipService, StatusAndCountersForSbcctl) {

@@ -173,9 +173,8 @@ daemon::daemon(fake_dataplane& dp) : cfg_(fuzz_config()), dp_(dp) {
     sip_ = std::make_unique<cp::sip_service>(*loop_, cfg_);
     media_ = std::make_unique<cp::media::media_manager>(cfg_, dp_.client());
     b2bua_ = std::make_unique<cp::b2bua::b2bua>(*sip_, *media_, cfg_);
-    std::string error;
-    if (!media_->open_cdr(error)) {
-        die(error);
+    if (cp::status st = media_->open_cdr(); !st) {
+        die(st.message());
     }
     b2bua_->attach();
     access_link_.edge = &sip_->access();
@@ -185,8 +184,8 @@ daemon::daemon(fake_dataplane& dp) : cfg_(fuzz_config()), dp_(dp) {
     const auto osv = sip::socket_address::from_ip(cfg_.sip_server.nodes[0].address,
                                                   cfg_.sip_server.nodes[0].port);
     core_link_.remote_of[1] = *osv;
-    if (!sip_->start(access_link_, core_link_, cp::sip_listen::from(cfg_), error)) {
-        die(error);
+    if (cp::status st = sip_->start(access_link_, core_link_, cp::sip_listen::from(cfg_)); !st) {
+        die(st.message());
     }
     pump();
 }

@@ -88,6 +88,22 @@ def active_calls(app: Appliance) -> list[dict]:
     return calls(app)["calls"]
 
 
+def wait_media(app: Appliance, packets: int, timeout: float = 15) -> list[dict]:
+    """Until every leg of every active call that carries media has received `packets` more
+    packets than when this was called (the media flows, rather than a fixed sleep for it to). A
+    leg `looped_to` another (OSV joined two of our subscribers without anchoring media) carries
+    none: the SBC relays access leg to access leg."""
+    def rx():
+        return {(c["call"], i): leg["media"].get("rx_packets", 0)
+                for c in active_calls(app) for i, leg in enumerate(c["legs"])
+                if "media" in leg and "looped_to" not in leg["media"]}
+    before = rx()
+    assert before, "no call with media"
+    wait_until(lambda: all(n >= before.get(k, 0) + packets for k, n in rx().items()), timeout,
+               f"{packets} packets on every leg")
+    return active_calls(app)
+
+
 def records(app: Appliance) -> list[dict]:
     p = app.rundir / "cdr.jsonl"
     if not p.exists():
@@ -102,10 +118,17 @@ class Capture:
         self.path = app.rundir / f"{name}.pcap"
         self.proc = app.start(f"tshark-{name}", ["tshark", "-q", "-i", iface, "-f", "udp", "-w",
                                                   self.path], netns)
-        wait_until(lambda: self.path.exists() or not self.proc.alive(), 10, f"capture {name}")
-        time.sleep(0.5)
+        # The file exists before the interface is open: tshark says when it is capturing.
+        wait_until(lambda: "Capturing on" in self.proc.output() or not self.proc.alive(), 10,
+                   f"capture {name}")
 
-    def stop(self):
+    def stop(self, until=None, timeout: float = 5):
+        """Stops capturing; with `until`, first waits (at most `timeout`) for what was captured
+        to satisfy it: packets still in flight or not yet written by tshark."""
+        if until is not None:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline and not until(self):
+                time.sleep(0.1)
         self.proc.stop()
 
     def udp(self, host: str) -> list[dict]:
@@ -186,10 +209,12 @@ def srtp_call_setup(c: "sipclient.SipTlsClient", port: int, key: bytes) -> dict:
     return {"target": target, "to_tag": to_tag, "cseq": cseq, "sbc_port": sbc_port}
 
 
-def rekey_call(server: tuple, cafile: str, per_key: int) -> dict:
+def rekey_call(server: tuple, cafile: str, per_key: int, sbcctl: list[str]) -> dict:
     """Inside the access namespace: register alice, call 1000 with SRTP under key 1, send
     `per_key` packets, re-INVITE with key 2 while still sending, switch to key 2 when the 200
-    arrives, send `per_key` more, hang up. Returns what the test checks."""
+    arrives, send `per_key` more, and hang up once the SBC relayed them all (`sbcctl`: the argv
+    that reaches sbcd's mgmt socket, a file the namespace shares). Returns what the test
+    checks."""
     import re as _re
     import socket as _socket
     import threading
@@ -220,8 +245,7 @@ def rekey_call(server: tuple, cafile: str, per_key: int) -> dict:
 
     th = threading.Thread(target=sender)
     th.start()
-    while state["sent"] < per_key:
-        time.sleep(0.01)
+    wait_until(lambda: state["sent"] >= per_key, 30, "the first key's packets sent")
     cseq += 1
     c.send(sip_request(c, "INVITE", target, cseq, to_tag, sdes_sdp(port, keys[1], 2)))
     r2 = c.response(10)
@@ -233,7 +257,14 @@ def rekey_call(server: tuple, cafile: str, per_key: int) -> dict:
     c.send(sip_request(c, "ACK", target, cseq, to_tag))
     sbc_port2 = int(_re.search(r"m=audio (\d+) RTP/SAVP", r2.body).group(1))
     th.join()
-    time.sleep(0.3)
+
+    def relayed() -> int:
+        r = subprocess.run(sbcctl + ["--json", "calls"], capture_output=True, text=True)
+        listing = json.loads(r.stdout)["calls"] if r.returncode == 0 else []
+        return sum(leg["media"].get("fwd_packets", 0) for c in listing for leg in c["legs"]
+                   if leg["realm"] == "access" and "media" in leg)
+    # The last packets are through the SBC before the BYE removes its flows.
+    wait_until(lambda: relayed() >= total, 10, "every packet relayed")
     cseq += 1
     c.send(sip_request(c, "BYE", target, cseq, to_tag))
     bye = c.response(10)

@@ -253,9 +253,16 @@ class Sipp:
         argv = ["sipp"] + args + ["-sf", self.xml, "-i", "10.2.0.3", "-p", str(port), "-t", "t1",
                                   "-mi", "10.2.0.3", "-mp", "6000", "-nostdin",
                                   "-trace_err", "-error_file", self.err]
+        self.port = port
         self.proc = app.start(name, argv, app.ns_core, cwd=app.rundir)
         if wait:
             assert self.wait(30) == 0, self.errors()
+
+    def listening(self) -> bool:
+        """SIPp's TCP socket is open (a call sent to it now is taken)."""
+        out = subprocess.run(["ip", "netns", "exec", self.app.ns_core, "ss", "-Hltn",
+                              f"sport = :{self.port}"], capture_output=True, text=True).stdout
+        return bool(out.strip())
 
     def wait(self, timeout: float) -> int:
         try:

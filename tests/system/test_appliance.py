@@ -5,7 +5,6 @@ import os
 import signal
 import struct
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -63,7 +62,8 @@ def test_both_processes_attach_answer_sbcctl_and_stop_cleanly():
 def test_sbcd_waits_for_a_late_dataplane():
     with Appliance(PREFIX) as app:
         app.start_sbcd(wait=False)
-        time.sleep(1.0)
+        wait_until(lambda: "attaching to dataplane" in app.sbcd.output(), 10,
+                   "sbcd to wait for the dataplane")
         assert app.sbcd.alive(), app.sbcd.output()
         assert not app.socket.exists()  # not serving before it is attached
         app.start_dataplane()

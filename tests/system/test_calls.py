@@ -18,9 +18,9 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import Appliance, wait_until  # noqa: E402
+from harness import Appliance, binary, wait_until  # noqa: E402
 from call_support import (Capture, active_calls, calls, ctrl, fast_trunk, recorded,  # noqa: E402
-                          records, rekey_call, rtp_header, set_tone, tone_of)
+                          records, rekey_call, rtp_header, set_tone, tone_of, wait_media)
 from sipp_osv import (ANSWER_BYE, BYE_AND_200, SIPP_REGISTER, Sipp, ack_in_dialog,  # noqa: E402
                       in_dialog, osv_user_setup, rtp_of, sipp_uac_call, sipp_uas_answer,
                       ulaw_tone)
@@ -48,8 +48,8 @@ def test_softphones_call_each_other_through_osv_with_audio_both_ways():
         ctrl(app, bob, "accept")
         wait_until(lambda: len(active_calls(app)) == 2 and
                    all(c["state"] == "confirmed" for c in active_calls(app)), 10, "two calls up")
-        time.sleep(4)
-        listing = active_calls(app)
+        # Media both ways on every leg (more than 100 packets, asserted below).
+        listing = wait_media(app, 101)
         by_dir = {c["direction"]: c for c in listing}
         out_call, in_call = by_dir["access->core"], by_dir["core->access"]
         assert out_call["from"] == "sip:alice@pbx.local"
@@ -69,10 +69,9 @@ def test_softphones_call_each_other_through_osv_with_audio_both_ways():
         # Hold and resume from alice.
         ctrl(app, alice, "hold")
         wait_until(lambda: all(c["held"] for c in active_calls(app)), 10, "held")
-        time.sleep(1)
         ctrl(app, alice, "resume")
         wait_until(lambda: not any(c["held"] for c in active_calls(app)), 10, "resumed")
-        time.sleep(2)
+        wait_media(app, 50)  # media flows again after the resume
         rc, text, err = app.sbcctl("calls", "--detail")
         assert rc == 0 and "srtp AES_CM_128_HMAC_SHA1_80" in text, (text, err)
 
@@ -153,11 +152,11 @@ def test_osv_user_and_softphone_call_each_other_rtp_core_srtp_access():
              port=5085, wait=True)
         callee = Sipp(app, "sipp-uas", sipp_uas_answer(pcap), ["-m", "1", "-timeout", "60s"],
                       port=5090)
-        time.sleep(0.5)
+        wait_until(lambda: callee.listening() or callee.wait(0) >= 0, 10, "SIPp listening")
         ctrl(app, alice, "dial", "sip:1000@pbx.local")
         wait_until(lambda: active_calls(app) and active_calls(app)[0]["state"] == "confirmed", 15,
                    "call back up")
-        time.sleep(4)
+        wait_media(app, 150)
         ctrl(app, alice, "hangup")
         assert callee.wait(20) == 0, callee.errors()
         wait_until(lambda: not active_calls(app), 10, "second call over")
@@ -247,14 +246,17 @@ def test_rekey_mid_call_loses_no_packet_and_keeps_the_port():
                       ["-m", "1", "-timeout", "60s"], port=5090)
         core_cap = Capture(app, app.ns_core, "c-med", "core")
         acc = app.worker(app.ns_acc)
-        out = acc.call(rekey_call, ("10.1.0.1", 65061), str(ca_file), per_key, timeout=60)
+        sbcctl = [str(binary("sbcctl")), "--socket", str(app.socket)]
+        out = acc.call(rekey_call, ("10.1.0.1", 65061), str(ca_file), per_key, sbcctl, timeout=60)
         assert out["bye"] == 200, out
         assert out["ports"][0] == out["ports"][1], out
         assert callee.wait(20) == 0, callee.errors()
-        time.sleep(0.5)
-        core_cap.stop()
-        pkts = [p for p in rtp_of(core_cap.udp("10.2.1.1"), "10.2.1.1", "10.2.0.3")
-                if rtp_header(p["payload"])["ssrc"] == out["ssrc"]]
+
+        def to_osv(cap):
+            return [p for p in rtp_of(cap.udp("10.2.1.1"), "10.2.1.1", "10.2.0.3")
+                    if rtp_header(p["payload"])["ssrc"] == out["ssrc"]]
+        core_cap.stop(until=lambda cap: len(to_osv(cap)) >= out["sent"])
+        pkts = to_osv(core_cap)
         seqs = sorted(rtp_header(p["payload"])["seq"] for p in pkts)
         assert seqs == list(range(1000, 1000 + out["sent"])), (len(seqs), out)
         assert len({p["sport"] for p in pkts}) == 1

@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import sipclient  # noqa: E402
 from harness import Appliance, wait_until  # noqa: E402
-from call_support import (Capture, fast_trunk, rtp_header, sip_request,  # noqa: E402
+from call_support import (Capture, fast_trunk, rtp_header, sip_request, wait_media,  # noqa: E402
                           srtp_call_setup)
 from sipp_osv import SIPP_REGISTER, Sipp, osv_user_setup, rtp_of, sipp_uas_answer  # noqa: E402
 
@@ -65,7 +65,7 @@ def test_dataplane_killed_mid_call_is_repaired_by_replaying_flows():
 
         wait_until(lambda: app.status()["dataplane"].get("flows", 0) >= 2, 20, "the call's flows")
         old_pid = app.status()["dataplane"]["pid"]
-        time.sleep(1.0)
+        wait_media(app, 25)  # media flows before the kill
         app.dataplane.stop(signal.SIGKILL)
         killed_at = time.monotonic()
         app.start_dataplane()
@@ -79,12 +79,13 @@ def test_dataplane_killed_mid_call_is_repaired_by_replaying_flows():
         assert not caller.is_alive()
         assert result.get("bye") == 200, result
         assert callee.wait(20) == 0, callee.errors()
-        time.sleep(0.5)
-        core_cap.stop()
 
-        seqs = sorted({rtp_header(p["payload"])["seq"]
-                       for p in rtp_of(core_cap.udp("10.2.1.1"), "10.2.1.1", "10.2.0.3")
-                       if rtp_header(p["payload"])["ssrc"] == 0x5EED})
+        def seqs_of(cap):
+            return sorted({rtp_header(p["payload"])["seq"]
+                           for p in rtp_of(cap.udp("10.2.1.1"), "10.2.1.1", "10.2.0.3")
+                           if rtp_header(p["payload"])["ssrc"] == 0x5EED})
+        core_cap.stop(until=lambda cap: PACKETS - 1 in seqs_of(cap))
+        seqs = seqs_of(core_cap)
         # Everything sent from one second after the repair to the end arrived (the first packet
         # to the PBX after the restart may be spent resolving its MAC).
         first_after = int((repaired_at + 1.0 - result["started"]) * PPS)

@@ -300,7 +300,8 @@ bool call_fixture::start() {
     }
     sip = std::make_unique<sip_service>(loop, cfg);
     media = std::make_unique<media::media_manager>(cfg, link->client());
-    if (!media->open_cdr(error)) {
+    if (auto st = media->open_cdr(); !st) {
+        error = st.message();
         return false;
     }
     link->on_event([this](const dp_event& ev) { media->on_event(ev); });
@@ -309,7 +310,11 @@ bool call_fixture::start() {
     b2bua->attach();
     tick_ = loop.run_every(std::chrono::milliseconds(100),
                            [this] { media->tick(std::chrono::steady_clock::now()); });
-    return sip->start(sip_listen::from(cfg), error);
+    if (auto st = sip->start(sip_listen::from(cfg)); !st) {
+        error = st.message();
+        return false;
+    }
+    return true;
 }
 
 void call_fixture::add_second_node() {

@@ -23,8 +23,8 @@ constexpr call_event all_events[] = {
 
 TEST(call_state, the_initial_invite_walks_calling_to_confirmed) {
     auto s = call_state::calling;
-    for (auto e : {call_event::early_dialog, call_event::answer, call_event::media_ready,
-                   call_event::ack}) {
+    for (auto e :
+         {call_event::early_dialog, call_event::answer, call_event::media_ready, call_event::ack}) {
         const auto next = next_state(s, e);
         ASSERT_TRUE(next.has_value()) << state_name(s) << " + " << event_name(e);
         s = *next;

@@ -36,8 +36,8 @@ class manager_test : public ::testing::Test {
 
     std::unique_ptr<media_manager> manager() {
         auto mm = std::make_unique<media_manager>(cfg_, dp_.client);
-        std::string err;
-        EXPECT_TRUE(mm->open_cdr(err)) << err;
+        const auto st = mm->open_cdr();
+        EXPECT_TRUE(st) << st.message();
         return mm;
     }
     leg_setup access_leg() {
@@ -48,8 +48,8 @@ class manager_test : public ::testing::Test {
     }
     session_id new_call(media_manager& mm) {
         auto c = mm.create(access_leg(), core_leg());
-        EXPECT_TRUE(c.st) << c.st.message();
-        return c.id;
+        EXPECT_TRUE(c) << c.error().message();
+        return c ? *c : 0;
     }
     outcome set_up(media_manager& mm, session_id id, uint8_t key = 0x11) {
         std::string to_core;
@@ -243,10 +243,11 @@ TEST_F(manager_test, session_limit_refuses_with_503_but_not_emergency_calls) {
     new_call(*mm);
     EXPECT_TRUE(mm->at_capacity());
     auto c = mm->create(access_leg(), core_leg());
-    EXPECT_EQ(c.st.code, errc::at_capacity);
-    EXPECT_EQ(c.st.sip_status(), 503);
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, errc::at_capacity);
+    EXPECT_EQ(c.error().sip_status(), 503);
     auto e = mm->create(core_leg(), core_leg(), true);
-    EXPECT_TRUE(e.st) << e.st.message();
+    EXPECT_TRUE(e);
     EXPECT_EQ(mm->active(), 3u);
 }
 
@@ -257,7 +258,8 @@ TEST_F(manager_test, port_exhaustion_is_503_and_returns_the_other_port) {
     new_call(*mm);
     new_call(*mm);
     auto c = mm->create(access_leg(), core_leg());
-    EXPECT_EQ(c.st.code, errc::no_ports);
+    ASSERT_FALSE(c);
+    EXPECT_EQ(c.error().code, errc::no_ports);
     EXPECT_EQ(mm->counters_json()["ports"]["core"]["used"], 2) << "the core port went back";
 }
 

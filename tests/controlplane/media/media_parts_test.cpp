@@ -21,19 +21,19 @@ TEST(realm_ports, a_call_takes_one_port_per_realm_or_none) {
     cfg.realm.core.media_port_min = 50000;
     cfg.realm.core.media_port_max = 50001;  // one pair
     realm_ports ports(cfg);
-    std::string exhausted;
-    auto first = ports.allocate(cfg.realm.access, cfg.realm.core, exhausted);
-    ASSERT_TRUE(first.has_value());
+    auto first = ports.allocate(cfg.realm.access, cfg.realm.core);
+    ASSERT_TRUE(first);
     EXPECT_EQ(first->a, 40000);
     EXPECT_EQ(first->b, 50000);
-    EXPECT_FALSE(ports.allocate(cfg.realm.access, cfg.realm.core, exhausted).has_value());
-    EXPECT_EQ(exhausted, cfg.realm.core.name);
+    const auto none = ports.allocate(cfg.realm.access, cfg.realm.core);
+    ASSERT_FALSE(none);
+    EXPECT_EQ(none.error().message(), "realm " + cfg.realm.core.name);
     // The access port taken for the failed call went back: the access pool still has one pair.
     EXPECT_EQ(ports.json()[cfg.realm.access.name]["used"], 1);
     EXPECT_EQ(ports.json()[cfg.realm.core.name]["used"], 1);
     ports.release(cfg.realm.core, first->b);
-    auto second = ports.allocate(cfg.realm.access, cfg.realm.core, exhausted);
-    ASSERT_TRUE(second.has_value());
+    auto second = ports.allocate(cfg.realm.access, cfg.realm.core);
+    ASSERT_TRUE(second);
     EXPECT_EQ(second->b, 50000);
     EXPECT_EQ(ports.json()[cfg.realm.access.name]["capacity"], 2);
 }

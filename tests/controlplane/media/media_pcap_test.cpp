@@ -92,17 +92,17 @@ TEST(media_pcap, softphone_rekey_mid_call_loses_no_packet) {
     media_manager mm(cfg, dp.client);
     auto c = mm.create({&cfg.realm.access, cfg.find_media_profile("SRTP_SDES"), "t", {}},
                        {&cfg.realm.core, cfg.find_media_profile("OSV_RTP"), "t", {}});
-    ASSERT_TRUE(c.st);
+    ASSERT_TRUE(c);
     const std::string osv = test::osv_sdp("sendrecv", "10.2.1.50", 30000);
     std::string answer;
     auto negotiate = [&](const shm::srtp_key& k) {
         std::string to_core;
-        auto st = mm.offer(c.id, side::a,
+        auto st = mm.offer(*c, side::a,
                            test::client_offer(crypto_line(1, k), "", "RTP/SAVP", "10.1.1.77", 4000),
                            to_core);
         ASSERT_TRUE(st) << st.message();
         bool done = false;
-        mm.answer(c.id, side::b, osv, [&](const status& s, const std::string& body) {
+        mm.answer(*c, side::b, osv, [&](const status& s, const std::string& body) {
             EXPECT_TRUE(s) << s.message();
             answer = body;
             done = true;
@@ -115,7 +115,7 @@ TEST(media_pcap, softphone_rekey_mid_call_loses_no_packet) {
     const shm::srtp_key ours = key_in(answer);
 
     ASSERT_TRUE(dp.client.rx_start().ok());
-    const auto* s = mm.find(c.id);
+    const auto* s = mm.find(*c);
     const auto deadline = std::chrono::steady_clock::now() + 30s;
     while (std::chrono::steady_clock::now() < deadline) {
         dp.client.poll_events([&](const cp::dp_event& ev) { mm.on_event(ev); });
@@ -128,7 +128,7 @@ TEST(media_pcap, softphone_rekey_mid_call_loses_no_packet) {
     }
     // The counters are final once rx_packets is (a worker counts a burst after relaying it);
     // the latch and key-switch events reach the media manager through the main lcore.
-    const auto* rt = mm.runtime(c.id, side::a);
+    const auto* rt = mm.runtime(*c, side::a);
     const auto event_deadline = std::chrono::steady_clock::now() + 10s;
     while (!(rt->latched.has_value() && rt->key_switches >= 1) &&
            std::chrono::steady_clock::now() < event_deadline) {
@@ -142,7 +142,7 @@ TEST(media_pcap, softphone_rekey_mid_call_loses_no_packet) {
     EXPECT_EQ(rt->key_switches, 1u);
     ASSERT_TRUE(rt->latched.has_value());
     EXPECT_EQ(shm::to_string(*rt->latched), "10.1.1.77:4000");
-    mm.end(c.id, {});
+    mm.end(*c, {});
     dp.settle(mm);
     dp.client.detach();
     ASSERT_EQ(dp.proc.stop(), 0) << dp.proc.log();
@@ -212,17 +212,17 @@ TEST(media_pcap, hairpin_through_our_own_core_address) {
     const leg_setup core{&cfg.realm.core, cfg.find_media_profile("OSV_RTP"), "t", {}};
     auto x = mm.create(access, core);  // alice -> OSV: 10.1.1.1:40000 / 10.2.1.1:50000
     auto y = mm.create(core, access);  // OSV -> bob:   10.2.1.1:50002 / 10.1.1.1:40002
-    ASSERT_TRUE(x.st && y.st);
+    ASSERT_TRUE(x && y);
     // Call y first (as OSV forwards alice's offer to bob before alice gets an answer).
     const std::string alice_offer =
         test::client_offer(crypto_line(1, k_alice), "", "RTP/SAVP", "10.1.1.77", 4000);
     std::string x_to_osv;
-    ASSERT_TRUE(mm.offer(x.id, side::a, alice_offer, x_to_osv));
+    ASSERT_TRUE(mm.offer(*x, side::a, alice_offer, x_to_osv));
     std::string y_to_bob;
-    ASSERT_TRUE(mm.offer(y.id, side::a, x_to_osv, y_to_bob));  // c=10.2.1.1 port 50000
+    ASSERT_TRUE(mm.offer(*y, side::a, x_to_osv, y_to_bob));  // c=10.2.1.1 port 50000
     bool y_done = false;
     std::string y_answer;
-    mm.answer(y.id, side::b,
+    mm.answer(*y, side::b,
               test::client_offer(crypto_line(1, k_bob), "", "RTP/SAVP", "10.1.1.88", 4002),
               [&](const status& s, const std::string& b) {
                   EXPECT_TRUE(s) << s.message();
@@ -232,7 +232,7 @@ TEST(media_pcap, hairpin_through_our_own_core_address) {
     ASSERT_TRUE(dp.pump(mm, [&] { return y_done; }));
     bool x_done = false;
     std::string x_answer;
-    mm.answer(x.id, side::b, y_answer, [&](const status& s, const std::string& b) {
+    mm.answer(*x, side::b, y_answer, [&](const status& s, const std::string& b) {
         EXPECT_TRUE(s) << s.message();
         x_answer = b;
         x_done = true;
@@ -240,7 +240,7 @@ TEST(media_pcap, hairpin_through_our_own_core_address) {
     ASSERT_TRUE(dp.pump(mm, [&] { return x_done; }));
     dp.settle(mm);
     EXPECT_EQ(dp.client.flows_installed(), 2u) << "only the two access legs";
-    EXPECT_EQ(mm.session_json(x.id)["legs"][1]["looped_to"], "session 2 leg a");
+    EXPECT_EQ(mm.session_json(*x)["legs"][1]["looped_to"], "session 2 leg a");
     const shm::srtp_key to_alice = key_in(x_answer);
     const shm::srtp_key to_bob = [&] {
         auto s = sdp::parse(y_to_bob);
