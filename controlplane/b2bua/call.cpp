@@ -179,6 +179,9 @@ void call::finish() {
     if (!d_.answered) {
         ++ctx_.counters.failed;
     }
+    if (d_.emergency) {
+        emergency_over();
+    }
     call_context& ctx = ctx_;
     ctx.table.erase(d_.id);  // destroys *this
     ctx.counters.active = ctx.table.size();
@@ -218,6 +221,7 @@ void call::cancel_timers() {
     auto& loop = ctx_.sip.access().loop();
     loop.cancel_timer(session_timer_);
     loop.cancel_timer(no_answer_timer_);
+    loop.cancel_timer(failover_timer_);
     if (invite_) {
         loop.cancel_timer(invite_->retransmit);
     }

@@ -152,17 +152,28 @@ bool location_domains::is_domain_address(const sip::socket_address& source) cons
     return false;
 }
 
-void location_domains::probe(std::size_t i) {
-    domain_state& d = domains_[i];
+std::string location_domains::request_uri(std::size_t i, std::string_view user) const {
+    const domain_state& d = domains_[i];
     const sip::transport_target& t = *d.target;
-    std::string ruri =
-        "sip:" + (d.target->server_name.empty() ? t.address.to_string()
-                                                : d.cfg.url + ":" + std::to_string(d.cfg.port));
+    std::string ruri = "sip:";
+    if (!user.empty()) {
+        ruri.append(user).append(1, '@');
+    }
+    // TLS: the name the certificate is verified against; otherwise the resolved address.
+    ruri.append(t.server_name.empty() ? t.address.to_string()
+                                      : d.cfg.url + ":" + std::to_string(d.cfg.port));
     if (t.type == sip::transport_type::tcp) {
         ruri.append(";transport=tcp");
     } else if (t.type == sip::transport_type::tls) {
         ruri.append(";transport=tls");
     }
+    return ruri;
+}
+
+void location_domains::probe(std::size_t i) {
+    domain_state& d = domains_[i];
+    const sip::transport_target& t = *d.target;
+    const std::string ruri = request_uri(i, "");
     auto req = sip::outgoing_message::request("OPTIONS", ruri);
     req.add("Via", access_.make_via(t.type, sip::make_branch()));
     req.add("Max-Forwards", "70");

@@ -79,6 +79,9 @@ class location_domains {
     const domain_state& domain(std::size_t i) const { return domains_[i]; }
     // The domains to try for a new call, in order (see above); unresolved ones are left out.
     std::vector<std::size_t> order() const;
+    // Domain `i`'s Request-URI for `user` ("" for the domain itself): sip:user@host:port with
+    // the transport parameter. Precondition: the domain resolved (it is in order()).
+    std::string request_uri(std::size_t i, std::string_view user) const;
     // Whether `source` is one of the domains' addresses (by IP: a provider may send from any
     // port).
     bool is_domain_address(const sip::socket_address& source) const;
