@@ -46,31 +46,22 @@
 
 #include "common/lifetime.hpp"
 #include "config/appliance.hpp"
+#include "controlplane/options_keepalive.hpp"
 #include "controlplane/realm_edge.hpp"
 
 namespace sbc::cp {
 
 using node_index = std::uint8_t;
 
-enum class node_health : std::uint8_t { probing, up, down };
-std::string_view health_name(node_health h);
+// Health and the OPTIONS probe are the keep-alive's (options_keepalive.hpp), shared with the
+// E911 location domains.
+using node_health = peer_health;
+using node_outcome = probe_outcome;
 
-// How a request to a node ended, as far as node health is concerned.
-enum class node_outcome : std::uint8_t { answered, timeout, transport_error, unavailable };
-
-struct trunk_node {
+struct trunk_node : peer_probe {
     config::sip_server_node cfg;
     sip::transport_target target;
-    node_health health = node_health::probing;
-    std::uint32_t failures_in_row = 0;   // OPTIONS
-    std::uint32_t successes_in_row = 0;  // OPTIONS
-    std::string reason;                  // why it went down / last failure
-    sip::time_point since{};
-    bool probe_in_flight = false;   // an OPTIONS is out
-    std::uint32_t probe_round = 0;  // answers of abandoned probes are ignored
-    sip::timer_id probe_deadline;
-    std::uint64_t options_sent = 0, options_answered = 0, options_failed = 0;
-    std::uint64_t traffic_failures = 0, went_down = 0;
+    std::uint64_t traffic_failures = 0;
     // Relayed traffic's timeouts and 503s by client source (at most suspect_sources entries,
     // none older than suspect_window), and whether that made the node suspect.
     std::vector<std::pair<std::string, sip::time_point>> suspicions;

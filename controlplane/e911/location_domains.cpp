@@ -10,18 +10,6 @@
 
 namespace sbc::cp::e911 {
 
-std::string_view domain_health_name(domain_health h) {
-    switch (h) {
-        case domain_health::probing:
-            return "probing";
-        case domain_health::up:
-            return "up";
-        case domain_health::down:
-            return "down";
-    }
-    return "?";
-}
-
 std::string domain_state::label() const {
     std::string out(config::to_string(cfg.transport));
     out.append(1, ':').append(cfg.url).append(1, ':').append(std::to_string(cfg.port));
@@ -172,74 +160,20 @@ std::string location_domains::request_uri(std::size_t i, std::string_view user) 
 
 void location_domains::probe(std::size_t i) {
     domain_state& d = domains_[i];
-    const sip::transport_target& t = *d.target;
-    const std::string ruri = request_uri(i, "");
-    auto req = sip::outgoing_message::request("OPTIONS", ruri);
-    req.add("Via", access_.make_via(t.type, sip::make_branch()));
-    req.add("Max-Forwards", "70");
-    req.add("From",
-            in_angles(access_.contact_uri(t.type, "")).append(";tag=").append(sip::make_tag()));
-    req.add("To", in_angles(ruri));
-    req.add("Call-ID", call_id_);
-    req.add("CSeq", std::to_string(++cseq_) + " OPTIONS");
-    req.add("Accept", "application/sdp");
-    auto parsed = sip::parse(req.serialize());
-    if (!parsed) {
-        return;
-    }
-    ++d.options_sent;
-    const std::uint32_t round = ++d.probe_round;
-    sip::transaction_layer::client_callbacks cb;
-    cb.on_response =
-        life_.guard([this, i, round](const sip::message& r, const sip::transport_context&) {
-            if (r.status_code() >= 200) {
-                probe_result(
-                    i, round,
-                    r.status_code() == 503 ? domain_outcome::unavailable : domain_outcome::answered,
-                    r.status_code() == 503 ? "OPTIONS answered 503" : "");
-            }
-        });
-    cb.on_failure = life_.guard([this, i, round](sip::client_failure why) {
-        const bool timeout = why == sip::client_failure::timeout;
-        probe_result(i, round, timeout ? domain_outcome::timeout : domain_outcome::transport_error,
-                     timeout ? "OPTIONS timed out" : "OPTIONS transport failure");
-    });
-    d.probe_in_flight = true;
-    access_.transactions().start_client(std::move(parsed.value()), t, std::move(cb));
-    if (!domains_[i].probe_in_flight || round != domains_[i].probe_round) {
-        return;  // decided while it was being sent (a transport failure)
-    }
-    domains_[i].probe_deadline = access_.loop().run_after(
-        8 * access_.transactions().timers().t1, life_.guard([this, i, round] {
-            probe_result(i, round, domain_outcome::timeout, "OPTIONS unanswered for 8 x T1");
-        }));
+    send_probe(access_, *d.target, request_uri(i, ""), call_id_, ++cseq_, d, life_,
+               [this, i](std::uint32_t round, domain_outcome outcome, std::string detail) {
+                   probe_result(i, round, outcome, std::move(detail));
+               });
 }
 
 void location_domains::probe_result(std::size_t i, std::uint32_t round, domain_outcome outcome,
                                     std::string detail) {
     domain_state& d = domains_[i];
-    if (round != d.probe_round || !d.probe_in_flight) {
-        return;
-    }
-    access_.loop().cancel_timer(d.probe_deadline);
-    d.probe_in_flight = false;
-    if (outcome == domain_outcome::answered) {
-        ++d.options_answered;
-        d.failures_in_row = 0;
-        ++d.successes_in_row;
-        if (d.health == domain_health::probing ||
-            (d.health == domain_health::down && d.successes_in_row >= cfg_.recovery_threshold)) {
-            set_health(i, domain_health::up, "OPTIONS answered");
-        }
-        return;
-    }
-    ++d.options_failed;
-    d.successes_in_row = 0;
-    ++d.failures_in_row;
-    d.reason = detail;
-    if (d.health != domain_health::down && (outcome == domain_outcome::transport_error ||
-                                            d.failures_in_row >= cfg_.failure_threshold)) {
-        set_health(i, domain_health::down, std::move(detail));
+    const auto verdict = settle_probe(access_, d, round, outcome, detail, cfg_.failure_threshold,
+                                      cfg_.recovery_threshold);
+    if (verdict && verdict->now) {
+        set_health(i, *verdict->now,
+                   outcome == domain_outcome::answered ? "OPTIONS answered" : std::move(detail));
     }
 }
 
@@ -283,7 +217,7 @@ void location_domains::set_health(std::size_t i, domain_health h, std::string re
                       d.reason);
     } else {
         spdlog::info("remote_endpoint {}: location domain {} {} (was {})", cfg_.name, d.label(),
-                     domain_health_name(h), domain_health_name(before));
+                     health_name(h), health_name(before));
     }
 }
 
@@ -298,7 +232,7 @@ nlohmann::json location_domains::status() const {
              {"port", d.cfg.port},
              {"transport", std::string(config::to_string(d.cfg.transport))},
              {"address", d.target ? d.target->address.to_string() : std::string()},
-             {"state", std::string(domain_health_name(d.health))},
+             {"state", std::string(health_name(d.health))},
              {"since_s", std::chrono::duration_cast<std::chrono::seconds>(now - d.since).count()},
              {"reason", d.reason},
              {"options_sent", d.options_sent},

@@ -25,29 +25,21 @@
 
 #include "common/lifetime.hpp"
 #include "config/appliance.hpp"
+#include "controlplane/options_keepalive.hpp"
 #include "controlplane/realm_edge.hpp"
 #include "controlplane/result.hpp"
 
 namespace sbc::cp::e911 {
 
-enum class domain_health : std::uint8_t { probing, up, down };
-std::string_view domain_health_name(domain_health h);
+// Health and the OPTIONS probe are the keep-alive's (controlplane/options_keepalive.hpp), the
+// OSV trunk's too.
+using domain_health = peer_health;
+using domain_outcome = probe_outcome;
 
-// How a request to a domain ended, for its health.
-enum class domain_outcome : std::uint8_t { answered, timeout, unavailable, transport_error };
-
-struct domain_state {
+struct domain_state : peer_probe {
     config::location_domain cfg;
     std::optional<sip::transport_target> target;  // nullopt: the url did not resolve
-    domain_health health = domain_health::probing;
-    std::string reason;  // why it is down / the last failure
-    sip::time_point since{};
-    std::uint32_t failures_in_row = 0, successes_in_row = 0;  // OPTIONS
-    bool probe_in_flight = false;
-    std::uint32_t probe_round = 0;  // answers of abandoned probes are ignored
-    sip::timer_id probe_deadline;
-    std::uint64_t options_sent = 0, options_answered = 0, options_failed = 0;
-    std::uint64_t calls_tried = 0, calls_failed = 0, went_down = 0;
+    std::uint64_t calls_tried = 0, calls_failed = 0;
 
     // "udp:10.1.0.10:5060" (the url as configured)
     std::string label() const;
