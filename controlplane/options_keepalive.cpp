@@ -17,6 +17,18 @@ std::string_view health_name(peer_health h) {
     return "?";
 }
 
+sip::transport_type transport_of(config::sip_transport t) {
+    switch (t) {
+        case config::sip_transport::udp:
+            return sip::transport_type::udp;
+        case config::sip_transport::tcp:
+            return sip::transport_type::tcp;
+        case config::sip_transport::tls:
+            return sip::transport_type::tls;
+    }
+    return sip::transport_type::tcp;
+}
+
 void send_probe(realm_edge& edge, const sip::transport_target& target, const std::string& ruri,
                 const std::string& call_id, std::uint32_t cseq, peer_probe& p, const lifetime& life,
                 probe_done done) {

@@ -27,6 +27,9 @@ std::string_view health_name(peer_health h);
 // How a request to a peer ended, as far as its health is concerned.
 enum class probe_outcome : std::uint8_t { answered, timeout, transport_error, unavailable };
 
+// The transport a configured peer is reached over.
+sip::transport_type transport_of(config::sip_transport t);
+
 // One peer's probe state and OPTIONS counters (a trunk node, a location domain).
 struct peer_probe {
     peer_health health = peer_health::probing;

@@ -11,18 +11,6 @@ namespace sbc::cp {
 
 namespace {
 
-sip::transport_type transport_of(config::sip_transport t) {
-    switch (t) {
-        case config::sip_transport::udp:
-            return sip::transport_type::udp;
-        case config::sip_transport::tcp:
-            return sip::transport_type::tcp;
-        case config::sip_transport::tls:
-            return sip::transport_type::tls;
-    }
-    return sip::transport_type::tcp;
-}
-
 // An established connection the node (or the network) took away. Failed connects and
 // handshakes are not here: the request that wanted them hears of it as a transport error.
 bool lost(sip::close_reason r) {

@@ -18,18 +18,6 @@ std::string domain_state::label() const {
 
 namespace {
 
-sip::transport_type transport_of(config::sip_transport t) {
-    switch (t) {
-        case config::sip_transport::udp:
-            return sip::transport_type::udp;
-        case config::sip_transport::tcp:
-            return sip::transport_type::tcp;
-        case config::sip_transport::tls:
-            return sip::transport_type::tls;
-    }
-    return sip::transport_type::udp;
-}
-
 // The url as an address: an IP literal, or a host name resolved once (RFC 3263's NAPTR/SRV
 // steps are not done: the provider gives a host and a port).
 std::optional<sip::socket_address> resolve(const config::location_domain& d, std::string& why) {
