@@ -1,6 +1,7 @@
 #include "sip_harness.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "sip/ids.hpp"
 
@@ -37,10 +38,12 @@ fake_osv::fake_osv(sip::io_loop& loop, const std::string& ip) {
         requests.push_back(record(m, ctx));
     };
     txns_ = std::make_unique<sip::transaction_layer>(loop.timers(), *binding_, h);
-    const auto port = sip::test::free_port(SOCK_STREAM);
+    const auto port = sip::test::free_port_tcp_and_udp();
     address = *sip::socket_address::from_ip(ip, port);
-    transports_->listen_tcp(address);
-    transports_->listen_udp(address);
+    if (auto r = transports_->listen_tcp(address); !r)
+        throw std::runtime_error("fake_osv tcp: " + r.error());
+    if (auto r = transports_->listen_udp(address); !r)
+        throw std::runtime_error("fake_osv udp: " + r.error());
 }
 
 fake_osv::~fake_osv() = default;

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 
 #include <fstream>
+#include <stdexcept>
 
 #include "controlplane/b2bua/dialog_leg.hpp"
 #include "sip/ids.hpp"
@@ -92,10 +93,12 @@ sip_peer::sip_peer(sip::io_loop& loop, const std::string& ip_, bool fixed_port) 
         acks.push_back(record(m, ctx));
     };
     txns_ = std::make_unique<sip::transaction_layer>(loop.timers(), *binding_, h);
-    const uint16_t port = fixed_port ? sip::test::free_port(SOCK_STREAM) : 0;
+    const uint16_t port = fixed_port ? sip::test::free_port_tcp_and_udp() : 0;
     auto tcp = transports_->listen_tcp(*sip::socket_address::from_ip(ip, port));
     address = tcp.value();
-    transports_->listen_udp(address);
+    if (auto udp = transports_->listen_udp(address); !udp) {
+        throw std::runtime_error("scripted peer udp: " + udp.error());
+    }
 }
 
 sip_peer::~sip_peer() = default;

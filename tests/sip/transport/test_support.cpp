@@ -134,6 +134,27 @@ unsigned short free_port(int type) {
     return ntohs(a.sin_port);
 }
 
+unsigned short free_port_tcp_and_udp() {
+    // Bounded: the kernel hands out ephemeral TCP ports; one that is also free for UDP is found
+    // within a few tries on any host that is not out of ports.
+    for (int attempt = 0; attempt < 64; ++attempt) {
+        const int tcp = ::socket(AF_INET, SOCK_STREAM, 0);
+        const int udp = ::socket(AF_INET, SOCK_DGRAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_ANY);
+        socklen_t len = sizeof a;
+        const bool ok = ::bind(tcp, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                        ::getsockname(tcp, reinterpret_cast<sockaddr*>(&a), &len) == 0 &&
+                        ::bind(udp, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        ::close(tcp);
+        ::close(udp);
+        if (ok)
+            return ntohs(a.sin_port);
+    }
+    throw std::runtime_error("free_port_tcp_and_udp: no port free for both in 64 tries");
+}
+
 bool have_program(const std::string& name) {
     return std::system(("command -v " + name + " >/dev/null 2>&1").c_str()) == 0;
 }

@@ -67,6 +67,11 @@ class child_process {
 // A loopback port that was free a moment ago (for peers that need one on their command line).
 unsigned short free_port(int type);
 
+// A port that was free a moment ago for both TCP and UDP on every address, for peers that listen
+// on both transports at one port (a stand-in OSV node): a port known free only for TCP may be
+// taken for UDP by a parallel test, and the peer's UDP side would then silently be missing.
+unsigned short free_port_tcp_and_udp();
+
 // Whether an executable is on PATH.
 bool have_program(const std::string& name);
 
