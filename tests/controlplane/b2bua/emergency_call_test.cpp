@@ -33,8 +33,8 @@ class emergency : public ::testing::Test {
         e.ssp_profile = "RedSky";
         e.access_realm = "access";
         e.core_realm = "core";
-        e.core_realm_port = sip::test::free_port(SOCK_STREAM);
-        e.access_realm_port = sip::test::free_port(SOCK_STREAM);
+        e.core_realm_port = sip::test::free_port_tcp_and_udp();
+        e.access_realm_port = sip::test::free_port_tcp_and_udp();
         e.media_profile = "E911_RTP";
         for (const auto& d : domains) {
             e.location_domains.push_back({d.ip(), d.port(), config::sip_transport::tcp});

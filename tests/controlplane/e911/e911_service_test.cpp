@@ -23,8 +23,8 @@ config::remote_endpoint endpoint_to(std::vector<config::location_domain> domains
     e.ssp_profile = "RedSky";
     e.access_realm = "access";
     e.core_realm = "core";
-    e.core_realm_port = sip::test::free_port(SOCK_STREAM);
-    e.access_realm_port = sip::test::free_port(SOCK_STREAM);
+    e.core_realm_port = sip::test::free_port_tcp_and_udp();
+    e.access_realm_port = sip::test::free_port_tcp_and_udp();
     e.media_profile = "E911_RTP";
     e.location_domains = std::move(domains);
     e.options_interval_s = 1;
