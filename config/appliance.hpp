@@ -31,6 +31,10 @@ struct realm {
     uint16_t dpdk_port = 0;
     std::string certificate_profile;  // empty when not set (allowed only without TLS)
     std::string media_profile;
+    // Dialled numbers that make an INVITE on this realm an emergency call: ECMAScript regexes,
+    // each matched against the whole user part of the Request-URI (a plain number matches
+    // itself). Emergency calls are admitted before any other work (controlplane/e911).
+    std::vector<std::string> emergency_numbers = {"911", "933"};
 
     bool operator==(const realm&) const = default;
 };
@@ -172,23 +176,42 @@ struct ssp_profile {
     bool operator==(const ssp_profile&) const = default;
 };
 
+// One of a remote endpoint's "Remote Location Domains" (guide 12.1.2.2 step 6): the provider's
+// SIP address as the provider gives it.
 struct location_domain {
-    std::string url;  // host name or IP literal
+    std::string url;  // host name (resolved once when sbcd starts) or IP literal
     uint16_t port = 5060;
     sip_transport transport = sip_transport::udp;
 
     bool operator==(const location_domain&) const = default;
 };
 
-// [[remote_endpoint]]: a SIP trunk (E911 provider) reached through a dedicated realm port.
+// [[remote_endpoint]]: a SIP trunk to an E911 provider (guide 12.1.2.2). It has two realms: the
+// core realm, where OSV sends emergency calls to the endpoint's own core_realm_port (TCP, guide
+// 12.2.1), and the access realm (the internet side, whose public address the provider
+// whitelists), through which the calls leave for the location domains.
 struct remote_endpoint {
     std::string name;
     remote_endpoint_type type = remote_endpoint_type::ssp;
     std::string ssp_profile;
-    std::string realm = "core";
-    uint16_t core_realm_port = 0;  // listened on with UDP and TCP on the realm's address
+    std::string access_realm;
+    std::string core_realm;
+    uint16_t core_realm_port = 0;    // UDP and TCP on the core realm's signalling address
+    uint16_t access_realm_port = 0;  // UDP and TCP on the access realm's; 0 = core_realm_port
     std::string media_profile;
     std::vector<location_domain> location_domains;  // tried in order
+    // Location domain health: an OPTIONS keep-alive like the OSV trunk's.
+    uint32_t options_interval_s = 30;
+    uint32_t failure_threshold = 3;
+    uint32_t recovery_threshold = 2;
+    // No answer at all (not even 100 Trying) from a location domain within this long: the call
+    // goes to the next one (an emergency call cannot wait for Timer B's 32 s).
+    uint32_t failover_timeout_ms = 3000;
+
+    // The access-side port after defaults.
+    uint16_t access_port() const {
+        return access_realm_port != 0 ? access_realm_port : core_realm_port;
+    }
 
     bool operator==(const remote_endpoint&) const = default;
 };
@@ -249,6 +272,8 @@ struct calls_section {
     // Flows a previous sbcd left in the dataplane that no call of this one owns are removed
     // this long after start (issue 15); 0 removes them at once.
     uint32_t orphan_flow_grace_s = 30;
+    // Media ports of each realm's pool that only emergency calls may take.
+    uint32_t emergency_port_reserve = 20;
 
     bool operator==(const calls_section&) const = default;
 };

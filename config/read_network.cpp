@@ -47,6 +47,8 @@ void read_realm(table_reader& r, std::string name, realm& out) {
         r.fail_missing("certificate_profile", "required when sip_tls_port is not 0");
     }
     r.string("media_profile", out.media_profile, need::required, &rules::name);
+    r.string_list("emergency_numbers", out.emergency_numbers, need::optional,
+                  &rules::number_pattern);
 }
 
 void read_sip_server(table_reader& r, sip_server_section& out) {
@@ -116,22 +118,35 @@ void read_ssp_profile(table_reader& r, ssp_profile& out) {
     r.boolean("geolocation_passthrough", out.geolocation_passthrough);
 }
 
+void read_location_domain(table_reader& d, location_domain& domain) {
+    d.string("url", domain.url, need::required, &rules::host);
+    d.enumeration("transport", domain.transport);
+    if (!d.integer("port", domain.port, 1, max_port) && !d.node("port")) {
+        domain.port = default_sip_port(domain.transport);
+    }
+}
+
 void read_remote_endpoint(table_reader& r, remote_endpoint& out) {
     r.string("name", out.name, need::required, &rules::name);
     r.enumeration("type", out.type, need::required);
     r.string("ssp_profile", out.ssp_profile, need::required, &rules::name);
-    r.string("realm", out.realm, need::required, &rules::name);
+    if (r.node("realm") != nullptr) {
+        // The schema before issue 13 had one realm; the guide (12.1.2.2 step 5) gives two.
+        r.fail_value("realm",
+                     "a remote endpoint has two realms: set access_realm (toward the provider, "
+                     "the internet side) and core_realm (where OSV sends its emergency calls)");
+    }
+    r.string("access_realm", out.access_realm, need::required, &rules::name);
+    r.string("core_realm", out.core_realm, need::required, &rules::name);
     r.integer("core_realm_port", out.core_realm_port, 1, max_port, need::required);
+    r.integer("access_realm_port", out.access_realm_port, 1, max_port);
     r.string("media_profile", out.media_profile, need::required, &rules::name);
-    long count =
-        each_table(r, "location_domain", need::required, out.location_domains,
-                   [](table_reader& d, auto& domain) {
-                       d.string("url", domain.url, need::required, &rules::host);
-                       d.enumeration("transport", domain.transport);
-                       if (!d.integer("port", domain.port, 1, max_port) && !d.node("port")) {
-                           domain.port = default_sip_port(domain.transport);
-                       }
-                   });
+    r.integer("options_interval_s", out.options_interval_s, 1, 3600);
+    r.integer("failure_threshold", out.failure_threshold, 1, 100);
+    r.integer("recovery_threshold", out.recovery_threshold, 1, 100);
+    r.integer("failover_timeout_ms", out.failover_timeout_ms, 200, 32000);
+    long count = each_table(r, "location_domain", need::required, out.location_domains,
+                            read_location_domain);
     if (count == 0) {
         r.fail_value("location_domain", "at least one [[remote_endpoint.location_domain]]");
     }

@@ -229,6 +229,7 @@ void read_system(table_reader& root, appliance& out) {
         r.integer("retry_after_s", out.calls.retry_after_s, 1, 3600);
         r.integer("no_answer_timeout_s", out.calls.no_answer_timeout_s, 1, 3600);
         r.integer("orphan_flow_grace_s", out.calls.orphan_flow_grace_s, 0, 3600);
+        r.integer("emergency_port_reserve", out.calls.emergency_port_reserve, 0, 32767);
         r.string("cdr_path", out.calls.cdr_path, need::optional, &rules::absolute_path);
     });
     with_table(root, "dataplane", need::optional,

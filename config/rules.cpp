@@ -52,6 +52,17 @@ bool is_group(std::string_view t) {
 bool is_non_empty(std::string_view t) {
     return !t.empty();
 }
+bool is_number_pattern(std::string_view t) {
+    if (t.empty() || t.size() > 256) {
+        return false;
+    }
+    try {
+        std::regex compiled(t.begin(), t.end(), std::regex::ECMAScript);
+    } catch (const std::regex_error&) {
+        return false;
+    }
+    return true;
+}
 bool is_no_proxy_entry(std::string_view t) {
     return parse_no_proxy_entry(t).has_value();
 }
@@ -88,6 +99,9 @@ const string_rule codec{is_codec, "must be an encoding name (1-32 token characte
 const string_rule token{is_token, "must be 1-63 characters of [a-z0-9_-]"};
 const string_rule group_name{is_group, "must be a unix group name"};
 const string_rule non_empty{is_non_empty, "must not be empty"};
+const string_rule number_pattern{is_number_pattern,
+                                 "must be a number or an ECMAScript regex of 1-256 characters "
+                                 "matched against the whole dialled user part"};
 const string_rule no_proxy_entry{is_no_proxy_entry,
                                  "must be *, a host or .domain, an IP address or CIDR, each "
                                  "optionally with :port (e.g. 11.12.13.14:8289)"};

@@ -20,6 +20,8 @@ extern const string_rule codec;
 extern const string_rule token;       // provider names: 1-63 of [a-z0-9_-]
 extern const string_rule group_name;  // a unix group name
 extern const string_rule non_empty;
+// A dialled-number pattern: a non-empty ECMAScript regex (a plain number is one).
+extern const string_rule number_pattern;
 extern const string_rule no_proxy_entry;  // config/no_proxy.hpp
 extern const string_rule proxy_username;  // printable ASCII, no ':' (RFC 7617)
 

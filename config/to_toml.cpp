@@ -79,6 +79,7 @@ void put_realm(emitter& e, const realm& r) {
     e.put("dpdk_port", r.dpdk_port);
     e.put_if("certificate_profile", r.certificate_profile);
     e.put("media_profile", r.media_profile);
+    e.put("emergency_numbers", r.emergency_numbers);
 }
 
 void put_sip_server(emitter& e, const sip_server_section& s) {
@@ -178,9 +179,15 @@ void put_trunks(emitter& e, const appliance& c) {
         e.put("name", r.name);
         e.put("type", r.type);
         e.put("ssp_profile", r.ssp_profile);
-        e.put("realm", r.realm);
+        e.put("access_realm", r.access_realm);
+        e.put("core_realm", r.core_realm);
         e.put("core_realm_port", r.core_realm_port);
+        e.put("access_realm_port", r.access_realm_port);
         e.put("media_profile", r.media_profile);
+        e.put("options_interval_s", r.options_interval_s);
+        e.put("failure_threshold", r.failure_threshold);
+        e.put("recovery_threshold", r.recovery_threshold);
+        e.put("failover_timeout_ms", r.failover_timeout_ms);
         for (const location_domain& d : r.location_domains) {
             e.array_table("remote_endpoint.location_domain");
             e.put("url", d.url);
@@ -229,6 +236,7 @@ void put_system(emitter& e, const appliance& c) {
     e.put("retry_after_s", c.calls.retry_after_s);
     e.put("no_answer_timeout_s", c.calls.no_answer_timeout_s);
     e.put("orphan_flow_grace_s", c.calls.orphan_flow_grace_s);
+    e.put("emergency_port_reserve", c.calls.emergency_port_reserve);
     e.put_if("cdr_path", c.calls.cdr_path);
     const dataplane_section& d = c.dataplane;
     e.table("dataplane");

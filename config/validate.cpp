@@ -88,7 +88,8 @@ void check_names(context& ctx, const appliance& c) {
         std::string path = index_path("remote_endpoint", i);
         reference(ctx, ssp, path + ".ssp_profile", e.ssp_profile);
         reference(ctx, media, path + ".media_profile", e.media_profile);
-        reference(ctx, realms, path + ".realm", e.realm);
+        reference(ctx, realms, path + ".access_realm", e.access_realm);
+        reference(ctx, realms, path + ".core_realm", e.core_realm);
     }
 }
 
@@ -118,6 +119,54 @@ void check_media_subnet(context& ctx, const realm& r) {
     }
 }
 
+// Guide 12.1.2.2 step 5: the access realm reaches the provider (the internet side), the core
+// realm is where OSV sends the calls; one realm cannot be both.
+void check_remote_endpoint_realms(context& ctx, const appliance& c, std::size_t i) {
+    const remote_endpoint& e = c.remote_endpoints[i];
+    const std::string path = index_path("remote_endpoint", i);
+    if (ctx.has_error_at(path + ".access_realm") || ctx.has_error_at(path + ".core_realm")) {
+        return;
+    }
+    if (!e.access_realm.empty() && e.access_realm == e.core_realm) {
+        ctx.fail_at(path + ".core_realm",
+                    "must differ from access_realm (the provider is reached from one realm, OSV "
+                    "sends the calls on the other)");
+        return;
+    }
+    const realm* access = c.find_realm(e.access_realm);
+    if (access == nullptr || !access->certificate_profile.empty()) {
+        return;
+    }
+    for (std::size_t d = 0; d < e.location_domains.size(); ++d) {
+        if (e.location_domains[d].transport == sip_transport::tls) {
+            ctx.fail_at(index_path(path + ".location_domain", d) + ".transport",
+                        "tls needs a certificate_profile on realm." + access->name);
+        }
+    }
+}
+
+// The reserve must leave ordinary calls some ports, and fit the pool.
+void check_emergency_reserve(context& ctx, const appliance& c) {
+    if (ctx.has_error_at("calls.emergency_port_reserve")) {
+        return;
+    }
+    for (const realm* r : {&c.realm.access, &c.realm.core}) {
+        const std::string path = "realm." + r->name;
+        if (ctx.has_error_at(path + ".media_port_min") ||
+            ctx.has_error_at(path + ".media_port_max") || r->media_port_max <= r->media_port_min) {
+            continue;
+        }
+        // Even ports p with p + 1 <= max (port_pool).
+        const uint32_t ports =
+            (static_cast<uint32_t>(r->media_port_max) - r->media_port_min + 1) / 2;
+        if (c.calls.emergency_port_reserve >= ports) {
+            ctx.fail_at("calls.emergency_port_reserve",
+                        "must be below the " + std::to_string(ports) + " media ports of " + path);
+            return;
+        }
+    }
+}
+
 void check_realm_uses(context& ctx, const appliance& c) {
     check_media_subnet(ctx, c.realm.access);
     check_media_subnet(ctx, c.realm.core);
@@ -129,6 +178,10 @@ void check_realm_uses(context& ctx, const appliance& c) {
             }
         }
     }
+    for (std::size_t i = 0; i < c.remote_endpoints.size(); ++i) {
+        check_remote_endpoint_realms(ctx, c, i);
+    }
+    check_emergency_reserve(ctx, c);
     for (std::size_t i = 0; i < c.dataplane.neighbours.size(); ++i) {
         uint16_t port = c.dataplane.neighbours[i].dpdk_port;
         std::string key = index_path("dataplane.neighbour", i) + ".dpdk_port";
@@ -190,13 +243,23 @@ void check_ports(context& ctx, const appliance& c) {
     }
     for (std::size_t i = 0; i < c.remote_endpoints.size(); ++i) {
         const remote_endpoint& e = c.remote_endpoints[i];
-        if (const realm* r = c.find_realm(e.realm)) {
+        const std::string path = index_path("remote_endpoint", i);
+        if (const realm* r = c.find_realm(e.core_realm)) {
             add(r->signalling_address, true, true, false, e.core_realm_port, e.core_realm_port,
-                index_path("remote_endpoint", i) + ".core_realm_port");
+                path + ".core_realm_port");
+        }
+        // access_realm_port defaults to core_realm_port's number: a collision of the default is
+        // reported at core_realm_port, the key that set it.
+        const realm* a = c.find_realm(e.access_realm);
+        if (a != nullptr && !ctx.has_error_at(path + ".core_realm_port") &&
+            !ctx.has_error_at(path + ".core_realm")) {
+            add(a->signalling_address, true, true, false, e.access_port(), e.access_port(),
+                path + (e.access_realm_port != 0 ? ".access_realm_port" : ".core_realm_port"));
         }
     }
     for (std::size_t i = 0; i < uses.size(); ++i) {
-        if (!uses[i].address) {
+        // One error per key (an endpoint's default access port is reported at core_realm_port).
+        if (!uses[i].address || ctx.has_error_at(uses[i].key)) {
             continue;
         }
         for (std::size_t j = 0; j < i; ++j) {
@@ -225,6 +288,9 @@ void fill_defaults(appliance& config) {
         if (subnet.media_profile.empty()) {
             subnet.media_profile = config.realm.access.media_profile;
         }
+    }
+    for (remote_endpoint& e : config.remote_endpoints) {
+        e.access_realm_port = e.access_port();
     }
     if (config.mgmt.socket.empty()) {
         config.mgmt.socket = "/run/sbc/" + config.instance + ".sock";

@@ -12,31 +12,7 @@
 
 namespace sbc::cp {
 
-std::string_view health_name(node_health h) {
-    switch (h) {
-        case node_health::probing:
-            return "probing";
-        case node_health::up:
-            return "up";
-        case node_health::down:
-            return "down";
-    }
-    return "?";
-}
-
 namespace {
-
-sip::transport_type transport_of(config::sip_transport t) {
-    switch (t) {
-        case config::sip_transport::udp:
-            return sip::transport_type::udp;
-        case config::sip_transport::tcp:
-            return sip::transport_type::tcp;
-        case config::sip_transport::tls:
-            return sip::transport_type::tls;
-    }
-    return sip::transport_type::tcp;
-}
 
 // An established connection the node (or the network) took away. Failed connects and
 // handshakes are not here: the request that wanted them hears of it as a transport error.
@@ -127,87 +103,34 @@ void osv_trunk::probe(node_index i) {
     } else if (n.target.type == sip::transport_type::tls) {
         ruri.append(";transport=tls");
     }
-    auto req = sip::outgoing_message::request("OPTIONS", ruri);
-    req.add("Via", core_.make_via(n.target.type, sip::make_branch()));
-    req.add("Max-Forwards", "70");
-    req.add(
-        "From",
-        in_angles(core_.contact_uri(n.target.type, "")).append(";tag=").append(sip::make_tag()));
-    req.add("To", in_angles(ruri));
-    req.add("Call-ID", call_id_);
-    req.add("CSeq", std::to_string(++cseq_) + " OPTIONS");
-    req.add("Accept", "application/sdp");
-    auto parsed = sip::parse(req.serialize());
-    if (!parsed) {
-        return;
-    }
-    ++n.options_sent;
-    const std::uint32_t round = ++n.probe_round;
-    sip::transaction_layer::client_callbacks cb;
-    cb.on_response =
-        life_.guard([this, i, round](const sip::message& r, const sip::transport_context&) {
-            if (r.status_code() < 200) {
-                return;
-            }
-            if (r.status_code() == 503) {
-                probe_result(i, round, node_outcome::unavailable, "OPTIONS answered 503");
-            } else {
-                probe_result(i, round, node_outcome::answered, {});
-            }
-        });
-    cb.on_failure = life_.guard([this, i, round](sip::client_failure why) {
-        probe_result(i, round,
-                     why == sip::client_failure::timeout ? node_outcome::timeout
-                                                         : node_outcome::transport_error,
-                     why == sip::client_failure::timeout ? "OPTIONS timed out"
-                                                         : "OPTIONS transport failure");
-    });
-    // Before start_client: a transport failure may be reported before it returns.
-    n.probe_in_flight = true;
-    core_.transactions().start_client(std::move(parsed.value()), n.target, std::move(cb));
-    if (!n.probe_in_flight || round != n.probe_round) {
-        return;  // already decided
-    }
-    n.probe_deadline =
-        core_.loop().run_after(8 * core_.transactions().timers().t1, life_.guard([this, i, round] {
-            probe_result(i, round, node_outcome::timeout, "OPTIONS unanswered for 8 x T1");
-        }));
+    send_probe(core_, n.target, ruri, call_id_, ++cseq_, n, life_,
+               [this, i](std::uint32_t round, probe_outcome outcome, std::string detail) {
+                   probe_result(i, round, outcome, std::move(detail));
+               });
 }
 
 void osv_trunk::probe_result(node_index i, std::uint32_t round, node_outcome outcome,
                              std::string detail) {
     trunk_node& n = nodes_[i];
-    if (round != n.probe_round || !n.probe_in_flight) {
+    const auto verdict = settle_probe(core_, n, round, outcome, detail, cfg_.failure_threshold,
+                                      cfg_.recovery_threshold);
+    if (!verdict) {
         return;  // an abandoned probe, or one already decided by its deadline
     }
-    core_.loop().cancel_timer(n.probe_deadline);
-    n.probe_in_flight = false;
     if (outcome == node_outcome::answered) {
-        ++n.options_answered;
-        n.failures_in_row = 0;
-        ++n.successes_in_row;
         if (n.suspect) {
             spdlog::info("sip_server node {} ({}) answered: no longer suspect", n.cfg.name,
                          n.target.address.to_string());
         }
         n.suspect = false;
         n.suspicions.clear();
-        if (n.health == node_health::probing ||
-            (n.health == node_health::down && n.successes_in_row >= cfg_.recovery_threshold)) {
-            set_health(i, node_health::up, "OPTIONS answered");
-        }
+    }
+    if (verdict->now) {
+        set_health(i, *verdict->now,
+                   outcome == node_outcome::answered ? "OPTIONS answered" : std::move(detail));
         return;
     }
-    ++n.options_failed;
-    n.successes_in_row = 0;
-    ++n.failures_in_row;
-    n.reason = detail;
-    if (n.health != node_health::down &&
-        (outcome == node_outcome::transport_error || n.failures_in_row >= cfg_.failure_threshold)) {
-        set_health(i, node_health::down, std::move(detail));
-        return;
-    }
-    if (n.suspect && n.health != node_health::down) {
+    if (outcome != node_outcome::answered && n.suspect && n.health != node_health::down) {
         probe(i);  // suspect: the next probe now, not at the next interval
     }
 }
@@ -348,6 +271,7 @@ nlohmann::json osv_trunk::status() const {
     const auto now = core_.loop().now();
     for (const auto& n : nodes_) {
         nlohmann::json node = counters_json(static_cast<const osv_node_counters&>(n));
+        node.update(counters_json(static_cast<const peer_probe_counters&>(n)));
         node.update(nlohmann::json{
             {"name", n.cfg.name},
             {"address", n.cfg.address},

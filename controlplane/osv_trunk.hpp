@@ -47,41 +47,30 @@
 #include "common/counters.hpp"
 #include "common/lifetime.hpp"
 #include "config/appliance.hpp"
+#include "controlplane/options_keepalive.hpp"
 #include "controlplane/realm_edge.hpp"
 
 namespace sbc::cp {
 
 using node_index = std::uint8_t;
 
-enum class node_health : std::uint8_t { probing, up, down };
-std::string_view health_name(node_health h);
+// Health and the OPTIONS probe are the keep-alive's (options_keepalive.hpp), shared with the
+// E911 location domains.
+using node_health = peer_health;
+using node_outcome = probe_outcome;
 
-// How a request to a node ended, as far as node health is concerned.
-enum class node_outcome : std::uint8_t { answered, timeout, transport_error, unavailable };
-
-// X(name, kind, unit, help) (common/counters.hpp): a node's evidence, in `sbcctl status` and the
-// metrics (label `node`).
+// X(name, kind, unit, help) (common/counters.hpp): the evidence a node's traffic gives, in
+// `sbcctl status` and the metrics (label `node`); its OPTIONS counters are the keep-alive's
+// (peer_probe_counters), exported under the same family name.
 #define SBC_OSV_NODE_COUNTERS(X)                                                             \
-    X(options_sent, counter, "", "OPTIONS keep-alives sent to the node")                     \
-    X(options_answered, counter, "", "OPTIONS keep-alives the node answered")                \
-    X(options_failed, counter, "", "OPTIONS keep-alives that timed out or failed")           \
     X(traffic_failures, counter, "", "relayed requests that timed out or got 503")           \
-    X(suspected, counter, "", "times relayed failures from several sources made it suspect") \
-    X(went_down, counter, "", "times the node was declared down")
+    X(suspected, counter, "", "times relayed failures from several sources made it suspect")
 
 SBC_COUNTER_FAMILY(osv_node_counters, "osv_node", SBC_OSV_NODE_COUNTERS);
 
-struct trunk_node : osv_node_counters {
+struct trunk_node : peer_probe, osv_node_counters {
     config::sip_server_node cfg;
     sip::transport_target target;
-    node_health health = node_health::probing;
-    std::uint32_t failures_in_row = 0;   // OPTIONS
-    std::uint32_t successes_in_row = 0;  // OPTIONS
-    std::string reason;                  // why it went down / last failure
-    sip::time_point since{};
-    bool probe_in_flight = false;   // an OPTIONS is out
-    std::uint32_t probe_round = 0;  // answers of abandoned probes are ignored
-    sip::timer_id probe_deadline;
     // Relayed traffic's timeouts and 503s by client source (at most suspect_sources entries,
     // none older than suspect_window), and whether that made the node suspect.
     std::vector<std::pair<std::string, sip::time_point>> suspicions;

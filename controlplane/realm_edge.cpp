@@ -287,12 +287,33 @@ cp::status realm_edge::set_tls_client(const config::certificate_profile& profile
     return cp::status::ok();
 }
 
-std::optional<sip::socket_address> realm_edge::local(sip::transport_type t) const {
-    auto it = listening_.find(t);
-    if (it == listening_.end()) {
-        return std::nullopt;
+cp::status realm_edge::listen_extra(sip::transport_type t, std::uint16_t port,
+                                    std::string_view owner) {
+    auto addr = sip::socket_address::from_ip(address_, port);
+    if (!addr) {
+        return cp::fail(std::string(owner) + ": not an IP address: " + address_);
     }
-    return it->second;
+    auto bound = t == sip::transport_type::udp ? transports_.listen_udp(*addr)
+                                               : transports_.listen_tcp(*addr);
+    if (!bound) {
+        return cp::fail(std::string(owner) + ": " + bound.error());
+    }
+    extra_.emplace_back(t, bound.value());
+    spdlog::info("realm {}: SIP/{} on {} ({})", name(), sip::transport_name(t),
+                 bound.value().to_string(), owner);
+    return cp::status::ok();
+}
+
+std::optional<sip::socket_address> realm_edge::local(sip::transport_type t) const {
+    if (auto it = listening_.find(t); it != listening_.end()) {
+        return it->second;
+    }
+    for (const auto& [type, addr] : extra_) {
+        if (type == t) {
+            return addr;
+        }
+    }
+    return std::nullopt;
 }
 
 std::string realm_edge::host_port(sip::transport_type t) const {
@@ -345,6 +366,10 @@ bool realm_edge::respond(sip::transaction_id txn, const sip::message& request, s
 nlohmann::json realm_edge::status() const {
     nlohmann::json listeners = nlohmann::json::array();
     for (const auto& [type, addr] : listening_) {
+        listeners.push_back(
+            {{"transport", std::string(sip::transport_name(type))}, {"address", addr.to_string()}});
+    }
+    for (const auto& [type, addr] : extra_) {
         listeners.push_back(
             {{"transport", std::string(sip::transport_name(type))}, {"address", addr.to_string()}});
     }

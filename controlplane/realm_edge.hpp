@@ -97,6 +97,9 @@ class realm_edge {
                     profile_for_source choose);
     // Outbound TLS (a TLS sip_server node): the client context, verifying against `profile.ca`.
     cp::status set_tls_client(const config::certificate_profile& profile);
+    // One more listener on the realm's address after open(): a remote endpoint's own port (the
+    // E911 core_realm_port, guide 12.1.2.2). `owner` names the setting in the error line.
+    cp::status listen_extra(sip::transport_type t, std::uint16_t port, std::string_view owner);
 
     // Answers the server transaction `txn` whose request is `request`: RFC 3261 §8.2.6 (the
     // request's Via, From, To with the transaction's tag, Call-ID, CSeq), then `extra`. The one
@@ -142,7 +145,8 @@ class realm_edge {
     sip::transport_layer& transports() { return transports_; }
     sip::io_loop& loop() { return loop_; }
 
-    // The listening address of a transport (nullopt when disabled).
+    // The listening address of a transport: the realm's own port, else the first extra
+    // listener of that transport (what the transport sends UDP from); nullopt when none.
     std::optional<sip::socket_address> local(sip::transport_type t) const;
     bool enabled(sip::transport_type t) const { return local(t).has_value(); }
     // "10.2.0.1:5060" for a Via sent-by or a Contact host-port on transport `t` (TCP falls back
@@ -203,6 +207,7 @@ class realm_edge {
     profile_for_source choose_profile_;
     std::string default_profile_;
     std::map<sip::transport_type, sip::socket_address> listening_;
+    std::vector<std::pair<sip::transport_type, sip::socket_address>> extra_;
     std::string address_;
     entry_guard& guard_;
     const core_limits* ingress_limits_ = nullptr;

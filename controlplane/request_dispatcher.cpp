@@ -99,6 +99,22 @@ void request_dispatcher::on_request(realm_id realm, sip::transaction_id id, cons
                                     sip::transaction_id cancelled) {
     ++requests_[static_cast<std::size_t>(realm)];
     inbound_request req{realm, id, m, ctx, cancelled, nullptr, std::nullopt, nullptr};
+    req.from_provider = is_provider_ && is_provider_(realm, ctx.remote);
+    if (req.from_provider) {
+        // A provider sends requests inside its emergency calls (BYE, re-INVITE...) and OPTIONS.
+        if (!m.to().tag().empty() && m.method_kind() != sip::sip_method::cancel) {
+            if (auto& h = routes(realm).in_dialog) {
+                h(req);
+                return;
+            }
+        } else if (m.method_kind() == sip::sip_method::options) {
+            ++options_answered_;
+            respond(req, 200, "OK", {{"Allow", allow(realm)}, {"Accept", "application/sdp"}});
+            return;
+        }
+        refuse(req, dispatch_refusal::provider_out_of_dialog);
+        return;
+    }
     if (realm == realm_id::access) {
         if (subnets_.all().empty()) {
             refuse(req, dispatch_refusal::remote_subscribers_disabled);
@@ -182,7 +198,9 @@ bool request_dispatcher::to_client(inbound_request& req) {
 
 void request_dispatcher::on_ack(realm_id realm, sip::message&& ack,
                                 const sip::transport_context& ctx) {
-    if (realm == realm_id::core) {
+    if (is_provider_ && is_provider_(realm, ctx.remote)) {
+        // An E911 provider acknowledging a 2xx of a call it sent (none today: the SBC is its UAC).
+    } else if (realm == realm_id::core) {
         if (!trunk_.node_at(ctx.remote)) {
             ++acks_dropped_;
             return;

@@ -6,6 +6,10 @@
 // (no user part) are answered 200 here (client keep-alive); everything else goes to the handler
 // routed for its method (REGISTER -> registrar relay; INVITE -> the B2BUA once it exists).
 //
+// An E911 provider (a location domain of a remote endpoint, on that endpoint's access realm) is
+// let in on either realm before those checks: its requests inside a call go to the in-dialog
+// handler, its OPTIONS to the SBC are answered, anything else is refused 403.
+//
 // Core realm: the source must be a sip_server node (else 403). A Request-URI whose user part is
 // a flow token is for a registered client (the registrar put the token in the Contact it
 // registered at OSV): those go to the client handlers (by method, default the client relay),
@@ -30,13 +34,14 @@
 namespace sbc::cp {
 
 // X(name, status, reason phrase)
-#define SBC_CP_DISPATCH_REFUSALS(X)                                                           \
-    X(remote_subscribers_disabled, 403, "Forbidden (remote subscribers are disabled)")        \
-    X(source_not_subscriber, 403, "Forbidden (source outside the remote-subscriber subnets)") \
-    X(source_not_sip_server, 403, "Forbidden (source is not a sip_server node)")              \
-    X(unknown_flow_token, 404, "Not Found (no registration for this flow token)")             \
-    X(no_live_flow, 480, "Temporarily Unavailable (the client has no live connection)")       \
-    X(no_transaction, 481, "Call/Transaction Does Not Exist")                                 \
+#define SBC_CP_DISPATCH_REFUSALS(X)                                                              \
+    X(remote_subscribers_disabled, 403, "Forbidden (remote subscribers are disabled)")           \
+    X(source_not_subscriber, 403, "Forbidden (source outside the remote-subscriber subnets)")    \
+    X(source_not_sip_server, 403, "Forbidden (source is not a sip_server node)")                 \
+    X(unknown_flow_token, 404, "Not Found (no registration for this flow token)")                \
+    X(no_live_flow, 480, "Temporarily Unavailable (the client has no live connection)")          \
+    X(no_transaction, 481, "Call/Transaction Does Not Exist")                                    \
+    X(provider_out_of_dialog, 403, "Forbidden (a remote endpoint sends requests in calls only)") \
     X(method_not_allowed, 405, "Method Not Allowed")
 
 enum class dispatch_refusal : std::uint8_t {
@@ -57,6 +62,7 @@ struct inbound_request {
     const subscriber_subnet* subnet = nullptr;  // access: the client's subnet
     std::optional<node_index> node;             // core: the sip_server node it came from
     binding* client = nullptr;                  // core: the binding named by the flow token
+    bool from_provider = false;                 // an E911 provider's location domain
 };
 
 class request_dispatcher {
@@ -65,6 +71,8 @@ class request_dispatcher {
     // An ACK for a 2xx; `client` is the binding named by a flow token (core realm) or nullptr.
     using ack_handler = std::function<void(realm_id realm, sip::message&& ack,
                                            const sip::transport_context& ctx, binding* client)>;
+    // Whether a source on a realm is an E911 provider (controlplane/e911).
+    using provider_check = std::function<bool(realm_id realm, const sip::socket_address& source)>;
 
     request_dispatcher(realm_edge& access, realm_edge& core, const subscriber_subnets& subnets,
                        osv_trunk& trunk, binding_table& bindings);
@@ -78,6 +86,7 @@ class request_dispatcher {
     void route_to_client_default(request_handler h);
     void route_acks(realm_id realm, ack_handler h);
     void route_client_acks(ack_handler h);
+    void set_provider_check(provider_check fn) { is_provider_ = std::move(fn); }
 
     // Answers the request with the refusal's status and reason, and counts it.
     void refuse(const inbound_request& req, dispatch_refusal why);
@@ -115,6 +124,7 @@ class request_dispatcher {
     std::array<request_handler, static_cast<std::size_t>(sip::sip_method::other) + 1> client_;
     request_handler client_default_;
     ack_handler client_acks_;
+    provider_check is_provider_;
     std::array<std::uint64_t, static_cast<std::size_t>(dispatch_refusal::count_)> refused_{};
     std::uint64_t requests_[2] = {0, 0};
     std::uint64_t options_answered_ = 0;

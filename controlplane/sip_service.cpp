@@ -18,9 +18,9 @@ sip_service::sip_service(sip::io_loop& loop, const config::appliance& cfg)
       core_(loop, realm_id::core, limits_from(cfg.sip), timers_from(cfg.sip), guard_),
       trunk_(core_, cfg.sip_server),
       dispatcher_(access_, core_, subnets_, trunk_, bindings_),
-      registrar_(access_, core_, trunk_, bindings_, dos_, cfg.remote_subscribers,
-                 cfg.push),
-      clients_(access_, core_, dispatcher_) {
+      registrar_(access_, core_, trunk_, bindings_, dos_, cfg.remote_subscribers, cfg.push),
+      clients_(access_, core_, dispatcher_),
+      e911_(access_, core_, cfg) {
     dispatcher_.route(realm_id::access, sip::sip_method::register_,
                       [this](const inbound_request& req) { registrar_.on_register(req); });
     access_.set_tap(&trace_);
@@ -37,6 +37,9 @@ sip_service::sip_service(sip::io_loop& loop, const config::appliance& cfg)
     access_.set_ingress_limits(
         &core_limits_, [this](const sip::socket_address& remote) { dos_.on_malformed(remote); });
     core_.set_egress_limits(&core_limits_);
+    dispatcher_.set_provider_check([this](realm_id r, const sip::socket_address& source) {
+        return e911_.provider_at(r, source).has_value();
+    });
     dispatcher_.route_to_client_default(
         [this](const inbound_request& req) { clients_.on_request(req); });
     dispatcher_.route_client_acks(
@@ -46,6 +49,7 @@ sip_service::sip_service(sip::io_loop& loop, const config::appliance& cfg)
 }
 
 sip_service::~sip_service() {
+    e911_.stop();
     trunk_.stop();
     access_.transports().set_source_policy(nullptr);
 }
@@ -78,6 +82,9 @@ cp::status sip_service::start(const sip_listen& where) {
             break;
         }
     }
+    if (auto s = e911_.start(); !s) {
+        return s;
+    }
     return trunk_.start();
 }
 
@@ -94,6 +101,7 @@ void sip_service::register_mgmt(mgmt_server& mgmt) {
     mgmt.on("blacklist", [this](const nlohmann::json& args) { return dos_.blacklist_table(args); });
     mgmt.on("security", [this](const nlohmann::json&) { return dos_.status(); });
     mgmt.on("trace_sip", [this](const nlohmann::json& args) { return trace_sip(args); });
+    mgmt.on("e911", [this](const nlohmann::json&) { return e911_.status(); });
     // The operator forgives a source before its entry expires.
     mgmt.on("blacklist_remove", [this](const nlohmann::json& args) -> cp::result<nlohmann::json> {
         const std::string address = args.value("address", std::string());

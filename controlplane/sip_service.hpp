@@ -4,6 +4,9 @@
 // guard ([security.dos]), the dispatcher, the trunk to OSV, the bindings, the registrar relay
 // and the client relay, and their mgmt commands.
 //
+// E911 (controlplane/e911): the remote endpoints' ports on both realms, their location domains'
+// keep-alive, and the provider sources the dispatcher lets in and the DoS guard never lists.
+//
 // The B2BUA (issue 6) plugs in here: it takes the edges for sending, the dispatcher for its
 // routes (access INVITE; route_to_client(INVITE) for calls from OSV; in-dialog requests and
 // ACKs of both realms), the trunk for the node of a call (select(binding.node): a client's
@@ -20,6 +23,7 @@
 #include "controlplane/client_relay.hpp"
 #include "controlplane/core_limits.hpp"
 #include "controlplane/dos_guard.hpp"
+#include "controlplane/e911/e911_service.hpp"
 #include "controlplane/osv_trunk.hpp"
 #include "controlplane/realm_edge.hpp"
 #include "controlplane/registrar_relay.hpp"
@@ -51,6 +55,7 @@ class sip_service {
     cp::status start() { return start(sip_listen::from(cfg_)); }
     cp::status start(const sip_listen& where);
     // The same over links instead of sockets (realm_link.hpp; the whole-daemon fuzz target).
+    // E911 is not started there: its ports and keep-alives are sockets of their own.
     cp::status start(realm_link& access, realm_link& core, const sip_listen& where);
 
     // `registrations`, `sip` (counters), `blacklist` and `security`; `status` takes status().
@@ -69,6 +74,7 @@ class sip_service {
     const subscriber_subnets& subnets() const { return subnets_; }
     dos_guard& dos() { return dos_; }
     const sip_trace& trace() const { return trace_; }
+    e911::e911_service& e911() { return e911_; }
     entry_guard& guard() { return guard_; }
     const core_limits& limits_toward_core() const { return core_limits_; }
 
@@ -88,6 +94,7 @@ class sip_service {
     request_dispatcher dispatcher_;
     registrar_relay registrar_;
     client_relay clients_;
+    e911::e911_service e911_;
 };
 
 }  // namespace sbc::cp

@@ -182,6 +182,9 @@ void call::finish() {
     if (!d_.answered) {
         ++ctx_.counters.failed;
     }
+    if (d_.emergency) {
+        emergency_over();
+    }
     call_context& ctx = ctx_;
     ctx.table.erase(d_.id);  // destroys *this
     ctx.counters.active = ctx.table.size();
@@ -222,6 +225,7 @@ void call::cancel_timers() {
     loop.cancel_timer(session_timer_);
     loop.cancel_timer(no_answer_timer_);
     loop.cancel_timer(push_timer_);
+    loop.cancel_timer(failover_timer_);
     if (invite_) {
         loop.cancel_timer(invite_->retransmit);
     }

@@ -20,12 +20,14 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "common/latency_histogram.hpp"
 #include "common/lifetime.hpp"
 #include "controlplane/b2bua/b2bua_counters.hpp"
 #include "controlplane/b2bua/call_state.hpp"
 #include "controlplane/b2bua/dialog_leg.hpp"
+#include "controlplane/e911/location_domains.hpp"
 #include "controlplane/media/media_manager.hpp"
 #include "controlplane/osv_trunk.hpp"
 #include "controlplane/push_device.hpp"
@@ -45,9 +47,12 @@ using media::side;
 using call_id_t = uint64_t;
 
 // X(kind, direction as sbcctl and the call record say it, what it is)
-#define SBC_CALL_KINDS(X)                                           \
-    X(from_access, "access->core", "a softphone calls through OSV") \
-    X(from_core, "core->access", "OSV calls a registered softphone's flow")
+#define SBC_CALL_KINDS(X)                                                                     \
+    X(from_access, "access->core", "a softphone calls through OSV")                           \
+    X(from_core, "core->access", "OSV calls a registered softphone's flow")                   \
+    X(emergency, "core->provider",                                                            \
+      "OSV sends an emergency call to a remote endpoint's core_realm_port; it leaves to the " \
+      "E911 provider's location domains (guide 12.2)")
 
 enum class call_kind : uint8_t {
 #define SBC_X(name, direction, text) name,
@@ -66,6 +71,17 @@ struct push_wait {
     std::string detail;  // the push id, or why the push failed
     std::chrono::system_clock::time_point since{};
     int64_t waited_ms = 0;
+};
+
+// An emergency call's way to the provider (call_kind::emergency, controlplane/e911): its remote
+// endpoint, the location domains in the order they are tried (location_domains::order() when
+// the call started), the one the INVITE is at, and what the ones before it answered.
+struct emergency_route {
+    std::size_t endpoint = 0;  // e911_service::at()
+    std::vector<std::size_t> domains;
+    std::size_t attempt = 0;  // index into `domains`
+    std::string dialled;      // the Request-URI's user (933), kept on every domain's Request-URI
+    std::string failures;     // "udp:10.1.0.10:5060: 503 Service Unavailable; tcp:...: timeout"
 };
 
 // A call as plain data (see above).
@@ -88,6 +104,7 @@ struct call_data {
     uint32_t session_interval = 0;
     std::optional<std::chrono::system_clock::time_point> session_deadline;
     std::optional<push_wait> push;  // the call waited for a push (awaiting_push)
+    std::optional<emergency_route> emergency;  // call_kind::emergency only
 
     dialog_leg& leg(side s) { return legs[media::idx(s)]; }
     const dialog_leg& leg(side s) const { return legs[media::idx(s)]; }
@@ -211,6 +228,11 @@ class call {
     void ack_and_bye(side s, const sip::message& r2xx, uint32_t cseq);
     void relay_2xx(const sip::message& r, const std::string& body);
     void arm_2xx_retransmit();
+    // emergency_call.cpp: the location domains of an emergency call.
+    void arm_failover_timer();
+    bool location_domain_failed(e911::domain_outcome outcome, std::string detail, uint16_t status);
+    void emergency_answered();
+    void emergency_over();
     void send_ack(side to, uint32_t cseq, const sip::outgoing_message& m);
     // in_dialog.cpp
     void on_bye(side s, sip::transaction_id txn);
@@ -256,6 +278,7 @@ class call {
     sip::timer_id session_timer_;
     sip::timer_id no_answer_timer_;
     sip::timer_id push_timer_;  // the push wait (awaiting_push)
+    sip::timer_id failover_timer_;  // an emergency attempt unanswered for failover_timeout_ms
     bool programming_ = false;
     std::deque<std::function<void()>> held_;
 };

@@ -1,5 +1,7 @@
 #include "controlplane/b2bua/call_routing.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "controlplane/b2bua/header_policy.hpp"
 #include "controlplane/sip_service.hpp"
 #include "dataplane/shm/address.hpp"
@@ -54,6 +56,11 @@ std::variant<route, refusal> call_router::decide(const inbound_request& req, bin
         }
         r.max_forwards = std::min<uint32_t>(*mf - 1, 70);
     }
+    if (client == nullptr) {
+        if (auto ep = sip_.e911().endpoint_on_port(req.realm, req.ctx.local)) {
+            return emergency(req, *ep, std::move(r));
+        }
+    }
     if (!body_is_relayable(req.msg)) {
         return refusal{415,
                        "Unsupported Media Type (the SBC relays application/sdp)",
@@ -69,6 +76,10 @@ std::variant<route, refusal> call_router::decide(const inbound_request& req, bin
                        std::nullopt};
     }
 
+    if (client == nullptr && req.realm == realm_id::core) {
+        // OSV calls reach a softphone through its flow token; anything else is not ours to route.
+        return refusal{404, "Not Found (no such subscriber)", {}, nullptr, std::nullopt};
+    }
     if (client == nullptr) {
         // A user's dialogs stay on the node of its registration (clustered OSV keeps them there).
         std::optional<node_index> affinity;
@@ -109,6 +120,58 @@ std::variant<route, refusal> call_router::decide(const inbound_request& req, bin
     }
     r.caller_media = media_for(r.caller_realm, req, client, true);
     r.callee_media = media_for(r.callee_realm, req, client, false);
+    return r;
+}
+
+std::variant<route, refusal> call_router::emergency(const inbound_request& req,
+                                                    std::size_t endpoint, route r) const {
+    e911::e911_service& e911 = sip_.e911();
+    e911::endpoint& ep = e911.at(endpoint);
+    const e911::location_domains& domains = *ep.domains;
+    r.kind = call_kind::emergency;
+    r.caller_realm = req.realm;
+    r.callee_realm = ep.access;
+    // The location may ride along (RFC 6442: multipart/mixed with a PIDF-LO part); the SDP in it
+    // is what the media manager anchors.
+    if (!req.msg.body().empty() && !req.msg.sdp_body()) {
+        spdlog::error("emergency call from {} to remote_endpoint {}: body without SDP refused",
+                      req.ctx.remote.to_string(), ep.cfg->name);
+        return refusal{415,
+                       "Unsupported Media Type (an emergency INVITE carries SDP)",
+                       {{"Accept", "application/sdp, multipart/mixed"}},
+                       &b2bua_counters::refused_media,
+                       std::nullopt};
+    }
+    emergency_route er;
+    er.endpoint = endpoint;
+    er.domains = domains.order();
+    const sip::uri& ruri = req.msg.request_uri();
+    er.dialled = ruri.has_user ? std::string(ruri.user) : std::string();
+    if (er.domains.empty()) {
+        ++e911.counters().failed;
+        spdlog::error(
+            "emergency call from {} to remote_endpoint {}: no location domain resolves; refused "
+            "503",
+            req.ctx.remote.to_string(), ep.cfg->name);
+        return refusal{
+            503, "Service Unavailable (no E911 location domain)", {}, nullptr, std::nullopt};
+    }
+    if (media_.at_capacity()) {
+        ++e911.counters().over_session_limit;
+        spdlog::warn("emergency call to remote_endpoint {} admitted over calls.max_sessions",
+                     ep.cfg->name);
+    }
+    const std::size_t first = er.domains.front();
+    r.next_hop = *domains.domain(first).target;
+    r.remote_target = domains.request_uri(first, er.dialled);
+    r.why = "location domain " + domains.domain(first).label() + " (1 of " +
+            std::to_string(er.domains.size()) + " of remote_endpoint " + ep.cfg->name + ")";
+    r.caller_media = media_for(req.realm, req, nullptr, true);
+    r.callee_media.realm = ep.access == realm_id::access ? &cfg_.realm.access : &cfg_.realm.core;
+    r.callee_media.profile = ep.media;
+    r.callee_media.profile_reason = "remote_endpoint " + ep.cfg->name + "'s media_profile";
+    r.callee_media.signalling_source = ip_of(r.next_hop.address);
+    r.emergency = std::move(er);
     return r;
 }
 

@@ -10,8 +10,14 @@
 //  * Media profiles: an access leg by the client's User-Agent, then its remote-subscriber subnet,
 //    then the realm's; a core leg by the realm's (controlplane/media/profile_selector).
 //
-// New kinds of call (emergency calls to a remote endpoint, a call held for a push) are new cases
-// here, with their own admission, next hop and profiles.
+//  * An emergency call (an INVITE from OSV on a remote endpoint's core_realm_port, guide
+//    12.2.1) goes to the endpoint's first location domain in location_domains::order(), with
+//    the endpoint's media profile on the provider's leg. It is admitted over calls.max_sessions
+//    (the policy: the limit does not apply to it; it takes no other call's place) and never
+//    refused for health; only when no domain resolved at all is it refused (503, loudly).
+//
+// New kinds of call (a call held for a push) are new cases here, with their own admission, next
+// hop and profiles.
 
 #include <cstdint>
 #include <optional>
@@ -34,6 +40,7 @@ struct route {
     std::string callee_user_agent;   // known in advance for a registered client
     uint32_t max_forwards = 70;      // for leg b's INVITE
     media::leg_setup caller_media, callee_media;
+    std::optional<emergency_route> emergency;  // call_kind::emergency
     std::string why;  // "OSV node osv1 (the node of the caller's registration)"
     // The callee is a push client without a live connection: hold the call and push
     // (guide 7.6); next_hop is where the client was, until its re-REGISTER says where it is.
@@ -63,6 +70,8 @@ class call_router {
   private:
     media::leg_setup media_for(realm_id r, const inbound_request& req, const binding* client,
                                bool caller) const;
+    std::variant<route, refusal> emergency(const inbound_request& req, std::size_t endpoint,
+                                           route r) const;
 
     sip_service& sip_;
     media::media_manager& media_;

@@ -6,6 +6,8 @@
 
 #include "controlplane/b2bua/b2bua.hpp"
 #include "controlplane/b2bua/header_policy.hpp"
+#include "controlplane/e911/ssp_policy.hpp"
+#include "controlplane/sip_service.hpp"
 #include "sip/ids.hpp"
 
 namespace sbc::cp::b2bua {
@@ -24,8 +26,8 @@ void b2bua::on_core_invite(const req_t& req) {
         on_cancel(req);
         return;
     }
-    // OSV calls reach a softphone through its flow token; anything else is not ours to route.
-    sip_.dispatcher().respond(req, 404, "Not Found (no such subscriber)");
+    // An emergency call on a remote endpoint's core_realm_port, or a 404 (call_router).
+    start_call(req, nullptr);
 }
 
 void b2bua::on_client_invite(const req_t& req) {
@@ -62,7 +64,7 @@ void b2bua::start_call(const req_t& req, binding* client) {
         dispatcher.refuse(req, dispatch_refusal::no_live_flow);  // no CloudLink in this build
         return;
     }
-    auto created = media_.create(r.caller_media, r.callee_media);
+    auto created = media_.create(r.caller_media, r.callee_media, r.emergency.has_value());
     if (!created) {
         ++counters_.refused_capacity;
         dispatcher.respond(
@@ -82,6 +84,7 @@ void b2bua::start_call(const req_t& req, binding* client) {
     d.from_aor = std::string(msg.from().uri_text);
     d.to_aor = std::string(msg.to().uri_text);
     d.started = std::chrono::system_clock::now();
+    d.emergency = std::move(r.emergency);
 
     dialog_leg& a = d.leg(side::a);
     learn_uas(a, msg);
@@ -127,6 +130,15 @@ void b2bua::start_call(const req_t& req, binding* client) {
             media_.end(d.media, sum);
             return;
         }
+    }
+    if (d.emergency) {
+        e911::e911_service& e911 = sip_.e911();
+        ++e911.counters().calls_to_provider;
+        ++e911.counters().active;
+        e911.track_call(req.realm, msg.call_id());
+        e911.at(d.emergency->endpoint).domains->tried(d.emergency->domains.front());
+        spdlog::info("emergency call {} from {} ({}) to remote_endpoint {}: {}", d.id, d.from_aor,
+                     d.emergency->dialled, e911.at(d.emergency->endpoint).cfg->name, d.route);
     }
     call& c = table_.add(std::make_unique<call>(ctx_, std::move(d)));
     counters_.active = table_.size();
@@ -185,6 +197,9 @@ void call::start(const sip::message& msg, sip::transaction_id server, std::strin
             });
         }));
     send_invite(std::move(invite));
+    if (d_.emergency && invite_ && !invite_->final_seen) {
+        arm_failover_timer();
+    }
 }
 
 sip::outgoing_message call::leg_b_invite(const sip::message& msg) {
@@ -197,6 +212,18 @@ sip::outgoing_message call::leg_b_invite(const sip::message& msg) {
         if (auto mapped = map_replaces(ctx_.table, rep->value, d_.leg(side::a).realm);
             !mapped.empty()) {
             invite.add("Replaces", mapped);
+        }
+    }
+    if (d_.emergency) {
+        // The SSP profile's flags and the caller's location (controlplane/e911/ssp_policy.hpp).
+        const e911::endpoint& ep = ctx_.sip.e911().at(d_.emergency->endpoint);
+        if (ep.ssp != nullptr) {
+            e911::apply_ssp_profile(*ep.ssp, msg, invite);
+            if (ep.ssp->geolocation_passthrough && !offer_b_.empty()) {
+                auto body = e911::body_with_location(offer_b_, e911::location_parts(msg));
+                invite.body(body.content_type, body.body);
+                return invite;
+            }
         }
     }
     if (!offer_b_.empty()) {

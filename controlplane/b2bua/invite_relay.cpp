@@ -35,6 +35,10 @@ void call::on_invite_response(const sip::message& r) {
         }
         return;
     }
+    if (d_.emergency && invite_->initial) {
+        // Any answer proves the location domain alive: no failover on silence any more.
+        edge_of(side::a).loop().cancel_timer(failover_timer_);
+    }
     if (code == 100) {
         return;
     }
@@ -114,6 +118,9 @@ void call::invite_2xx(const sip::message& r) {
         return;
     }
     learn_uac(l, r, ir.initial && l.remote_tag != r.to().tag());
+    if (ir.initial && d_.emergency) {
+        emergency_answered();
+    }
     if (ir.initial) {
         apply(call_event::answer);
     }
@@ -258,6 +265,12 @@ void call::invite_final(const sip::message& r) {
     ir.final_seen = true;
     const uint16_t code = r.status_code();
     const side to = other(ir.from);
+    if (d_.emergency && ir.initial && !ir.cancelled &&
+        location_domain_failed(
+            code == 503 ? e911::domain_outcome::unavailable : e911::domain_outcome::answered,
+            std::to_string(code) + " " + std::string(r.reason_phrase()), code)) {
+        return;  // the next location domain has the INVITE
+    }
     if (d_.leg(to).realm == realm_id::core && d_.node && code == 503 && ir.initial) {
         ctx_.sip.trunk().report(*d_.node, node_outcome::unavailable, "503 to INVITE",
                                 d_.leg(ir.from).next_hop.address.ip());
@@ -290,6 +303,12 @@ void call::on_invite_failure(sip::transaction_id txn, sip::client_failure why) {
     ir.final_seen = true;
     const side to = other(ir.from);
     const bool timeout = why == sip::client_failure::timeout;
+    if (d_.emergency && ir.initial && !ir.cancelled &&
+        location_domain_failed(
+            timeout ? e911::domain_outcome::timeout : e911::domain_outcome::transport_error,
+            timeout ? "INVITE timed out" : "transport failure", timeout ? 408 : 503)) {
+        return;
+    }
     if (d_.leg(to).realm == realm_id::core && d_.node) {
         ctx_.sip.trunk().report(*d_.node,
                                 timeout ? node_outcome::timeout : node_outcome::transport_error,

@@ -35,9 +35,14 @@ class exposition {
     // Every row of a counter family, with the same labels on each (`realm="access"`).
     template <class Family>
     void family(const Family& f, labels ls = {}) {
+        family(Family::family, f, ls);
+    }
+    // The same under another family's name: rows a family shares with others (the keep-alive's
+    // OPTIONS counters of an OSV node are `sbc_osv_node_options_sent_total`).
+    template <class Family>
+    void family(std::string_view name, const Family& f, labels ls = {}) {
         f.for_each([&](const counter_row& row, std::uint64_t v) {
-            sample(metric_name(Family::family, row), row.kind, row.help, ls,
-                   static_cast<double>(v));
+            sample(metric_name(name, row), row.kind, row.help, ls, static_cast<double>(v));
         });
     }
 

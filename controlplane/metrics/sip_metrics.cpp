@@ -79,6 +79,8 @@ void sip_metrics(exposition& e, sip_service& sip) {
                      node.health == h ? 1.0 : 0.0);
         }
         e.family(static_cast<const osv_node_counters&>(node), {{"node", node.cfg.name}});
+        e.family(osv_node_counters::family, static_cast<const peer_probe_counters&>(node),
+                 {{"node", node.cfg.name}});
     }
 }
 

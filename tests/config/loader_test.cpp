@@ -61,8 +61,16 @@ TEST(Loader, EmbeddedDefaultIsTheZoomPsiAppliance) {
     const remote_endpoint* e = c.find_remote_endpoint("e911");
     ASSERT_NE(e, nullptr);
     EXPECT_EQ(e->core_realm_port, 5070);
+    EXPECT_EQ(e->access_realm_port, 5070);
+    // Guide 12.1.2.2: OSV's emergency calls arrive on the core realm and leave for the provider,
+    // on the internet, out of the access realm.
+    EXPECT_EQ(e->core_realm, "core");
+    EXPECT_EQ(e->access_realm, "access");
     ASSERT_EQ(e->location_domains.size(), 1u);
+    EXPECT_EQ(e->location_domains[0].url, "10.1.0.10");
     EXPECT_EQ(e->location_domains[0].transport, sip_transport::udp);
+    EXPECT_EQ(c.realm.access.emergency_numbers, (std::vector<std::string>{"911", "933"}));
+    EXPECT_EQ(c.calls.emergency_port_reserve, 20u);
     EXPECT_FALSE(c.cloudlink.enable);
     EXPECT_TRUE(c.push.enable);
     EXPECT_EQ(c.dataplane.eal_args.size(), 4u);
@@ -145,6 +153,12 @@ TEST(Loader, MaximalConfigUsingEveryKeyLoadsWithFileChecks) {
     EXPECT_EQ(c.calls.retry_after_s, 30u);
     EXPECT_EQ(c.calls.no_answer_timeout_s, 90u);
     EXPECT_EQ(c.calls.orphan_flow_grace_s, 5u);
+    EXPECT_EQ(c.calls.emergency_port_reserve, 0u);
+    EXPECT_EQ(c.realm.access.emergency_numbers.back(), "^9?11[02]$");
+    EXPECT_TRUE(c.realm.core.emergency_numbers.empty());
+    EXPECT_EQ(c.remote_endpoints[0].access_realm_port, 5072);
+    EXPECT_EQ(c.remote_endpoints[0].failover_timeout_ms, 1500u);
+    EXPECT_EQ(c.remote_endpoints[1].access_realm_port, 5090);
     EXPECT_EQ(c.sip.max_connections, 2048u);
     EXPECT_EQ(c.sip.message_read_timeout_ms, 8000u);
     EXPECT_EQ(c.sip.first_message_timeout_ms, 3000u);

@@ -16,7 +16,8 @@ name = "RedSky"
 name = "e911"
 type = "ssp"
 ssp_profile = "RedSky"
-realm = "core"
+access_realm = "access"
+core_realm = "core"
 core_realm_port = 5070
 media_profile = "RTP"
 
@@ -70,16 +71,62 @@ TEST(References, RemoteEndpointReferencesMustExist) {
         replace(minimal_toml + e911, "ssp_profile = \"RedSky\"", "ssp_profile = \"Intrado\"");
     text = replace(text, "media_profile = \"RTP\"\n\n[[remote",
                    "media_profile = \"G711\"\n\n[[remote");
-    text = replace(text, "realm = \"core\"", "realm = \"pbx\"");
+    text = replace(text, "core_realm = \"core\"", "core_realm = \"pbx\"");
     load_result r = load(text);
     ASSERT_EQ(r.errors.size(), 3u) << describe(r);
     EXPECT_EQ(r.errors[0].key, "remote_endpoint[0].ssp_profile");
     EXPECT_EQ(r.errors[0].rule, "ssp_profile 'Intrado' is not defined");
-    EXPECT_EQ(r.errors[1].key, "remote_endpoint[0].realm");
+    EXPECT_EQ(r.errors[1].key, "remote_endpoint[0].core_realm");
     EXPECT_EQ(r.errors[1].rule, "realm 'pbx' is not defined");
     EXPECT_EQ(r.errors[1].line, locate(text, "\"pbx\"").line);
     EXPECT_EQ(r.errors[2].key, "remote_endpoint[0].media_profile");
     EXPECT_EQ(r.errors[2].line, locate(text, "\"G711\"").line);
+}
+
+// Guide 12.1.2.2: a remote endpoint has two realms. The one-realm key of the old schema is
+// refused with what to write instead; the two realms must differ.
+TEST(References, RemoteEndpointHasTwoDistinctRealms) {
+    std::string text =
+        replace(minimal_toml + e911, "access_realm = \"access\"\ncore_realm = \"core\"",
+                "realm = \"core\"");
+    load_result r = load(text);
+    ASSERT_EQ(r.errors.size(), 3u) << describe(r);
+    // Missing keys are reported at the table's header, before the old key.
+    EXPECT_EQ(r.errors[0].key, "remote_endpoint[0].access_realm");
+    EXPECT_EQ(r.errors[1].key, "remote_endpoint[0].core_realm");
+    EXPECT_EQ(r.errors[2].key, "remote_endpoint[0].realm");
+    EXPECT_EQ(r.errors[2].line, locate(text, "realm = \"core\"").line);
+    EXPECT_NE(r.errors[2].rule.find("set access_realm"), std::string::npos) << r.errors[2].rule;
+
+    text = replace(minimal_toml + e911, "core_realm = \"core\"", "core_realm = \"access\"");
+    expect_one_error(load(text), "remote_endpoint[0].core_realm",
+                     locate(text, "\"access\"\ncore_realm_port"),
+                     "must differ from access_realm (the provider is reached from one realm, OSV "
+                     "sends the calls on the other)");
+}
+
+TEST(References, RemoteEndpointNeedsALocationDomain) {
+    std::string text =
+        replace(minimal_toml + e911, "[[remote_endpoint.location_domain]]\nurl = \"203.0.113.3\"\n",
+                "location_domain = []\n");
+    expect_one_error(load(text), "remote_endpoint[0].location_domain", locate(text, "[]"),
+                     "at least one [[remote_endpoint.location_domain]]");
+    text = replace(minimal_toml + e911,
+                   "[[remote_endpoint.location_domain]]\nurl = \"203.0.113.3\"\n", "");
+    expect_one_error(load(text), "remote_endpoint[0].location_domain",
+                     locate(text, "[[remote_endpoint]]"), "required key is missing");
+}
+
+TEST(References, TlsLocationDomainNeedsTheAccessRealmsCertificate) {
+    std::string text = replace(minimal_toml + e911, "url = \"203.0.113.3\"",
+                               "url = \"203.0.113.3\"\ntransport = \"tls\"");
+    ASSERT_TRUE(load(text).config) << describe(load(text));
+    EXPECT_EQ(load(text).config->remote_endpoints[0].location_domains[0].port, 5061);
+    text = replace(text, "access_realm = \"access\"\ncore_realm = \"core\"",
+                   "access_realm = \"core\"\ncore_realm = \"access\"");
+    expect_one_error(load(text), "remote_endpoint[0].location_domain[0].transport",
+                     locate(text, "transport = \"tls\"", 12),
+                     "tls needs a certificate_profile on realm.core");
 }
 
 TEST(References, SipServerRealmMustExist) {
@@ -100,7 +147,7 @@ TEST(References, DuplicateNamesPointAtTheSecond) {
     ASSERT_EQ(r.errors.size(), 3u) << describe(r);
     EXPECT_EQ(r.errors[0].key, "ssp_profile[1].name");
     EXPECT_EQ(r.errors[1].key, "remote_endpoint[1].name");
-    // Two endpoints on one port collide as well.
+    // Two endpoints on one port collide as well (once, though both realms' ports collide).
     EXPECT_EQ(r.errors[2].key, "remote_endpoint[1].core_realm_port");
 }
 
@@ -152,6 +199,33 @@ TEST(Ports, RemoteEndpointPortMustNotBeACoreSipPort) {
     expect_one_error(load(text), "remote_endpoint[0].core_realm_port",
                      locate(text, "core_realm_port = 5060", 18),
                      "collides on 198.51.100.1 with realm.core.sip_tcp_port (port 5060)");
+}
+
+// The access-side port defaults to core_realm_port's number; a collision of the default is
+// reported at the key that set it, an explicit access_realm_port at its own key.
+TEST(Ports, RemoteEndpointAccessPortMustNotBeAnAccessSipPort) {
+    std::string text =
+        replace(minimal_toml + e911, "core_realm_port = 5070", "core_realm_port = 5061");
+    expect_one_error(load(text), "remote_endpoint[0].core_realm_port",
+                     locate(text, "core_realm_port = 5061", 18),
+                     "collides on 192.0.2.1 with realm.access.sip_tls_port (port 5061)");
+    text = replace(minimal_toml + e911, "core_realm_port = 5070",
+                   "core_realm_port = 5070\naccess_realm_port = 5061");
+    expect_one_error(load(text), "remote_endpoint[0].access_realm_port",
+                     locate(text, "access_realm_port = 5061", 20),
+                     "collides on 192.0.2.1 with realm.access.sip_tls_port (port 5061)");
+    text = replace(minimal_toml + e911, "core_realm_port = 5070",
+                   "core_realm_port = 5070\naccess_realm_port = 5080");
+    ASSERT_TRUE(load(text).config) << describe(load(text));
+    EXPECT_EQ(load(text).config->remote_endpoints[0].access_realm_port, 5080);
+    EXPECT_EQ(load(minimal_toml + e911).config->remote_endpoints[0].access_realm_port, 5070);
+}
+
+TEST(Ports, EmergencyReserveMustLeaveOrdinaryCallsPorts) {
+    std::string text = minimal_toml + "[calls]\nemergency_port_reserve = 500\n";
+    expect_one_error(load(text), "calls.emergency_port_reserve", locate(text, "reserve = 500", 10),
+                     "must be below the 500 media ports of realm.access");
+    ASSERT_TRUE(load(replace(text, "reserve = 500", "reserve = 499")).config);
 }
 
 TEST(Ports, MediaRangesOverlappingOnOneAddressCollide) {

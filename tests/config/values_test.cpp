@@ -28,6 +28,21 @@ TEST(Values, ThrottlingBypassRegexMustCompile) {
                      locate(text, "\"Zoom[\""), "does not compile as an ECMAScript regex");
 }
 
+TEST(Values, EmergencyNumbersArePatternsThatCompile) {
+    std::string text =
+        replace(minimal_toml, "media_profile = \"RTP\"\n",
+                "media_profile = \"RTP\"\nemergency_numbers = [\"911\", \"93(3\"]\n");
+    expect_one_error(load(text), "realm.core.emergency_numbers[1]", locate(text, "\"93(3\""),
+                     "must be a number or an ECMAScript regex of 1-256 characters matched "
+                     "against the whole dialled user part");
+    text = replace(text, "\"93(3\"", "\"\"");
+    expect_one_error(load(text), "realm.core.emergency_numbers[1]", locate(text, "\"\"]"),
+                     "must be a number");
+    load_result ok = load(replace(text, ", \"\"]", ", \"933\\\\d{0,3}\"]"));
+    ASSERT_TRUE(ok.config) << describe(ok);
+    EXPECT_EQ(ok.config->realm.core.emergency_numbers[1], "933\\d{0,3}");
+}
+
 TEST(Values, CidrMustBeANetworkWithZeroHostBits) {
     for (std::string_view bad : {"198.51.100.1/24", "198.51.100.0", "198.51.100.0/33",
                                  "2001:db8::1/64", "10.0.0.0/-1", "bogus/8"}) {

@@ -284,6 +284,10 @@ sbc_fixture::sbc_fixture(config::comm_system mode, std::size_t nodes) {
     cfg.remote_subscribers.subnets.clear();
     cfg.remote_subscribers.subnets.push_back({"127.0.0.0/8", "sbc-tls", "SRTP_SDES"});
     cfg.remote_subscribers.throttle_refresh_s = 60;
+    // The default's E911 provider sits in the demo's access namespace (10.1.0.10) on fixed
+    // ports: a test adds its own endpoint on loopback (tests/controlplane/e911), none other
+    // sends to it.
+    cfg.remote_endpoints.clear();
 }
 
 sbc_fixture::~sbc_fixture() {

@@ -263,6 +263,9 @@ call_fixture::call_fixture() {
     cfg.sip_server.nodes[0].port = osv->address.port();
     cfg.sip_server.nodes[0].transport = config::sip_transport::tcp;
     cfg.calls.cdr_path = cdr_path;
+    // The default's E911 provider sits in the demo's access namespace (10.1.0.10) on fixed
+    // ports: an emergency test adds its own endpoint on loopback.
+    cfg.remote_endpoints.clear();
     access_addr = *sip::socket_address::from_ip("127.0.0.1", access_port);
     core_addr = *sip::socket_address::from_ip("127.0.0.1", core_port);
 }
