@@ -33,10 +33,10 @@ sip::transport_type transport_of(config::sip_transport t);
 
 // X(name, kind, unit, help) (common/counters.hpp): a peer's keep-alive evidence. A family
 // without a name of its own: each owner exports it under its family's (`osv_node`).
-#define SBC_PEER_PROBE_COUNTERS(X)                                                   \
-    X(options_sent, counter, "", "OPTIONS keep-alives sent to the peer")             \
-    X(options_answered, counter, "", "OPTIONS keep-alives the peer answered")        \
-    X(options_failed, counter, "", "OPTIONS keep-alives that timed out or failed")   \
+#define SBC_PEER_PROBE_COUNTERS(X)                                                 \
+    X(options_sent, counter, "", "OPTIONS keep-alives sent to the peer")           \
+    X(options_answered, counter, "", "OPTIONS keep-alives the peer answered")      \
+    X(options_failed, counter, "", "OPTIONS keep-alives that timed out or failed") \
     X(went_down, counter, "", "times the peer was declared down")
 
 SBC_COUNTER_FAMILY(peer_probe_counters, "peer", SBC_PEER_PROBE_COUNTERS);

@@ -62,8 +62,8 @@ using node_outcome = probe_outcome;
 // X(name, kind, unit, help) (common/counters.hpp): the evidence a node's traffic gives, in
 // `sbcctl status` and the metrics (label `node`); its OPTIONS counters are the keep-alive's
 // (peer_probe_counters), exported under the same family name.
-#define SBC_OSV_NODE_COUNTERS(X)                                                             \
-    X(traffic_failures, counter, "", "relayed requests that timed out or got 503")           \
+#define SBC_OSV_NODE_COUNTERS(X)                                                   \
+    X(traffic_failures, counter, "", "relayed requests that timed out or got 503") \
     X(suspected, counter, "", "times relayed failures from several sources made it suspect")
 
 SBC_COUNTER_FAMILY(osv_node_counters, "osv_node", SBC_OSV_NODE_COUNTERS);

@@ -159,9 +159,9 @@ register_check_result check_register(const sip::message& m,
     r.outbound = !r.instance.empty() && r.reg_id != 0 && m.supports("outbound");
     push_check_result push = check_push(c, push_providers);
     if (push.result == push_check::malformed || push.result == push_check::unsupported) {
-        register_check_result out = refuse(push.result == push_check::malformed
-                                               ? register_refusal::bad_push
-                                               : register_refusal::push_not_supported);
+        register_check_result out =
+            refuse(push.result == push_check::malformed ? register_refusal::bad_push
+                                                        : register_refusal::push_not_supported);
         out.push_problem = std::move(push.why);
         return out;
     }

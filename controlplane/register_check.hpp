@@ -27,7 +27,7 @@ namespace sbc::cp {
     X(bad_expires, 400, "Bad Request (malformed Expires)")                            \
     X(absurd_expires, 400, "Bad Request (absurd Expires: over 2^31-1 seconds)")       \
     X(cseq_out_of_order, 400, "Bad Request (CSeq out of order)")                      \
-    X(bad_authorization, 400, "Bad Request (malformed Authorization)")                 \
+    X(bad_authorization, 400, "Bad Request (malformed Authorization)")                \
     X(bad_push, 400, "Bad Request (malformed pn-* push parameters)")                  \
     X(push_not_supported, 555, "Push Notification Service Not Supported")
 
@@ -69,7 +69,7 @@ struct register_request {
 struct register_check_result {
     std::optional<register_request> request;
     register_refusal refusal = register_refusal::bad_contact;  // when !request
-    std::string unsupported;  // 420: the option tags we do not support
+    std::string unsupported;   // 420: the option tags we do not support
     std::string push_problem;  // bad_push / push_not_supported: what was wrong
 };
 

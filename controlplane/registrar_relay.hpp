@@ -123,7 +123,7 @@ class registrar_relay {
         bool retried = false;
         node_index node = 0;
         std::uint32_t attempt = 0;
-        sip::timer_id deadline;  // this attempt's answer from OSV is due by then
+        sip::timer_id deadline;      // this attempt's answer from OSV is due by then
         sip::time_point received{};  // the client's REGISTER, for the relay time
         // where the client's REGISTER came from (the binding's flow once OSV accepts)
         sip::transport_type flow_type = sip::transport_type::tls;

@@ -127,9 +127,10 @@ cp::result<nlohmann::json> sip_service::trace_sip(const nlohmann::json& args) co
     }
     if (q.with_keys) {
         // An audit event: the operator asked for digest responses and SRTP keys in clear.
-        spdlog::warn("audit: SIP trace with keys (unmasked) requested over the mgmt API "
-                     "(aor '{}', call-id '{}')",
-                     log_text(q.aor), log_text(q.call_id));
+        spdlog::warn(
+            "audit: SIP trace with keys (unmasked) requested over the mgmt API "
+            "(aor '{}', call-id '{}')",
+            log_text(q.aor), log_text(q.call_id));
     }
     return trace_.query(q);
 }

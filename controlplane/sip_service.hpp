@@ -85,7 +85,7 @@ class sip_service {
     entry_guard guard_;  // before the edges: they run every message under it
     core_limits core_limits_;
     subscriber_subnets subnets_;
-    dos_guard dos_;  // before the edges: the access transport points at it until it goes
+    dos_guard dos_;    // before the edges: the access transport points at it until it goes
     sip_trace trace_;  // before the edges: both tap into it
     realm_edge access_;
     realm_edge core_;

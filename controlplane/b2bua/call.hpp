@@ -103,7 +103,7 @@ struct call_data {
     // RFC 4028: the interval the last refresh agreed, and when the session ends without one.
     uint32_t session_interval = 0;
     std::optional<std::chrono::system_clock::time_point> session_deadline;
-    std::optional<push_wait> push;  // the call waited for a push (awaiting_push)
+    std::optional<push_wait> push;             // the call waited for a push (awaiting_push)
     std::optional<emergency_route> emergency;  // call_kind::emergency only
 
     dialog_leg& leg(side s) { return legs[media::idx(s)]; }
@@ -277,7 +277,7 @@ class call {
     std::string offer_b_;       // the offer sent on leg b (kept for a failover retry)
     sip::timer_id session_timer_;
     sip::timer_id no_answer_timer_;
-    sip::timer_id push_timer_;  // the push wait (awaiting_push)
+    sip::timer_id push_timer_;      // the push wait (awaiting_push)
     sip::timer_id failover_timer_;  // an emergency attempt unanswered for failover_timeout_ms
     bool programming_ = false;
     std::deque<std::function<void()>> held_;

@@ -209,9 +209,7 @@ bool save_token(const std::string& state_dir, const stored_token& t, std::string
                               {"access_expires_at", t.access_expires_at},
                               {"installation_id", t.installation_id},
                               {"linked_at", t.linked_at}};
-    return write_secret(state_dir, "token.json",
-                        mgmt::json_text(j, 2) + "\n",
-                        error);
+    return write_secret(state_dir, "token.json", mgmt::json_text(j, 2) + "\n", error);
 }
 
 bool remove_token(const std::string& state_dir, std::string& error) {

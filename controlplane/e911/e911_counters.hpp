@@ -5,23 +5,13 @@
 #include "common/counters.hpp"
 
 // X(name, kind, unit, help)
-#define SBC_E911_COUNTERS(X)                                                                     \
-    X(active, gauge, "", "emergency calls in progress (both kinds)")                             \
-    X(calls_from_access, counter, "", "emergency numbers dialled by softphones, relayed to OSV") \
-    X(calls_to_provider, counter, "", "emergency calls from OSV to a remote endpoint")           \
-    X(misrouted_to_main_port, counter, "",                                                       \
-      "emergency calls OSV sent to the main core port, routed to the remote endpoint anyway")    \
-    X(answered, counter, "", "emergency calls the provider answered")                            \
-    X(failed, counter, "", "emergency calls no location domain took (the caller got an error)")  \
-    X(failovers, counter, "", "call attempts moved to the next location domain")                 \
-    X(over_session_limit, counter, "", "emergency calls admitted while at calls.max_sessions")   \
-    X(codec_fallbacks, counter, "",                                                              \
-      "offers sent to the provider unfiltered: its media profile named no offered codec")        \
-    X(dos_lane_connections, counter, "",                                                         \
-      "connections from blacklisted sources accepted for emergency calls")                       \
-    X(dos_lane_messages, counter, "",                                                            \
-      "messages from blacklisted sources let through: an emergency call's")                      \
-    X(dos_lane_dropped, counter, "", "messages from blacklisted sources the emergency lane dropped")
+#define SBC_E911_COUNTERS(X)                                                                    \
+    X(active, gauge, "", "emergency calls in progress (both kinds)")                            \
+    X(calls_to_provider, counter, "", "emergency calls from OSV to a remote endpoint")          \
+    X(answered, counter, "", "emergency calls the provider answered")                           \
+    X(failed, counter, "", "emergency calls no location domain took (the caller got an error)") \
+    X(failovers, counter, "", "call attempts moved to the next location domain")                \
+    X(over_session_limit, counter, "", "emergency calls admitted while at calls.max_sessions")
 
 namespace sbc::cp::e911 {
 

@@ -82,6 +82,8 @@ void sip_metrics(exposition& e, sip_service& sip) {
         e.family(osv_node_counters::family, static_cast<const peer_probe_counters&>(node),
                  {{"node", node.cfg.name}});
     }
+
+    e.family(sip.e911().counters());
 }
 
 }  // namespace sbc::cp

@@ -96,15 +96,15 @@ TEST_F(Files, ProxyPasswordFileMustBeReadableAndNotEveryones) {
     const std::string pw = pki.path("proxy.pass");
     std::ofstream(pw) << "s3cret\n";
     ::chmod(pw.c_str(), 0644);
-    std::string text = config() + "[cloudlink.proxy]\nusername = \"sbc\"\npassword_file = \"" +
-                       pw + "\"\n";
-    expect_one_error(load(text, true), "cloudlink.proxy.password_file",
-                     locate(text, "\"" + pw), "accessible to every user");
+    std::string text =
+        config() + "[cloudlink.proxy]\nusername = \"sbc\"\npassword_file = \"" + pw + "\"\n";
+    expect_one_error(load(text, true), "cloudlink.proxy.password_file", locate(text, "\"" + pw),
+                     "accessible to every user");
     ::chmod(pw.c_str(), 0600);
     EXPECT_TRUE(load(text, true).config) << describe(load(text, true));
     text = replace(text, pw, pw + ".missing");
-    expect_one_error(load(text, true), "cloudlink.proxy.password_file",
-                     locate(text, "\"" + pw), "cannot read");
+    expect_one_error(load(text, true), "cloudlink.proxy.password_file", locate(text, "\"" + pw),
+                     "cannot read");
 }
 
 TEST_F(Files, MgmtGroupMustExist) {

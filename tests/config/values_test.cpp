@@ -359,8 +359,8 @@ TEST(Values, CloudlinkProxyAndPushSettings) {
     text = minimal_toml +
            "[cloudlink.proxy]\nenable = true\naddress = \"10.1.0.2\"\nport = 3128\n"
            "from_environment = true\n";
-    expect_one_error(load(text), "cloudlink.proxy.from_environment", locate(text, "from_environment = true", 19),
-                     "not both");
+    expect_one_error(load(text), "cloudlink.proxy.from_environment",
+                     locate(text, "from_environment = true", 19), "not both");
     text = minimal_toml + "[cloudlink.proxy]\npassword_file = \"/etc/sbc/proxy.pass\"\n";
     expect_one_error(load(text), "cloudlink.proxy.password_file", locate(text, "\"/etc/sbc"),
                      "needs username");
@@ -370,10 +370,11 @@ TEST(Values, CloudlinkProxyAndPushSettings) {
     expect_one_error(load(text), "cloudlink.state_dir", locate(text, "\"relative"),
                      "must be an absolute path");
     text = minimal_toml + "[cloudlink]\ninventory_interval_s = 0\n";
-    expect_one_error(load(text), "cloudlink.inventory_interval_s", locate(text, "inventory_interval_s = 0", 23),
-                     "1");
+    expect_one_error(load(text), "cloudlink.inventory_interval_s",
+                     locate(text, "inventory_interval_s = 0", 23), "1");
     text = minimal_toml + "[push]\nmax_per_device_per_minute = 0\n";
-    expect_one_error(load(text), "push.max_per_device_per_minute", locate(text, "max_per_device_per_minute = 0", 28), "1");
+    expect_one_error(load(text), "push.max_per_device_per_minute",
+                     locate(text, "max_per_device_per_minute = 0", 28), "1");
 }
 
 TEST(Values, PathsMustBeAbsolute) {

@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
         auto c = parse_crypto_lines(m);
         if (c.ok()) {
             const sbc::srtp_suite pref[] = {sbc::srtp_suite::aes_cm_128_hmac_sha1_80,
-                                       sbc::srtp_suite::aead_aes_256_gcm};
+                                            sbc::srtp_suite::aead_aes_256_gcm};
             if (const crypto_attribute* chosen = choose_crypto(c.value, pref)) {
                 n += chosen->keys.front().key.size() + chosen->keys.front().salt.size();
             }

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "controlplane/metrics/sip_metrics.hpp"
 #include "sip/ids.hpp"
 #include "tests/controlplane/b2bua/call_harness.hpp"
 #include "tests/controlplane/media/media_support.hpp"
@@ -127,6 +128,11 @@ TEST_F(emergency, osv_933_on_the_core_realm_port_reaches_the_provider_with_rtp_p
     EXPECT_EQ(e911_counters()["answered"], 1);
     EXPECT_EQ(e911_counters()["active"], 1);
     EXPECT_EQ(f.flows(), 2u);
+    // The same family on the metrics page (issue 16): one definition feeds both.
+    metrics::exposition page;
+    sip_metrics(page, *f.sip);
+    EXPECT_TRUE(contains(page.text(), "\nsbc_e911_answered_total 1\n")) << page.text();
+    EXPECT_TRUE(contains(page.text(), "\nsbc_e911_active 1\n"));
 
     // ACK and BYE from OSV end both legs.
     od.learn(*osv_final());

@@ -60,8 +60,8 @@ class hostile_views : public ::testing::Test {
     // handed to the registrar. Raw bytes the phone's own parser would not send go by send_raw,
     // whose answers the phone does not record: tests wait on this instead.
     std::uint64_t taken_in() {
-        std::uint64_t n = f.sip->registrar().counters().registers +
-                          f.sip->access().refused_in().total;
+        std::uint64_t n =
+            f.sip->registrar().counters().registers + f.sip->access().refused_in().total;
         f.sip->access().transports().counters().for_each(
             [&](const counter_row& row, std::uint64_t v) {
                 n += row.name == "malformed_requests" ? v : 0;
@@ -71,9 +71,8 @@ class hostile_views : public ::testing::Test {
     void send_raw_and_settle(const std::string& bytes) {
         const auto before = taken_in();
         f.phone->send_raw(bytes, f.access_addr);
-        ASSERT_TRUE(f.run_until([&] {
-            return taken_in() > before && f.sip->registrar().relays_in_flight() == 0;
-        }));
+        ASSERT_TRUE(f.run_until(
+            [&] { return taken_in() > before && f.sip->registrar().relays_in_flight() == 0; }));
     }
     std::optional<sip::message> final_to_phone() {
         auto r = f.phone->final_response("INVITE");
