@@ -235,7 +235,7 @@ struct cloudlink_section {
     std::string base_url;           // https://host[:port][/path]
     std::optional<std::string> ca;  // absolute path; system trust store when unset
     std::string state_dir = "/var/lib/sbc/cloudlink";  // identity and token, root only
-    uint32_t inventory_interval_s = 1800;  // guide 8.4: "approximately every 30 minutes"
+    uint32_t inventory_interval_s = 1800;             // guide 8.4: "approximately every 30 minutes"
     uint32_t request_timeout_ms = 10000;
     uint32_t max_clock_offset_s = 30;  // above it status says so (guide 8.1: token creation fails)
     proxy_section proxy;
@@ -298,7 +298,7 @@ struct dataplane_section {
     std::vector<std::string> eal_args;
     // Media ports the dataplane creates: "af_xdp:IFACE", "af_packet:IFACE", "memif:/SOCKET".
     std::vector<std::string> ports;
-    uint32_t port_pps = 0;       // packets/s one port is sized for; 0 = from the media port ranges
+    uint32_t port_pps = 0;  // packets/s one port is sized for; 0 = from the media port ranges
     uint32_t rx_stall_ms = 100;  // a worker's absence the receive rings absorb
     std::vector<neighbour> neighbours;  // [[dataplane.neighbour]]
 
