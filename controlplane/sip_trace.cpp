@@ -1,20 +1,14 @@
 #include "controlplane/sip_trace.hpp"
 
-#include <algorithm>
-#include <cctype>
-
 #include "sip/message.hpp"
+#include "sip/text.hpp"
 
 namespace sbc::cp {
 
 namespace {
 
 bool starts_with_nocase(std::string_view line, std::string_view prefix) {
-    return line.size() >= prefix.size() &&
-           std::equal(prefix.begin(), prefix.end(), line.begin(), [](char a, char b) {
-               return std::tolower(static_cast<unsigned char>(a)) ==
-                      std::tolower(static_cast<unsigned char>(b));
-           });
+    return line.size() >= prefix.size() && sip::iequals(line.substr(0, prefix.size()), prefix);
 }
 
 // In `line`, the value after each `key` up to one of `ends` becomes "masked".

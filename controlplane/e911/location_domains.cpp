@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "controlplane/counters_json.hpp"
 #include "sip/builder.hpp"
 #include "sip/ids.hpp"
 
@@ -214,21 +215,20 @@ nlohmann::json location_domains::status() const {
     nlohmann::json domains = nlohmann::json::array();
     for (std::size_t i = 0; i < domains_.size(); ++i) {
         const domain_state& d = domains_[i];
-        domains.push_back(
-            {{"index", i},
-             {"url", d.cfg.url},
-             {"port", d.cfg.port},
-             {"transport", std::string(config::to_string(d.cfg.transport))},
-             {"address", d.target ? d.target->address.to_string() : std::string()},
-             {"state", std::string(health_name(d.health))},
-             {"since_s", std::chrono::duration_cast<std::chrono::seconds>(now - d.since).count()},
-             {"reason", d.reason},
-             {"options_sent", d.options_sent},
-             {"options_answered", d.options_answered},
-             {"options_failed", d.options_failed},
-             {"calls_tried", d.calls_tried},
-             {"calls_failed", d.calls_failed},
-             {"went_down", d.went_down}});
+        // The keep-alive's counters from their family (options_keepalive.hpp), as the trunk does.
+        nlohmann::json domain = counters_json(static_cast<const peer_probe_counters&>(d));
+        domain.update(nlohmann::json{
+            {"index", i},
+            {"url", d.cfg.url},
+            {"port", d.cfg.port},
+            {"transport", std::string(config::to_string(d.cfg.transport))},
+            {"address", d.target ? d.target->address.to_string() : std::string()},
+            {"state", std::string(health_name(d.health))},
+            {"since_s", std::chrono::duration_cast<std::chrono::seconds>(now - d.since).count()},
+            {"reason", d.reason},
+            {"calls_tried", d.calls_tried},
+            {"calls_failed", d.calls_failed}});
+        domains.push_back(std::move(domain));
     }
     return domains;
 }
