@@ -9,6 +9,7 @@
 
 #include "controlplane/b2bua/call_table.hpp"
 #include "controlplane/b2bua/header_policy.hpp"
+#include "controlplane/log_text.hpp"
 #include "controlplane/sip_service.hpp"
 
 namespace sbc::cp::b2bua {
@@ -85,7 +86,8 @@ bool call::location_domain_failed(e911::domain_outcome outcome, std::string deta
                    ")";
         domains.tried(next);
         spdlog::warn("emergency call {}: location domain {} failed ({}); trying {}", d_.id,
-                     domains.domain(failed).label(), detail, domains.domain(next).label());
+                     domains.domain(failed).label(), log_text(detail),
+                     domains.domain(next).label());
         send_invite(leg_b_invite(*msg));
         if (invite_ && !invite_->final_seen) {
             arm_failover_timer();
@@ -97,7 +99,8 @@ bool call::location_domain_failed(e911::domain_outcome outcome, std::string deta
     spdlog::error(
         "emergency call {} from {} ({}): no location domain of remote_endpoint {} took it; the "
         "caller gets {}: {}",
-        d_.id, d_.from_aor, er.dialled, domains.endpoint().name, status, er.failures);
+        d_.id, log_text(d_.from_aor), log_text(er.dialled), domains.endpoint().name, status,
+        log_text(er.failures));
     domains.record_failure({std::chrono::system_clock::now(), d_.id, er.failures, status});
     return false;
 }

@@ -13,6 +13,7 @@
 
 #include "controlplane/b2bua/b2bua.hpp"
 #include "controlplane/cloudlink/push_sender.hpp"
+#include "controlplane/log_text.hpp"
 #include "dataplane/shm/address.hpp"
 
 namespace sbc::cp::b2bua {
@@ -174,7 +175,7 @@ void call::wake(const sip::transport_target& to, const std::string& contact,
         hang_up("push wake after the INVITE was gone", {});
         return;
     }
-    spdlog::info("call {}: {} woke after {} ms; delivering the INVITE", d_.id, d_.to_aor,
+    spdlog::info("call {}: {} woke after {} ms; delivering the INVITE", d_.id, log_text(d_.to_aor),
                  d_.push->waited_ms);
     start(*msg, invite_->server, std::move(offer_b_), no_answer_timeout);
 }
