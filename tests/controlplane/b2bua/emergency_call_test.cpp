@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "controlplane/metrics/sip_metrics.hpp"
+#include "mgmt/json_text.hpp"
 #include "sip/ids.hpp"
 #include "tests/controlplane/b2bua/call_harness.hpp"
 #include "tests/controlplane/media/media_support.hpp"
@@ -252,6 +253,33 @@ TEST_F(emergency, every_domain_failing_gives_osv_the_last_error_and_is_kept_for_
         << failures.front().summary;
     EXPECT_TRUE(contains(failures.front().summary, second.address.to_string() + ": 503"))
         << failures.front().summary;
+}
+
+// The provider is on the internet: its reason phrase is peer bytes. Invalid UTF-8 in it reaches
+// the failure summary that the e911 status and the log lines carry; the status must still be
+// written (json_text replaces the bytes), and nothing may throw out of the loop.
+TEST_F(emergency, a_provider_reason_phrase_of_invalid_utf8_is_kept_safely_for_the_status) {
+    auto& p = provider("127.0.0.20");
+    endpoint({p.address});
+    start();
+    osv_dials_933();
+    ASSERT_TRUE(f.run_until([&] { return p.last("INVITE").has_value(); }));
+    auto inv = p.last("INVITE");
+    auto d = peer_dialog::uas(inv->msg(), "<sip:psap@" + p.address.to_string() + ";transport=tcp>");
+    std::string answer = d.response(inv->msg(), 503);
+    const std::string phrase = "Service Unavailable";
+    ASSERT_NE(answer.find(phrase), std::string::npos);
+    answer.replace(answer.find(phrase), phrase.size(), "Service \xff\xfe Unavailable");
+    p.respond(inv->txn, answer);
+    ASSERT_TRUE(f.run_until([&] { return osv_final().has_value(); }));
+    EXPECT_EQ(osv_final()->status_code(), 503);
+    const auto& failures = f.sip->e911().at(0).domains->failures();
+    ASSERT_EQ(failures.size(), 1u);
+    EXPECT_TRUE(contains(failures.front().summary, "\xff\xfe")) << "kept as received";
+    std::string text;
+    ASSERT_NO_THROW(text = mgmt::json_text(f.sip->e911().status()));
+    EXPECT_TRUE(contains(text, "Service \xef\xbf\xbd")) << text;  // U+FFFD
+    EXPECT_EQ(f.sip->guard().caught(), 0u) << "no exception caught at any entry point";
 }
 
 TEST_F(emergency, is_admitted_over_the_session_limit) {
