@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/hex.hpp"
 #include "mgmt/json_text.hpp"
 
 namespace sbc::cp::cloudlink {
@@ -81,14 +82,12 @@ std::string random_uuid() {
     RAND_bytes(b, sizeof(b));
     b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // RFC 4122 §4.4: version 4
     b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // variant 10
-    static const char* hex = "0123456789abcdef";
     std::string out;
     for (int i = 0; i < 16; ++i) {
         if (i == 4 || i == 6 || i == 8 || i == 10) {
             out.push_back('-');
         }
-        out.push_back(hex[b[i] >> 4]);
-        out.push_back(hex[b[i] & 15]);
+        append_hex(out, b[i]);
     }
     return out;
 }
@@ -128,13 +127,7 @@ std::string machine_fingerprint(const machine_sources& src) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_Digest(input.data(), input.size(), digest, &len, EVP_sha256(), nullptr);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < len; ++i) {
-        out.push_back(hex[digest[i] >> 4]);
-        out.push_back(hex[digest[i] & 15]);
-    }
-    return out;
+    return hex(digest, len);
 }
 
 identity_result load_or_create_identity(const std::string& state_dir, const std::string& machine) {
