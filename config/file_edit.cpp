@@ -80,11 +80,13 @@ bool header_of(std::string_view line, std::string& name, bool& array) {
     return true;
 }
 
-// Where a `key = value` line's comment starts (npos: none): the first '#' outside a string.
-std::size_t comment_at(std::string_view line) {
+// Calls fn(i) for each character of `s` outside a TOML string until fn returns false; returns
+// where it stopped (npos: the end).
+template <class Fn>
+std::size_t outside_strings(std::string_view s, Fn fn) {
     char quote = 0;
-    for (std::size_t i = 0; i < line.size(); ++i) {
-        const char c = line[i];
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
         if (quote != 0) {
             if (c == '\\' && quote == '"') {
                 ++i;
@@ -93,11 +95,16 @@ std::size_t comment_at(std::string_view line) {
             }
         } else if (c == '"' || c == '\'') {
             quote = c;
-        } else if (c == '#') {
+        } else if (!fn(i)) {
             return i;
         }
     }
     return std::string_view::npos;
+}
+
+// Where a `key = value` line's comment starts (npos: none): the first '#' outside a string.
+std::size_t comment_at(std::string_view line) {
+    return outside_strings(line, [&](std::size_t i) { return line[i] != '#'; });
 }
 
 // Whether `line` assigns `leaf` ("leaf = ...", "leaf=...").
@@ -113,29 +120,15 @@ bool assigns(std::string_view line, std::string_view leaf) {
 // A value that continues on the next line: an unclosed array or a multi-line string.
 bool spans_lines(std::string_view value) {
     if (value.find("\"\"\"") != std::string_view::npos ||
-        value.find("'''") != std::string_view::npos) {
+        value.find("\'\'\'") != std::string_view::npos) {
         return true;
     }
     int depth = 0;
-    char quote = 0;
-    for (std::size_t i = 0; i < value.size(); ++i) {
+    outside_strings(value, [&](std::size_t i) {
         const char c = value[i];
-        if (quote != 0) {
-            if (c == '\\' && quote == '"') {
-                ++i;
-            } else if (c == quote) {
-                quote = 0;
-            }
-        } else if (c == '"' || c == '\'') {
-            quote = c;
-        } else if (c == '[' || c == '{') {
-            ++depth;
-        } else if (c == ']' || c == '}') {
-            --depth;
-        } else if (c == '#') {
-            break;
-        }
-    }
+        depth += (c == '[' || c == '{') ? 1 : (c == ']' || c == '}') ? -1 : 0;
+        return c != '#';
+    });
     return depth > 0;
 }
 

@@ -13,6 +13,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/hex.hpp"
 #include "config/file_edit.hpp"
 #include "controlplane/dos_guard.hpp"
 #include "controlplane/media/profile_selector.hpp"
@@ -38,13 +39,7 @@ std::string digest_of(const std::string& path) {
     if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) {
         return {};
     }
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out = "sha256:";
-    for (unsigned int i = 0; i < 8 && i < len; ++i) {
-        out += hex[md[i] >> 4];
-        out += hex[md[i] & 0xf];
-    }
-    return out;
+    return "sha256:" + hex(md, std::min<unsigned int>(len, 8));
 }
 
 std::string utc_text(std::chrono::system_clock::time_point t) {

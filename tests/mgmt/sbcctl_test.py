@@ -166,7 +166,7 @@ def complete(line):
 
 def test_bash_completion_completes_commands_and_options():
     assert complete("st") == ["status"]
-    assert complete("config ") == ["show", "validate"]
+    assert complete("config ") == ["apply", "history", "rollback", "show", "validate"]
     assert complete("--json conf") == ["config"]
     assert complete("--socket /tmp/x.sock reg") == ["registrations"]
     assert complete("calls --") == ["--detail", "--help", "--limit"]
