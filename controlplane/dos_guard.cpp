@@ -50,7 +50,12 @@ std::string_view dos_reason_name(dos_reason r) {
     return "unknown";
 }
 
-dos_guard::dos_guard(const dos_settings& s, clock_fn now) : s_(s), now_(std::move(now)) {
+dos_guard::dos_guard(const dos_settings& s, clock_fn now) : now_(std::move(now)) {
+    set_settings(s);
+}
+
+void dos_guard::set_settings(const dos_settings& s) {
+    s_ = s;
     s_.max_sources = std::max<std::size_t>(s_.max_sources, 1);
     s_.max_blacklisted = std::max<std::size_t>(s_.max_blacklisted, 1);
     s_.max_requests_per_source_per_s = std::max<std::uint32_t>(s_.max_requests_per_source_per_s, 1);

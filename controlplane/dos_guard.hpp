@@ -132,6 +132,9 @@ class dos_guard final : public sip::source_policy {
     std::size_t tracked_sources() const { return sources_by_key_.size(); }
     const dos_counters& counters() const { return counters_; }
     const dos_settings& settings() const { return s_; }
+    // New settings (sbcctl config apply): the next decision uses them. Buckets and blacklist
+    // entries stay; an entry keeps the expiry it was listed with.
+    void set_settings(const dos_settings& s);
 
     // `sbcctl blacklist`: {"columns": source, reason, remaining_s, hits, listed_s_ago; "rows";
     // "total"}, most recent first; args "limit". Drops expired entries first.

@@ -208,7 +208,23 @@ std::shared_ptr<sip::tls_server_context> realm_edge::tls_for(const sip::socket_a
             return it->second;
         }
     }
-    return nullptr;
+    // The listener's profile, from the map rather than the listener: a rotated certificate
+    // (use_tls) reaches every new handshake.
+    auto it = tls_contexts_.find(default_profile_);
+    return it != tls_contexts_.end() ? it->second : nullptr;
+}
+
+cp::result<realm_edge::tls_contexts> realm_edge::build_tls(
+    const std::vector<config::certificate_profile>& profiles) {
+    tls_contexts out;
+    for (const auto& p : profiles) {
+        auto ctx = sip::tls_server_context::create({tls_profile_of(p)});
+        if (!ctx) {
+            return cp::fail("certificate_profile " + p.name + ": " + ctx.error());
+        }
+        out[p.name] = std::move(ctx.value());
+    }
+    return out;
 }
 
 cp::status realm_edge::open(const realm_listen& where,
@@ -221,13 +237,11 @@ cp::status realm_edge::open(const realm_listen& where,
         [this](const sip::socket_address& remote) { return tls_for(remote); });
     const std::string realm = "realm." + std::string(name());
     if (where.tls != 0) {
-        for (const auto& p : profiles) {
-            auto ctx = sip::tls_server_context::create({tls_profile_of(p)});
-            if (!ctx) {
-                return cp::fail("certificate_profile " + p.name + ": " + ctx.error());
-            }
-            tls_contexts_[p.name] = std::move(ctx.value());
+        auto built = build_tls(profiles);
+        if (!built) {
+            return built.error();
         }
+        tls_contexts_ = std::move(built.value());
         if (tls_contexts_.count(default_profile_) == 0) {
             return cp::fail(realm + ".certificate_profile: no certificate profile '" +
                             default_profile_ + "' for the TLS listener");

@@ -95,6 +95,16 @@ class realm_edge {
     cp::status open(const realm_listen& where,
                     const std::vector<config::certificate_profile>& profiles,
                     profile_for_source choose);
+    // A TLS server context for each certificate profile, keyed by its name; fails naming the
+    // first profile whose files do not make one (sbcctl config apply builds them all before it
+    // changes anything).
+    using tls_contexts = std::map<std::string, std::shared_ptr<sip::tls_server_context>>;
+    static cp::result<tls_contexts> build_tls(
+        const std::vector<config::certificate_profile>& profiles);
+    // The contexts new handshakes use from now on (the listener's default profile among them).
+    // An established connection keeps the SSL it was accepted with until it closes.
+    void use_tls(tls_contexts contexts) { tls_contexts_ = std::move(contexts); }
+    bool serves_tls() const { return !tls_contexts_.empty(); }
     // Outbound TLS (a TLS sip_server node): the client context, verifying against `profile.ca`.
     cp::status set_tls_client(const config::certificate_profile& profile);
     // One more listener on the realm's address after open(): a remote endpoint's own port (the
@@ -203,7 +213,7 @@ class realm_edge {
     realm_id id_;
     events events_;
     std::vector<closed_fn> closed_;
-    std::map<std::string, std::shared_ptr<sip::tls_server_context>> tls_contexts_;
+    tls_contexts tls_contexts_;
     profile_for_source choose_profile_;
     std::string default_profile_;
     std::map<sip::transport_type, sip::socket_address> listening_;

@@ -104,6 +104,11 @@ class registrar_relay {
     // node answered). Refreshes answered by register throttling are not relays.
     const latency_histogram& relay_time() const { return relay_time_; }
     const register_throttle& throttle() const { return throttle_; }
+    // New throttling settings (sbcctl config apply): the next REGISTER is decided by them; a
+    // binding already throttled keeps OSV's expiry it was granted.
+    void set_throttle(const config::remote_subscribers_section& cfg) {
+        throttle_ = register_throttle(cfg);
+    }
     std::size_t relays_in_flight() const { return relays_.size(); }
 
     nlohmann::json counters_json() const;

@@ -43,6 +43,7 @@ service::service(config::appliance cfg, service_options opts)
               }
               return std::nullopt;
           }),
+      live_(cfg_, opts_.config_source, {sip_, &media_.profiles()}),
       started_(std::chrono::steady_clock::now()) {}
 
 service::~service() {
@@ -92,8 +93,11 @@ cp::status service::start() {
 
     mgmt_.on("status", [this](const nlohmann::json&) { return status(); });
     mgmt_.on("config", [this](const nlohmann::json&) {
-        return nlohmann::json{{"source", opts_.config_source}, {"toml", config::to_toml(cfg_)}};
+        return nlohmann::json{{"source", live_.source()},
+                              {"version", live_.version()},
+                              {"toml", config::to_toml(*live_.current())}};
     });
+    live_.register_mgmt(mgmt_);
     mgmt_.on("counters", [this](const nlohmann::json&) { return dataplane_.counters_table(); });
     sip_.register_mgmt(mgmt_);
     b2bua_.register_mgmt(mgmt_);
@@ -125,15 +129,30 @@ void service::watch_signals() {
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     signal_fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     signal_watch_ = loop_.watch(signal_fd_, POLLIN, [this](unsigned) {
         signalfd_siginfo si{};
         while (::read(signal_fd_, &si, sizeof(si)) == static_cast<ssize_t>(sizeof(si))) {
+            if (si.ssi_signo == SIGHUP) {
+                reread_config();
+                continue;
+            }
             spdlog::info("signal {}: stopping", si.ssi_signo);
             loop_.stop();
         }
     });
+}
+
+void service::reread_config() {
+    if (opts_.config_source == "embedded default") {
+        spdlog::warn("signal SIGHUP: sbcd runs on the embedded default config; nothing to re-read");
+        return;
+    }
+    spdlog::info("signal SIGHUP: re-reading {}", opts_.config_source);
+    sip_.guard().run(guarded_entry::mgmt_command, "SIGHUP",
+                     [&] { (void)live_.apply_file(opts_.config_source, "sighup"); });
 }
 
 void service::run() {

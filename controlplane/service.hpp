@@ -14,6 +14,7 @@
 #include "controlplane/media/media_manager.hpp"
 #include "controlplane/metrics/metrics_endpoint.hpp"
 #include "controlplane/mgmt_server.hpp"
+#include "controlplane/reconfig/live_config.hpp"
 #include "controlplane/sip_service.hpp"
 #include "sip/transport/io_loop.hpp"
 
@@ -47,6 +48,8 @@ class service {
     std::string metrics_page();
     nlohmann::json inventory() const;  // the appliance's figures for CloudLink's report
     void watch_signals();
+    // SIGHUP: the file sbcd was started with, applied like `sbcctl config apply`.
+    void reread_config();
 
     config::appliance cfg_;
     service_options opts_;
@@ -57,6 +60,7 @@ class service {
     media::media_manager media_;
     b2bua::b2bua b2bua_;
     cloudlink::cloudlink_service cloudlink_;
+    reconfig::live_config live_;                          // the current config snapshot (issue 15)
     std::unique_ptr<metrics::metrics_endpoint> metrics_;  // null when mgmt.metrics_port = 0
     uint64_t media_tick_ = 0;
     std::chrono::steady_clock::time_point started_;

@@ -63,6 +63,7 @@ class media_manager {
     cp::status open_cdr();
 
     const profile_selector& profiles() const { return profiles_; }
+    profile_selector& profiles() { return profiles_; }
 
     // Admission: the licensed session limit (calls.max_sessions); emergency calls are exempt.
     bool at_capacity() const;

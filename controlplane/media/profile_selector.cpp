@@ -3,14 +3,25 @@
 namespace sbc::cp::media {
 
 profile_selector::profile_selector(const config::appliance& cfg) : cfg_(cfg) {
-    for (const auto& ua : cfg_.user_agents) {
+    build_rules(cfg_.user_agents);
+}
+
+void profile_selector::use_user_agents(std::shared_ptr<const config::appliance> snapshot) {
+    build_rules(snapshot->user_agents);
+    ua_source_ = std::move(snapshot);  // after: the old table's entries were in use until now
+}
+
+void profile_selector::build_rules(const std::vector<config::user_agent>& table) {
+    std::vector<ua_rule> rules;
+    for (const auto& ua : table) {
         ua_rule r{&ua, {}};
         if (ua.match == config::ua_match::regex) {
             // The loader compiled it already; a bad pattern cannot reach here.
             r.re = std::regex(ua.pattern, std::regex::ECMAScript | std::regex::optimize);
         }
-        rules_.push_back(std::move(r));
+        rules.push_back(std::move(r));
     }
+    rules_ = std::move(rules);
 }
 
 profile_choice profile_selector::for_access(std::string_view user_agent,

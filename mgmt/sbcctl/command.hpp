@@ -72,6 +72,8 @@ std::vector<command_spec> help_commands();
 
 std::vector<command_spec> status_commands();
 std::vector<command_spec> config_commands();
+// config apply / rollback / history (config_apply.cpp), listed by config_commands().
+std::vector<command_spec> config_change_commands();
 std::vector<command_spec> table_commands();
 std::vector<command_spec> registration_commands();
 std::vector<command_spec> call_commands();

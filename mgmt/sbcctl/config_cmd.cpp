@@ -1,4 +1,5 @@
-// sbcctl config validate FILE | config show [--default]
+// sbcctl config validate FILE | config show [--default] (apply, rollback, history:
+// config_apply.cpp)
 
 #include <boost/program_options.hpp>
 #include <iostream>
@@ -63,17 +64,22 @@ int run_show(const global_options& g, const command_args& a) {
 }  // namespace
 
 std::vector<command_spec> config_commands() {
-    return {command_spec("config validate",
-                         "check a config file; every error with file:line:column", run_validate)
-                .takes("FILE", 1, 1)
-                .explain("Works without sbcd. Exit status 1 when the file has errors; each is "
-                         "printed as file:line:column, the key and the rule it breaks."),
-            command_spec("config show", "the running config (--default: the embedded default)",
-                         run_show)
-                .with_options([](po::options_description& o) {
-                    o.add_options()("default", po::bool_switch(),
-                                    "the embedded default config (works without sbcd)");
-                })};
+    std::vector<command_spec> out{
+        command_spec("config validate", "check a config file; every error with file:line:column",
+                     run_validate)
+            .takes("FILE", 1, 1)
+            .explain("Works without sbcd. Exit status 1 when the file has errors; each is "
+                     "printed as file:line:column, the key and the rule it breaks."),
+        command_spec("config show", "the running config (--default: the embedded default)",
+                     run_show)
+            .with_options([](po::options_description& o) {
+                o.add_options()("default", po::bool_switch(),
+                                "the embedded default config (works without sbcd)");
+            })};
+    for (auto& c : config_change_commands()) {
+        out.push_back(std::move(c));
+    }
+    return out;
 }
 
 }  // namespace sbc::mgmt

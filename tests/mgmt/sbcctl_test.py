@@ -166,7 +166,7 @@ def complete(line):
 
 def test_bash_completion_completes_commands_and_options():
     assert complete("st") == ["status"]
-    assert complete("config ") == ["show", "validate"]
+    assert complete("config ") == ["apply", "history", "rollback", "show", "validate"]
     assert complete("--json conf") == ["config"]
     assert complete("--socket /tmp/x.sock reg") == ["registrations"]
     assert complete("calls --") == ["--detail", "--help", "--limit"]
@@ -270,3 +270,54 @@ def test_cloudlink_status_renders_what_sbcd_answers_whatever_its_shape():
             r = run("--socket", sock, "cloudlink", "status")
             assert r.returncode == 0, (odd, r.stderr)
             assert r.stdout.startswith("state            -"), r.stdout
+
+
+def test_config_apply_sends_an_absolute_path_and_renders_the_outcome():
+    assert {"config apply", "config rollback", "config history"} <= set(listed_commands())
+    r = run("config", "apply")
+    assert r.returncode == 2 and "FILE" in r.stderr + r.stdout
+    refused = {"applied": False, "version": 1,
+               "errors": [{"text": "/x.toml:3:1: frobnicate: unknown key"}],
+               "changes": [{"key": "realm.access.sip_tls_port", "from": "65061", "to": "65071",
+                            "live": False, "why": "needs a restart: the realm's ports"},
+                           {"key": "user_agent[0].pattern", "from": "\"a\"", "to": "\"b\x1b[2J\"",
+                            "live": True, "why": "the next call"}],
+               "refusals": ["realm.access.sip_tls_port: needs a restart: the realm's ports"]}
+    with tempfile.TemporaryDirectory() as d:
+        sock = Path(d) / "sbcd.sock"
+        got = answer_once(sock, refused)
+        r = subprocess.run([str(BIN), "--socket", str(sock), "config", "apply", "new.toml"],
+                           capture_output=True, text=True, timeout=30, cwd=d)
+        assert r.returncode == 1, r.stderr
+        assert got[0]["command"] == "config_apply"
+        assert got[0]["args"]["file"] == str(Path(d) / "new.toml")
+        assert "/x.toml:3:1: frobnicate: unknown key" in r.stdout
+        assert "  realm.access.sip_tls_port: 65061 -> 65071  (needs a restart" in r.stdout
+        assert "refused: realm.access.sip_tls_port: needs a restart" in r.stdout
+        assert "nothing changed: version 1 is still running" in r.stdout
+        assert "\x1b" not in r.stdout
+        sock.unlink()
+        answer_once(sock, {"applied": True, "version": 2, "errors": [], "refusals": [],
+                           "changes": [{"key": "log.level", "from": "\"info\"",
+                                        "to": "\"debug\"", "live": True, "why": "next line"}]})
+        r = run("--socket", sock, "config", "rollback")
+        assert r.returncode == 0, r.stderr
+        assert "applied: version 2 is running" in r.stdout
+        # Members of unexpected types or missing: dashes, never a crash.
+        for odd in ({}, [], None, {"changes": [1, None, {"key": 5}], "refusals": [{}],
+                                   "errors": "x", "version": []}):
+            sock.unlink(missing_ok=True)
+            answer_once(sock, odd)
+            r = run("--socket", sock, "config", "rollback")
+            assert r.returncode in (0, 1), (odd, r.stderr)
+            assert "version" in r.stdout, (odd, r.stdout)
+        sock.unlink(missing_ok=True)
+        answer_once(sock, {"current": 2, "versions": [
+            {"version": 1, "at": "2026-12-07T16:00:00Z", "origin": "start", "source": "/s.toml",
+             "changes": []},
+            {"version": 2, "at": "2026-12-07T16:05:00Z", "origin": "sighup", "source": "/s.toml",
+             "changes": [{"key": "certificate_profile[0].certificate"}]}]})
+        r = run("--socket", sock, "config", "history")
+        assert r.returncode == 0, r.stderr
+        assert "2 (running)" in r.stdout and "certificate_profile[0].certificate" in r.stdout
+        assert "sighup" in r.stdout
