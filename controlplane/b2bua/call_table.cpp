@@ -44,8 +44,14 @@ void call_table::erase(call_id_t id) {
             by_dialog_.erase(d);
         }
     }
-    for (auto i = by_invite_server_.begin(); i != by_invite_server_.end();) {
-        i = i->second == id ? by_invite_server_.erase(i) : std::next(i);
+    if (auto keys = invites_of_.find(id); keys != invites_of_.end()) {
+        for (const uint64_t k : keys->second) {
+            auto i = by_invite_server_.find(k);
+            if (i != by_invite_server_.end() && i->second == id) {
+                by_invite_server_.erase(i);
+            }
+        }
+        invites_of_.erase(keys);
     }
     by_media_.erase(c.data().media);
     if (c.data().push) {
@@ -79,7 +85,9 @@ std::vector<call_id_t> call_table::awaiting_push(const std::string& key) const {
 }
 
 void call_table::index_invite(realm_id realm, sip::transaction_id server, call_id_t id) {
-    by_invite_server_[server_key(realm, server)] = id;
+    const uint64_t k = server_key(realm, server);
+    by_invite_server_[k] = id;
+    invites_of_[id].push_back(k);
 }
 
 std::optional<call_table::dialog_hit> call_table::by_dialog(realm_id realm,

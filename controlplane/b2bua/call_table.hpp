@@ -62,6 +62,9 @@ class call_table {
     std::unordered_map<call_id_t, std::unique_ptr<call>> calls_;
     std::unordered_map<std::string, dialog_hit> by_dialog_;
     std::unordered_map<uint64_t, call_id_t> by_invite_server_;  // realm<<63 | server txn
+    // The keys each call indexed above (its INVITE and re-INVITEs): erase() removes them
+    // without walking every call's entries.
+    std::unordered_map<call_id_t, std::vector<uint64_t>> invites_of_;
     std::unordered_map<media::session_id, call_id_t> by_media_;
     std::unordered_multimap<std::string, call_id_t> by_push_;
     call_id_t next_id_ = 1;
