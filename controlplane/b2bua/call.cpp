@@ -182,7 +182,7 @@ void call::finish() {
     if (!d_.answered) {
         ++ctx_.counters.failed;
     }
-    if (d_.emergency) {
+    if (is_emergency(d_.kind)) {
         emergency_over();
     }
     call_context& ctx = ctx_;

@@ -47,12 +47,15 @@ using media::side;
 using call_id_t = uint64_t;
 
 // X(kind, direction as sbcctl and the call record say it, what it is)
-#define SBC_CALL_KINDS(X)                                                                     \
-    X(from_access, "access->core", "a softphone calls through OSV")                           \
-    X(from_core, "core->access", "OSV calls a registered softphone's flow")                   \
-    X(emergency, "core->provider",                                                            \
-      "OSV sends an emergency call to a remote endpoint's core_realm_port; it leaves to the " \
-      "E911 provider's location domains (guide 12.2)")
+#define SBC_CALL_KINDS(X)                                                                      \
+    X(from_access, "access->core", "a softphone calls through OSV")                            \
+    X(from_core, "core->access", "OSV calls a registered softphone's flow")                    \
+    X(emergency, "core->provider",                                                             \
+      "OSV sends an emergency call to a remote endpoint's core_realm_port; it leaves to the "  \
+      "E911 provider's location domains (guide 12.2)")                                         \
+    X(emergency_from_access, "access->core",                                                   \
+      "a softphone dials an emergency number of its realm ([realm.access] emergency_numbers, " \
+      "guide 12.1.2); it goes to OSV like any call, admitted first")
 
 enum class call_kind : uint8_t {
 #define SBC_X(name, direction, text) name,
@@ -61,6 +64,11 @@ enum class call_kind : uint8_t {
 };
 std::string_view kind_name(call_kind k);
 std::string_view direction_of(call_kind k);
+// Both emergency kinds: admitted over the session limit, given the media port reserve, marked in
+// the call record and counted in the e911 family (call_routing.hpp says the policy).
+constexpr bool is_emergency(call_kind k) {
+    return k == call_kind::emergency || k == call_kind::emergency_from_access;
+}
 
 // A call held for a push notification (guide 7.6, RFC 8599 §5.6.2): the mobile binding it
 // waits for, and how the wait ended (the call record says it).
@@ -105,6 +113,9 @@ struct call_data {
     std::optional<std::chrono::system_clock::time_point> session_deadline;
     std::optional<push_wait> push;             // the call waited for a push (awaiting_push)
     std::optional<emergency_route> emergency;  // call_kind::emergency only
+    // call_kind::emergency_from_access: the caller's source, whose emergency calls in progress
+    // bound its admissions over the session limit (call_routing.hpp).
+    std::optional<sip::socket_address> emergency_source;
 
     dialog_leg& leg(side s) { return legs[media::idx(s)]; }
     const dialog_leg& leg(side s) const { return legs[media::idx(s)]; }

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "controlplane/b2bua/header_policy.hpp"
+#include "controlplane/log_text.hpp"
 #include "controlplane/sip_service.hpp"
 #include "dataplane/shm/address.hpp"
 
@@ -68,7 +69,20 @@ std::variant<route, refusal> call_router::decide(const inbound_request& req, bin
                        &b2bua_counters::refused_media,
                        std::nullopt};
     }
-    if (media_.at_capacity()) {
+    // A softphone dialling an emergency number of its realm (guide 12.1.2): OSV routes it like
+    // any call; the SBC admits it first.
+    std::optional<std::string> dialled_emergency;
+    if (client == nullptr && req.realm == realm_id::access) {
+        dialled_emergency = sip_.e911().emergency_number(realm_id::access, msg.request_uri());
+    }
+    if (dialled_emergency) {
+        r.kind = call_kind::emergency_from_access;
+        if (media_.at_capacity()) {
+            if (auto no = over_session_limit(req, *dialled_emergency, retry_after_s)) {
+                return *no;
+            }
+        }
+    } else if (media_.at_capacity()) {
         return refusal{503,
                        "Service Unavailable (session limit)",
                        {{"Retry-After", std::to_string(retry_after_s)}},
@@ -118,9 +132,36 @@ std::variant<route, refusal> call_router::decide(const inbound_request& req, bin
                     : "the live flow of " + client->aor + " from " + client->remote.to_string() +
                           " (its flow token)";
     }
+    if (dialled_emergency) {
+        r.why = "emergency number " + *dialled_emergency + " ([realm.access] emergency_numbers); " +
+                r.why;
+    }
     r.caller_media = media_for(r.caller_realm, req, client, true);
     r.callee_media = media_for(r.callee_realm, req, client, false);
     return r;
+}
+
+std::optional<refusal> call_router::over_session_limit(const inbound_request& req,
+                                                       const std::string& dialled,
+                                                       uint32_t retry_after_s) const {
+    e911::e911_service& e911 = sip_.e911();
+    const std::size_t in_progress = e911.calls_from(realm_id::access, req.ctx.remote);
+    if (in_progress >= emergency_calls_per_source_over_limit) {
+        spdlog::error(
+            "emergency call to {} from {} refused 503 at calls.max_sessions: the source already "
+            "has {} emergency calls in progress",
+            log_text(dialled), req.ctx.remote.to_string(), in_progress);
+        return refusal{503,
+                       "Service Unavailable (session limit; emergency calls in progress from "
+                       "this source)",
+                       {{"Retry-After", std::to_string(retry_after_s)}},
+                       &b2bua_counters::refused_capacity,
+                       std::nullopt};
+    }
+    ++e911.counters().over_session_limit;
+    spdlog::warn("emergency call to {} from {} admitted over calls.max_sessions", log_text(dialled),
+                 req.ctx.remote.to_string());
+    return std::nullopt;
 }
 
 std::variant<route, refusal> call_router::emergency(const inbound_request& req,

@@ -16,9 +16,18 @@
 //    (the policy: the limit does not apply to it; it takes no other call's place) and never
 //    refused for health; only when no domain resolved at all is it refused (503, loudly).
 //
+//  * A softphone's call to an emergency number of its realm ([realm.access] emergency_numbers,
+//    911 and 933 by default; guide 12.1.2) is call_kind::emergency_from_access: it goes to OSV
+//    like any call (OSV routes it back to a remote endpoint's core_realm_port) and is admitted
+//    over calls.max_sessions too. The bound: at the limit, a source with
+//    emergency_calls_per_source_over_limit emergency calls in progress gets 503, so one
+//    internet host dialling 911 in a loop cannot take every media port; several people behind
+//    one office NAT calling at once still get through.
+//
 // New kinds of call (a call held for a push) are new cases here, with their own admission, next
 // hop and profiles.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -29,6 +38,10 @@
 #include "controlplane/request_dispatcher.hpp"
 
 namespace sbc::cp::b2bua {
+
+// At calls.max_sessions, the emergency calls a source may have in progress before its next
+// one is refused (see above).
+inline constexpr std::size_t emergency_calls_per_source_over_limit = 8;
 
 struct route {
     call_kind kind = call_kind::from_access;
@@ -72,6 +85,11 @@ class call_router {
                                bool caller) const;
     std::variant<route, refusal> emergency(const inbound_request& req, std::size_t endpoint,
                                            route r) const;
+    // A softphone's emergency call at calls.max_sessions: admitted (counted), or the 503 for a
+    // source over emergency_calls_per_source_over_limit.
+    std::optional<refusal> over_session_limit(const inbound_request& req,
+                                              const std::string& dialled,
+                                              uint32_t retry_after_s) const;
 
     sip_service& sip_;
     media::media_manager& media_;

@@ -7,6 +7,7 @@
 #include "controlplane/b2bua/b2bua.hpp"
 #include "controlplane/b2bua/header_policy.hpp"
 #include "controlplane/e911/ssp_policy.hpp"
+#include "controlplane/log_text.hpp"
 #include "controlplane/sip_service.hpp"
 #include "sip/ids.hpp"
 
@@ -64,7 +65,7 @@ void b2bua::start_call(const req_t& req, binding* client) {
         dispatcher.refuse(req, dispatch_refusal::no_live_flow);  // no CloudLink in this build
         return;
     }
-    auto created = media_.create(r.caller_media, r.callee_media, r.emergency.has_value());
+    auto created = media_.create(r.caller_media, r.callee_media, is_emergency(r.kind));
     if (!created) {
         ++counters_.refused_capacity;
         dispatcher.respond(
@@ -131,14 +132,23 @@ void b2bua::start_call(const req_t& req, binding* client) {
             return;
         }
     }
-    if (d.emergency) {
+    if (is_emergency(d.kind)) {
         e911::e911_service& e911 = sip_.e911();
-        ++e911.counters().calls_to_provider;
         ++e911.counters().active;
         e911.track_call(req.realm, msg.call_id());
-        e911.at(d.emergency->endpoint).domains->tried(d.emergency->domains.front());
-        spdlog::info("emergency call {} from {} ({}) to remote_endpoint {}: {}", d.id, d.from_aor,
-                     d.emergency->dialled, e911.at(d.emergency->endpoint).cfg->name, d.route);
+        if (d.emergency) {
+            ++e911.counters().calls_to_provider;
+            e911.at(d.emergency->endpoint).domains->tried(d.emergency->domains.front());
+            spdlog::info("emergency call {} from {} ({}) to remote_endpoint {}: {}", d.id,
+                         log_text(d.from_aor), log_text(d.emergency->dialled),
+                         e911.at(d.emergency->endpoint).cfg->name, d.route);
+        } else {
+            ++e911.counters().calls_from_access;
+            d.emergency_source = req.ctx.remote;
+            e911.track_source(req.realm, req.ctx.remote, +1);
+            spdlog::info("emergency call {} from {} at {}: {}", d.id, log_text(d.from_aor),
+                         req.ctx.remote.to_string(), log_text(d.route));
+        }
     }
     call& c = table_.add(std::make_unique<call>(ctx_, std::move(d)));
     counters_.active = table_.size();

@@ -115,6 +115,9 @@ void call::emergency_over() {
     auto& active = e911.counters().active;
     active = active > 0 ? active - 1 : 0;
     e911.untrack_call(d_.leg(side::a).realm, d_.leg(side::a).call_id);
+    if (d_.emergency_source) {
+        e911.track_source(d_.leg(side::a).realm, *d_.emergency_source, -1);
+    }
 }
 
 }  // namespace sbc::cp::b2bua

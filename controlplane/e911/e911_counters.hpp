@@ -7,11 +7,13 @@
 // X(name, kind, unit, help)
 #define SBC_E911_COUNTERS(X)                                                                    \
     X(active, gauge, "", "emergency calls in progress (both kinds)")                            \
+    X(calls_from_access, counter, "", "softphone calls to an emergency number, relayed to OSV") \
     X(calls_to_provider, counter, "", "emergency calls from OSV to a remote endpoint")          \
     X(answered, counter, "", "emergency calls the provider answered")                           \
     X(failed, counter, "", "emergency calls no location domain took (the caller got an error)") \
     X(failovers, counter, "", "call attempts moved to the next location domain")                \
-    X(over_session_limit, counter, "", "emergency calls admitted while at calls.max_sessions")
+    X(over_session_limit, counter, "",                                                          \
+      "emergency calls admitted while at calls.max_sessions (both kinds)")
 
 namespace sbc::cp::e911 {
 

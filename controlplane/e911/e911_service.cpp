@@ -147,8 +147,10 @@ bool e911_service::tracks(realm_id r, std::string_view call_id) const {
     return calls_[slot(r)].count(std::string(call_id)) != 0;
 }
 
-bool e911_service::has_call_from(realm_id r, const sip::socket_address& source) const {
-    return sources_[slot(r)].count(source.ip()) != 0;
+std::size_t e911_service::calls_from(realm_id r, const sip::socket_address& source) const {
+    const auto& m = sources_[slot(r)];
+    const auto it = m.find(source.ip());
+    return it == m.end() ? 0 : static_cast<std::size_t>(it->second);
 }
 
 void e911_service::track_source(realm_id r, const sip::socket_address& source, int delta) {

@@ -68,12 +68,13 @@ class e911_service {
     std::optional<std::string> emergency_number(realm_id r, const sip::uri& request_uri) const;
 
     // Emergency calls in progress by the Call-ID of their leg on `r`, and the sources they run
-    // over: for the emergency routing and the DoS guard's emergency lane (neither done yet).
+    // over: the sources bound a softphone's emergency calls over the session limit
+    // (b2bua/call_routing.hpp); the DoS guard's emergency lane would ask them too (not done).
     void track_call(realm_id r, std::string_view call_id);
     void untrack_call(realm_id r, std::string_view call_id);
     bool tracks(realm_id r, std::string_view call_id) const;
-    // An emergency call's leg on `r` runs over connections from this source IP.
-    bool has_call_from(realm_id r, const sip::socket_address& source) const;
+    // How many emergency calls' legs on `r` run from this source IP.
+    std::size_t calls_from(realm_id r, const sip::socket_address& source) const;
     void track_source(realm_id r, const sip::socket_address& source, int delta);
 
     e911_counters& counters() { return counters_; }

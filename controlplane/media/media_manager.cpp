@@ -69,7 +69,7 @@ cp::result<session_id, status> media_manager::create(leg_setup a, leg_setup b, b
         return refuse(
             fail(errc::at_capacity, std::to_string(cfg_.calls.max_sessions) + " sessions"));
     }
-    const auto ports = ports_.allocate(*a.realm, *b.realm);
+    const auto ports = ports_.allocate(*a.realm, *b.realm, emergency);
     if (!ports) {
         return refuse(fail(errc::no_ports, ports.error().message()));
     }

@@ -67,7 +67,8 @@ class media_manager {
 
     // Admission: the licensed session limit (calls.max_sessions); emergency calls are exempt.
     bool at_capacity() const;
-    // A call between two legs: one port from each realm's pool. Errors: at_capacity, no_ports.
+    // A call between two legs: one port from each realm's pool. Errors: at_capacity, no_ports
+    // (for an ordinary call also when only calls.emergency_port_reserve ports are left).
     cp::result<session_id, status> create(leg_setup a, leg_setup b, bool emergency = false);
 
     // Offer/answer (see media_session). answer() calls `done` once: after the dataplane

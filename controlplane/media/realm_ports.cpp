@@ -1,8 +1,11 @@
 #include "controlplane/media/realm_ports.hpp"
 
+#include <tuple>
+
 namespace sbc::cp::media {
 
-realm_ports::realm_ports(const config::appliance& cfg) {
+realm_ports::realm_ports(const config::appliance& cfg)
+    : reserve_(cfg.calls.emergency_port_reserve) {
     for (const config::realm* r : {&cfg.realm.access, &cfg.realm.core}) {
         of(*r);
     }
@@ -16,10 +19,21 @@ port_pool& realm_ports::of(const config::realm& r) {
     return it->second;
 }
 
-cp::result<realm_ports::pair> realm_ports::allocate(const config::realm& a,
-                                                    const config::realm& b) {
+cp::result<realm_ports::pair> realm_ports::allocate(const config::realm& a, const config::realm& b,
+                                                    bool emergency) {
     port_pool& pa = of(a);
     port_pool& pb = of(b);
+    if (!emergency) {
+        // Both legs in one realm (a hairpin) take two of its ports.
+        const std::size_t need_a = &pa == &pb ? 2 : 1;
+        for (const auto& [pool, realm, need] :
+             {std::tuple{&pa, &a, need_a}, std::tuple{&pb, &b, std::size_t{1}}}) {
+            if (pool->available() >= need && pool->available() < need + reserve_) {
+                return cp::fail("realm " + realm->name + " (its last " + std::to_string(reserve_) +
+                                " ports are calls.emergency_port_reserve)");
+            }
+        }
+    }
     auto port_a = pa.allocate();
     auto port_b = port_a ? pb.allocate() : std::nullopt;
     if (!port_a || !port_b) {
@@ -42,7 +56,8 @@ bool realm_ports::take(const config::realm& r, uint16_t port) {
 nlohmann::json realm_ports::json() const {
     nlohmann::json ports = nlohmann::json::object();
     for (const auto& [realm, pool] : pools_) {
-        ports[realm] = {{"capacity", pool.capacity()}, {"used", pool.used()}};
+        ports[realm] = {
+            {"capacity", pool.capacity()}, {"used", pool.used()}, {"emergency_reserve", reserve_}};
     }
     return ports;
 }

@@ -25,20 +25,6 @@ namespace sbc::mgmt {
 
 namespace {
 
-std::string text_of(const nlohmann::json& j, const char* key, const char* none = "-") {
-    if (!j.is_object() || !j.contains(key) || j[key].is_null() || j[key] == "") {
-        return none;
-    }
-    return j[key].is_string() ? j[key].get<std::string>() : scalar_text(j[key]);
-}
-
-// sbcd's answer read without trusting its shape: a member that is missing or not an object
-// reads as an empty object, so nothing here throws or walks a temporary.
-const nlohmann::json& object_of(const nlohmann::json& j, const char* key) {
-    static const nlohmann::json empty = nlohmann::json::object();
-    return j.is_object() && j.contains(key) && j[key].is_object() ? j[key] : empty;
-}
-
 std::string render_cloudlink(const nlohmann::json& st) {
     std::ostringstream os;
     os << "state            " << text_of(st, "state") << " (" << text_of(st, "state_text") << ")\n";

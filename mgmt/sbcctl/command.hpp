@@ -78,6 +78,7 @@ std::vector<command_spec> table_commands();
 std::vector<command_spec> registration_commands();
 std::vector<command_spec> call_commands();
 std::vector<command_spec> security_commands();
+std::vector<command_spec> e911_commands();
 std::vector<command_spec> cloudlink_commands();
 std::vector<command_spec> trace_commands();
 

@@ -19,9 +19,10 @@ namespace sbc::mgmt {
 const std::vector<command_spec>& all_commands() {
     static const std::vector<command_spec> all = [] {
         std::vector<command_spec> v;
-        for (auto* group : {&status_commands, &config_commands, &table_commands,
-                            &registration_commands, &call_commands, &security_commands,
-                            &trace_commands, &cloudlink_commands, &help_commands}) {
+        for (auto* group :
+             {&status_commands, &config_commands, &table_commands, &registration_commands,
+              &call_commands, &e911_commands, &security_commands, &trace_commands,
+              &cloudlink_commands, &help_commands}) {
             auto part = (*group)();
             v.insert(v.end(), part.begin(), part.end());
         }

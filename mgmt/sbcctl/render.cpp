@@ -41,6 +41,23 @@ std::string scalar_text(const nlohmann::json& v) {
     return terminal_text(json_text(v));
 }
 
+std::string text_of(const nlohmann::json& j, const char* key, const char* none) {
+    if (!j.is_object() || !j.contains(key) || j[key].is_null() || j[key] == "") {
+        return none;
+    }
+    return scalar_text(j[key]);
+}
+
+const nlohmann::json& object_of(const nlohmann::json& j, const char* key) {
+    static const nlohmann::json empty = nlohmann::json::object();
+    return j.is_object() && j.contains(key) && j[key].is_object() ? j[key] : empty;
+}
+
+const nlohmann::json& array_of(const nlohmann::json& j, const char* key) {
+    static const nlohmann::json empty = nlohmann::json::array();
+    return j.is_object() && j.contains(key) && j[key].is_array() ? j[key] : empty;
+}
+
 namespace {
 
 const nlohmann::json& field(const nlohmann::json& j, const char* key) {

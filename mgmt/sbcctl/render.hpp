@@ -20,6 +20,15 @@ std::string render_table(const nlohmann::json& table);
 // A JSON scalar as text ("-" for null), with terminal_text applied to strings.
 std::string scalar_text(const nlohmann::json& v);
 
+// sbcd's answers read without trusting their shape (a newer or older sbcd, a bug): member `key`
+// of `j` as text, `none` when `j` is not an object or the member is missing, null or empty;
+// member `key` as an object, an empty object when it is missing or not an object (so nothing
+// throws or walks a temporary).
+std::string text_of(const nlohmann::json& j, const char* key, const char* none = "-");
+const nlohmann::json& object_of(const nlohmann::json& j, const char* key);
+// Member `key` as an array, an empty array when it is missing or not an array.
+const nlohmann::json& array_of(const nlohmann::json& j, const char* key);
+
 // Text for a terminal: strings in sbcd's answers may hold a peer's bytes (a User-Agent, a
 // display name), and a control character in them (ESC, CR, C1 CSI) would drive the operator's
 // terminal. C0 controls and DEL become \xNN, C1 controls (U+0080-U+009F) \u00NN.

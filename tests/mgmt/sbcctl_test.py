@@ -321,3 +321,68 @@ def test_config_apply_sends_an_absolute_path_and_renders_the_outcome():
         assert r.returncode == 0, r.stderr
         assert "2 (running)" in r.stdout and "certificate_profile[0].certificate" in r.stdout
         assert "sighup" in r.stdout
+E911_STATUS = {
+    "emergency_numbers": {"access": ["911", "933"], "core": ["911", "933"]},
+    "emergency_port_reserve": 16,
+    "remote_endpoints": [{
+        "name": "e911", "ssp_profile": "E911_SSP", "media_profile": "E911_RTP",
+        "core_realm": "core", "core_realm_port": 5070, "access_realm": "access",
+        "access_realm_port": 5080, "options_interval_s": 30, "failover_timeout_ms": 2000,
+        "location_domains": [
+            {"index": 0, "url": "lis1.provider.example", "port": 5060, "transport": "udp",
+             "address": "10.1.0.10:5060", "state": "down", "since_s": 12,
+             "reason": "OPTIONS: 503 Service Unavailable", "calls_tried": 2, "calls_failed": 1,
+             "options_sent": 9, "options_answered": 7, "options_failed": 2, "went_down": 1},
+            {"index": 1, "url": "lis2.provider.example", "port": 5061, "transport": "tls",
+             "address": "10.1.0.11:5061", "state": "up", "since_s": 300, "reason": "",
+             "calls_tried": 1, "calls_failed": 0, "options_sent": 10, "options_answered": 10,
+             "options_failed": 0, "went_down": 0}],
+        "failures": [{"time": 1767225600, "call": 7, "status": 503,
+                      "attempts": "udp:10.1.0.10:5060: 503 Service Unavailable; "
+                                  "tls:10.1.0.11:5061: \x1b[2Jtimeout"}]}],
+    "counters": {"active": 1, "calls_from_access": 4, "calls_to_provider": 3, "answered": 2, "failed": 1,
+                 "failovers": 1, "over_session_limit": 0},
+}
+
+
+def test_e911_shows_each_location_domain_its_health_and_the_last_failures():
+    assert "e911" in listed_commands()
+    assert run("e911", "now").returncode == 2
+    with tempfile.TemporaryDirectory() as d:
+        sock = Path(d) / "sbcd.sock"
+        got = answer_once(sock, E911_STATUS)
+        r = run("--socket", sock, "e911")
+        assert r.returncode == 0, r.stderr
+        assert got[0]["command"] == "e911"
+        out = r.stdout
+        assert "emergency numbers   access: 911, 933; core: 911, 933" in out
+        assert "remote endpoint e911: from core realm core port 5070 to access realm access " \
+               "port 5080" in out
+        lines = out.splitlines()
+        down = next(l for l in lines if "lis1.provider.example" in l)
+        assert "udp:lis1.provider.example:5060" in down and " down " in down
+        assert "OPTIONS: 503 Service Unavailable" in down and "9/7/2" in down and "2/1" in down
+        up = next(l for l in lines if "lis2.provider.example" in l)
+        assert " up " in up and "10/10/0" in up
+        assert "calls no location domain took: 1 (newest last)" in out
+        assert "2026-01-01 00:00:00Z call 7: 503 to the caller; udp:10.1.0.10:5060: 503" in out
+        # The provider's text reaches the terminal escaped, never as a control sequence.
+        assert "\x1b" not in out and "\\x1b[2Jtimeout" in out
+        assert "e911: active 1, calls_from_access 4, calls_to_provider 3, answered 2, failed 1" \
+            in out
+        sock.unlink()
+        answer_once(sock, E911_STATUS)
+        r = run("--socket", sock, "--json", "e911")
+        assert r.returncode == 0 and json.loads(r.stdout) == E911_STATUS
+        # No location domain: said loudly. Members of unexpected types or missing: dashes.
+        bare = {"remote_endpoints": [{"name": "e911", "location_domains": []}]}
+        for odd, expect in ((bare, "NO LOCATION DOMAIN"), ({}, "no remote endpoint configured"),
+                            ([], "no remote endpoint configured"), (None, "access: -"),
+                            ({"remote_endpoints": [5, {"location_domains": [[1], None],
+                                                       "failures": [{"time": "x"}, 3]}],
+                              "emergency_numbers": [], "counters": []}, "call -: -")):
+            sock.unlink(missing_ok=True)
+            answer_once(sock, odd)
+            r = run("--socket", sock, "e911")
+            assert r.returncode == 0, (odd, r.stderr)
+            assert expect in r.stdout, (odd, r.stdout)

@@ -343,7 +343,7 @@ std::vector<nlohmann::json> call_fixture::records() const {
 }
 
 std::string call_fixture::phone_invite(peer_dialog& d, const std::string& sdp,
-                                       const std::string& extra) {
+                                       const std::string& extra, const std::string& request_uri) {
     const std::string host = phone->address.to_string();
     if (d.call_id.empty()) {
         d.call_id = sip::make_call_id("phone");
@@ -354,7 +354,7 @@ std::string call_fixture::phone_invite(peer_dialog& d, const std::string& sdp,
         d.contact = "<sip:alice@" + host + ";transport=tcp>";
         d.via_host = host;
     }
-    std::string m = "INVITE sip:bob@pbx.local SIP/2.0\r\n";
+    std::string m = "INVITE " + request_uri + " SIP/2.0\r\n";
     m += "Via: SIP/2.0/TCP " + host + ";branch=" + sip::make_branch() + "\r\n";
     m += "Max-Forwards: 70\r\n";
     m += "From: " + d.local_uri + ";tag=" + d.local_tag + "\r\n";

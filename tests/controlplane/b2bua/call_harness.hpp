@@ -135,8 +135,10 @@ class call_fixture {
     uint32_t flows() const { return link->client().flows_installed(); }
     std::vector<nlohmann::json> records() const;
 
-    // The phone's INVITE toward bob via the SBC. `sdp` empty: an INVITE without offer.
-    std::string phone_invite(peer_dialog& d, const std::string& sdp, const std::string& extra = {});
+    // The phone's INVITE toward bob (or `request_uri`: 933) via the SBC. `sdp` empty: an INVITE
+    // without offer.
+    std::string phone_invite(peer_dialog& d, const std::string& sdp, const std::string& extra = {},
+                             const std::string& request_uri = "sip:bob@pbx.local");
     // Registers the phone (REGISTER through the SBC; OSV answers 200). Returns the token
     // Contact OSV learned, or "" on failure.
     std::string register_phone(const std::string& user = "bob");

@@ -20,6 +20,8 @@
 namespace sbc::cp::test {
 namespace {
 
+using sbc::test::client_offer;
+using sbc::test::crypto80;
 using sbc::test::osv_sdp;
 
 class emergency : public ::testing::Test {
@@ -301,6 +303,116 @@ TEST_F(emergency, an_invite_to_the_main_core_port_is_not_an_emergency_call) {
     ASSERT_TRUE(f.run_until([&] { return osv_final().has_value(); }));
     EXPECT_EQ(osv_final()->status_code(), 404);
     EXPECT_FALSE(p.last("INVITE").has_value());
+}
+
+// The access leg (guide 12.1.2): a softphone dialling an emergency number of its realm
+// ([realm.access] emergency_numbers, 911 and 933 by default) goes to OSV like any call and is
+// marked and admitted first (call_routing.hpp).
+class emergency_from_access : public ::testing::Test {
+  protected:
+    void start() { ASSERT_TRUE(f.start()) << f.error; }
+    // The phone dials `request_uri`; returns the phone's dialog.
+    peer_dialog dials(const std::string& request_uri) {
+        peer_dialog pd;
+        f.phone->send(f.phone_invite(pd, client_offer(crypto80(1, 0x11)), {}, request_uri),
+                      f.access_addr);
+        return pd;
+    }
+    std::optional<sip::message> phone_final(const peer_dialog& pd) {
+        for (const auto& r : f.phone->responses) {
+            auto m = r.msg();
+            if (m.call_id() == pd.call_id && m.status_code() >= 200) {
+                return m;
+            }
+        }
+        return std::nullopt;
+    }
+    nlohmann::json counters() { return f.sip->e911().status()["counters"]; }
+
+    call_fixture f;
+};
+
+TEST_F(emergency_from_access, a_softphone_dialling_933_goes_to_osv_marked_emergency) {
+    start();
+    const auto pd = dials("sip:933@pbx.local");
+    ASSERT_TRUE(f.run_until([&] { return f.osv->last("INVITE").has_value(); }));
+    EXPECT_EQ(f.osv->last("INVITE")->msg().request_uri_text(), "sip:933@pbx.local");
+    const auto call = f.b2bua->calls_json()["calls"][0];
+    EXPECT_EQ(call["kind"], "emergency_from_access");
+    EXPECT_EQ(call["direction"], "access->core");
+    EXPECT_TRUE(contains(call["route"].get<std::string>(),
+                         "emergency number 933 ([realm.access] emergency_numbers); OSV node osv1"))
+        << call["route"];
+    EXPECT_EQ(counters()["calls_from_access"], 1);
+    EXPECT_EQ(counters()["active"], 1);
+    EXPECT_EQ(f.sip->e911().calls_from(realm_id::access, f.phone->address), 1u);
+
+    // OSV refuses it: the call ends, the record says emergency, the gauge and the source drop.
+    auto inv = f.osv->last("INVITE");
+    auto od = peer_dialog::uas(inv->msg(), "<sip:osv@" + f.osv->address.to_string() + ">");
+    f.osv->respond(inv->txn, od.response(inv->msg(), 486));
+    ASSERT_TRUE(f.run_until([&] { return phone_final(pd).has_value(); }));
+    EXPECT_EQ(phone_final(pd)->status_code(), 486);
+    ASSERT_TRUE(f.run_until([&] { return f.records().size() == 1; }));
+    EXPECT_EQ(f.records()[0]["emergency"], true);
+    EXPECT_EQ(f.records()[0]["direction"], "access->core");
+    EXPECT_EQ(counters()["active"], 0);
+    EXPECT_EQ(f.sip->e911().calls_from(realm_id::access, f.phone->address), 0u);
+}
+
+TEST_F(emergency_from_access, is_admitted_over_the_session_limit_an_ordinary_call_is_not) {
+    f.cfg.calls.max_sessions = 0;
+    start();
+    const auto ordinary = dials("sip:bob@pbx.local");
+    ASSERT_TRUE(f.run_until([&] { return phone_final(ordinary).has_value(); }));
+    EXPECT_EQ(phone_final(ordinary)->status_code(), 503);
+    EXPECT_FALSE(f.osv->last("INVITE").has_value());
+    // 911 with a user parameter (RFC 3966 phone-context) is still 911.
+    dials("sip:911;phone-context=+1@pbx.local");
+    ASSERT_TRUE(f.run_until([&] { return f.osv->last("INVITE").has_value(); }));
+    EXPECT_EQ(counters()["over_session_limit"], 1);
+    EXPECT_EQ(f.b2bua->calls_json()["calls"][0]["kind"], "emergency_from_access");
+}
+
+// Hostile input: an emergency number inside other digits or garbage is no emergency call, so it
+// gets the session limit's 503 like any call.
+TEST_F(emergency_from_access, an_emergency_number_inside_garbage_is_an_ordinary_call) {
+    f.cfg.calls.max_sessions = 0;
+    start();
+    for (const char* uri : {"sip:x933x@pbx.local", "sip:9330@pbx.local", "sip:1933@pbx.local",
+                            "sip:933%00@pbx.local", "sip:933933@pbx.local"}) {
+        const auto pd = dials(uri);
+        ASSERT_TRUE(f.run_until([&] { return phone_final(pd).has_value(); })) << uri;
+        EXPECT_EQ(phone_final(pd)->status_code(), 503) << uri;
+    }
+    EXPECT_FALSE(f.osv->last("INVITE").has_value());
+    EXPECT_EQ(counters()["calls_from_access"], 0);
+    EXPECT_EQ(f.sip->guard().caught(), 0u);
+}
+
+// One internet host dialling 933 in a loop at the session limit: admitted up to
+// emergency_calls_per_source_over_limit calls in progress, then 503.
+TEST_F(emergency_from_access, one_source_dialling_933_in_a_loop_is_bounded_at_the_limit) {
+    f.cfg.calls.max_sessions = 0;
+    start();
+    const std::size_t bound = b2bua::emergency_calls_per_source_over_limit;
+    const std::size_t sent = bound + 4;
+    std::vector<peer_dialog> calls;
+    for (std::size_t i = 0; i < sent; ++i) {
+        calls.push_back(dials("sip:933@pbx.local"));
+        // One at a time, so the count the next one sees is settled.
+        ASSERT_TRUE(f.run_until([&] {
+            return f.osv->of("INVITE").size() == std::min(i + 1, bound) &&
+                   (i < bound || phone_final(calls.back()).has_value());
+        })) << i;
+    }
+    EXPECT_EQ(f.osv->of("INVITE").size(), bound);
+    for (std::size_t i = bound; i < sent; ++i) {
+        EXPECT_EQ(phone_final(calls[i])->status_code(), 503);
+    }
+    EXPECT_EQ(counters()["over_session_limit"], bound);
+    EXPECT_EQ(counters()["active"], bound);
+    EXPECT_EQ(f.b2bua->active(), bound);
 }
 
 }  // namespace

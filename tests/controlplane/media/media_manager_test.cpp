@@ -254,6 +254,7 @@ TEST_F(manager_test, session_limit_refuses_with_503_but_not_emergency_calls) {
 TEST_F(manager_test, port_exhaustion_is_503_and_returns_the_other_port) {
     cfg_.realm.access.media_port_min = 40000;
     cfg_.realm.access.media_port_max = 40003;  // two legs' worth
+    cfg_.calls.emergency_port_reserve = 0;
     auto mm = manager();
     new_call(*mm);
     new_call(*mm);
@@ -261,6 +262,22 @@ TEST_F(manager_test, port_exhaustion_is_503_and_returns_the_other_port) {
     ASSERT_FALSE(c);
     EXPECT_EQ(c.error().code, errc::no_ports);
     EXPECT_EQ(mm->counters_json()["ports"]["core"]["used"], 2) << "the core port went back";
+}
+
+// calls.emergency_port_reserve: the pools' last ports are left to emergency calls (issue 13).
+TEST_F(manager_test, an_emergency_call_takes_the_port_reserve_an_ordinary_call_cannot) {
+    cfg_.calls.emergency_port_reserve = 1;
+    cfg_.realm.access.media_port_min = 40000;
+    cfg_.realm.access.media_port_max = 40003;  // two legs: one ordinary, one reserved
+    auto mm = manager();
+    new_call(*mm);
+    const auto refused = mm->create(access_leg(), core_leg());
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, errc::no_ports);
+    EXPECT_TRUE(test::contains(refused.error().message(), "calls.emergency_port_reserve"))
+        << refused.error().message();
+    ASSERT_TRUE(mm->create(access_leg(), core_leg(), true));
+    EXPECT_EQ(mm->counters_json()["ports"]["access"]["used"], 2);
 }
 
 TEST_F(manager_test, latched_and_ssrc_events_update_the_call) {

@@ -14,12 +14,20 @@ using namespace sbc::cp::media;
 
 namespace {
 
-TEST(realm_ports, a_call_takes_one_port_per_realm_or_none) {
+// The test config with pools of `access` and `core` legs (even ports from 40000 and 50000) and
+// `reserve` of them left to emergency calls.
+config::appliance with_pools(uint16_t access, uint16_t core, uint32_t reserve) {
     config::appliance cfg = test::test_config();
     cfg.realm.access.media_port_min = 40000;
-    cfg.realm.access.media_port_max = 40003;  // two pairs
+    cfg.realm.access.media_port_max = static_cast<uint16_t>(40000 + 2 * access - 1);
     cfg.realm.core.media_port_min = 50000;
-    cfg.realm.core.media_port_max = 50001;  // one pair
+    cfg.realm.core.media_port_max = static_cast<uint16_t>(50000 + 2 * core - 1);
+    cfg.calls.emergency_port_reserve = reserve;
+    return cfg;
+}
+
+TEST(realm_ports, a_call_takes_one_port_per_realm_or_none) {
+    config::appliance cfg = with_pools(2, 1, 0);
     realm_ports ports(cfg);
     auto first = ports.allocate(cfg.realm.access, cfg.realm.core);
     ASSERT_TRUE(first);
@@ -36,6 +44,45 @@ TEST(realm_ports, a_call_takes_one_port_per_realm_or_none) {
     ASSERT_TRUE(second);
     EXPECT_EQ(second->b, 50000);
     EXPECT_EQ(ports.json()[cfg.realm.access.name]["capacity"], 2);
+}
+
+// calls.emergency_port_reserve (issue 13): the last ports of every pool are left to emergency
+// calls; an ordinary call is refused with the reason, an emergency call takes them.
+TEST(realm_ports, the_last_ports_of_every_pool_are_the_emergency_reserve) {
+    config::appliance cfg = with_pools(4, 5, 2);
+    realm_ports ports(cfg);
+    ASSERT_TRUE(ports.allocate(cfg.realm.access, cfg.realm.core));
+    ASSERT_TRUE(ports.allocate(cfg.realm.access, cfg.realm.core));
+    // Two access ports left: both are the reserve.
+    const auto ordinary = ports.allocate(cfg.realm.access, cfg.realm.core);
+    ASSERT_FALSE(ordinary);
+    EXPECT_EQ(
+        ordinary.error().message(),
+        "realm " + cfg.realm.access.name + " (its last 2 ports are calls.emergency_port_reserve)");
+    EXPECT_EQ(ports.json()[cfg.realm.core.name]["used"], 2) << "nothing taken for the refusal";
+    const auto first = ports.allocate(cfg.realm.access, cfg.realm.core, true);
+    const auto second = ports.allocate(cfg.realm.access, cfg.realm.core, true);
+    ASSERT_TRUE(first);
+    ASSERT_TRUE(second);
+    EXPECT_NE(first->a, second->a);
+    // Every port taken: even an emergency call is refused, naming the realm that ran out.
+    const auto none = ports.allocate(cfg.realm.access, cfg.realm.core, true);
+    ASSERT_FALSE(none);
+    EXPECT_EQ(none.error().message(), "realm " + cfg.realm.access.name);
+    EXPECT_EQ(ports.json()[cfg.realm.access.name]["emergency_reserve"], 2);
+    // A port back to the pool is the reserve's again, not the ordinary calls'.
+    ports.release(cfg.realm.access, first->a);
+    EXPECT_FALSE(ports.allocate(cfg.realm.access, cfg.realm.core));
+    EXPECT_TRUE(ports.allocate(cfg.realm.access, cfg.realm.core, true));
+}
+
+// A hairpin (both legs in one realm) takes two ports of it: refused when that would eat into the
+// reserve, though one ordinary port would still be free.
+TEST(realm_ports, a_hairpin_counts_both_its_ports_against_the_reserve) {
+    config::appliance cfg = with_pools(1, 3, 2);
+    realm_ports ports(cfg);
+    EXPECT_FALSE(ports.allocate(cfg.realm.core, cfg.realm.core));
+    EXPECT_TRUE(ports.allocate(cfg.realm.core, cfg.realm.core, true));
 }
 
 class hairpin_test : public ::testing::Test {
