@@ -1,5 +1,7 @@
 #include "controlplane/log_text.hpp"
 
+#include "common/hex.hpp"
+
 namespace sbc::cp {
 
 namespace {
@@ -33,8 +35,7 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& cp) {
 }
 
 void escape_byte(std::string& out, unsigned char c) {
-    static constexpr char hex[] = "0123456789abcdef";
-    out.append("\\x").append(1, hex[c >> 4]).append(1, hex[c & 15]);
+    append_escaped_byte(out, c);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "controlplane/sip_trace.hpp"
 
+#include "common/hex.hpp"
 #include "sip/message.hpp"
 #include "sip/text.hpp"
 
@@ -29,18 +30,6 @@ std::string mask_after(std::string_view line, std::string_view key, std::string_
         out.append(line.substr(at, v - at)).append("masked");
         at = end;
     }
-}
-
-std::string hex(std::string_view bytes) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (char c : bytes) {
-        const auto b = static_cast<unsigned char>(c);
-        out.push_back(digits[b >> 4]);
-        out.push_back(digits[b & 15]);
-    }
-    return out;
 }
 
 bool matches(const sip_trace::entry& e, const sip_trace_query& q) {

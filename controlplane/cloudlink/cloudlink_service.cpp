@@ -69,9 +69,9 @@ void cloudlink_service::register_mgmt(mgmt_server& mgmt) {
     // The admin credentials cross the mgmt socket (root/group only) once and are dropped after
     // the link request; mgmt_server logs no arguments.
     mgmt.on("cloudlink_link", [this](const nlohmann::json& args) -> cp::result<nlohmann::json> {
-        std::string error;
-        if (!link_.link(arg_string(args, "username"), arg_string(args, "password"), error)) {
-            return cp::fail(error);
+        if (cp::status s = link_.link(arg_string(args, "username"), arg_string(args, "password"));
+            !s) {
+            return s;
         }
         return nlohmann::json{{"state", state_name(link_.state())},
                               {"attempt", link_.status()["link_attempt"]["id"]}};

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/hex.hpp"
 #include "mgmt/json_text.hpp"
 
 namespace sbc::cp::cloudlink {
@@ -32,36 +33,32 @@ std::string read_small(const std::string& path) {
     return text;
 }
 
-bool ensure_dir(const std::string& dir, std::string& error) {
+cp::status ensure_dir(const std::string& dir) {
     // Each missing level 0700: the directory holds the token.
     for (std::size_t at = 1; at != std::string::npos;) {
         at = dir.find('/', at + 1);
         const std::string part = dir.substr(0, at);
         if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) {
-            error = "cannot create " + part + ": " + std::strerror(errno);
-            return false;
+            return cp::fail("cannot create " + part + ": " + std::strerror(errno));
         }
     }
     if (::chmod(dir.c_str(), 0700) != 0) {
-        error = "cannot restrict " + dir + " to root: " + std::strerror(errno);
-        return false;
+        return cp::fail("cannot restrict " + dir + " to root: " + std::strerror(errno));
     }
-    return true;
+    return cp::status::ok();
 }
 
 // Writes `text` to dir/name through a 0600 temporary file and rename(2): a crash leaves the
 // old file or the new one, never half of one.
-bool write_secret(const std::string& dir, const std::string& name, const std::string& text,
-                  std::string& error) {
-    if (!ensure_dir(dir, error)) {
-        return false;
+cp::status write_secret(const std::string& dir, const std::string& name, const std::string& text) {
+    if (cp::status s = ensure_dir(dir); !s) {
+        return s;
     }
     const std::string path = dir + "/" + name;
     const std::string tmp = path + ".tmp";
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-        error = "cannot write " + tmp + ": " + std::strerror(errno);
-        return false;
+        return cp::fail("cannot write " + tmp + ": " + std::strerror(errno));
     }
     bool ok = ::fchmod(fd, 0600) == 0;
     std::size_t done = 0;
@@ -73,11 +70,11 @@ bool write_secret(const std::string& dir, const std::string& name, const std::st
     ok = ok && ::fsync(fd) == 0;
     ::close(fd);
     if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-        error = "cannot write " + path + ": " + std::strerror(errno);
+        const int err = errno;
         ::unlink(tmp.c_str());
-        return false;
+        return cp::fail("cannot write " + path + ": " + std::strerror(err));
     }
-    return true;
+    return cp::status::ok();
 }
 
 std::string random_uuid() {
@@ -85,14 +82,12 @@ std::string random_uuid() {
     RAND_bytes(b, sizeof(b));
     b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // RFC 4122 §4.4: version 4
     b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // variant 10
-    static const char* hex = "0123456789abcdef";
     std::string out;
     for (int i = 0; i < 16; ++i) {
         if (i == 4 || i == 6 || i == 8 || i == 10) {
             out.push_back('-');
         }
-        out.push_back(hex[b[i] >> 4]);
-        out.push_back(hex[b[i] & 15]);
+        append_hex(out, b[i]);
     }
     return out;
 }
@@ -102,7 +97,8 @@ identity_result make_identity(const std::string& state_dir, const std::string& m
     installation_identity id{random_uuid(), machine, iso8601_utc(std::time(nullptr))};
     const nlohmann::json j = {
         {"installation_id", id.id}, {"machine", id.machine}, {"created", id.created}};
-    if (!write_secret(state_dir, "identity.json", mgmt::json_text(j, 2) + "\n", r.error)) {
+    if (cp::status s = write_secret(state_dir, "identity.json", mgmt::json_text(j, 2) + "\n"); !s) {
+        r.error = s.message();
         return r;
     }
     r.identity = id;
@@ -131,13 +127,7 @@ std::string machine_fingerprint(const machine_sources& src) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_Digest(input.data(), input.size(), digest, &len, EVP_sha256(), nullptr);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < len; ++i) {
-        out.push_back(hex[digest[i] >> 4]);
-        out.push_back(hex[digest[i] & 15]);
-    }
-    return out;
+    return hex(digest, len);
 }
 
 identity_result load_or_create_identity(const std::string& state_dir, const std::string& machine) {
@@ -171,22 +161,21 @@ identity_result recreate_identity(const std::string& state_dir, const std::strin
     return make_identity(state_dir, machine);
 }
 
-std::optional<stored_token> load_token(const std::string& state_dir, std::string& error) {
+cp::result<std::optional<stored_token>> load_token(const std::string& state_dir) {
     const std::string path = state_dir + "/token.json";
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
         if (errno != ENOENT) {
-            error = "cannot read " + path + ": " + std::strerror(errno);
+            return cp::fail("cannot read " + path + ": " + std::strerror(errno));
         }
-        return std::nullopt;
+        return std::optional<stored_token>{};
     }
     const auto j = nlohmann::json::parse(read_small(path), nullptr, false);
     auto str = [&j](const char* k) {
         return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string();
     };
     if (j.is_discarded() || !j.is_object() || str("refresh_token").empty()) {
-        error = path + " is corrupt: unlink and link again";
-        return std::nullopt;
+        return cp::fail(path + " is corrupt: unlink and link again");
     }
     stored_token t;
     t.tenant_id = str("tenant_id");
@@ -198,10 +187,10 @@ std::optional<stored_token> load_token(const std::string& state_dir, std::string
     if (j.contains("access_expires_at") && j["access_expires_at"].is_number_integer()) {
         t.access_expires_at = j["access_expires_at"].get<std::int64_t>();
     }
-    return t;
+    return std::optional<stored_token>{std::move(t)};
 }
 
-bool save_token(const std::string& state_dir, const stored_token& t, std::string& error) {
+cp::status save_token(const std::string& state_dir, const stored_token& t) {
     const nlohmann::json j = {{"tenant_id", t.tenant_id},
                               {"tenant_name", t.tenant_name},
                               {"access_token", t.access_token},
@@ -209,16 +198,15 @@ bool save_token(const std::string& state_dir, const stored_token& t, std::string
                               {"access_expires_at", t.access_expires_at},
                               {"installation_id", t.installation_id},
                               {"linked_at", t.linked_at}};
-    return write_secret(state_dir, "token.json", mgmt::json_text(j, 2) + "\n", error);
+    return write_secret(state_dir, "token.json", mgmt::json_text(j, 2) + "\n");
 }
 
-bool remove_token(const std::string& state_dir, std::string& error) {
+cp::status remove_token(const std::string& state_dir) {
     const std::string path = state_dir + "/token.json";
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-        error = "cannot remove " + path + ": " + std::strerror(errno);
-        return false;
+        return cp::fail("cannot remove " + path + ": " + std::strerror(errno));
     }
-    return true;
+    return cp::status::ok();
 }
 
 }  // namespace sbc::cp::cloudlink

@@ -14,6 +14,7 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+#include "controlplane/result.hpp"
 
 namespace sbc::cp::cloudlink {
 
@@ -53,10 +54,10 @@ struct stored_token {
     std::string linked_at;               // ISO 8601 UTC
 };
 
-// nullopt without error when there is no token file.
-std::optional<stored_token> load_token(const std::string& state_dir, std::string& error);
-bool save_token(const std::string& state_dir, const stored_token& t, std::string& error);
-bool remove_token(const std::string& state_dir, std::string& error);
+// nullopt (and no error) when there is no token file.
+cp::result<std::optional<stored_token>> load_token(const std::string& state_dir);
+cp::status save_token(const std::string& state_dir, const stored_token& t);
+cp::status remove_token(const std::string& state_dir);
 
 std::string iso8601_utc(std::int64_t unix_seconds);
 

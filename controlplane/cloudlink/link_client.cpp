@@ -101,12 +101,12 @@ void link_client::start() {
                       "for this machine, then link again (guide 8: do not clone)");
         return;
     }
-    std::string error;
-    token_ = load_token(settings_.state_dir, error);
-    if (!error.empty()) {
-        set_state(link_state::failed, error);
+    auto stored = load_token(settings_.state_dir);
+    if (!stored) {
+        set_state(link_state::failed, stored.error().message());
         return;
     }
+    token_ = std::move(*stored);
     if (!token_) {
         set_state(link_state::unlinked);
         return;
@@ -127,31 +127,25 @@ void link_client::start() {
     }
 }
 
-bool link_client::link(const std::string& username, const std::string& password,
-                       std::string& error) {
+cp::status link_client::link(const std::string& username, const std::string& password) {
     switch (state_) {
         case link_state::disabled:
-            error = "CloudLink is disabled ([cloudlink] enable = false)";
-            return false;
+            return cp::fail("CloudLink is disabled ([cloudlink] enable = false)");
         case link_state::failed:
         case link_state::identity_conflict:
-            error = last_error_;
-            return false;
+            return cp::fail(last_error_);
         case link_state::linking:
-            error = "a link attempt is already running";
-            return false;
+            return cp::fail("a link attempt is already running");
         case link_state::connected:
         case link_state::disconnected:
-            error = "already linked to tenant '" + token_->tenant_name +
-                    "': sbcctl cloudlink unlink first";
-            return false;
+            return cp::fail("already linked to tenant '" + token_->tenant_name +
+                            "': sbcctl cloudlink unlink first");
         case link_state::unlinked:
         case link_state::relink_required:
             break;
     }
     if (username.empty() || password.empty()) {
-        error = "username and password are required";
-        return false;
+        return cp::fail("username and password are required");
     }
     ++link_attempt_;
     link_result_ = "pending";
@@ -185,7 +179,7 @@ bool link_client::link(const std::string& username, const std::string& password,
         set_state(link_state::connected);
         do_inventory();  // guide 8.4: a report on link, then every interval
     }));
-    return true;
+    return cp::status::ok();
 }
 
 void link_client::adopt_grant(const link_grant& g, bool link) {
@@ -200,10 +194,9 @@ void link_client::adopt_grant(const link_grant& g, bool link) {
     t.refresh_token = g.refresh_token;
     t.access_expires_at = now_s() + g.expires_in_s;
     token_ = t;
-    std::string error;
-    if (!save_token(settings_.state_dir, t, error)) {
+    if (cp::status saved = save_token(settings_.state_dir, t); !saved) {
         // The link works until sbcd restarts; the operator must know it will not survive one.
-        last_error_ = "token not saved: " + error;
+        last_error_ = "token not saved: " + saved.message();
         spdlog::error("cloudlink: {}", last_error_);
     }
     schedule_refresh();
@@ -218,8 +211,9 @@ nlohmann::json link_client::unlink() {
     quiet_until_.reset();
     if (state_ == link_state::identity_conflict) {
         // The token is the original machine's: telling CloudLink would unlink *that* machine.
-        std::string error;
-        remove_token(settings_.state_dir, error);
+        // A token file that cannot be removed is replaced at the next link (write_secret
+        // renames over it); the identity below is what must not be the clone's.
+        (void)remove_token(settings_.state_dir);
         identity_result id =
             recreate_identity(settings_.state_dir, machine_fingerprint(settings_.machine));
         if (!id.identity) {
@@ -242,9 +236,8 @@ nlohmann::json link_client::unlink() {
     }
     const std::string access = token_->access_token;
     const std::string tenant = token_->tenant_name;
-    std::string error;
-    if (!remove_token(settings_.state_dir, error)) {
-        last_error_ = error;
+    if (cp::status removed = remove_token(settings_.state_dir); !removed) {
+        last_error_ = removed.message();
     }
     token_.reset();
     link_result_ = "none";

@@ -70,9 +70,9 @@ class link_client {
     // token if needed and reports its inventory.
     void start();
 
-    // Starts linking with the admin's credentials (used once, never stored or logged). False
-    // with `error` when the state does not allow it; the result shows in status().link_attempt.
-    bool link(const std::string& username, const std::string& password, std::string& error);
+    // Starts linking with the admin's credentials (used once, never stored or logged). A
+    // failure when the state does not allow it; the result shows in status().link_attempt.
+    cp::status link(const std::string& username, const std::string& password);
     // Forgets the link (token file removed) and tells CloudLink in the background. After a
     // clone it is local only and makes a fresh identity for this machine.
     nlohmann::json unlink();

@@ -4,21 +4,23 @@
 #include <sstream>
 #include <vector>
 
+#include "common/hex.hpp"
+
 namespace sbc::mgmt {
 
 std::string terminal_text(std::string_view utf8) {
-    static constexpr char hex[] = "0123456789abcdef";
     std::string out;
     out.reserve(utf8.size());
     for (std::size_t i = 0; i < utf8.size(); ++i) {
         const auto b = static_cast<unsigned char>(utf8[i]);
         if (b < 0x20 || b == 0x7f) {
-            out.append("\\x").append(1, hex[b >> 4]).append(1, hex[b & 15]);
+            append_escaped_byte(out, b);
         } else if (b == 0xc2 && i + 1 < utf8.size() &&
                    static_cast<unsigned char>(utf8[i + 1]) >= 0x80 &&
                    static_cast<unsigned char>(utf8[i + 1]) <= 0x9f) {
             const auto c1 = static_cast<unsigned char>(utf8[++i]);
-            out.append("\\u00").append(1, hex[c1 >> 4]).append(1, hex[c1 & 15]);
+            out.append("\\u00");
+            append_hex(out, c1);
         } else {
             out.push_back(static_cast<char>(b));
         }

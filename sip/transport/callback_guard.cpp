@@ -3,21 +3,21 @@
 #include <cstdio>
 #include <string>
 
+#include "common/hex.hpp"
+
 namespace sbc::sip {
 
 namespace {
 
 // what() may carry peer bytes: one line, control characters and non-ASCII as \xHH.
 std::string printable(std::string_view text) {
-    static constexpr char hex[] = "0123456789abcdef";
     std::string out;
     for (char c : text.substr(0, 512)) {
         const auto u = static_cast<unsigned char>(c);
         if (u >= 0x20 && u < 0x7f && c != '\\') {
             out.push_back(c);
         } else {
-            out.append("\\x").push_back(hex[u >> 4]);
-            out.push_back(hex[u & 15]);
+            append_escaped_byte(out, u);
         }
     }
     return out;

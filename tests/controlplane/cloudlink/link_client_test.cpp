@@ -51,9 +51,9 @@ TEST(CloudLink, LinkStoresOnlyTheTokenReportsInventoryAndSurvivesARestart) {
     EXPECT_NE(token.find("Acme Corp"), std::string::npos);
 
     // A second link while linked is refused with the reason.
-    std::string error;
-    EXPECT_FALSE(r.link->link("admin", "secret", error));
-    EXPECT_NE(error.find("already linked"), std::string::npos);
+    const cp::status again = r.link->link("admin", "secret");
+    EXPECT_FALSE(again);
+    EXPECT_NE(again.message().find("already linked"), std::string::npos);
 
     // sbcd restarts: same identity, the stored token reports again without linking.
     r.start();
@@ -246,8 +246,9 @@ TEST(CloudLink, AnIdentityFromAnotherMachineIsNotUsedUntilTheOperatorUnlinks) {
               std::string::npos);
     sip::test::run_for(r.loop, 500ms);
     EXPECT_TRUE(r.server.records().empty());  // nothing sent with the original's token
-    std::string error;
-    EXPECT_FALSE(r.link->link("admin", "secret", error));
+    const cp::status refused = r.link->link("admin", "secret");
+    EXPECT_FALSE(refused);
+    EXPECT_NE(refused.message().find("another machine"), std::string::npos);
 
     // The operator unlinks: local only (the original keeps its link), a new identity.
     const auto out = r.link->unlink();

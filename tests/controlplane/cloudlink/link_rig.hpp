@@ -61,9 +61,8 @@ struct link_rig {
 
     // Links with the stand-in's admin; true when the attempt ended (either way) in time.
     bool link_with(const std::string& user, const std::string& password) {
-        std::string error;
-        if (!link->link(user, password, error)) {
-            last_error = error;
+        if (const cp::status s = link->link(user, password); !s) {
+            last_error = s.message();
             return false;
         }
         return run_until([&] { return link->status()["link_attempt"]["result"] != "pending"; });
