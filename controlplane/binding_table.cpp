@@ -24,16 +24,32 @@ bool binding_table::looks_like_token(std::string_view user) {
 }
 
 binding& binding_table::create(std::string aor, std::string instance, std::string contact) {
-    auto b = std::make_unique<binding>();
+    std::string token;
     do {
-        b->token = make_token();
-    } while (by_token_.count(b->token) != 0);
+        token = make_token();
+    } while (by_token_.count(token) != 0);
+    return insert(std::move(token), std::move(aor), std::move(instance), std::move(contact));
+}
+
+binding* binding_table::adopt(std::string token, std::string aor, std::string instance,
+                              std::string contact) {
+    const std::string_view id = instance.empty() ? std::string_view(contact) : instance;
+    if (by_token_.count(token) != 0 || by_key_.count(key{aor, id}) != 0) {
+        return nullptr;
+    }
+    return &insert(std::move(token), std::move(aor), std::move(instance), std::move(contact));
+}
+
+binding& binding_table::insert(std::string token, std::string aor, std::string instance,
+                               std::string contact) {
+    auto b = std::make_unique<binding>();
+    b->token = std::move(token);
     b->aor = std::move(aor);
     b->instance = std::move(instance);
     b->contact = std::move(contact);
     binding& ref = *b;
-    const std::string_view token = ref.token;
-    by_token_.emplace(token, std::move(b));
+    const std::string_view id = ref.token;
+    by_token_.emplace(id, std::move(b));
     by_key_.emplace(key_of(ref), &ref);
     by_aor_.emplace(std::string_view(ref.aor), &ref);
     return ref;

@@ -78,6 +78,9 @@ class binding_table {
 
     // A new pending binding with a fresh token. `id` is the instance, or the Contact URI.
     binding& create(std::string aor, std::string instance, std::string contact);
+    // A binding of the sbcd before (issue 15), pending, with its own token; null when the token
+    // or the (AOR, instance or Contact) key is taken already.
+    binding* adopt(std::string token, std::string aor, std::string instance, std::string contact);
     void erase(binding& b);
 
     binding* find(std::string_view aor, std::string_view instance, std::string_view contact);
@@ -125,6 +128,8 @@ class binding_table {
     static key key_of(const binding& b) {
         return {b.aor, b.instance.empty() ? std::string_view(b.contact) : b.instance};
     }
+
+    binding& insert(std::string token, std::string aor, std::string instance, std::string contact);
 
     std::unordered_map<std::string_view, std::unique_ptr<binding>> by_token_;
     std::unordered_map<key, binding*, key_hash> by_key_;

@@ -44,7 +44,7 @@ void registrar_relay::binding_died(binding& b, std::uint64_t registrar_counters:
         unbind_at_osv(b);
     }
     access_.loop().cancel_timer(b.expiry_timer);
-    bindings_.erase(b);
+    drop(b);
 }
 
 void registrar_relay::unbind_at_osv(const binding& b) {

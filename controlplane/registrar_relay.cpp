@@ -132,6 +132,7 @@ bool registrar_relay::answer_locally(binding& b, const register_request& r,
     }
     b.client_expires_at = now + seconds(*grant);
     arm_expiry(b, b.client_expires_at);
+    save(b);
     ++b.answered_locally;
     ++counters_.answered_locally;
     std::vector<std::string> contacts{client_contact(b, *grant)};
@@ -318,7 +319,7 @@ void registrar_relay::forget_pending(const std::string& token) {
     if (binding* b = bindings_.by_token(token);
         b != nullptr && b->state == binding_state::pending) {
         access_.loop().cancel_timer(b->expiry_timer);
-        bindings_.erase(*b);
+        drop(*b);
     }
 }
 
@@ -358,7 +359,7 @@ void registrar_relay::commit(relay& rl, const sip::message& client, const sip::m
         for (binding* b : bindings_.by_aor(rl.aor)) {
             ++counters_.unbound;
             access_.loop().cancel_timer(b->expiry_timer);
-            bindings_.erase(*b);
+            drop(*b);
         }
         respond({});
         return;
@@ -375,7 +376,7 @@ void registrar_relay::commit(relay& rl, const sip::message& client, const sip::m
     if (rl.intent == register_intent::unbind) {
         ++counters_.unbound;
         access_.loop().cancel_timer(b->expiry_timer);
-        bindings_.erase(*b);
+        drop(*b);
         respond(aor_contacts(rl.aor, nullptr));
         return;
     }
@@ -402,7 +403,7 @@ void registrar_relay::commit(relay& rl, const sip::message& client, const sip::m
         // OSV took the binding away at once: nothing to keep.
         ++counters_.unbound;
         access_.loop().cancel_timer(b->expiry_timer);
-        bindings_.erase(*b);
+        drop(*b);
         respond(aor_contacts(rl.aor, nullptr));
         return;
     }
@@ -444,6 +445,7 @@ void registrar_relay::commit(relay& rl, const sip::message& client, const sip::m
         bindings_.set_connection(*b, reliable ? rl.flow_connection : 0);
     }
     arm_expiry(*b, b->client_expires_at);
+    save(*b);
     std::vector<std::string> contacts{client_contact(*b, grant)};
     auto others = aor_contacts(b->aor, b);
     contacts.insert(contacts.end(), others.begin(), others.end());

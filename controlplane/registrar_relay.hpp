@@ -51,6 +51,11 @@
 
 namespace sbc::cp {
 
+namespace state {
+class state_store;
+}
+class subscriber_subnets;
+
 // X(name, kind, unit, help) (common/counters.hpp)
 #define SBC_CP_REGISTRAR_COUNTERS(X)                                                         \
     X(registers, counter, "", "REGISTER requests from clients")                              \
@@ -98,6 +103,17 @@ class registrar_relay {
     void on_flow_attached(std::function<void(const binding&)> fn) {
         flow_attached_ = std::move(fn);
     }
+
+    // Issue 15 (registrar_restore.cpp): every binding OSV accepted is written to `store` when it
+    // is created or refreshed and erased when it dies, so that a restarted sbcd has it. None (the
+    // default): nothing is kept across a restart.
+    void use_store(state::state_store* store) { store_ = store; }
+    // At start, before the listeners open: the bindings of the sbcd before, as written. Each gets
+    // its OSV node by name, its subscriber subnet by address, and no flow over TCP/TLS (the
+    // connection died with that sbcd: RFC 5626 §4.4, the client reconnects and re-registers).
+    // A record that does not decode, an expired binding or one of a node no longer configured is
+    // logged and erased. Returns how many were restored.
+    std::size_t restore(const subscriber_subnets& subnets);
 
     const registrar_counters& counters() const { return counters_; }
     // Relay time: the client's REGISTER to the final answer sbcd sent it (OSV's, or 503 when no
@@ -164,6 +180,10 @@ class registrar_relay {
     void forget_pending(const std::string& token);
 
     void arm_expiry(binding& b, sip::time_point at);
+    // registrar_restore.cpp: the binding into the store (created, refreshed), out of it and out of
+    // the table (removed for whatever reason).
+    void save(const binding& b);
+    void drop(binding& b);
     void binding_died(binding& b, std::uint64_t registrar_counters::*why);
     void unbind_at_osv(const binding& b);
     void on_closed(const sip::connection_closed& info);
@@ -186,6 +206,7 @@ class registrar_relay {
     std::uint64_t next_relay_ = 1;
     std::uint64_t handling_ = 0;  // the relay whose failure is being reported to the trunk
     std::function<void(const binding&)> flow_attached_;
+    state::state_store* store_ = nullptr;
     lifetime life_;  // last: callbacks stop first
 };
 

@@ -101,6 +101,9 @@ cp::status service::start() {
     mgmt_.on("counters", [this](const nlohmann::json&) { return dataplane_.counters_table(); });
     sip_.register_mgmt(mgmt_);
     b2bua_.register_mgmt(mgmt_);
+    if (cp::status st = restore_state(); !st) {
+        return st;
+    }
     cloudlink_.register_mgmt(mgmt_);
     cloudlink_.start();
     if (cp::status st = sip_.start(); !st) {
@@ -179,6 +182,7 @@ nlohmann::json service::status() const {
     j["exceptions"] = sip["exceptions"];
     j["calls"] = b2bua_.active();  // details: sbcctl calls
     j["restart"] = media_.restart_json(std::chrono::steady_clock::now());
+    j["restart"].update(restored_json());
     const nlohmann::json cl = cloudlink_.link().status();  // details: sbcctl cloudlink status
     j["cloudlink"] = {{"state", cl["state"]}, {"tenant", cl.value("tenant", nlohmann::json())}};
     return j;

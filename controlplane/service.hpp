@@ -16,6 +16,7 @@
 #include "controlplane/mgmt_server.hpp"
 #include "controlplane/reconfig/live_config.hpp"
 #include "controlplane/sip_service.hpp"
+#include "controlplane/state/journal_store.hpp"
 #include "sip/transport/io_loop.hpp"
 
 namespace sbc::cp {
@@ -23,6 +24,8 @@ namespace sbc::cp {
 struct service_options {
     std::string config_source;  // "embedded default" or the file path, for status
     std::chrono::milliseconds dataplane_wait{30000};
+    // Issue 15: the state store's directory (restart_state.cpp); empty: nothing is kept.
+    std::string state_dir;
 };
 
 class service {
@@ -50,9 +53,17 @@ class service {
     void watch_signals();
     // SIGHUP: the file sbcd was started with, applied like `sbcctl config apply`.
     void reread_config();
+    // restart_state.cpp: opens the state store and restores what it holds (before the
+    // listeners open); its part of `status`.
+    cp::status restore_state();
+    nlohmann::json restored_json() const;
+    void drop_call_records();
 
     config::appliance cfg_;
     service_options opts_;
+    // Before the parts that write into it: it outlives them.
+    std::unique_ptr<state::journal_store> state_;
+    std::size_t restored_bindings_ = 0;
     sip::io_loop loop_;
     mgmt_server mgmt_;
     dataplane_link dataplane_;

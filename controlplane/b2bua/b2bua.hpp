@@ -55,6 +55,8 @@ class b2bua {
     // Calls from OSV to a push client without a live connection are held and the client woken
     // through `push` (guide 7.6); without it they get 480 at once.
     void use_push(cloudlink::push_sender& push) { ctx_.push = &push; }
+    // Issue 15: confirmed calls are written to `store` and erased when they end (durable.hpp).
+    void use_store(cp::state::state_store* store) { ctx_.store = store; }
 
     // At most `limit` calls in full (the listing of 10,000 calls would not fit a mgmt answer);
     // "total" says how many there are.

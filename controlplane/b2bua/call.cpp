@@ -44,6 +44,9 @@ void call::apply(call_event e) {
         return;
     }
     d_.state = *next;
+    if (*next == call_state::confirmed) {
+        save_durable();
+    }
 }
 
 std::optional<std::function<void()>> call::next_held() {
@@ -165,6 +168,7 @@ void call::finish() {
         apply(call_event::end);
     }
     cancel_timers();
+    erase_durable();
     media::call_summary sum;
     sum.call_id = d_.leg(side::a).call_id;
     sum.from = d_.from_aor;
@@ -205,6 +209,9 @@ void call::arm_session_timer(uint32_t interval) {
     loop.cancel_timer(session_timer_);
     d_.session_interval = interval;
     d_.session_deadline = std::chrono::system_clock::now() + std::chrono::seconds(interval);
+    if (d_.state == call_state::confirmed) {
+        save_durable();  // the deadline a restarted sbcd resumes from
+    }
     call_table& table = ctx_.table;
     b2bua_counters& counters = ctx_.counters;
     const call_id_t id = d_.id;

@@ -40,6 +40,9 @@ struct push_result;
 namespace sbc::cp {
 class sip_service;
 }
+namespace sbc::cp::state {
+class state_store;
+}
 
 namespace sbc::cp::b2bua {
 
@@ -164,7 +167,8 @@ struct call_context {
     latency_histogram& setup_time;  // INVITE received to 2xx relayed, answered calls
     call_table& table;
     const lifetime& life;
-    cloudlink::push_sender* push = nullptr;  // none: calls to sleeping clients get 480
+    cloudlink::push_sender* push = nullptr;   // none: calls to sleeping clients get 480
+    cp::state::state_store* store = nullptr;  // none: calls are not kept across a restart
 };
 
 class call {
@@ -277,6 +281,10 @@ class call {
     void finish();
     void arm_session_timer(const sip::message& r2xx);
     void arm_session_timer(uint32_t interval);
+    // durable.cpp (issue 15): the confirmed call into the state store (when it is confirmed and
+    // when a refresh moves its session-timer deadline), out of it when it ends.
+    void save_durable();
+    void erase_durable();
 
     call_context& ctx_;
     call_data d_;
@@ -291,6 +299,7 @@ class call {
     sip::timer_id push_timer_;      // the push wait (awaiting_push)
     sip::timer_id failover_timer_;  // an emergency attempt unanswered for failover_timeout_ms
     bool programming_ = false;
+    bool saved_ = false;  // a record of the call is in the state store
     std::deque<std::function<void()>> held_;
 };
 

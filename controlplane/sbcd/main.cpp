@@ -13,14 +13,18 @@ namespace po = boost::program_options;
 int main(int argc, char** argv) {
     std::string config_path;
     unsigned dataplane_wait_s = 30;
+    std::string state_dir;
     bool check_only = false;
     po::options_description opts("sbcd options");
     opts.add_options()("help,h", "show this help")(
         "config,c", po::value<std::string>(&config_path),
         "appliance config (TOML); the embedded default when not given")(
         "dataplane-wait", po::value<unsigned>(&dataplane_wait_s)->default_value(30),
-        "seconds to wait for sbc-dataplane at start-up")("check", po::bool_switch(&check_only),
-                                                         "validate the config and exit");
+        "seconds to wait for sbc-dataplane at start-up")(
+        "state-dir", po::value<std::string>(&state_dir),
+        "keep registrations in DIR/state.journal across restarts (a root-only 0700 directory); "
+        "without it nothing is kept")("check", po::bool_switch(&check_only),
+                                      "validate the config and exit");
     po::variables_map vm;
     try {
         po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -60,7 +64,7 @@ int main(int argc, char** argv) {
     spdlog::set_level(static_cast<spdlog::level::level_enum>(loaded.config->log.level));
 
     sbc::cp::service svc(std::move(*loaded.config),
-                         {source, std::chrono::seconds(dataplane_wait_s)});
+                         {source, std::chrono::seconds(dataplane_wait_s), state_dir});
     if (auto st = svc.start(); !st) {
         spdlog::critical("{}", st.message());
         return 1;

@@ -195,8 +195,14 @@ std::string render_status(const nlohmann::json& st) {
     // What this sbcd found at start in the dataplane (issue 15).
     const auto& restart = field(st, "restart");
     if (restart.is_object()) {
-        os << "restart     removed " << scalar_text(field(restart, "orphan_flows_removed"))
-           << " orphan flows";
+        // Calls are not restored yet (README, "sbcd restart"): only bindings are kept.
+        os << "restart     ";
+        if (field(restart, "state_store").is_string()) {
+            os << "restored " << scalar_text(field(restart, "restored_bindings")) << " bindings, ";
+        } else if (field(restart, "state_store").is_null() && restart.contains("state_store")) {
+            os << "nothing kept (no --state-dir), ";
+        }
+        os << "removed " << scalar_text(field(restart, "orphan_flows_removed")) << " orphan flows";
         const std::string pending = scalar_text(field(restart, "orphan_flows_pending"));
         if (pending != "0" && pending != "-") {
             os << ", " << pending << " more in "

@@ -39,14 +39,7 @@ class ClientRelay : public ::testing::Test {
         return m;
     }
 
-    std::optional<received> osv_final() {
-        for (auto& r : f.osv[0]->responses) {
-            if (r.msg().status_code() >= 200) {
-                return r;
-            }
-        }
-        return std::nullopt;
-    }
+    std::optional<received> osv_final() { return f.osv[0]->final_response(); }
 
     sbc_fixture f;
     std::unique_ptr<sip_client> c;

@@ -64,6 +64,15 @@ std::vector<received> fake_osv::of(std::string_view method) const {
     return out;
 }
 
+std::optional<received> fake_osv::final_response() const {
+    for (const auto& r : responses) {
+        if (r.msg().status_code() >= 200) {
+            return r;
+        }
+    }
+    return std::nullopt;
+}
+
 void fake_osv::on_request(sip::transaction_id id, const sip::message& m,
                           const sip::transport_context& ctx) {
     requests.push_back(record(m, ctx));
@@ -300,19 +309,32 @@ bool sbc_fixture::start() {
         osv.push_back(std::make_unique<fake_osv>(loop, n.address));
         n.port = osv.back()->address.port();
     }
-    sip_listen where = sip_listen::from(cfg);
-    where.access.tls = sip::test::free_port(SOCK_STREAM);
-    where.access.tcp = 0;
-    where.access.udp = 0;
-    where.core.tcp = sip::test::free_port(SOCK_STREAM);
-    where.core.udp = where.core.tcp;
+    where_ = sip_listen::from(cfg);
+    where_.access.tls = sip::test::free_port(SOCK_STREAM);
+    where_.access.tcp = 0;
+    where_.access.udp = 0;
+    where_.core.tcp = sip::test::free_port(SOCK_STREAM);
+    where_.core.udp = where_.core.tcp;
+    access_tls = *sip::socket_address::from_ip("127.0.0.1", where_.access.tls);
+    core = *sip::socket_address::from_ip("127.0.0.1", where_.core.tcp);
+    return start_service();
+}
+
+bool sbc_fixture::restart() {
+    sbc.reset();
+    run_for(50ms);  // the peers see their connections close
+    return start_service();
+}
+
+bool sbc_fixture::start_service() {
     sbc = std::make_unique<sip_service>(loop, cfg);
-    if (auto st = sbc->start(where); !st) {
+    if (before_start) {
+        before_start(*sbc);
+    }
+    if (auto st = sbc->start(where_); !st) {
         start_error = st.message();
         return false;
     }
-    access_tls = *sip::socket_address::from_ip("127.0.0.1", where.access.tls);
-    core = *sip::socket_address::from_ip("127.0.0.1", where.core.tcp);
     // Let the first OPTIONS round settle so nodes are up.
     run_until([&] {
         for (std::size_t i = 0; i < sbc->trunk().size(); ++i) {

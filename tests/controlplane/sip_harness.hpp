@@ -7,6 +7,7 @@
 // answers 503 or never answers, exact control of granted expiries, the exact bytes OSV got).
 // The real peers (Kamailio, baresip, SIPp) are in tests/system.
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -61,6 +62,8 @@ class fake_osv {
     // Sends a request to the SBC (e.g. INVITE to a token Contact); responses land in `responses`.
     void send(const std::string& request, const sip::socket_address& sbc);
     std::vector<received> responses;
+    // The first final response among `responses`.
+    std::optional<received> final_response() const;
     sip::transaction_id last_sent = 0;
     bool cancel_last();
 
@@ -126,6 +129,11 @@ class sbc_fixture {
     // Edit cfg before start().
     config::appliance cfg;
     bool start();
+    // sbcd restarted (issue 15): the sip_service is destroyed (its connections close) and a new
+    // one started on the same ports with the same fake OSVs; `before_start` runs on it first
+    // (and on the first one, when set before start()).
+    bool restart();
+    std::function<void(sip_service&)> before_start;
     std::string start_error;
 
     sip::io_loop loop;
@@ -144,6 +152,10 @@ class sbc_fixture {
 
     // Registers `c` through the SBC (401 then 200). True when the client got 200.
     bool register_client(sip_client& c, register_params p);
+
+  private:
+    bool start_service();
+    sip_listen where_;
 };
 
 }  // namespace sbc::cp::test

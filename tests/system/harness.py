@@ -367,8 +367,9 @@ class Appliance:
             assert self.dataplane.alive(), self.dataplane.output()
         return self.dataplane
 
-    def start_sbcd(self, wait: bool = True) -> Process:
-        self.sbcd = self.start("sbcd", [binary("sbcd"), "--config", self.config_path], self.ns_sbc)
+    def start_sbcd(self, wait: bool = True, extra: tuple = ()) -> Process:
+        self.sbcd = self.start("sbcd", [binary("sbcd"), "--config", self.config_path, *extra],
+                               self.ns_sbc)
         if wait:
             wait_until(lambda: self.socket.exists() or not self.sbcd.alive(), 30, "sbcd mgmt socket")
             assert self.sbcd.alive(), self.sbcd.output()
@@ -413,6 +414,18 @@ class Appliance:
         rc, out, err = self.sbcctl(*args, json_out=True)
         assert rc == 0, err
         return [dict(zip(out["columns"], row)) for row in out["rows"]]
+
+    def osv_user_rings_and_cancels(self, user: str):
+        """An OSV user (SIPp at 10.2.0.3, trusted by Kamailio) calls `user`; Kamailio routes by
+        the flow token to the SBC; the caller cancels after the ringing. Asserts SIPp passed."""
+        scenario = PEERS_DIR / "sipp" / "uac_cancel.xml"
+        err = self.rundir / "sipp_err.log"
+        r = subprocess.run(["ip", "netns", "exec", self.ns_core, "sipp", "10.2.0.2:5060",
+                            "-sf", scenario, "-s", user, "-i", "10.2.0.3", "-p", "5070",
+                            "-t", "t1", "-m", "1", "-timeout", "20s", "-timeout_error",
+                            "-trace_err", "-error_file", err],
+                           capture_output=True, text=True, timeout=40, cwd=self.rundir)
+        assert r.returncode == 0, (r.stdout[-2000:], err.read_text() if err.exists() else "")
 
     def sip_counters(self) -> dict:
         """`sbcctl --json sip` as {"part.counter": value}."""

@@ -96,14 +96,7 @@ def test_baresip_registers_over_tls_and_osv_reaches_it():
 
         # An OSV user (SIPp, trusted by Kamailio) calls bob: Kamailio routes by the token to
         # the SBC, the SBC down bob's TLS connection; bob rings, the caller cancels.
-        scenario = harness.PEERS_DIR / "sipp" / "uac_cancel.xml"
-        r = subprocess.run(["ip", "netns", "exec", app.ns_core, "sipp", "10.2.0.2:5060",
-                            "-sf", scenario, "-s", "bob", "-i", "10.2.0.3", "-p", "5070",
-                            "-t", "t1", "-m", "1", "-timeout", "20s", "-timeout_error",
-                            "-trace_err", "-error_file", app.rundir / "sipp_err.log"],
-                           capture_output=True, text=True, timeout=40, cwd=app.rundir)
-        err = (app.rundir / "sipp_err.log")
-        assert r.returncode == 0, (r.stdout[-2000:], err.read_text() if err.exists() else "")
+        app.osv_user_rings_and_cancels("bob")
         wait_until(lambda: "Incoming call" in bob.output() or "incoming call" in bob.output(),
                    5, "bob saw the call")
         assert "10.2.0.3" not in bob.output()  # the caller's address stayed on the core side
