@@ -24,7 +24,10 @@ cp::status service::restore_state() {
     const auto t0 = std::chrono::steady_clock::now();
     sip_.registrar().use_store(state_.get());
     restored_bindings_ = sip_.registrar().restore(sip_.subnets());
-    b2bua_.use_store(state_.get());
+    // The B2BUA is not given the store yet: its call records (b2bua/durable.hpp) would be
+    // erased unread at the next start (calls are not restored), so writing them costs a record
+    // per call for nothing, and the hook has no passing test with real calls. It is attached
+    // when restore lands. Records an earlier build left are still dropped.
     drop_call_records();
     spdlog::info(
         "state store {}: {} records, restored {} bindings in {} ms", state_->path(), state_->size(),
