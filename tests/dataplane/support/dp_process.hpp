@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -68,11 +69,18 @@ class dp_process {
     bool start(const std::vector<std::string>& args, const std::string& log_path) {
         log_ = log_path;
         const std::string bin = binary_dir() + "/dataplane/sbc-dataplane";
+        const pid_t parent = getpid();
         pid_ = fork();
         if (pid_ < 0) {
             return false;
         }
         if (pid_ == 0) {
+            // A test killed by its timeout (ctest, CI) never runs the destructor: the dataplane
+            // dies with it instead of polling on, a CPU lost to every later test.
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != parent) {
+                _exit(127);
+            }
             const int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
             if (fd >= 0) {
                 dup2(fd, 1);
