@@ -229,7 +229,9 @@ void touch(const sbc::sip::message& m) {
     e.remove("X-Anything");
     check(e.replace(header_id::max_forwards, "69"));
     std::string out = e.serialize();
-    auto again = parse(out, {{}, framing::stream});
+    // Re-parsed within the same room: a message at a limit (128 headers, a line of 8,192 bytes
+    // in compact form) is over it after the edits, and that is the next hop's limit to apply.
+    auto again = parse(out, {room, framing::stream});
     if (!again.ok()) {
         __builtin_trap();
     }
