@@ -26,8 +26,11 @@ class dialogs : public ::testing::Test {
   protected:
     void start() { ASSERT_TRUE(f.start()) << f.error; }
 
-    // phone -> OSV, answered and acknowledged. `extra_200`: headers on OSV's 200.
-    void establish(const std::string& invite_extra = {}, const std::string& extra_200 = {}) {
+    // phone -> OSV, answered and acknowledged. `extra_200`: headers on OSV's 200. `check_flows`:
+    // false where a timer of the call may already have ended it (a loaded sanitizer run takes
+    // over a second to get here).
+    void establish(const std::string& invite_extra = {}, const std::string& extra_200 = {},
+                   bool check_flows = true) {
         f.phone->send(f.phone_invite(pd, phone_sdp(0x11), invite_extra), f.access_addr);
         ASSERT_TRUE(f.run_until([&] { return f.osv->last("INVITE").has_value(); }));
         auto inv = f.osv->last("INVITE");
@@ -40,7 +43,9 @@ class dialogs : public ::testing::Test {
         pd.learn(f.phone->final_response("INVITE")->msg());
         f.phone->send_raw(pd.request("ACK"), f.access_addr);
         ASSERT_TRUE(f.run_until([&] { return !f.osv->acks.empty(); }));
-        ASSERT_EQ(f.flows(), 2u);
+        if (check_flows) {
+            ASSERT_EQ(f.flows(), 2u);
+        }
     }
     std::string phone_sdp(uint8_t key, const std::string& dir = "sendrecv") {
         return with_direction(client_offer(crypto80(1, key), "", "RTP/SAVP", "127.0.0.5", 4000),
@@ -172,9 +177,12 @@ TEST_F(dialogs, update_with_sdp_is_an_offer) {
 
 TEST_F(dialogs, session_not_refreshed_is_torn_down_on_both_legs) {
     start();
-    establish("Session-Expires: 1\r\n", "Session-Expires: 1;refresher=uac\r\n");
+    // 2 s, and the flows are not counted after the ACK: under ASan on a loaded 2-core host the
+    // set-up alone has taken over a second, and a 1 s timer then ended the call before the check
+    // (CI failed on it). The call was up: both BYEs below come from the timer.
+    establish("Session-Expires: 2\r\n", "Session-Expires: 2;refresher=uac\r\n", false);
     ASSERT_TRUE(f.run_until([&] { return f.osv->last("BYE") && f.phone->last("BYE"); },
-                            std::chrono::seconds(4)));
+                            std::chrono::seconds(8)));
     EXPECT_TRUE(contains(header(f.osv->last("BYE")->msg(), "Reason"), "Session timer"));
     EXPECT_TRUE(contains(header(f.phone->last("BYE")->msg(), "Reason"), "Session timer"));
     EXPECT_EQ(f.b2bua->counters().session_timer_expiries, 1u);
