@@ -412,26 +412,25 @@ void link_client::slow_down(std::uint32_t retry_after_s) {
     quiet_until_ = loop_.now() + seconds(std::min<std::uint32_t>(retry_after_s, 3600));
 }
 
-const std::string* link_client::usable_token(outcome& why, std::string& message) const {
+cp::result<std::string, link_client::token_refusal> link_client::usable_token() const {
     if (state_ != link_state::connected && state_ != link_state::disconnected) {
-        why = outcome::rejected;
-        message = std::string("CloudLink link is ") + state_name(state_) +
-                  (last_error_.empty() ? "" : ": " + last_error_);
-        return nullptr;
+        return token_refusal{outcome::rejected,
+                             std::string("CloudLink link is ") + state_name(state_) +
+                                 (last_error_.empty() ? "" : ": " + last_error_)};
     }
     if (token_->access_expires_at <= now_s()) {
-        why = outcome::token_rejected;
-        message = "the CloudLink access token expired and its refresh has not succeeded" +
-                  (last_error_.empty() ? std::string() : ": " + last_error_);
-        return nullptr;
+        return token_refusal{
+            outcome::token_rejected,
+            "the CloudLink access token expired and its refresh has not succeeded" +
+                (last_error_.empty() ? std::string() : ": " + last_error_)};
     }
     if (quiet_until_ && *quiet_until_ > loop_.now()) {
-        why = outcome::rate_limited;
-        message = "CloudLink asked to slow down for another " +
-                  std::to_string(left_s(quiet_until_, loop_.now())) + " s (429 Retry-After)";
-        return nullptr;
+        return token_refusal{outcome::rate_limited,
+                             "CloudLink asked to slow down for another " +
+                                 std::to_string(left_s(quiet_until_, loop_.now())) +
+                                 " s (429 Retry-After)"};
     }
-    return &token_->access_token;
+    return token_->access_token;
 }
 
 nlohmann::json link_client::status() const {

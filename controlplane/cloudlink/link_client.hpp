@@ -24,6 +24,7 @@
 #include "common/lifetime.hpp"
 #include "controlplane/cloudlink/api.hpp"
 #include "controlplane/cloudlink/installation_identity.hpp"
+#include "controlplane/result.hpp"
 #include "sip/transport/io_loop.hpp"
 
 namespace sbc::cp::cloudlink {
@@ -80,9 +81,14 @@ class link_client {
     nlohmann::json status() const;
     link_state state() const { return state_; }
 
-    // For the push path: the access token when the link can carry a request now, else nullptr
-    // and `why` (one line) with the outcome to report.
-    const std::string* usable_token(outcome& why, std::string& message) const;
+    // Why the link cannot carry a push now: the outcome to report and one line for the operator.
+    struct token_refusal {
+        outcome why = outcome::rejected;
+        std::string message;
+        explicit operator bool() const { return false; }  // a refusal is never success
+    };
+    // For the push path: the access token when the link can carry a request now.
+    cp::result<std::string, token_refusal> usable_token() const;
     // The push path heard 401 or 429 from CloudLink.
     void token_rejected();
     void slow_down(std::uint32_t retry_after_s);

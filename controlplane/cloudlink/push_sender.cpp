@@ -92,11 +92,10 @@ void push_sender::push(const push_device& device, const std::string& call_id,
                  &push_counters::failed_rate_limited);
         return;
     }
-    outcome why = outcome::ok;
-    std::string message;
-    const std::string* token = link_.usable_token(why, message);
-    if (token == nullptr) {
-        fail_now(why, message,
+    const auto token = link_.usable_token();
+    if (!token) {
+        const auto why = token.error().why;
+        fail_now(why, token.error().message,
                  why == outcome::token_rejected ? &push_counters::failed_token
                  : why == outcome::rate_limited ? &push_counters::failed_cloudlink_busy
                                                 : &push_counters::failed_not_linked);
