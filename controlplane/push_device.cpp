@@ -128,6 +128,7 @@ push_check_result check_push(const sip::contact& c, const std::vector<std::strin
             return out;
         }
         out.result = push_check::query;
+        out.query_provider = *provider;
         return out;
     }
     if (provider->empty()) {
@@ -157,6 +158,18 @@ push_check_result check_push(const sip::contact& c, const std::vector<std::strin
     }
     out.result = push_check::ok;
     return out;
+}
+
+std::string push_query_feature_caps(std::string_view asked,
+                                    const std::vector<std::string>& providers) {
+    // Services are tokens (checked at REGISTER, or from the validated config): no quoting.
+    std::string list(asked);
+    if (list.empty()) {
+        for (const auto& p : providers) {
+            list.append(list.empty() ? "" : ",").append(p);
+        }
+    }
+    return list.empty() ? std::string() : "*;+sip.pns=\"" + list + "\"";
 }
 
 }  // namespace sbc::cp

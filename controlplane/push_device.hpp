@@ -59,6 +59,7 @@ struct push_check_result {
     push_check result = push_check::none;
     push_device device;
     std::string why;  // for malformed/unsupported: what was wrong, for the log and counters
+    std::string query_provider;  // for query: the service asked about, empty for "any"
 };
 
 // Reads the pn-* parameters of a REGISTER Contact (URI parameters; header parameters as the
@@ -66,5 +67,11 @@ struct push_check_result {
 // providers; empty when push is disabled). Values are %-decoded; a decoded value must be
 // printable ASCII (a device token, a topic), never control bytes or UTF-8.
 push_check_result check_push(const sip::contact& c, const std::vector<std::string>& providers);
+
+// The Feature-Caps value answering an RFC 8599 push query (§5.6.1.2): `asked` when named (the
+// check refused it with 555 if it is not ours), else every service in `providers`; empty when
+// there is none to name.
+std::string push_query_feature_caps(std::string_view asked,
+                                    const std::vector<std::string>& providers);
 
 }  // namespace sbc::cp

@@ -166,6 +166,9 @@ register_check_result check_register(const sip::message& m,
         return out;
     }
     r.push = std::move(push.device);
+    if (push.result == push_check::query) {
+        r.push_query_caps = push_query_feature_caps(push.query_provider, push_providers);
+    }
     return {r, {}, {}, {}};
 }
 

@@ -64,6 +64,10 @@ struct register_request {
     std::string_view user_agent;
     push_device push;       // RFC 8599 pn-* parameters, checked; empty for non-push clients
     bool outbound = false;  // RFC 5626: instance + reg-id + Supported: outbound
+    // RFC 8599 push query (pn-provider without pn-prid): the Feature-Caps value its 2xx carries,
+    // naming the service asked about or, for an empty pn-provider, every service this SBC
+    // pushes through; empty when not a query or push is disabled.
+    std::string push_query_caps;
 };
 
 struct register_check_result {

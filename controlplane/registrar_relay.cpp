@@ -68,6 +68,7 @@ void registrar_relay::on_register(const inbound_request& req) {
     if (r.intent == register_intent::bind) {
         rl.user_agent = r.user_agent;
         rl.push = std::move(r.push);
+        rl.push_query_caps = std::move(r.push_query_caps);
         rl.contact = r.contact_uri;
         rl.reg_id = r.reg_id;
         rl.outbound = r.outbound;
@@ -144,6 +145,8 @@ bool registrar_relay::answer_locally(binding& b, const register_request& r,
     }
     if (b.has_push()) {
         headers.emplace_back("Feature-Caps", push_feature_caps(b));
+    } else if (!r.push_query_caps.empty()) {
+        headers.emplace_back("Feature-Caps", r.push_query_caps);
     }
     access_.respond(req.txn, req.msg, 200, "OK", headers);
     return true;
@@ -351,6 +354,8 @@ void registrar_relay::commit(relay& rl, const sip::message& client, const sip::m
         }
         if (pushed != nullptr) {
             headers.emplace_back("Feature-Caps", push_feature_caps(*pushed));
+        } else if (!rl.push_query_caps.empty()) {
+            headers.emplace_back("Feature-Caps", rl.push_query_caps);
         }
         access_.respond(rl.server, client, ok.status_code(), ok.reason_phrase(), headers);
     };

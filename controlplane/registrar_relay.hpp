@@ -154,6 +154,7 @@ class registrar_relay {
         // what the client's REGISTER said (checked once, kept for the commit)
         std::string user_agent, contact;
         push_device push;
+        std::string push_query_caps;  // a push query's Feature-Caps for the 2xx
         std::uint32_t reg_id = 0;
         bool outbound = false;
     };

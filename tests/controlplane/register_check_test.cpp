@@ -178,6 +178,14 @@ TEST(RegisterCheck, APushQueryOrAStrayPnParameterIsAnOrdinaryRegister) {
         ASSERT_TRUE(r.request);
         EXPECT_TRUE(r.request->push.empty());
     }
+    // The 2xx of a query names the services (RFC 8599 §5.6.1.2); none when push is off.
+    EXPECT_EQ(check(reg("<sip:a@h;pn-provider>")).request->push_query_caps,
+              R"(*;+sip.pns="apns,fcm")");
+    EXPECT_EQ(check(reg("<sip:a@h;pn-provider=FCM;pn-param=proj>")).request->push_query_caps,
+              R"(*;+sip.pns="fcm")");
+    EXPECT_EQ(check(reg("<sip:a@h;pn-provider>"), {}).request->push_query_caps, "");
+    EXPECT_EQ(check(reg("<sip:a@h;pn-prid=abc>")).request->push_query_caps, "");
+    EXPECT_EQ(check(reg("<sip:a@h>")).request->push_query_caps, "");
     // A query naming a service the SBC does not use hears so (555), as a request would.
     auto q = check(reg("<sip:a@h;pn-provider=webpush>"));
     ASSERT_FALSE(q.request);

@@ -208,6 +208,40 @@ TEST_F(Registrar, StarDeregistersEveryBindingOfTheAor) {
     EXPECT_TRUE(f.osv[0]->location.empty());
 }
 
+// RFC 8599 §5.6.1.2: pn-provider without pn-prid asks which push services the network
+// supports; the 2xx names them in Feature-Caps and no device is stored.
+TEST_F(Registrar, APushQueryIsAnsweredWithTheServicesThisSbcPushesThrough) {
+    f.cfg.push.enable = true;
+    f.cfg.push.providers = {"apns", "fcm"};
+    start();
+    struct query_case {
+        const char* who;
+        const char* params;
+        const char* caps;
+    };
+    int n = 0;
+    std::vector<decltype(f.client(""))> clients;  // kept connected: a closed flow unbinds
+    for (const query_case& q : {query_case{"any service", ";pn-provider", R"(*;+sip.pns="apns,fcm")"},
+                                query_case{"one service", ";pn-provider=fcm", R"(*;+sip.pns="fcm")"},
+                                query_case{"no push at all", "", ""}}) {
+        SCOPED_TRACE(q.who);
+        auto& c = clients.emplace_back(f.client("127.0.0." + std::to_string(5 + n)));
+        register_params p;
+        p.user = "user" + std::to_string(n);
+        p.call_id = "query" + std::to_string(n++) + "@h";
+        p.contact_params = q.params;
+        ASSERT_TRUE(f.register_client(*c, p));
+        const auto ok = c->last_response()->msg();
+        EXPECT_EQ(ok.status_code(), 200);
+        EXPECT_EQ(header(ok, "Feature-Caps"), q.caps);
+        EXPECT_FALSE(contains(f.osv[0]->of("REGISTER").back().bytes, "pn-provider"));
+    }
+    EXPECT_EQ(f.sbc->bindings().size(), 3u);
+    f.sbc->bindings().for_each([](const binding& b) {
+        EXPECT_FALSE(b.has_push()) << b.aor << ": a query requests no pushes";
+    });
+}
+
 TEST_F(Registrar, ClosedConnectionUnbindsAtOsvButPushBindingsStay) {
     start();
     auto plain = f.client("127.0.0.5");
