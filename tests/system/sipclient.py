@@ -90,6 +90,7 @@ class SipTlsClient:
         self.tag = secrets.token_hex(4)
         self.auth: str | None = None
         self.inbox: list[Message] = []  # requests received (from the SBC)
+        self.ringing: Message | None = None  # the INVITE answered 180 by ring()
 
     def send(self, text: str):
         self.sock.sendall(text.encode())
@@ -182,9 +183,9 @@ class SipTlsClient:
             r = self.response()
         return r
 
-    def answer_invite(self, wait: float, media_ip: str, media_port: int) -> Message | None:
-        """Waits (bounded) for an INVITE, answers it 200 with an SRTP (SDES) answer; other
-        requests meanwhile are answered 200 and kept. The INVITE, or None."""
+    def next_request(self, wait: float, method: str) -> Message | None:
+        """Waits (bounded) for a request of `method`; other requests meanwhile are answered
+        200 (ACKs only kept) and kept. The request, or None."""
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             m = self._read_message(max(0.0, deadline - time.monotonic()))
@@ -193,23 +194,50 @@ class SipTlsClient:
             if m.is_response:
                 continue
             self.inbox.append(m)
-            if m.method == "ACK":
-                continue
-            if m.method != "INVITE":
+            if m.method == method:
+                return m
+            if m.method != "ACK":
                 self.answer(m, 200)
-                continue
-            key = secrets.token_bytes(30)
-            sdp = (f"v=0\r\no=- 1 1 IN IP4 {media_ip}\r\ns=-\r\nc=IN IP4 {media_ip}\r\n"
-                   f"t=0 0\r\nm=audio {media_port} RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
-                   f"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{base64.b64encode(key).decode()}"
-                   f"\r\na=sendrecv\r\n")
-            lines = self.response_head(m, 200, "OK")
-            lines.append(f"Contact: <sip:{self.local[0]}:{self.local[1]};transport=tls>")
-            lines.append("Content-Type: application/sdp")
-            lines.append(f"Content-Length: {len(sdp)}")
-            self.send("\r\n".join(lines) + "\r\n\r\n" + sdp)
-            return m
         return None
+
+    def answer_with_sdp(self, invite: Message, media_ip: str, media_port: int):
+        """200 to `invite` with an SRTP (SDES) answer."""
+        key = secrets.token_bytes(30)
+        sdp = (f"v=0\r\no=- 1 1 IN IP4 {media_ip}\r\ns=-\r\nc=IN IP4 {media_ip}\r\n"
+               f"t=0 0\r\nm=audio {media_port} RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+               f"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:{base64.b64encode(key).decode()}"
+               f"\r\na=sendrecv\r\n")
+        lines = self.response_head(invite, 200, "OK")
+        lines.append(f"Contact: <sip:{self.local[0]}:{self.local[1]};transport=tls>")
+        lines.append("Content-Type: application/sdp")
+        lines.append(f"Content-Length: {len(sdp)}")
+        self.send("\r\n".join(lines) + "\r\n\r\n" + sdp)
+
+    def answer_invite(self, wait: float, media_ip: str, media_port: int) -> Message | None:
+        """Waits (bounded) for an INVITE, answers it 200 with an SRTP (SDES) answer; other
+        requests meanwhile are answered 200 and kept. The INVITE, or None."""
+        m = self.next_request(wait, "INVITE")
+        if m is not None:
+            self.answer_with_sdp(m, media_ip, media_port)
+        return m
+
+    def ring(self, wait: float) -> Message | None:
+        """Waits (bounded) for an INVITE and answers 180 only; it is kept as `ringing`."""
+        m = self.next_request(wait, "INVITE")
+        if m is not None:
+            self.ringing = m
+            self.send("\r\n".join(self.response_head(m, 180, "Ringing")) +
+                      "\r\nContent-Length: 0\r\n\r\n")
+        return m
+
+    def until_cancelled(self, wait: float) -> Message | None:
+        """Waits (bounded) for the CANCEL of the ringing INVITE: 200 to it, 487 to the INVITE
+        (RFC 3261 §9.2). The CANCEL, or None."""
+        m = self.next_request(wait, "CANCEL")
+        if m is not None:
+            self.answer(m, 200)
+            self.answer(self.ringing, 487, "Request Terminated")
+        return m
 
     def close(self):
         try:
@@ -261,6 +289,21 @@ def request_text(name: str, user: str, expires=300, ua: str = "ZoomPbxPhone/6.0"
 def answer_invite(name: str, wait: float, media_ip: str = "10.1.0.2",
                   media_port: int = 4600) -> dict | None:
     m = CLIENTS[name].answer_invite(wait, media_ip, media_port)
+    return m.summary() if m else None
+
+
+def ring(name: str, wait: float) -> dict | None:
+    m = CLIENTS[name].ring(wait)
+    return m.summary() if m else None
+
+
+def answer_ringing(name: str, media_ip: str = "10.1.0.2", media_port: int = 4600):
+    c = CLIENTS[name]
+    c.answer_with_sdp(c.ringing, media_ip, media_port)
+
+
+def until_cancelled(name: str, wait: float) -> dict | None:
+    m = CLIENTS[name].until_cancelled(wait)
     return m.summary() if m else None
 
 

@@ -4,7 +4,10 @@ and a TLS client registering with pn-* parameters. The client's connection close
 sleeps); the OSV user calls it; the stand-in receives the push with the device token; the client
 re-registers over a new TLS connection, receives the held INVITE and answers. Not covered here:
 audio (the client is scripted and sends no media; the media path is the ordinary one, tested in
-test_calls.py) and the desktop+mobile fork."""
+test_calls.py). A desktop and a mobile client of one user: OSV forks to both contacts (Kamailio's
+lookup gives a branch per contact, RFC 3261 parallel forking, as OSV does for a subscriber with
+several registered devices); the SBC gives the desktop's branch at once and holds the mobile's
+for its push; the first answer wins and OSV cancels the other branch."""
 from __future__ import annotations
 
 import os
@@ -114,3 +117,69 @@ def test_no_wake_is_480_after_the_wait_and_cloudlink_down_fails_at_once():
         wait_until(lambda: len(records(app)) == 2, 10, "second call record")
         rec = records(app)[-1]
         assert rec["push"]["result"] == "failed", rec  # not "timed_out": before the wait
+
+
+def sleeping_flows(app: Appliance) -> int:
+    return sum(1 for row in app.registrations() if row["flow"] == "none")
+
+
+def test_desktop_and_mobile_of_one_user_ring_together_and_the_first_answer_wins():
+    app = appliance("pu3", 30)
+    with app:
+        cloud, pcap, ca, acc = linked_with_a_sleeping_mobile(app)
+        acc.call(sipclient.open_client, "desktop", SBC_TLS, str(ca))
+        r = acc.call(sipclient.register, "desktop", "bob", "bobpw", expires=600)
+        assert r and r["status"] == 200, r
+        assert not [v for k, v in r["headers"] if k.lower() == "feature-caps"], r["headers"]
+        assert len(app.registrations()) == 2 and sleeping_flows(app) == 1
+
+        # 1. The desktop rings at once while the mobile's branch waits for its push; the
+        # desktop answers; OSV cancels the held branch (487 from the SBC), and a late wake of
+        # the mobile gets no INVITE.
+        call = sipp_uac_call(pcap, '  <pause milliseconds="1000"/>\n' + BYE_AND_200)
+        caller = Sipp(app, "sipp-fork1", call,
+                      ["10.2.0.2:5060", "-s", "bob", "-m", "1", "-timeout", "60s"])
+        ringing = acc.call(sipclient.ring, "desktop", 15.0)
+        assert ringing and ringing["method"] == "INVITE", ringing
+        wait_until(lambda: cloud.requests("/v1/push"), 15, "push for the mobile's branch")
+        states = sorted(c["state"] for c in active_calls(app))
+        assert "awaiting_push" in states and len(states) == 2, states
+        acc.call(sipclient.answer_ringing, "desktop")
+        after = acc.call(sipclient.inbox, "desktop", 6.0)  # ACK, then the caller's BYE
+        methods = [m["method"] for m in after]
+        assert "ACK" in methods and "BYE" in methods, methods
+        assert caller.wait(40) == 0, caller.errors()
+        wait_until(lambda: not active_calls(app), 15, "both branches over")
+        st = calls(app)["counters"]
+        assert (st["push_waits"], st["push_cancelled"], st["push_woken"]) == (1, 1, 0), st
+        wait_until(lambda: len(records(app)) == 2, 10, "a record per branch")
+        results = sorted(str((r.get("push") or {}).get("result")) for r in records(app))
+        assert results == ["None", "cancelled"], records(app)
+        register_mobile(acc, ca)
+        late = acc.call(sipclient.inbox, "mobile", 3.0)
+        assert not [m for m in late if m["method"] == "INVITE"], late
+        assert calls(app)["counters"]["push_woken"] == 0
+
+        # 2. The mobile sleeps again; this time it wakes and answers first: the desktop's
+        # ringing branch is cancelled.
+        acc.call(sipclient.close_client, "mobile")
+        wait_until(lambda: sleeping_flows(app) == 1, 10, "the mobile asleep again")
+        caller = Sipp(app, "sipp-fork2", call,
+                      ["10.2.0.2:5060", "-s", "bob", "-m", "1", "-timeout", "60s"])
+        ringing = acc.call(sipclient.ring, "desktop", 15.0)
+        assert ringing and ringing["method"] == "INVITE", ringing
+        wait_until(lambda: len(cloud.requests("/v1/push")) == 2, 15, "the second push")
+        register_mobile(acc, ca)
+        inv = acc.call(sipclient.answer_invite, "mobile", 15.0)
+        assert inv and inv["method"] == "INVITE", inv
+        cancel = acc.call(sipclient.until_cancelled, "desktop", 10.0)
+        assert cancel and cancel["method"] == "CANCEL", cancel
+        after = acc.call(sipclient.inbox, "mobile", 6.0)
+        assert "BYE" in [m["method"] for m in after], [m["method"] for m in after]
+        assert caller.wait(40) == 0, caller.errors()
+        wait_until(lambda: not active_calls(app), 15, "both branches over")
+        st = calls(app)["counters"]
+        assert (st["push_waits"], st["push_cancelled"], st["push_woken"]) == (2, 1, 1), st
+        assert st["answered"] == 2, st
+        acc.call(sipclient.close_client, "mobile")
+        acc.call(sipclient.close_client, "desktop")
