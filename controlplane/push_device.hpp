@@ -68,9 +68,9 @@ struct push_check_result {
 // printable ASCII (a device token, a topic), never control bytes or UTF-8.
 push_check_result check_push(const sip::contact& c, const std::vector<std::string>& providers);
 
-// The Feature-Caps value answering an RFC 8599 push query (§5.6.1.2): `asked` when named (the
-// check refused it with 555 if it is not ours), else every service in `providers`; empty when
-// there is none to name.
+// The Feature-Caps value naming push services (RFC 8599 §5.6.1.2), for a query's 2xx and a push
+// binding's: `asked` when named (the check refused it with 555 if it is not ours), else every
+// service in `providers`; empty when there is none to name.
 std::string push_query_feature_caps(std::string_view asked,
                                     const std::vector<std::string>& providers);
 

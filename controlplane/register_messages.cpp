@@ -158,8 +158,8 @@ std::string_view token_of(const sip::contact& c) {
 }
 
 std::string push_feature_caps(const binding& b) {
-    // The provider was checked at REGISTER (a token, RFC 8599 §8.7): no quoting needed.
-    return "*;+sip.pns=\"" + std::string(b.push.provider()) + "\"";
+    // The provider was checked at REGISTER (a token, RFC 8599 §8.7): the one service named.
+    return push_query_feature_caps(b.push.provider(), {});
 }
 
 }  // namespace sbc::cp

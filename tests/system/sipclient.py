@@ -226,8 +226,7 @@ class SipTlsClient:
         m = self.next_request(wait, "INVITE")
         if m is not None:
             self.ringing = m
-            self.send("\r\n".join(self.response_head(m, 180, "Ringing")) +
-                      "\r\nContent-Length: 0\r\n\r\n")
+            self.answer(m, 180, "Ringing")
         return m
 
     def until_cancelled(self, wait: float) -> Message | None:
