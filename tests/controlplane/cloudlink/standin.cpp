@@ -1,5 +1,6 @@
 #include "standin.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -41,6 +42,13 @@ standin::standin(const std::string& dir, const std::string& cert) : dir_(dir) {
         return;
     }
     const std::string port_file = dir_ + "/port";
+    // Everything the child needs is built before fork(): no allocation between fork and exec
+    // (another thread may hold an allocator lock; see tests/dataplane/support/dp_process.hpp).
+    const std::string script = source_dir() + "/tools/cloudlink-standin";
+    const std::string crt = pki + "/" + cert + ".crt";
+    const std::string key = pki + "/" + cert + ".key";
+    const std::string ctl = dir_ + "/standin.sock";
+    const std::string log = dir_ + "/standin.log";
     const pid_t parent = ::getpid();
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -49,13 +57,11 @@ standin::standin(const std::string& dir, const std::string& cert) : dir_(dir) {
         if (::getppid() != parent) {
             ::_exit(127);
         }
-        const std::string script = source_dir() + "/tools/cloudlink-standin";
-        const std::string crt = pki + "/" + cert + ".crt";
-        const std::string key = pki + "/" + cert + ".key";
-        const std::string ctl = dir_ + "/standin.sock";
-        const std::string log = dir_ + "/standin.log";
-        freopen(log.c_str(), "w", stdout);
-        freopen(log.c_str(), "a", stderr);
+        const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            ::dup2(fd, 1);
+            ::dup2(fd, 2);
+        }
         ::execl("/usr/bin/python3", "python3", script.c_str(), "--listen", "127.0.0.1:0", "--cert",
                 crt.c_str(), "--key", key.c_str(), "--control", ctl.c_str(), "--port-file",
                 port_file.c_str(), static_cast<char*>(nullptr));

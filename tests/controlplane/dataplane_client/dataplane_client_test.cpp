@@ -155,14 +155,16 @@ TEST(dataplane_client_attach, attach_before_start_retries_then_succeeds) {
     const std::string inst = test::unique_instance("early");
     dataplane_client c;
     test::dp_process proc;
-    std::thread starter([&] {
-        std::this_thread::sleep_for(300ms);
-        auto args = test::base_args(inst);
-        args.insert(args.end(), {"--vdev", "net_null0"});
-        proc.start(args, "/tmp/" + inst + ".log");
-    });
-    auto st = c.attach_with_retry(inst, {5ms, 100ms, 20s});
-    starter.join();
+    // The client retries on a second thread; the dataplane is started from this one, which
+    // outlives it (dp_process's child dies with the thread that started it: PR_SET_PDEATHSIG).
+    cp::dp_status st;
+    std::thread attacher([&] { st = c.attach_with_retry(inst, {5ms, 100ms, 20s}); });
+    std::this_thread::sleep_for(300ms);
+    auto args = test::base_args(inst);
+    args.insert(args.end(), {"--vdev", "net_null0"});
+    const bool started = proc.start(args, "/tmp/" + inst + ".log");
+    attacher.join();
+    ASSERT_TRUE(started);
     EXPECT_TRUE(st) << st.message << proc.log();
     EXPECT_TRUE(c.alive(2000ms));
     EXPECT_EQ(c.dataplane_pid(), proc.pid());

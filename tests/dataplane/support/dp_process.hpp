@@ -65,10 +65,22 @@ class dp_process {
         }
     }
 
-    // Starts the binary with `args`; stderr and stdout go to `log_path`.
+    // Starts the binary with `args`; stderr and stdout go to `log_path`. Call it from a thread
+    // that lives as long as the child: PR_SET_PDEATHSIG fires when the *thread* that forked
+    // exits, so a child started from a short-lived thread is killed with it.
     bool start(const std::vector<std::string>& args, const std::string& log_path) {
         log_ = log_path;
         const std::string bin = binary_dir() + "/dataplane/sbc-dataplane";
+        // Everything the child needs is built before fork(): a test may start the dataplane from
+        // a second thread while the first allocates, and a child that calls malloc between fork
+        // and exec can block forever on an allocator lock held by a thread that no longer exists
+        // (seen under ASan: the child never exec'd, its log stayed empty).
+        std::vector<char*> argv;
+        argv.push_back(const_cast<char*>(bin.c_str()));
+        for (const auto& a : args) {
+            argv.push_back(const_cast<char*>(a.c_str()));
+        }
+        argv.push_back(nullptr);
         const pid_t parent = getpid();
         pid_ = fork();
         if (pid_ < 0) {
@@ -86,12 +98,6 @@ class dp_process {
                 dup2(fd, 1);
                 dup2(fd, 2);
             }
-            std::vector<char*> argv;
-            argv.push_back(const_cast<char*>(bin.c_str()));
-            for (const auto& a : args) {
-                argv.push_back(const_cast<char*>(a.c_str()));
-            }
-            argv.push_back(nullptr);
             execv(bin.c_str(), argv.data());
             _exit(127);
         }

@@ -40,18 +40,20 @@ child_process::child_process(std::vector<std::string> argv, std::string output_f
     if (::pipe2(in, O_CLOEXEC) != 0) {
         throw std::runtime_error("pipe failed");
     }
+    // The argument vector is built before fork(): no allocation between fork and exec (another
+    // thread may hold an allocator lock; see tests/dataplane/support/dp_process.hpp).
+    std::vector<char*> args;
+    args.reserve(argv.size() + 1);
+    for (auto& a : argv) {
+        args.push_back(a.data());
+    }
+    args.push_back(nullptr);
     pid_ = ::fork();
     if (pid_ == 0) {
         ::dup2(in[0], 0);
         const int out = ::open(output_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         ::dup2(out, 1);
         ::dup2(out, 2);
-        std::vector<char*> args;
-        args.reserve(argv.size() + 1);
-        for (auto& a : argv) {
-            args.push_back(a.data());
-        }
-        args.push_back(nullptr);
         ::execvp(args[0], args.data());
         ::_exit(127);
     }
